@@ -1,0 +1,26 @@
+"""Plain-text tables in the docker CLI's layout.
+
+The CLI uses Go's tabwriter with a minimum cell width of 10 and a padding of 3: a column is as wide
+as its longest cell plus 3, and at least 10.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Sequence
+
+
+def render(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    widths = [max(10, max(len(r[i]) for r in cells) + 3) for i in range(len(headers))]
+    lines = []
+    for r in cells:
+        parts = [r[i].ljust(widths[i]) if i < len(r) - 1 else r[i] for i in range(len(r))]
+        lines.append("".join(parts).rstrip())
+    return "\n".join(lines)
+
+
+def dump_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, indent=2, default=str)
+    sys.stdout.write("\n")

@@ -1,0 +1,106 @@
+"""The frames' columns, defined once.
+
+Every frame imgviz builds has exactly these columns, in this order, with these dtypes. Sizes are
+bytes (int64). Words mean one thing everywhere:
+
+- ``diff_id``: sha256 of a layer's *uncompressed* tar (``rootfs.diff_ids`` of the image config).
+- ``chain_id``: OCI image-spec ChainID; identifies a layer *together with everything below it*.
+  Two images share a layer only when they share its chain ID.
+- ``digest``: sha256 of the *compressed* blob a registry serves (known for registry and archive
+  sources; the engine keeps no compressed blobs).
+- ``size``: uncompressed bytes as the engine reports them; ``size_compressed``: blob bytes.
+
+A column whose value a source cannot know is NA (``pd.NA``), never a guessed number; the
+``size_source`` column of ``images`` says whether the image sizes came from the engine
+(``"engine"``) or were derived from the layers by the engine's rule (``"derived"``).
+"""
+
+from __future__ import annotations
+
+# name -> (pandas dtype, meaning)
+IMAGES = {
+    "image_id": ("string", "full image ID, 'sha256:<hex>' (the config digest)"),
+    "short_id": ("string", "first 12 hex digits of the ID, as `docker image ls` prints it"),
+    "tags": ("object", "list of 'repo:tag' names; empty for a dangling image"),
+    "digests": ("object", "list of 'repo@sha256:...' registry digests"),
+    "repository": ("string", "first tag's repository, '<none>' when untagged"),
+    "tag": ("string", "first tag's tag, '<none>' when untagged"),
+    "dangling": ("bool", "no tags: what `docker image ls -f dangling=true` lists"),
+    "created": ("datetime64[ns, UTC]", "creation time from the image config"),
+    "size": ("Int64", "logical size in bytes: sum of the image's layer sizes (`docker image ls` SIZE)"),
+    "shared_size": ("Int64", "bytes of this image's layers that other images use too (df SHARED SIZE)"),
+    "unique_size": ("Int64", "size - shared_size (df UNIQUE SIZE)"),
+    "containers": ("Int64", "number of containers (any state) created from this image"),
+    "size_source": ("string", "'engine' when size/shared_size came from the engine, 'derived' otherwise"),
+    "os": ("string", "operating system from the config"),
+    "architecture": ("string", "CPU architecture from the config"),
+    "n_layers": ("Int64", "number of layers (rootfs.diff_ids)"),
+    "n_history": ("Int64", "number of history entries, empty ones included"),
+    "env": ("object", "list of 'NAME=value' from the config (ENV defaults)"),
+    "cmd": ("object", "list: the config's Cmd, or None"),
+    "entrypoint": ("object", "list: the config's Entrypoint, or None"),
+    "workdir": ("string", "the config's WorkingDir"),
+    "user": ("string", "the config's User"),
+    "labels": ("object", "dict of labels"),
+    "exposed_ports": ("object", "sorted list of exposed ports such as '80/tcp'"),
+    "source": ("string", "where the record came from: 'engine', 'registry' or 'archive'"),
+}
+
+LAYERS = {
+    "image_id": ("string", "the image this row belongs to"),
+    "position": ("Int64", "0 for the base layer, counting up"),
+    "diff_id": ("string", "sha256 of the uncompressed layer tar"),
+    "chain_id": ("string", "OCI ChainID of this layer and all layers below it"),
+    "parent_chain_id": ("string", "chain_id of the layer below, NA for the base"),
+    "size": ("Int64", "uncompressed bytes, as the engine reports (`docker image history` SIZE)"),
+    "digest": ("string", "compressed blob digest, NA when the source has no blobs (the engine)"),
+    "size_compressed": ("Int64", "compressed blob bytes, NA when unknown"),
+    "media_type": ("string", "blob media type, NA when unknown"),
+    "history_index": ("Int64", "index into the image's history of the entry that made this layer"),
+    "created_by": ("string", "the command or instruction that made the layer"),
+    "instruction": ("string", "Dockerfile keyword (RUN, COPY, ...) derived from created_by"),
+    "comment": ("string", "history comment, e.g. 'buildkit.dockerfile.v0'"),
+    "created": ("datetime64[ns, UTC]", "when the layer's history entry was created"),
+}
+
+HISTORY = {
+    "image_id": ("string", "the image this row belongs to"),
+    "index": ("Int64", "0 for the oldest entry (the base), counting up"),
+    "entry_id": ("string", "image ID the engine names for this entry ('<missing>' when none), as `docker image history` IMAGE"),
+    "created": ("datetime64[ns, UTC]", "entry creation time"),
+    "created_by": ("string", "command or instruction"),
+    "instruction": ("string", "Dockerfile keyword derived from created_by"),
+    "comment": ("string", "history comment"),
+    "empty_layer": ("bool", "True when the entry made no layer (ENV, CMD, LABEL, ...)"),
+    "layer_position": ("Int64", "position of the layer this entry made; NA when empty_layer"),
+    "size": ("Int64", "bytes of that layer; 0 for empty entries (as `docker image history`)"),
+    "mapping": ("string", "how empty_layer is known: 'config' (read from the image config), 'exact' (rebuilt from the engine's history with no choice left), 'inferred' (rebuilt with a choice among 0-byte entries; sizes stay exact)"),
+}
+
+CONTAINERS = {
+    "container_id": ("string", "full container ID"),
+    "short_id": ("string", "first 12 hex digits"),
+    "names": ("object", "list of names without the leading '/'"),
+    "image": ("string", "the image reference the container was created from"),
+    "image_id": ("string", "the image ID"),
+    "command": ("string", "the command line"),
+    "state": ("string", "created, running, exited, ..."),
+    "status": ("string", "human status text"),
+    "created": ("datetime64[ns, UTC]", "container creation time"),
+    "size_rw": ("Int64", "bytes in the writable layer (`docker ps -s` / df SIZE)"),
+    "size_root_fs": ("Int64", "image size + writable layer (`docker ps -s` virtual)"),
+    "env": ("object", "list of 'NAME=value' the container really has (image ENV + -e overrides)"),
+}
+
+SCHEMAS = {"images": IMAGES, "layers": LAYERS, "history": HISTORY, "containers": CONTAINERS}
+
+
+def columns(name: str) -> list[str]:
+    """Column names of frame ``name`` in order."""
+    return list(SCHEMAS[name])
+
+
+def describe(name: str) -> str:
+    """A plain-text table of a frame's columns, dtypes and meanings."""
+    rows = [f"{col:<16} {dtype:<22} {meaning}" for col, (dtype, meaning) in SCHEMAS[name].items()]
+    return "\n".join(rows)

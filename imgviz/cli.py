@@ -1,0 +1,48 @@
+"""The ``imgviz`` command: thin, it picks a source and hands frames to analyses and renderers."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import warnings
+
+from . import __version__
+from ._commands import COMMANDS
+from .errors import ImgvizError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="imgviz", description="See what Docker images are made of.")
+    parser.add_argument("--version", action="version", version=f"imgviz {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"imgviz._commands.{name}").register(sub)
+    return parser
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"imgviz: warning: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    warnings.showwarning = _show_warning
+    try:
+        return int(args.func(args) or 0)
+    except ImgvizError as exc:
+        print(f"imgviz: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("imgviz: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""Checks that frames say exactly what the docker CLI printed for the same engine state.
+
+Used twice: on the recording in tests/data/fleet (no engine needed) and live on a fresh engine.
+Every check compares our numbers with the CLI's text (formatted by the CLI's own rule) or the
+engine's raw bytes; none compares with a value written by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+
+from imgviz.analysis.listing import history_table, image_list
+from imgviz.analysis.sizes import per_image_sizes
+from imgviz.frames import Frames
+from imgviz.units import human_size
+
+
+def parse_table(text: str, header_start: str) -> list[dict[str, str]]:
+    """Rows of a CLI table, cut at the header's column offsets (tabwriter aligns them)."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(header_start))
+    header = lines[start]
+    # column names are words joined by single spaces; columns are 3+ spaces apart
+    found = list(re.finditer(r"\S+(?: \S+)*", header))
+    names = [m.group(0) for m in found]
+    offsets = [m.start() for m in found]
+    rows = []
+    for line in lines[start + 1:]:
+        if not line.strip():
+            break
+        cells = [line[offsets[k]: offsets[k + 1] if k + 1 < len(offsets) else None].strip()
+                 for k in range(len(offsets))]
+        rows.append(dict(zip(names, cells)))
+    return rows
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def check_df_images(f: Frames, df_v_text: str) -> int:
+    """Every image row of `docker system df -v` equals our images frame; returns rows compared."""
+    rows = parse_table(df_v_text, "REPOSITORY")
+    by_short = f.images.set_index("short_id")
+    assert len(rows) == len(f.images), (len(rows), len(f.images))
+    for row in rows:
+        img = by_short.loc[row["IMAGE ID"]]
+        assert row["SIZE"] == human_size(img["size"]), (row, img["size"])
+        assert row["SHARED SIZE"] == human_size(img["shared_size"]), (row, img["shared_size"])
+        assert row["UNIQUE SIZE"] == human_size(img["unique_size"]), (row, img["unique_size"])
+        assert int(row["CONTAINERS"]) == img["containers"], row
+        if row["REPOSITORY"] == "<none>":
+            assert img["dangling"]
+        else:
+            assert f"{row['REPOSITORY']}:{row['TAG']}" in img["tags"]
+    return len(rows)
+
+
+def check_df_summary(f: Frames, df_text: str) -> None:
+    """`docker system df` Images line: TOTAL and SIZE (bytes of distinct layers)."""
+    rows = {r["TYPE"]: r for r in parse_table(df_text, "TYPE")}
+    images = rows["Images"]
+    assert int(images["TOTAL"]) == len(f.images)
+    physical = int(f.layers.drop_duplicates("chain_id")["size"].sum())
+    assert images["SIZE"] == human_size(physical), (images, physical)
+    assert physical == f.engine_df["layers_size"]
+
+
+def check_derived_sizes_equal_engine(f: Frames) -> None:
+    """The engine's per-image numbers, derived again from our layers by the documented rule."""
+    derived = per_image_sizes(f.layers).set_index("image_id")
+    for img in f.images.itertuples(index=False):
+        engine = f.engine_df["images"][img.image_id]
+        got = derived.loc[img.image_id] if img.image_id in derived.index else None
+        size = int(got["size"]) if got is not None else 0
+        shared = int(got["shared_size"]) if got is not None else 0
+        assert size == engine["Size"] == img.size, (img.image_id, size, engine["Size"])
+        assert shared == engine["SharedSize"] == img.shared_size, (img.image_id, shared, engine["SharedSize"])
+
+
+def check_image_ls(f: Frames, ls_json: str, pattern: str | None = None) -> int:
+    """`docker image ls [PATTERN] --format json` rows equal our image_list rows (as a set)."""
+    theirs = {(r["Repository"], r["Tag"], r["ID"], r["Size"]) for r in json_lines(ls_json)}
+    ours = {(r.repository, r.tag, r.short_id, human_size(r.size, 3))
+            for r in image_list(f.images, pattern).itertuples(index=False)}
+    assert ours == theirs, (ours ^ theirs)
+    return len(theirs)
+
+
+def check_history(f: Frames, image_id: str, history_json: str) -> int:
+    """`docker image history --no-trunc` rows equal our history rows, newest first."""
+    theirs = json_lines(history_json)
+    ours = history_table(f.history, image_id)
+    assert len(ours) == len(theirs), (image_id, len(ours), len(theirs))
+    for mine, row in zip(ours.itertuples(index=False), theirs):
+        assert mine.entry_id == row["ID"], (mine.entry_id, row["ID"])
+        assert (mine.created_by or "") == row["CreatedBy"], (mine.created_by, row["CreatedBy"])
+        assert human_size(mine.size, 3) == row["Size"], (mine.created_by, mine.size, row["Size"])
+        assert (mine.comment or "") == row["Comment"]
+        assert mine.created == pd.Timestamp(row["CreatedAt"]), (mine.created, row["CreatedAt"])
+    return len(theirs)
+
+
+def check_containers(f: Frames, ps_json: str) -> int:
+    """`docker ps -a -s` SIZE ("65.5kB (virtual 1.98MB)") equals size_rw / size_root_fs."""
+    rows = json_lines(ps_json)
+    by_id = f.containers.set_index("container_id")
+    assert len(rows) == len(f.containers)
+    for row in rows:
+        c = by_id.loc[row["ID"]]
+        rw = human_size(c["size_rw"], 3)
+        virtual = human_size(c["size_root_fs"], 3)
+        assert row["Size"] == f"{rw} (virtual {virtual})", (row["Size"], rw, virtual)
+        assert row["State"] == c["state"]
+        assert row["Names"] in c["names"]
+    return len(rows)
