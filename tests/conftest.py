@@ -45,3 +45,11 @@ def recorded():
     from ._fleet import load_recording
 
     return load_recording(DATA / "fleet")
+
+
+@pytest.fixture(scope="session")
+def fleet(engine, tmp_path_factory):
+    """The test fleet (tests/_fleet.py) built once on the session's engine."""
+    from ._fleet import build_fleet
+
+    return build_fleet(engine, tmp_path_factory.mktemp("fleet"))

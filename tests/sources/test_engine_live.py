@@ -1,0 +1,104 @@
+"""The engine source against a real dockerd: frames equal what the docker CLI prints, faults hold."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from imgviz.frames import frames
+from imgviz.sources.engine import CollectionWarning, collect, connect
+
+from .. import _compare
+from .._engine import start_private_engine
+from .._fleet import cli_outputs
+
+pytestmark = pytest.mark.engine
+
+
+@pytest.fixture(scope="module")
+def live(engine, fleet):
+    snap = collect(host=engine.host, progress=False)
+    cli = cli_outputs(engine)
+    return frames(snap), cli
+
+
+def test_live_frames_equal_cli(live):
+    f, cli = live
+    assert f.source["engine_version"] and f.source["api_version"]
+    n = _compare.check_df_images(f, cli["system_df_v"])
+    assert n == len(f.images) >= 9
+    _compare.check_df_summary(f, cli["system_df"])
+    _compare.check_derived_sizes_equal_engine(f)
+    _compare.check_image_ls(f, cli["image_ls"])
+    _compare.check_image_ls(f, cli["image_ls_w"], "iv/a*")
+    _compare.check_containers(f, cli["ps_size"])
+    for key in (k for k in cli if k.startswith("history ")):
+        _compare.check_history(f, key.split(" ", 1)[1], cli[key])
+
+
+def test_live_dangling_and_second_tag(live, fleet):
+    f, _ = live
+    imgs = f.images.set_index("image_id")
+    assert imgs.at[fleet["dangling_id"], "dangling"]
+    two = imgs[imgs["tags"].apply(lambda t: "iv/app:v2" in t)].iloc[0]
+    assert set(two["tags"]) >= {"iv/app:v2", "iv/app:latest"}
+
+
+def test_image_removed_between_list_and_inspect(engine, fleet, tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM iv/base:1\nRUN echo doomed > /d\n")
+    engine.build(tmp_path, "iv/doomed:1")
+    doomed = engine.docker("image", "inspect", "--format", "{{.Id}}", "iv/doomed:1").stdout.strip()
+    api = connect(engine.host)
+
+    class RemovesOne:
+        """The real client; the image is really removed from the engine right after the list."""
+
+        def __getattr__(self, name):
+            return getattr(api, name)
+
+        def images(self):
+            listed = api.images()
+            engine.docker("image", "rm", "iv/doomed:1")
+            return listed
+
+    with pytest.warns(CollectionWarning, match="removed during collection"):
+        snap = collect(RemovesOne(), host=engine.host, progress=False, workers=1)
+    assert [s["id"] for s in snap.skipped] == [doomed]
+    assert snap.complete
+    f = frames(snap)
+    assert doomed not in set(f.images["image_id"]) and len(f.images) >= 9
+
+
+def test_engine_stopping_mid_collection_keeps_what_was_collected():
+    eng = start_private_engine()
+    try:
+        for i in range(4):
+            eng.busybox_base(f"iv/stop{i}:1") if i == 0 else eng.docker("tag", "iv/stop0:1", f"iv/stop{i}:1")
+        ctx_dir = eng.root / "ctx"
+        ctx_dir.mkdir()
+        for i in range(3):
+            (ctx_dir / "Dockerfile").write_text(f"FROM iv/stop0:1\nRUN echo {i} > /n\n")
+            eng.build(ctx_dir, f"iv/stopped{i}:1")
+        api = connect(eng.host)
+        calls = {"n": 0}
+
+        class DiesAfterTwo:
+            def __getattr__(self, name):
+                return getattr(api, name)
+
+            def history(self, image_id):
+                calls["n"] += 1
+                if calls["n"] == 3:
+                    eng.stop()  # the real daemon goes away here
+                return api.history(image_id)
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            snap = collect(DiesAfterTwo(), host=eng.host, progress=False, workers=1)
+        assert any("stopped answering" in str(w.message) for w in caught)
+        assert not snap.complete
+        assert len(snap.images) == 2
+        assert len(frames(snap).images) == 2
+    finally:
+        eng.stop()
