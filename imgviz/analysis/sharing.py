@@ -179,3 +179,72 @@ def sharing_matrix(frames, images: Iterable[str] | None = None) -> pd.DataFrame:
         m[np.arange(n), np.arange(n)] = sizes
     out = pd.DataFrame(m, index=pd.Index(ids, name="image_id"), columns=pd.Index(ids, name="image_id"))
     return out.astype("Int64")
+
+
+def sharing_pairs(frames, images: Iterable[str] | None = None) -> pd.DataFrame:
+    """Every pair of images with the bytes and the deepest layer they share.
+
+    Rule: as :func:`sharing_matrix`; the pair's last common layer is the deepest chain ID both
+    paths contain (NA when they start from different bases). Meant for tens to hundreds of
+    images: the output has n * (n - 1) / 2 rows.
+
+    Returns
+    -------
+    DataFrame
+        ``image_a``, ``image_b`` (IDs), ``label_a``, ``label_b``, ``shared_bytes``,
+        ``common_layers`` (count), ``last_common_chain``, ``instruction``, ``created_by`` (of that
+        layer); most shared bytes first.
+    """
+    all_images = frames.images
+    ids = list(all_images["image_id"]) if images is None else resolve_images(all_images, images)
+    label_of = dict(zip(all_images["image_id"], image_labels(all_images)))
+    layers = frames.layers[frames.layers["image_id"].isin(set(ids))]
+    paths = {i: list(rows.sort_values("position")["chain_id"]) for i, rows in layers.groupby("image_id")}
+    info = layers.drop_duplicates("chain_id").set_index("chain_id")
+    cum = _cum_sizes(layers) if len(layers) else pd.Series(dtype="int64")
+    rows = []
+    for a_pos, a in enumerate(ids):
+        pa = paths.get(a, [])
+        for b in ids[a_pos + 1:]:
+            pb = paths.get(b, [])
+            k = 0
+            while k < len(pa) and k < len(pb) and pa[k] == pb[k]:
+                k += 1
+            last = pa[k - 1] if k else None
+            rows.append((a, b, label_of.get(a, a), label_of.get(b, b), int(cum[last]) if last else 0, k, last,
+                         info.at[last, "instruction"] if last else None,
+                         info.at[last, "created_by"] if last else None))
+    out = pd.DataFrame(rows, columns=["image_a", "image_b", "label_a", "label_b", "shared_bytes",
+                                      "common_layers", "last_common_chain", "instruction", "created_by"])
+    out["shared_bytes"] = out["shared_bytes"].astype("Int64")
+    out["common_layers"] = out["common_layers"].astype("Int64")
+    return out.sort_values(["shared_bytes", "label_a", "label_b"], ascending=[False, True, True],
+                           kind="stable").reset_index(drop=True)
+
+
+def largest_layers(frames) -> pd.DataFrame:
+    """Per image, its largest unique layer and its largest shared layer, with their instructions.
+
+    Rule: a layer is unique to an image when no other image uses its chain ID, shared otherwise
+    (as in :func:`layer_tree`). Ties go to the lower layer.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``image_id``: ``unique_chain``, ``unique_size``, ``unique_instruction``,
+        ``unique_created_by``, ``shared_chain``, ``shared_size``, ``shared_instruction``,
+        ``shared_created_by`` (NA where the image has no such layer).
+    """
+    layers = frames.layers
+    distinct = layers.drop_duplicates(["image_id", "chain_id"])
+    refs = distinct.groupby("chain_id")["image_id"].transform("size")
+    distinct = distinct.assign(_shared=refs.gt(1).values, _size=distinct["size"].fillna(-1).astype("int64"))
+    out = pd.DataFrame(index=pd.Index(frames.images["image_id"], name="image_id"))
+    for kind, mask in (("unique", ~distinct["_shared"]), ("shared", distinct["_shared"])):
+        part = distinct[mask].sort_values(["image_id", "_size", "position"], ascending=[True, False, True],
+                                          kind="stable").drop_duplicates("image_id").set_index("image_id")
+        out[f"{kind}_chain"] = part["chain_id"].reindex(out.index)
+        out[f"{kind}_size"] = part["size"].reindex(out.index).astype("Int64")
+        out[f"{kind}_instruction"] = part["instruction"].reindex(out.index)
+        out[f"{kind}_created_by"] = part["created_by"].reindex(out.index)
+    return out
