@@ -17,7 +17,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .sizes import image_labels, resolve_images
+from .sizes import _lists_by, image_labels, resolve_images
 
 
 def _cum_sizes(layers: pd.DataFrame) -> pd.Series:
@@ -56,53 +56,68 @@ def layer_tree(frames) -> pd.DataFrame:
     --------
     diff_reuse : the same-diff-other-parent cases on their own.
     """
-    layers = frames.layers
+    layers = frames.layers.drop_duplicates(["image_id", "chain_id"])
     cols = ["chain_id", "parent_chain_id", "diff_id", "position", "size", "chain_size", "subtree_size",
             "n_images", "image_ids", "images", "ends", "shared", "same_diff_elsewhere",
             "instruction", "created_by"]
     if layers.empty:
         return pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
     label_of = dict(zip(frames.images["image_id"], image_labels(frames.images)))
-    distinct = layers.drop_duplicates(["image_id", "chain_id"])
-    by_chain = distinct.groupby("chain_id", sort=False)["image_id"]
-    image_ids = by_chain.agg(list)
-    nodes = layers.drop_duplicates("chain_id").set_index("chain_id")
-    tops = layers.sort_values("position", kind="stable").drop_duplicates("image_id", keep="last")
-    ends = tops.groupby("chain_id", sort=False)["image_id"].agg(lambda s: [label_of.get(i, i) for i in s])
-    diff_chains = nodes.groupby("diff_id")["position"].transform("size") - 1
+    chain_arr = layers["chain_id"].to_numpy(object)
+    image_arr = layers["image_id"].to_numpy(object)
+    users = _lists_by(chain_arr, image_arr)
+    top_pos: dict = {}
+    for image_id, chain, p in zip(image_arr, chain_arr, layers["position"].to_numpy("int64")):
+        if image_id not in top_pos or p > top_pos[image_id][0]:
+            top_pos[image_id] = (p, chain)
+    ends: dict = {}
+    for image_id, (_p, chain) in top_pos.items():
+        ends.setdefault(chain, []).append(label_of.get(image_id, image_id))
+
+    nodes = layers.drop_duplicates("chain_id").sort_values("position", kind="stable")
+    chains = nodes["chain_id"].to_numpy(object)
+    parents = nodes["parent_chain_id"].astype(object).where(nodes["parent_chain_id"].notna(), None).to_numpy(object)
+    index = {c: k for k, c in enumerate(chains)}
+    parent_idx = np.array([index.get(p, -1) if p is not None else -1 for p in parents], dtype=np.int64)
+    size = nodes["size"].astype("Int64")
+    size0 = size.fillna(0).to_numpy("int64")
+    depth = nodes["position"].to_numpy("int64")
+    # chain bytes top-down (parents come first), subtree bytes bottom-up
+    chain_size = size0.copy()
+    for k in range(len(chains)):
+        if parent_idx[k] >= 0:
+            chain_size[k] += chain_size[parent_idx[k]]
+    subtree = size0.copy()
+    for d in range(int(depth.max()), 0, -1):
+        at = np.nonzero((depth == d) & (parent_idx >= 0))[0]
+        np.add.at(subtree, parent_idx[at], subtree[at])
+    diff_counts = nodes["diff_id"].map(nodes["diff_id"].value_counts()).to_numpy("int64") - 1
+    ids = [users[c] for c in chains]
+    n_images = np.fromiter((len(v) for v in ids), dtype=np.int64, count=len(ids))
 
     out = pd.DataFrame({
-        "chain_id": nodes.index.astype("string"),
-        "parent_chain_id": nodes["parent_chain_id"].astype("string").values,
-        "diff_id": nodes["diff_id"].values,
-        "position": nodes["position"].astype("Int64").values,
-        "size": nodes["size"].astype("Int64").values,
+        "chain_id": pd.array(chains, dtype="string"),
+        "parent_chain_id": pd.array(parents, dtype="string"),
+        "diff_id": nodes["diff_id"].to_numpy(object),
+        "position": pd.array(depth, dtype="Int64"),
+        "size": size.to_numpy(),
+        "chain_size": pd.array(chain_size, dtype="Int64"),
+        "subtree_size": pd.array(subtree, dtype="Int64"),
+        "n_images": pd.array(n_images, dtype="Int64"),
+        "image_ids": ids,
+        "images": [[label_of.get(i, i) for i in v] for v in ids],
+        "ends": [ends.get(c, []) for c in chains],
+        "shared": n_images > 1,
+        "same_diff_elsewhere": pd.array(diff_counts, dtype="Int64"),
+        "instruction": nodes["instruction"].to_numpy(object),
+        "created_by": nodes["created_by"].to_numpy(object),
     })
-    out["chain_size"] = out["chain_id"].map(_cum_sizes(layers)).astype("Int64")
-    ids = image_ids.reindex(out["chain_id"])
-    out["n_images"] = pd.array([len(v) for v in ids], dtype="Int64")
-    out["image_ids"] = list(ids.values)
-    out["images"] = [[label_of.get(i, i) for i in v] for v in ids.values]
-    ends_list = ends.reindex(out["chain_id"]).values
-    out["ends"] = [v if isinstance(v, list) else [] for v in ends_list]
-    out["shared"] = out["n_images"].gt(1).astype(bool)
-    out["same_diff_elsewhere"] = diff_chains.reindex(out["chain_id"]).astype("Int64").values
-    out["instruction"] = nodes["instruction"].values
-    out["created_by"] = nodes["created_by"].values
-
-    # subtree bytes, deepest layers first
-    sub = pd.Series(out["size"].fillna(0).astype("int64").values, index=out["chain_id"].values)
-    parent = pd.Series(out["parent_chain_id"].values, index=out["chain_id"].values)
-    depth = pd.Series(out["position"].astype("int64").values, index=out["chain_id"].values)
-    for d in range(int(depth.max()), 0, -1):
-        level = depth.index[depth.values == d]
-        add = sub[level].groupby(parent[level].values).sum()
-        add = add[add.index.isin(sub.index)]
-        sub.loc[add.index] += add.values
-    out["subtree_size"] = sub.reindex(out["chain_id"]).astype("Int64").values
-    out = out.sort_values(["position", "subtree_size", "chain_id"], ascending=[True, False, True],
-                          kind="stable").reset_index(drop=True)
-    return out[cols]
+    if size.isna().any():
+        # a layer of unknown size leaves its chain's and its ancestors' byte counts unknown
+        out.loc[size.isna().to_numpy(), "chain_size"] = pd.NA
+    # parents first; the biggest branches first among siblings (ties keep the input's order)
+    order = np.lexsort((-subtree, depth))
+    return out.iloc[order].reset_index(drop=True)[cols]
 
 
 def diff_reuse(frames) -> pd.DataFrame:
@@ -110,7 +125,7 @@ def diff_reuse(frames) -> pd.DataFrame:
 
     Rule: rows are the chain IDs whose diff ID is also the diff ID of another chain ID. Each such
     layer is counted in full for every parent it sits on (physical bytes), and is shared only
-    among the images of its own chain ID. ``stored_again`` is the bytes beyond the first copy.
+    among the images of its own chain ID.
 
     Returns
     -------
@@ -118,13 +133,20 @@ def diff_reuse(frames) -> pd.DataFrame:
         ``diff_id``, ``chain_id``, ``parent_chain_id``, ``size``, ``n_chains`` (chain IDs with this
         diff), ``images`` (labels), ``instruction``, ``created_by``; largest first.
     """
-    tree = layer_tree(frames)
-    again = tree[tree["same_diff_elsewhere"].fillna(0) > 0]
+    layers = frames.layers.drop_duplicates(["image_id", "chain_id"])
+    nodes = layers.drop_duplicates("chain_id")
+    n_chains = nodes["diff_id"].map(nodes["diff_id"].value_counts(sort=False))
+    again = nodes[n_chains.gt(1).to_numpy()]
+    label_of = dict(zip(frames.images["image_id"], image_labels(frames.images)))
+    mine = layers[layers["chain_id"].isin(set(again["chain_id"]))]
+    users = _lists_by(mine["chain_id"].to_numpy(object), mine["image_id"].to_numpy(object))
     out = pd.DataFrame({
-        "diff_id": again["diff_id"], "chain_id": again["chain_id"],
-        "parent_chain_id": again["parent_chain_id"], "size": again["size"],
-        "n_chains": (again["same_diff_elsewhere"] + 1).astype("Int64"), "images": again["images"],
-        "instruction": again["instruction"], "created_by": again["created_by"],
+        "diff_id": again["diff_id"].to_numpy(object), "chain_id": again["chain_id"].to_numpy(object),
+        "parent_chain_id": again["parent_chain_id"].to_numpy(object),
+        "size": again["size"].astype("Int64").to_numpy(),
+        "n_chains": pd.array(n_chains[n_chains.gt(1)].to_numpy("int64"), dtype="Int64"),
+        "images": [[label_of.get(i, i) for i in users[c]] for c in again["chain_id"]],
+        "instruction": again["instruction"].to_numpy(object), "created_by": again["created_by"].to_numpy(object),
     })
     return out.sort_values(["size", "diff_id", "chain_id"], ascending=[False, True, True],
                            kind="stable").reset_index(drop=True)
@@ -147,38 +169,38 @@ def sharing_matrix(frames, images: Iterable[str] | None = None) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Square, Int64 bytes, index and columns the image IDs (``frames.images`` order unless
+        Square, int64 bytes, index and columns the image IDs (``frames.images`` order unless
         ``images`` gives one). ``image_labels`` turns IDs into names.
     """
     all_images = frames.images
     ids = list(all_images["image_id"]) if images is None else resolve_images(all_images, images)
     n = len(ids)
     pos = {image_id: k for k, image_id in enumerate(ids)}
-    layers = frames.layers[frames.layers["image_id"].isin(pos)]
+    layers = frames.layers[frames.layers["image_id"].isin(pos)].drop_duplicates(["image_id", "chain_id"])
     m = np.zeros((n, n), dtype=np.int64)
     if n and len(layers):
-        distinct = layers.drop_duplicates(["image_id", "chain_id"])
-        cum = _cum_sizes(layers)
-        groups = distinct.groupby("chain_id", sort=False)["image_id"]
-        counts = groups.size()
-        shared = counts[counts > 1]
-        if len(shared):
-            members = groups.agg(list)[shared.index]
-            nodes = distinct.drop_duplicates("chain_id").set_index("chain_id").loc[shared.index]
-            # a node whose child has the same images adds nothing the child does not overwrite
-            parents = nodes["parent_chain_id"].dropna()
-            same = parents[shared.reindex(parents.index).values == shared.reindex(parents.values).values]
-            redundant = set(same.values)
-            order = nodes["position"].astype("int64").sort_values(kind="stable").index
-            for chain in order:
-                if chain in redundant:
-                    continue
-                k = np.fromiter((pos[i] for i in members[chain]), dtype=np.int64)
-                m[np.ix_(k, k)] = int(cum[chain])
+        users = _lists_by(layers["chain_id"].to_numpy(object), layers["image_id"].to_numpy(object))
+        nodes = layers.drop_duplicates("chain_id")
+        chain_arr = nodes["chain_id"].to_numpy(object)
+        parent_arr = nodes["parent_chain_id"].astype(object).where(nodes["parent_chain_id"].notna(), None).to_numpy(object)
+        pos_arr = nodes["position"].to_numpy("int64")
+        size_of = dict(zip(chain_arr, nodes["size"].fillna(0).to_numpy("int64")))
+        parent_of = dict(zip(chain_arr, parent_arr))
+        cum: dict = {}
+        for c in chain_arr[np.argsort(pos_arr, kind="stable")]:
+            p = parent_of[c]
+            cum[c] = size_of[c] + (cum.get(p, 0) if p is not None else 0)
+        shared = {c: len(users[c]) for c in chain_arr if len(users[c]) > 1}
+        # a node whose child has the same images adds nothing the child does not overwrite
+        redundant = {parent_of[c] for c in shared if parent_of[c] is not None
+                     and shared.get(parent_of[c]) == shared[c]}
+        order = [c for c in chain_arr[np.argsort(pos_arr, kind="stable")] if c in shared and c not in redundant]
+        for chain in order:
+            k = np.fromiter((pos[i] for i in users[chain]), dtype=np.int64)
+            m[np.ix_(k, k)] = int(cum[chain])
         sizes = all_images.set_index("image_id")["size"].reindex(ids).fillna(0).astype("int64").values
         m[np.arange(n), np.arange(n)] = sizes
-    out = pd.DataFrame(m, index=pd.Index(ids, name="image_id"), columns=pd.Index(ids, name="image_id"))
-    return out.astype("Int64")
+    return pd.DataFrame(m, index=pd.Index(ids, name="image_id"), columns=pd.Index(ids, name="image_id"))
 
 
 def sharing_pairs(frames, images: Iterable[str] | None = None) -> pd.DataFrame:
@@ -237,7 +259,7 @@ def largest_layers(frames) -> pd.DataFrame:
     """
     layers = frames.layers
     distinct = layers.drop_duplicates(["image_id", "chain_id"])
-    refs = distinct.groupby("chain_id")["image_id"].transform("size")
+    refs = distinct["chain_id"].map(distinct["chain_id"].value_counts(sort=False))
     distinct = distinct.assign(_shared=refs.gt(1).values, _size=distinct["size"].fillna(-1).astype("int64"))
     out = pd.DataFrame(index=pd.Index(frames.images["image_id"], name="image_id"))
     for kind, mask in (("unique", ~distinct["_shared"]), ("shared", distinct["_shared"])):

@@ -43,7 +43,7 @@ def per_image_sizes(layers: pd.DataFrame) -> pd.DataFrame:
                              "shared_size": pd.Series([], dtype="Int64"),
                              "unique_size": pd.Series([], dtype="Int64")})
     distinct = layers.drop_duplicates(["image_id", "chain_id"])
-    refs = distinct.groupby("chain_id")["image_id"].nunique()
+    refs = distinct["chain_id"].value_counts(sort=False)
     shared_mask = distinct["chain_id"].map(refs).gt(1)
     sizes = distinct["size"].astype("Int64")
     frame = pd.DataFrame({"image_id": distinct["image_id"], "size": sizes,
@@ -61,6 +61,18 @@ def per_image_sizes(layers: pd.DataFrame) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------------- labels
+
+def _lists_by(keys, values) -> dict:
+    """``{key: [values in first-seen order]}``: a fast groupby-to-list (pass unique pairs)."""
+    out: dict = {}
+    for k, v in zip(keys, values):
+        lst = out.get(k)
+        if lst is None:
+            out[k] = [v]
+        else:
+            lst.append(v)
+    return out
+
 
 def image_labels(images: pd.DataFrame) -> pd.Series:
     """A readable name per image: its first tag, or ``<none>@<short id>`` for a dangling image.
@@ -256,7 +268,7 @@ def totals(frames) -> pd.DataFrame:
     physical = du.at["Images", "size"]
     derived_physical = _physical_derived(layers)
     distinct = layers.drop_duplicates(["image_id", "chain_id"])
-    refs = distinct.groupby("chain_id")["image_id"].nunique()
+    refs = distinct["chain_id"].value_counts(sort=False)
     one = layers.drop_duplicates("chain_id").set_index("chain_id")["size"]
     shared = one[refs.reindex(one.index).gt(1)].sum() if not one.isna().any() else pd.NA
 
@@ -358,7 +370,7 @@ def what_if(frames, remove: Iterable[str] | str, *, remove_containers: bool = Fa
     ids = resolve_images(images, remove)
     removed = set(ids)
     labels = pd.Series(image_labels(images).values, index=images["image_id"].values)
-    mine = layers[layers["image_id"].isin(removed)]
+    mine = layers[layers["image_id"].isin(removed)].drop_duplicates(["image_id", "chain_id"])
     cols = ["chain_id", "diff_id", "size", "instruction", "created_by", "removed_by", "freed", "kept_by"]
     if mine.empty:
         out = pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
@@ -366,8 +378,9 @@ def what_if(frames, remove: Iterable[str] | str, *, remove_containers: bool = Fa
         out["freed"] = out["freed"].astype(bool)
         return out
     by_chain = mine.drop_duplicates("chain_id").set_index("chain_id")
-    removed_by = mine.groupby("chain_id", sort=False)["image_id"].agg(
-        lambda s: [labels[i] for i in dict.fromkeys(s)])
+    label_of = labels.to_dict()
+    removed_by = {c: [label_of[i] for i in ids_]
+                  for c, ids_ in _lists_by(mine["chain_id"].to_numpy(object), mine["image_id"].to_numpy(object)).items()}
 
     keeper: dict[str, str] = {}
     rest = layers[~layers["image_id"].isin(removed) & layers["chain_id"].isin(by_chain.index)]
@@ -385,7 +398,7 @@ def what_if(frames, remove: Iterable[str] | str, *, remove_containers: bool = Fa
         "size": by_chain["size"].astype("Int64").values,
         "instruction": by_chain["instruction"].values,
         "created_by": by_chain["created_by"].values,
-        "removed_by": removed_by.reindex(by_chain.index).values,
+        "removed_by": [removed_by[c] for c in by_chain.index],
     })
     out["kept_by"] = out["chain_id"].map(keeper).astype("string")
     out["freed"] = out["kept_by"].isna()

@@ -126,8 +126,8 @@ def reported_vs_physical(frames, *, top_n: int | None = 20, title: str | None = 
 
     The upper bar stacks the SIZE of every ``docker image ls`` row (one per tag): each image
     again in full. The lower bar stacks the distinct layers (by chain ID), each once: the
-    bytes on disk (``docker system df`` Images SIZE). The gap is what sharing saves (plus extra
-    tags, which cost nothing).
+    bytes on disk (``docker system df`` Images SIZE). The middle bar splits the upper one into
+    bytes on disk, shared layers counted again (what sharing saves) and extra tags counted again.
 
     Parameters
     ----------
@@ -189,15 +189,25 @@ def reported_vs_physical(frames, *, top_n: int | None = 20, title: str | None = 
         pcolors.append(st.COLORS["other"])
 
     rep_name = f"docker image ls ({int(t['tags'])} rows)"
+    why_name = "the same bytes, explained"
     phys_name = "on disk (distinct layers)"
+    reported, physical = int(t["reported"] or 0), int(t["physical"] or 0)
+    saved, again = int(t["saved_by_sharing"] or 0), int(t["counted_again_for_tags"] or 0)
+    why = _segments(go, "explained", why_name, [physical, saved, again],
+                    [f"<b>on disk</b>: every distinct layer once<br>{st.bytes_text(physical)}",
+                     f"<b>shared layers counted again</b>: each image's size includes its shared layers"
+                     f"<br>{st.bytes_text(saved)} (what sharing saves)",
+                     f"<b>extra tags counted again</b>: one row per tag, the same image<br>{st.bytes_text(again)}"],
+                    [st.COLORS["physical"], st.COLORS["shared"], st.COLORS["other"]])
     fig = go.Figure([
         _segments(go, "reported", rep_name, vals, hover, colors),
+        why,
         _segments(go, "physical", phys_name, pvals, phover, pcolors),
     ])
-    fig.update_yaxes(categoryorder="array", categoryarray=[phys_name, rep_name], title={"text": ""}, automargin=True)
+    fig.update_yaxes(categoryorder="array", categoryarray=[phys_name, why_name, rep_name], title={"text": ""},
+                     automargin=True)
     fig.update_layout(barmode="overlay", bargap=0.35)
-    reported, physical = int(t["reported"] or 0), int(t["physical"] or 0)
-    for row, total in ((rep_name, reported), (phys_name, physical)):
+    for row, total in ((rep_name, reported), (why_name, reported), (phys_name, physical)):
         fig.add_annotation(x=total, y=row, text=f"<b>{st.bytes_text(total)}</b>", showarrow=False,
                            xanchor="left", xshift=6)
     st.byte_axis(fig, "x", max(reported, physical) * 1.12, title="Bytes")
@@ -205,7 +215,7 @@ def reported_vs_physical(frames, *, top_n: int | None = 20, title: str | None = 
                f"sharing saves {st.bytes_text(t['saved_by_sharing'])}")
     sub = (f"{int(t['images'])} images; reported counts every image (and every extra tag) in full, "
            f"the disk keeps each layer once")
-    return st.finish(fig, title=title or default, subtitle=sub, height=height, default_height=330)
+    return st.finish(fig, title=title or default, subtitle=sub, height=height, default_height=380)
 
 
 @document

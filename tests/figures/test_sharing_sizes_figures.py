@@ -70,8 +70,10 @@ def test_image_sizes_pattern_and_search(f):
 
 def test_reported_vs_physical_sums(f):
     fig = _json(F.reported_vs_physical(f, top_n=None))
-    reported, physical = fig["data"]
+    reported, why, physical = fig["data"]
     t = sizes.totals(f)["value"]
+    assert list(why["x"]) == [t["physical"], t["saved_by_sharing"], t["counted_again_for_tags"]]
+    assert sum(why["x"]) == t["reported"] and "what sharing saves" in why["hovertext"][1]
     assert sum(reported["x"]) == t["reported"] and len(reported["x"]) == t["tags"]
     assert sum(physical["x"]) == t["physical"] == f.engine_df["layers_size"]
     # segments are stacked: each starts where the previous ended
@@ -83,7 +85,7 @@ def test_reported_vs_physical_sums(f):
     assert "sharing saves" in fig["layout"]["title"]["text"]
     few = _json(F.reported_vs_physical(f, top_n=3))
     assert len(few["data"][0]["x"]) == 4 and sum(few["data"][0]["x"]) == t["reported"]
-    assert sum(few["data"][1]["x"]) == t["physical"]
+    assert sum(few["data"][2]["x"]) == t["physical"]
 
 
 def test_what_if_bars_equal_prediction(f):
