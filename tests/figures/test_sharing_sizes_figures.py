@@ -157,7 +157,7 @@ def test_sharing_matrix_heatmap(f):
 
 
 def test_figures_import_plotly_only_when_drawing():
-    code = ("import sys, imgviz.figures; print('plotly' in sys.modules, 'ipywidgets' in sys.modules)")
+    code = ("import sys, imgviz, imgviz.figures, imgviz.widgets; imgviz.figures.layer_tree; print('plotly' in sys.modules, 'ipywidgets' in sys.modules)")
     root = Path(__file__).resolve().parents[2]
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
     assert out.stdout.split() == ["False", "False"]
