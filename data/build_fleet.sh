@@ -63,10 +63,10 @@ stage() {
     echo "$dir"
 }
 
-# build kit|classic TAG DOCKERFILE CONTEXT
+# build kit|classic TAG DOCKERFILE CONTEXT [WHAT]   (WHAT: the sources, for the log)
 build() {
-    local kind=$1 tag=$2 dockerfile=$3 context=$4
-    say "build $tag ($kind builder) from ${dockerfile#"$here"/}"
+    local kind=$1 tag=$2 dockerfile=$3 context=$4 what=${5:-${3#"$here"/}}
+    say "build $tag ($kind builder) from $what"
     if [ "$kind" = kit ]; then
         DOCKER_BUILDKIT=1 "$docker" build --network none --progress plain \
             -t "$tag" -f "$dockerfile" "$context"
@@ -151,31 +151,31 @@ build kit workshop/python:3.11 "$src/python/Dockerfile" "$cache/debs/python"
 # The chapter's flow: build v1, edit app.js, build v2 with the same Dockerfile,
 # then the reordered Dockerfile (with the edited app.js).
 ctx=$(stage web-ping-v1 web-ping/Dockerfile web-ping/v1/app.js=app.js)
-build kit workshop/web-ping:v1 "$ctx/Dockerfile" "$ctx"
+build kit workshop/web-ping:v1 "$ctx/Dockerfile" "$ctx" "web-ping/Dockerfile + v1/app.js"
 ctx=$(stage web-ping-v2 web-ping/Dockerfile web-ping/v2/app.js=app.js)
-build kit workshop/web-ping:v2 "$ctx/Dockerfile" "$ctx"
+build kit workshop/web-ping:v2 "$ctx/Dockerfile" "$ctx" "web-ping/Dockerfile + v2/app.js"
 ctx=$(stage web-ping-opt web-ping/Dockerfile.optimized=Dockerfile web-ping/v2/app.js=app.js)
-build kit workshop/web-ping:optimized "$ctx/Dockerfile" "$ctx"
+build kit workshop/web-ping:optimized "$ctx/Dockerfile" "$ctx" "web-ping/Dockerfile.optimized + v2/app.js"
 "$docker" tag workshop/web-ping:optimized workshop/web-ping:latest
 
 # Settings only (ENV + LABEL): 0 B of its own.
 ctx=$(stage web-ping-staging web-ping-staging/Dockerfile)
-build kit workshop/web-ping:staging "$ctx/Dockerfile" "$ctx"
+build kit workshop/web-ping:staging "$ctx/Dockerfile" "$ctx" "web-ping-staging/Dockerfile"
 
 # ---------------------------------------------------------------- 6. more apps
 
 # The same fleet-targets.list lands in both: one diff_id under two parents.
 ctx=$(stage httpcheck httpcheck/Dockerfile httpcheck/httpcheck.py shared/fleet-targets.list)
-build kit workshop/httpcheck:1.0 "$ctx/Dockerfile" "$ctx"
+build kit workshop/httpcheck:1.0 "$ctx/Dockerfile" "$ctx" "httpcheck/"
 ctx=$(stage pingall pingall/Dockerfile pingall/pingall.js shared/fleet-targets.list)
-build kit workshop/pingall:1.0 "$ctx/Dockerfile" "$ctx"
+build kit workshop/pingall:1.0 "$ctx/Dockerfile" "$ctx" "pingall/"
 
 # Classic builder; first revision, then the current one under the same tag, so
 # the first image is left dangling (<none>:<none>).
 ctx=$(stage static-rev1 static-site/Dockerfile static-site/site-rev1=site)
-build classic workshop/static-site:latest "$ctx/Dockerfile" "$ctx"
+build classic workshop/static-site:latest "$ctx/Dockerfile" "$ctx" "static-site/ with site-rev1/"
 ctx=$(stage static-rev2 static-site/Dockerfile static-site/site)
-build classic workshop/static-site:latest "$ctx/Dockerfile" "$ctx"
+build classic workshop/static-site:latest "$ctx/Dockerfile" "$ctx" "static-site/ with site/"
 
 # ---------------------------------------------------------------- 7. containers
 
