@@ -184,7 +184,9 @@ def _map_engine_history(raw_history: list[dict], diff_ids: list[str]) -> tuple[l
     missing = n_layers - state.count("layer")
     maybes = [i for i, s in enumerate(state) if s == "maybe"]
     mapping = "exact"
-    if missing == len(maybes):
+    if missing <= 0:
+        chosen = set()
+    elif missing == len(maybes):
         chosen = set(maybes)
     else:
         mapping = "inferred"
@@ -196,6 +198,9 @@ def _map_engine_history(raw_history: list[dict], diff_ids: list[str]) -> tuple[l
             chosen |= set(extra)
     for i, e in enumerate(entries):
         e["empty_layer"] = not (state[i] == "layer" or i in chosen)
+        if e["instruction"] is None and not e["empty_layer"] and not e["created_by"]:
+            # `docker import -m MESSAGE` leaves no command, only the message as comment
+            e["instruction"] = "IMPORT"
     return entries, mapping
 
 
