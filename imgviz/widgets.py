@@ -127,11 +127,11 @@ class SharingDashboard:
         remove = list(self.remove.value)
         top_n = int(self.top_n.value)
         self.figures = {
-            "image_sizes": F.image_sizes(f, top_n=top_n, **filt),
+            "image_sizes": F.image_sizes(f, top_n=top_n, remove=remove, **filt),
             "what_if": F.what_if(f, remove, remove_containers=self.remove_containers.value),
             "reported_vs_physical": F.reported_vs_physical(f),
             "sharing_matrix": F.sharing_matrix(f, top_n=top_n, **filt),
-            "layer_tree": F.layer_tree(f, **filt),
+            "layer_tree": F.layer_tree(f, remove=remove, remove_containers=self.remove_containers.value, **filt),
         }
         for name, fig in self.figures.items():
             self.outputs[name].outputs = (_bundle(fig),)

@@ -30,8 +30,8 @@ def _segments(go, name: str, row: str, values, hover, colors, *, offset: float =
 
 @document
 def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, search: str | None = None,
-                images: Iterable[str] | None = None, sort: str = "size", title: str | None = None,
-                height: int | None = None):
+                images: Iterable[str] | None = None, sort: str = "size", remove: Iterable[str] | None = None,
+                title: str | None = None, height: int | None = None):
     """Per image, stacked bars of shared and unique bytes (``docker system df -v``).
 
     The whole bar is the image's size (what ``docker image ls`` shows); the blue part is bytes
@@ -47,6 +47,8 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
     {images}
     sort : {'size', 'unique_size', 'shared_size'}
         Which bytes rank the images.
+    {mark_remove}
+        Here: their bars are hatched and their hover says so.
     {title}
     {height}
 
@@ -69,8 +71,9 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
     top, rest = st.top_n_other(table, sort, top_n)
     top = top.sort_values([sort, "size", "label"], ascending=[False, False, True], kind="stable")
     big = _sharing.largest_layers(frames)
+    marked = set(_sizes.resolve_images(frames.images, list(remove))) if remove else set()
 
-    labels, shared, unique, hs, hu = [], [], [], [], []
+    labels, shared, unique, hs, hu, hatch = [], [], [], [], [], []
     for r in top.itertuples(index=False):
         name = r.label
         tags = ", ".join(r.tags) if len(r.tags) else "<none> (dangling)"
@@ -87,6 +90,10 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
         elif info is not None:
             un += "<br>No layer of its own: every layer is another image's too (e.g. an ENV-only image)"
         un += f"<br>Containers: {r.containers}; size from the {r.size_source}"
+        if r.image_id in marked:
+            sh += "<br><i>marked for removal</i>"
+            un += "<br><i>marked for removal</i>"
+        hatch.append("/" if r.image_id in marked else "")
         labels.append(name)
         shared.append(int(r.shared_size or 0))
         unique.append(int(r.unique_size or 0))
@@ -101,11 +108,13 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
         unique.append(u_sum)
         hs.append(f"<b>{name}</b>: {few}<br>Shared bytes, summed: {st.bytes_text(s_sum)}")
         hu.append(f"<b>{name}</b>: {few}<br>Unique bytes, summed: {st.bytes_text(u_sum)}")
+        hatch.append("")
+    pattern_ = {"shape": hatch} if any(hatch) else None
     fig = go.Figure([
         go.Bar(y=labels, x=shared, orientation="h", name="shared with other images", hovertext=hs,
-               hoverinfo="text", marker={"color": st.COLORS["shared"]}),
+               hoverinfo="text", marker={"color": st.COLORS["shared"], **({"pattern": pattern_} if pattern_ else {})}),
         go.Bar(y=labels, x=unique, orientation="h", name="unique to the image", hovertext=hu,
-               hoverinfo="text", marker={"color": st.COLORS["unique"]}),
+               hoverinfo="text", marker={"color": st.COLORS["unique"], **({"pattern": pattern_} if pattern_ else {})}),
     ])
     fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
     fig.update_yaxes(autorange="reversed", title={"text": "image"}, automargin=True)
