@@ -104,7 +104,7 @@ def layer_tree(frames, *, kind: str = "icicle", top_n: int | None = 300, pattern
         n_img = int(r["n_images"])
         if r["chain_id"] in freed:
             color = st.COLORS["freed"]
-        elif int(r["same_diff_elsewhere"] or 0) > 0 and n_img:
+        elif st.int0(r["same_diff_elsewhere"]) > 0 and n_img:
             color = st.COLORS["same_diff"]
         elif r["shared"]:
             color = st.COLORS["shared"]
@@ -120,7 +120,7 @@ def layer_tree(frames, *, kind: str = "icicle", top_n: int | None = 300, pattern
                  f"Used by {n_img} image{'s' if n_img != 1 else ''}: {st.names_text(r['images'])}"]
         if ends:
             hover.append(f"Top layer of: {st.names_text(ends)}")
-        if int(r["same_diff_elsewhere"] or 0) > 0:
+        if st.int0(r["same_diff_elsewhere"]) > 0:
             hover.append(f"Same diff on {int(r['same_diff_elsewhere'])} other parent(s): stored again, not shared")
         if r["chain_id"] in freed:
             hover.append("<i>freed if the marked images are removed</i>")

@@ -95,8 +95,8 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
             un += "<br><i>marked for removal</i>"
         hatch.append("/" if r.image_id in marked else "")
         labels.append(name)
-        shared.append(int(r.shared_size or 0))
-        unique.append(int(r.unique_size or 0))
+        shared.append(st.int0(r.shared_size))
+        unique.append(st.int0(r.unique_size))
         hs.append(sh)
         hu.append(un)
     if len(rest):
@@ -200,8 +200,8 @@ def reported_vs_physical(frames, *, top_n: int | None = 20, title: str | None = 
     rep_name = f"docker image ls ({int(t['tags'])} rows)"
     why_name = "the same bytes, explained"
     phys_name = "on disk (distinct layers)"
-    reported, physical = int(t["reported"] or 0), int(t["physical"] or 0)
-    saved, again = int(t["saved_by_sharing"] or 0), int(t["counted_again_for_tags"] or 0)
+    reported, physical = st.int0(t["reported"]), st.int0(t["physical"])
+    saved, again = st.int0(t["saved_by_sharing"]), st.int0(t["counted_again_for_tags"])
     why = _segments(go, "explained", why_name, [physical, saved, again],
                     [f"<b>on disk</b>: every distinct layer once<br>{st.bytes_text(physical)}",
                      f"<b>shared layers counted again</b>: each image's size includes its shared layers"
@@ -220,10 +220,13 @@ def reported_vs_physical(frames, *, top_n: int | None = 20, title: str | None = 
         fig.add_annotation(x=total, y=row, text=f"<b>{st.bytes_text(total)}</b>", showarrow=False,
                            xanchor="left", xshift=6)
     st.byte_axis(fig, "x", max(reported, physical) * 1.12, title="Bytes")
-    default = (f"Reported {st.bytes_text(reported)} vs {st.bytes_text(physical)} on disk: "
+    default = (f"Reported {st.bytes_text(t['reported'])} vs {st.bytes_text(t['physical'])} on disk: "
                f"sharing saves {st.bytes_text(t['saved_by_sharing'])}")
     sub = (f"{int(t['images'])} images; reported counts every image (and every extra tag) in full, "
            f"the disk keeps each layer once")
+    unknown = int(frames.images["size"].isna().sum())
+    if unknown:
+        sub += f"; {unknown} image(s) of unknown size drawn as 0"
     return st.finish(fig, title=title or default, subtitle=sub, height=height, default_height=380)
 
 
@@ -281,7 +284,7 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
         row = f"{name} ({st.bytes_text(sum(vals))})"
         rows_order.append(row)
         traces.append(_segments(go, name, row, vals, hover, [color] * len(vals)))
-    if int(tot["freed_writable"] or 0):
+    if st.int0(tot["freed_writable"]):
         row = f"writable layers freed ({st.bytes_text(tot['freed_writable'])})"
         rows_order.append(row)
         traces.append(_segments(go, "writable", row, [int(tot["freed_writable"])],
@@ -307,7 +310,7 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
     default = f"Removing {who} frees {st.bytes_text(tot['freed'])}"
     sub = (f"{int(tot['images_removed'])} image(s), {int(tot['layers_freed'])} layer(s) freed"
            + (f"; {st.bytes_text(tot['held_by_containers'])} stay on disk under containers"
-              if int(tot["held_by_containers"] or 0) else "")
+              if st.int0(tot["held_by_containers"]) else "")
            + (" (containers removed too)" if remove_containers else ""))
     return st.finish(fig, title=title or default, subtitle=sub, height=height,
                      default_height=max(280, 120 + 45 * len(rows_order)))
