@@ -33,6 +33,9 @@ class Registry:
         self.user = user
         self.password = password
 
+    def log_lines(self) -> list[str]:
+        return (self.root / "registry.log").read_text(errors="replace").splitlines()
+
     @property
     def auth(self) -> tuple[str, str] | None:
         return (self.user, self.password) if self.user else None
@@ -61,7 +64,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_registry(*, with_auth: bool = False, timeout: float = 30) -> Registry:
+def start_registry(*, with_auth: bool = False, access_log: bool = False, timeout: float = 30) -> Registry:
+    """Start a registry; ``access_log`` writes one combined-log line per request to ``root/registry.log``."""
     if not Path(REGISTRY_BIN).exists():
         raise RuntimeError("Debian's docker-registry is not installed")
     root = Path(tempfile.mkdtemp(prefix="ivreg-", dir="/tmp"))
@@ -81,7 +85,7 @@ def start_registry(*, with_auth: bool = False, timeout: float = 30) -> Registry:
         "version: 0.1\n"
         f"storage:\n  filesystem:\n    rootdirectory: {root}/data\n  delete:\n    enabled: true\n"
         f"http:\n  addr: {addr}\n"
-        "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
+        f"log:\n  level: warn\n  accesslog:\n    disabled: {'false' if access_log else 'true'}\n"
         + auth_block)
     log = open(root / "registry.log", "wb")
     proc = subprocess.Popen([REGISTRY_BIN, "serve", str(root / "config.yml")], stdout=log,
