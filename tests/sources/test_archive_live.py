@@ -180,3 +180,18 @@ def test_missing_layer_and_missing_blob(saved, tmp_path):
     bad = _rewrite(oci, tmp_path / "nocfg.tar", drop=[cfg])
     with pytest.raises(ArchiveError, match=rf"config blob {cfg} is missing"):
         collect(bad)
+
+
+def test_cli_reads_an_archive(saved, capsys):
+    from imgviz.cli import main
+
+    _ids, out, _inspect = saved
+    assert main(["images", "--archive", str(out / "all.tar")]) == 0
+    text = capsys.readouterr().out
+    for tag in IMAGES:
+        repo, tag_ = tag.split(":")
+        assert any(line.split()[:2] == [repo, tag_] for line in text.splitlines()), text
+    assert main(["history", "--archive", str(out / "all.tar"), "ivreg/app:1"]) == 0
+    assert "COPY app.txt /app/app.txt" in capsys.readouterr().out
+    assert main(["images", "--archive", str(out / "missing.tar")]) == 1
+    assert "missing.tar: no such file or directory" in capsys.readouterr().err

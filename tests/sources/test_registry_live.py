@@ -216,3 +216,14 @@ def test_credential_helper_from_docker_config(auth_registry, auth_pushed, tmp_pa
     with RegistryClient(docker_config=str(tmp_path / "config.json")) as client:
         snap = collect([ref], progress=False, client=client)
     assert snap.images[0]["tags"] == [ref]
+
+
+def test_cli_reads_a_registry(registry, pushed, capsys):
+    from imgviz.cli import main
+
+    _ids, refs = pushed
+    assert main(["images", "--json", "--registry", registry.ref("rl/app:*"), "--registry", refs["ivreg/base:1"]]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert sorted((r["repository"], r["tag"]) for r in rows) == [
+        (registry.ref("rl/app"), "1"), (registry.ref("rl/app"), "2"), (registry.ref("rl/base"), "1")]
+    assert all(r["size"] is None for r in rows)  # unknown without the layer blobs, never guessed
