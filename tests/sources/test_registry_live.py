@@ -25,6 +25,19 @@ def pushed(engine, registry, tmp_path_factory):
     return ids, refs
 
 
+def _manifest(engine, *args):
+    """`docker manifest ...` with a throw-away client config (never the user's ~/.docker)."""
+    import tempfile
+
+    global _MANIFEST_CONFIG
+    if _MANIFEST_CONFIG is None:
+        _MANIFEST_CONFIG = tempfile.mkdtemp(prefix="ivreg-cfg-")
+    return engine.docker("--config", _MANIFEST_CONFIG, "manifest", *args)
+
+
+_MANIFEST_CONFIG = None
+
+
 def _skopeo(*args):
     import subprocess
 
@@ -97,9 +110,9 @@ def test_manifest_list_platform_choice_and_attestation_entry(engine, registry, p
     PUTs the index to the real registry, which accepts it."""
     ids, refs = pushed
     lst = registry.ref("rl/multi:1")
-    engine.docker("manifest", "create", "--insecure", lst, refs["ivreg/app:1"], refs["ivreg/other:1"])
-    engine.docker("manifest", "annotate", "--os", "linux", "--arch", "arm64", lst, refs["ivreg/other:1"])
-    engine.docker("manifest", "push", "--insecure", "--purge", lst)
+    _manifest(engine, "create", "--insecure", lst, refs["ivreg/app:1"], refs["ivreg/other:1"])
+    _manifest(engine, "annotate", "--os", "linux", "--arch", "arm64", lst, refs["ivreg/other:1"])
+    _manifest(engine, "push", "--insecure", "--purge", lst)
 
     amd = collect([lst], platform="linux/amd64", progress=False).images[0]
     assert amd["id"] == ids["ivreg/app:1"]
@@ -153,9 +166,9 @@ def test_oci_manifest_and_oci_index_written_by_skopeo(engine, registry, pushed):
     assert list(f.layers.sort_values("position").diff_id) == eng["RootFS"]["Layers"]
 
     lst = registry.ref("rl/multi2:1")
-    engine.docker("manifest", "create", "--insecure", lst, refs["ivreg/app:1"], refs["ivreg/other:1"])
-    engine.docker("manifest", "annotate", "--os", "linux", "--arch", "arm64", lst, refs["ivreg/other:1"])
-    engine.docker("manifest", "push", "--insecure", "--purge", lst)
+    _manifest(engine, "create", "--insecure", lst, refs["ivreg/app:1"], refs["ivreg/other:1"])
+    _manifest(engine, "annotate", "--os", "linux", "--arch", "arm64", lst, refs["ivreg/other:1"])
+    _manifest(engine, "push", "--insecure", "--purge", lst)
     oci_index = registry.ref("rl/oci-index:1")
     _skopeo("copy", "--quiet", "--all", "--src-tls-verify=false", "--dest-tls-verify=false", "--format", "oci",
             f"docker://{lst}", f"docker://{oci_index}")
