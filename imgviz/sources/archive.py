@@ -31,8 +31,9 @@ import json
 import os
 import posixpath
 import tarfile
+import zlib
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any, Iterable, Iterator
 
 from ..errors import SourceError
 from ..snapshot import Snapshot, empty_records, utc_now_iso
@@ -265,12 +266,114 @@ def _check_digest(data: bytes, digest: str, where: str, what: str) -> None:
         raise ArchiveError(f"{where}: {what} does not match its digest {digest} (the bytes hash to {algo}:{got})")
 
 
-def _hash_stream(store: _Store, name: str, algo: str = "sha256") -> str:
-    h = hashlib.new(algo)
-    with store.open(name) as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return f"{algo}:{h.hexdigest()}"
+def _chunks(fh: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+    return iter(lambda: fh.read(size), b"")
+
+
+class LayerReader(io.RawIOBase):
+    """A layer blob read chunk by chunk: hashes the blob as stored and the tar inside it.
+
+    Gzip blobs are decompressed on the fly (zstd is not supported); anything else is taken as a
+    plain tar. ``blob_digest`` is the sha256 of the bytes as stored (an OCI ``digest``),
+    ``diff_id`` the sha256 of the uncompressed tar, valid once everything was read.
+    """
+
+    def __init__(self, chunks: Iterable[bytes], where: str):
+        self._chunks = iter(chunks)
+        self._where = where
+        self._buf = bytearray()
+        self._blob = hashlib.sha256()
+        self._tar = hashlib.sha256()
+        self._z = None
+        self._started = False
+        self._done = False
+        self.blob_bytes = 0
+        self.tar_bytes = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def _feed(self, chunk: bytes) -> None:
+        if not self._started:
+            self._started = True
+            if chunk[:2] == b"\x1f\x8b":
+                self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            elif chunk[:4] == b"\x28\xb5\x2f\xfd":
+                raise ArchiveError(f"{self._where}: zstd-compressed layers are not supported")
+        self._blob.update(chunk)
+        self.blob_bytes += len(chunk)
+        try:
+            data = self._z.decompress(chunk) if self._z is not None else chunk
+        except zlib.error as exc:
+            raise ArchiveError(f"{self._where}: layer blob is not valid gzip ({exc})") from None
+        self._tar.update(data)
+        self.tar_bytes += len(data)
+        self._buf += data
+
+    def read(self, size: int = -1) -> bytes:
+        while not self._done and (size < 0 or len(self._buf) < size):
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                self._done = True
+                if self._z is not None:
+                    tail = self._z.flush()
+                    self._tar.update(tail)
+                    self.tar_bytes += len(tail)
+                    self._buf += tail
+                break
+            if chunk:
+                self._feed(chunk)
+        n = len(self._buf) if size < 0 else min(size, len(self._buf))
+        out = bytes(self._buf[:n])
+        del self._buf[:n]
+        return out
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def drain(self) -> None:
+        while self.read(1 << 20):
+            pass
+
+    @property
+    def blob_digest(self) -> str:
+        return "sha256:" + self._blob.hexdigest()
+
+    @property
+    def diff_id(self) -> str:
+        return "sha256:" + self._tar.hexdigest()
+
+
+def layer_stats(chunks: Iterable[bytes], *, where: str = "layer") -> dict[str, Any]:
+    """Read a whole layer blob: its digests and its size by the engine's rule.
+
+    The engine's layer size (``docker image history`` SIZE; moby ``pkg/directory.Size`` over the
+    unpacked layer) sums the sizes of every non-directory entry, counting hard-linked files once:
+    regular files by their length, symlinks by the length of their target, whiteouts and devices
+    as 0. The same sum is taken here from the layer's tar entries.
+
+    Returns
+    -------
+    dict
+        ``size`` (engine rule), ``diff_id``, ``digest`` (sha256 of the blob as stored),
+        ``blob_bytes``, ``tar_bytes``.
+    """
+    reader = LayerReader(chunks, where)
+    size = 0
+    try:
+        with tarfile.open(fileobj=reader, mode="r|") as tar:
+            for m in tar:
+                if m.isreg():
+                    size += m.size
+                elif m.issym():
+                    size += len(m.linkname.encode("utf-8", "surrogateescape"))
+        reader.drain()
+    except (tarfile.TarError, EOFError) as exc:
+        raise ArchiveError(f"{where}: layer is not a readable tar ({str(exc)[:80]})") from None
+    return {"size": size, "diff_id": reader.diff_id, "digest": reader.blob_digest,
+            "blob_bytes": reader.blob_bytes, "tar_bytes": reader.tar_bytes}
 
 
 class Archive:
@@ -347,17 +450,19 @@ class Archive:
             if len(diff_ids) != len(layers):
                 raise ArchiveError(f"{st.where}: image {digest[:19]} lists {len(layers)} layers but its config "
                                    f"has {len(diff_ids)} diff IDs")
+            sizes: list[int] | None = [] if verify_layers else None
             for name, diff_id in zip(layers, diff_ids):
                 if not st.has(name):
                     raise ArchiveError(f"{st.where}: layer {name} of image {digest[:19]} is missing")
-                if verify_layers and name.startswith("blobs/"):
-                    pass  # docker 25+: checked as an OCI blob below (it may be compressed)
-                elif verify_layers and _hash_stream(st, name) != diff_id:
-                    raise ArchiveError(f"{st.where}: layer {name} does not match its diff ID {diff_id}")
+                if verify_layers:
+                    stats = self._layer(name)
+                    if stats["diff_id"] != diff_id:
+                        raise ArchiveError(f"{st.where}: layer {name} does not match its diff ID {diff_id}")
+                    sizes.append(stats["size"])
             tags = [t for t in entry.get("RepoTags") or [] if isinstance(t, str)]
             out.append({"id": digest, "inspect": None, "history": None, "config": config, "manifest": None,
                         "archive_manifest": entry, "ref": tags[0] if tags else None, "tags": tags, "digests": [],
-                        "layer_sizes": None, "layout": "docker-save"})
+                        "layer_sizes": sizes, "layout": "docker-save"})
         return out
 
     # -- OCI layouts -----------------------------------------------------------------------
@@ -440,17 +545,28 @@ class Archive:
         if len(diff_ids) != len(layers):
             raise ArchiveError(f"{st.where}: manifest {desc['digest'][:19]} lists {len(layers)} layers but its "
                                f"config has {len(diff_ids)} diff IDs")
-        for layer in layers:
+        sizes: list[int] | None = [] if verify_layers else None
+        for layer, diff_id in zip(layers, diff_ids):
             name = _blob_name(layer.get("digest", ""), st.where)
             if not st.has(name):
                 raise ArchiveError(f"{st.where}: layer blob {name} of manifest {desc['digest'][:19]} is missing")
             if layer.get("size") is not None and st.size(name) != layer["size"]:
                 raise ArchiveError(f"{st.where}: layer blob {name} is {st.size(name)} bytes, the manifest says "
                                    f"{layer['size']}")
-            if verify_layers and _hash_stream(st, name, layer["digest"].split(":")[0]) != layer["digest"]:
-                raise ArchiveError(f"{st.where}: layer blob {name} does not match its digest")
+            if verify_layers:
+                stats = self._layer(name)
+                if stats["digest"] != layer["digest"]:
+                    raise ArchiveError(f"{st.where}: layer blob {name} does not match its digest")
+                if stats["diff_id"] != diff_id:
+                    raise ArchiveError(f"{st.where}: layer blob {name} unpacks to {stats['diff_id']}, the config "
+                                       f"says {diff_id}")
+                sizes.append(stats["size"])
         return {"id": config_desc["digest"], "inspect": None, "history": None, "config": config,
-                "manifest": manifest, "manifest_digest": desc["digest"], "digests": [], "layer_sizes": None}
+                "manifest": manifest, "manifest_digest": desc["digest"], "digests": [], "layer_sizes": sizes}
+
+    def _layer(self, name: str) -> dict:
+        with self.store.open(name) as fh:
+            return layer_stats(_chunks(fh), where=f"{self.store.where}: {name}")
 
 
 def _parse(raw: bytes, where: str, what: str) -> dict:
@@ -473,7 +589,9 @@ def collect(path: str | os.PathLike, *, platform: str | None = None, verify_laye
     platform : str, optional
         ``os/arch`` to choose from multi-platform indexes (default: this machine).
     verify_layers : bool
-        Also read every layer and check its digest (reads all bytes; off by default).
+        Also read every layer: check its digest and diff ID, and measure its uncompressed size by
+        the engine's rule (:func:`layer_stats`), which fills the frames' ``size`` columns. Reads
+        all bytes; off by default, when sizes stay NA.
 
     Returns
     -------

@@ -444,7 +444,45 @@ class RegistryClient:
         except (TypeError, ValueError):
             raise RegistryError(f"{ref}: HEAD of blob {digest} gave no Content-Length") from None
 
-    def image(self, ref: Reference | str, *, platform: str | None = None, check_blobs: bool = False) -> dict:
+    def layer_stats(self, ref: Reference, layer: dict, diff_id: str) -> dict:
+        """Stream one layer blob: verify its digest and diff ID, measure its size (engine rule)."""
+        import httpx
+
+        from .archive import ArchiveError, layer_stats
+
+        digest = layer["digest"]
+        url = f"{self.base_url(ref.registry)}/v2/{ref.repository}/blobs/{digest}"
+        self.request("HEAD", ref, f"blobs/{digest}", what="blob HEAD")  # settles auth first
+        headers = {}
+        token = self._tokens.get((ref.registry, ref.repository))
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        elif ref.registry in self._basic:
+            headers["Authorization"] = self._basic[ref.registry]
+        try:
+            with self._http.stream("GET", url, headers=headers) as resp:
+                with self._lock:
+                    self.requests += 1
+                if resp.status_code == 404:
+                    raise RegistryError(f"{ref}: layer blob {digest} is missing from the registry (404)")
+                if resp.status_code != 200:
+                    raise RegistryError(f"{ref}: layer blob {digest} request failed ({resp.status_code})")
+                stats = layer_stats(resp.iter_raw(1 << 20), where=f"{ref}: layer blob {digest}")
+        except httpx.TimeoutException:
+            raise RegistryError(f"{ref}: layer blob {digest} timed out") from None
+        except httpx.TransportError as exc:
+            raise RegistryError(f"{ref}: layer blob {digest}: transfer failed ({type(exc).__name__})") from None
+        except ArchiveError as exc:
+            raise RegistryError(str(exc)) from None
+        if stats["digest"] != digest:
+            raise RegistryError(f"{ref}: layer blob digest mismatch: expected {digest}, the bytes served hash to "
+                                f"{stats['digest']}")
+        if stats["diff_id"] != diff_id:
+            raise RegistryError(f"{ref}: layer blob {digest} unpacks to {stats['diff_id']}, the config says {diff_id}")
+        return stats
+
+    def image(self, ref: Reference | str, *, platform: str | None = None, check_blobs: bool = False,
+              layer_sizes: bool = False) -> dict:
         """Read one image: the snapshot record (config, manifest, tags, digests, index...)."""
         ref = ref if isinstance(ref, Reference) else parse_reference(ref)
         body, media, digest, _raw = self.manifest(ref)
@@ -471,11 +509,13 @@ class RegistryClient:
                 if layer.get("size") is not None and size != layer["size"]:
                     raise RegistryError(f"{ref}: layer blob {layer['digest']} is {size} bytes, the manifest says "
                                         f"{layer['size']}")
+        sizes = [self.layer_stats(ref, layer, diff)["size"] for layer, diff in zip(layers, diff_ids)] \
+            if layer_sizes else None
         tags = [f"{ref.name}:{ref.tag}"] if ref.tag else []
         return {"id": config_desc["digest"], "inspect": None, "history": None, "config": config,
                 "manifest": body, "ref": str(ref), "tags": tags,
                 "digests": [f"{ref.name}@{digest}"], "manifest_digest": digest, "media_type": media,
-                "index": index, "layer_sizes": None}
+                "index": index, "layer_sizes": sizes}
 
 
 def choose_platform(index: dict, platform: str | None, ref: Reference) -> dict:
@@ -534,7 +574,8 @@ def _retry_after(value: str | None) -> float | None:
 # ------------------------------------------------------------------------------------ collection
 
 def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, platform: str | None = None,
-            check_blobs: bool = False, progress: bool = True, workers: int | None = None,
+            check_blobs: bool = False, layer_sizes: bool = False, progress: bool = True,
+            workers: int | None = None,
             auth: tuple[str, str] | None = None, plain_http: bool | None = None) -> Snapshot:
     """Read images from registries into a :class:`~imgviz.snapshot.Snapshot` (``kind == 'registry'``).
 
@@ -550,6 +591,10 @@ def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, 
         ``os/arch[/variant]`` chosen from manifest lists and OCI indexes (default: this machine).
     check_blobs : bool
         Also ``HEAD`` every layer blob (it exists, and has the manifest's size).
+    layer_sizes : bool
+        Also download every layer blob (streamed, never stored): verify its digest and diff ID and
+        measure its uncompressed size by the engine's rule (:func:`imgviz.sources.archive.layer_stats`).
+        Off by default: without it uncompressed sizes stay NA.
     progress : bool
         tqdm progress bar over references.
     workers : int, optional
@@ -560,7 +605,8 @@ def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, 
     Snapshot
         One image record per distinct image (config digest); several references to the same image
         add their tags and digests to one record. Layer blob digests, compressed sizes and media
-        types are in the manifests; uncompressed sizes are unknown (NA in the frames).
+        types are in the manifests; uncompressed sizes are unknown (NA in the frames) unless
+        ``layer_sizes=True``.
 
     Raises
     ------
@@ -588,7 +634,8 @@ def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, 
         if expanded:
             n = max(1, workers or client.workers)
             with ThreadPoolExecutor(max_workers=n) as pool:
-                futures = [pool.submit(client.image, r, platform=platform, check_blobs=check_blobs) for r in expanded]
+                futures = [pool.submit(client.image, r, platform=platform, check_blobs=check_blobs,
+                                       layer_sizes=layer_sizes) for r in expanded]
                 it = futures
                 if progress:
                     from tqdm.auto import tqdm

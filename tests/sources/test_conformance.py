@@ -77,14 +77,18 @@ def four_ways(engine, fleet, registry, tmp_path_factory):
         assert proc.returncode == 0, proc.stderr
     refs = [push(engine, tag, registry, "conf/" + tag.split("/", 1)[1]) for tag in tags]
     eng = frames(engine_collect(host=engine.host, progress=False))
-    keep = eng.images[eng.images.tags.apply(lambda ts: any(t in tags for t in ts))].image_id
+    read = {
+        "registry": frames(reg_source.collect(refs, progress=False, layer_sizes=True)),
+        "archive": frames(archive.collect(out / "fleet.tar", verify_layers=True)),
+        "oci-layout": frames(archive.collect(out / "layout", verify_layers=True)),
+    }
     sources = {
         "engine": eng,
         "registry": frames(reg_source.collect(refs, progress=False)),
         "archive": frames(archive.collect(out / "fleet.tar")),
         "oci-layout": frames(archive.collect(out / "layout")),
     }
-    return tags, set(keep), sources
+    return tags, read, sources
 
 
 def _by_tag(f, tag: str, registry_addr: str) -> str:
@@ -96,13 +100,13 @@ def _by_tag(f, tag: str, registry_addr: str) -> str:
 
 @pytest.mark.parametrize("name", ["engine", "registry", "archive", "oci-layout"])
 def test_check_source(four_ways, name):
-    _tags, _keep, sources = four_ways
+    _tags, _read, sources = four_ways
     check_source(sources[name])
 
 
 @pytest.mark.parametrize("name", ["registry", "archive", "oci-layout"])
 def test_same_layers_and_history_as_the_engine(four_ways, registry, name):
-    tags, _keep, sources = four_ways
+    tags, _read, sources = four_ways
     eng, other = sources["engine"], sources[name]
     disagreements = []
     for tag in tags:
@@ -130,7 +134,7 @@ def test_engine_inference_on_ambiguous_history(four_ways, registry):
     two 0-byte RUN entries compete for one 0-byte layer. frames prefers the earlier one (the
     classic builder's ``RUN true``), the config says the BuildKit ``RUN true`` made the layer. The
     rows say ``mapping == 'inferred'``; diff IDs, chain IDs and every size still agree."""
-    _tags, _keep, sources = four_ways
+    _tags, _read, sources = four_ways
     eng, reg = sources["engine"], sources["registry"]
     a, b = _by_tag(eng, AMBIGUOUS, registry.addr), _by_tag(reg, AMBIGUOUS, registry.addr)
     ha = eng.history[eng.history.image_id == a].sort_values("index")
@@ -144,7 +148,7 @@ def test_engine_inference_on_ambiguous_history(four_ways, registry):
 
 
 def test_blob_columns_by_source(four_ways):
-    _tags, _keep, sources = four_ways
+    _tags, _read, sources = four_ways
     # the engine keeps no compressed blobs; a legacy docker save has uncompressed tars only
     for name in ("engine", "archive"):
         assert sources[name].layers.digest.isna().all(), name
@@ -156,3 +160,19 @@ def test_blob_columns_by_source(four_ways):
     joined = pd.merge(sources["registry"].layers[["diff_id", "size_compressed"]],
                       sources["engine"].layers[["diff_id", "size"]].drop_duplicates("diff_id"), on="diff_id")
     assert len(joined) == len(sources["registry"].layers) and joined["size"].notna().all()
+
+
+@pytest.mark.parametrize("name", ["registry", "archive", "oci-layout"])
+def test_uncompressed_sizes_on_request_equal_the_engine(four_ways, registry, name):
+    """Layer bytes read on request (streamed, digest and diff ID checked) give each layer's size by
+    the engine's rule, equal to the engine's own number for every layer and image of the fleet."""
+    tags, read, sources = four_ways
+    eng, other = sources["engine"], read[name]
+    check_source(other)
+    assert other.layers["size"].notna().all()
+    eng_sizes = eng.layers.drop_duplicates("diff_id").set_index("diff_id")["size"]
+    got = other.layers.drop_duplicates("diff_id").set_index("diff_id")["size"]
+    assert (got == eng_sizes.loc[got.index]).all(), pd.concat({"engine": eng_sizes.loc[got.index], name: got}, axis=1)
+    for tag in tags:
+        a, b = _by_tag(eng, tag, registry.addr), _by_tag(other, tag, registry.addr)
+        assert int(other.images.set_index("image_id").at[b, "size"]) == int(eng.images.set_index("image_id").at[a, "size"]), tag
