@@ -101,6 +101,11 @@ def _make_handler(faults: Faults):
                 body = body.replace(b'"schemaVersion": 2', b'"schemaVersion":  2')
             if m.get("wrong_config") and kind == "blob":
                 body = body.replace(b'"architecture":"amd64"', b'"architecture":"arm64"')
+            if m.get("recompress_layers") and kind == "blob" and body[:2] == b"\x1f\x8b":
+                import gzip
+
+                # the same tar, gzipped again: valid, same diff ID, another blob digest
+                body = gzip.compress(gzip.decompress(body), compresslevel=1, mtime=1)
             if m.get("bad_json") and kind == "manifest":
                 body = body[: len(body) // 2]
                 headers.pop("docker-content-digest", None)
@@ -226,3 +231,15 @@ def test_bearer_token_per_repository_scope(proxy):
     with pytest.raises(RegistryError, match=r"fault/app:1: the token service refused the credentials") as info:
         collect([f"{proxy.addr}/fault/app:1"], progress=False, client=_client(auth=(TOKEN_USER, "nope")))
     assert "nope" not in str(info.value)
+
+
+def test_layer_blobs_read_on_request_are_verified(proxy):
+    proxy.reset()
+    snap = collect([f"{proxy.addr}/fault/app:1"], progress=False, client=_client(), layer_sizes=True)
+    assert all(isinstance(n, int) for n in snap.images[0]["layer_sizes"])
+    proxy.reset(recompress_layers=True)
+    # metadata alone does not read layer blobs, so it cannot notice
+    assert collect([f"{proxy.addr}/fault/app:1"], progress=False, client=_client()).images
+    with pytest.raises(RegistryError, match=r"fault/app:1: layer blob digest mismatch: expected sha256:\w+, the "
+                                            r"bytes served hash to sha256:"):
+        collect([f"{proxy.addr}/fault/app:1"], progress=False, client=_client(), layer_sizes=True)
