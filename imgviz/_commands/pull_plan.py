@@ -78,10 +78,14 @@ def make_plan(ref_text: str, *, host: str | None = None, client=None, platform: 
     own = client is None
     client = client or registry.RegistryClient()
     try:
-        local = frames(engine.collect(host=host, progress=progress))
-        if platform is None and local.source.get("os") and local.source.get("arch"):
-            platform = f"{local.source['os']}/{local.source['arch']}"
+        api = engine.connect(host)
+        if platform is None:
+            version = api.version()
+            if version.get("Os") and version.get("Arch"):
+                platform = f"{version['Os']}/{version['Arch']}"
+        # the registry first: a wrong reference fails before the engine is collected
         remote = frames(registry.collect([ref_text], client=client, platform=platform, progress=False))
+        local = frames(engine.collect(api, host=engine.docker_host(host), progress=progress))
         known = known_blob_digests(local, ref, client)
     finally:
         if own:

@@ -41,7 +41,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Iterable
 
 from ..errors import SourceError
 from ..snapshot import Snapshot, empty_records, utc_now_iso

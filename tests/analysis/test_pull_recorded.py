@@ -16,7 +16,6 @@ import pytest
 
 from imgviz.analysis.pull import (REASON_BELOW, REASON_EXISTS, REASON_IMAGE, REASON_UNKNOWN_BLOB,
                                   compressed_sizes, compressed_totals, pull_plan)
-from imgviz.figures.blobs import compressed_sizes as fig_sizes, compressed_totals as fig_totals
 from imgviz.frames import frames
 from imgviz.snapshot import load
 
@@ -107,19 +106,3 @@ def test_compressed_sizes_joined_with_the_engine(rec):
     assert totals.at[app2, "size_compressed"] == int(rows.size_compressed.sum())
     assert totals.at[app2, "size"] == int(eng.images.set_index("image_id").at[app2, "size"])
     assert compressed_totals(alone)["size"].isna().all()
-
-
-def test_figures_carry_the_numbers(rec):
-    reg, eng = rec["registry"], rec["engine"]
-    fig = fig_sizes(reg, uncompressed_from=eng, images=["registry.test:5000/rec/app:2"])
-    data = fig.to_plotly_json()["data"]
-    assert [t["name"] for t in data] == ["compressed (download)", "uncompressed (engine)"]
-    sizes = compressed_sizes(reg.layers, uncompressed_from=eng.layers)
-    app2 = _image(reg, "registry.test:5000/rec/app:2")
-    want = sizes[sizes.image_id == app2].sort_values("position")
-    assert fig.layout.yaxis.title.text == "size (MB)"
-    assert list(data[0]["y"]) == pytest.approx([v / 1e6 for v in want.size_compressed])
-    assert list(data[1]["y"]) == pytest.approx([v / 1e6 for v in want["size"]])
-    assert "registry.test:5000/rec/app:2" in data[0]["hovertext"][3] and "RUN" in data[0]["hovertext"][3]
-    tot = fig_totals(reg).to_plotly_json()["data"]
-    assert len(tot[0]["x"]) == 4 and all(v is None for v in tot[1]["y"])  # unknown, not guessed
