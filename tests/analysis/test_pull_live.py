@@ -149,3 +149,33 @@ def test_plan_table_output(setup, logged_registry, capsys):
     assert f"{refs['ivreg/other:1']}: 0 of 2 layers to download, 0B compressed" in out
     assert main(["pull-plan", logged_registry.ref("pull/nothing:1"), "--host", second.host]) == 1
     assert "pull/nothing:1: manifest not found" in capsys.readouterr().err
+
+
+def test_plan_matches_a_real_pull_from_an_htpasswd_registry(engine, auth_registry, setup, tmp_path, monkeypatch):
+    """The same proof against a registry with htpasswd (bcrypt) auth: `docker login` writes the
+    config both the engine's client and imgviz (DOCKER_CONFIG, via docker.auth) read."""
+    _second, _refs, _ids, _work = setup
+    cfg = tmp_path / "docker-config"
+    refs = {tag: push(engine, tag, auth_registry, tag.replace("ivreg/", "authpull/"), config_dir=cfg)
+            for tag in ("ivreg/other:1", "ivreg/app:2")}
+    monkeypatch.setenv("DOCKER_CONFIG", str(cfg))
+    fresh = start_private_engine()
+    try:
+        fresh.docker("--config", str(cfg), "pull", refs["ivreg/other:1"])
+        plan = _plan(fresh, refs["ivreg/app:2"])
+        assert [layer["action"] for layer in plan["layers"]] == ["exists", "download", "download", "download"]
+        text = fresh.docker("--config", str(cfg), "pull", refs["ivreg/app:2"]).stdout
+        statuses = dict(m.groups() for m in (LINE.match(x.strip()) for x in text.splitlines()) if m)
+        for layer in plan["layers"]:
+            want = "Already exists" if layer["action"] == "exists" else "Pull complete"
+            assert statuses[layer["digest"][7:19]] == want, text
+        assert plan["download_bytes"] == sum(layer["size_compressed"] for layer in plan["layers"][1:])
+        # without the login the plan fails with one line naming the reference
+        monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "empty"))
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            assert main(["pull-plan", refs["ivreg/app:2"], "--host", fresh.host]) == 1
+        assert "authpull/app:2: the registry needs a login (401)" in err.getvalue()
+        assert auth_registry.password not in err.getvalue()
+    finally:
+        fresh.stop()
