@@ -77,16 +77,25 @@ def bench_registry(engine: Engine, n: int, work: Path) -> dict:
         t_skopeo = time.perf_counter() - t0
 
         t0 = time.perf_counter()
+        cli = [sys.executable, "-m", "imgviz", "images", "--json"]
+        for ref in refs:
+            cli += ["--registry", ref]
+        subprocess.run(cli, check=True, stdout=subprocess.DEVNULL, cwd=Path(__file__).resolve().parent.parent)
+        t_cli = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
         with registry.RegistryClient(workers=1) as client:
             registry.collect(refs, client=client, progress=False, workers=1)
         t_serial = time.perf_counter() - t0
         out = {"images": n, "imgviz_s": t_imgviz, "imgviz_serial_s": t_serial, "skopeo_loop_s": t_skopeo,
-               "ratio": t_skopeo / t_imgviz, "requests": requests}
+               "ratio": t_skopeo / t_imgviz, "requests": requests, "cli_s": t_cli}
         print(f"registry inspection of {n} images (manifest + config each, no layer blobs):")
         print(f"  imgviz registry.collect, 8 workers: {t_imgviz:7.2f} s  ({requests} HTTP requests)")
         print(f"  imgviz registry.collect, 1 worker:  {t_serial:7.2f} s")
+        print(f"  `imgviz images --registry` x{n} (one process, start-up included): {t_cli:7.2f} s")
         print(f"  skopeo inspect loop:                {t_skopeo:7.2f} s")
-        print(f"  skopeo loop / imgviz = {out['ratio']:.1f}x", flush=True)
+        print(f"  skopeo loop / imgviz = {out['ratio']:.1f}x;  skopeo loop / imgviz CLI = {t_skopeo / t_cli:.1f}x",
+              flush=True)
         return out
     finally:
         reg.stop()
