@@ -25,17 +25,9 @@ def pushed(engine, registry, tmp_path_factory):
     return ids, refs
 
 
-def _manifest(engine, *args):
+def _manifest(engine, config_dir, *args):
     """`docker manifest ...` with a throw-away client config (never the user's ~/.docker)."""
-    import tempfile
-
-    global _MANIFEST_CONFIG
-    if _MANIFEST_CONFIG is None:
-        _MANIFEST_CONFIG = tempfile.mkdtemp(prefix="ivreg-cfg-")
-    return engine.docker("--config", _MANIFEST_CONFIG, "manifest", *args)
-
-
-_MANIFEST_CONFIG = None
+    return engine.docker("--config", str(config_dir), "manifest", *args)
 
 
 def _skopeo(*args):
@@ -102,7 +94,7 @@ def test_two_references_to_one_image_make_one_record(registry, pushed, engine):
     assert set(snap.images[0]["tags"]) == {refs["ivreg/base:1"], again}
 
 
-def test_manifest_list_platform_choice_and_attestation_entry(engine, registry, pushed):
+def test_manifest_list_platform_choice_and_attestation_entry(engine, registry, pushed, tmp_path):
     """A manifest list made by `docker manifest` (amd64 + arm64), then the same list with a third
     entry marked the way BuildKit marks attestation manifests (platform unknown/unknown and the
     ``vnd.docker.reference.type`` annotation, in an OCI index): the docker CLI refuses to write that
@@ -110,9 +102,9 @@ def test_manifest_list_platform_choice_and_attestation_entry(engine, registry, p
     PUTs the index to the real registry, which accepts it."""
     ids, refs = pushed
     lst = registry.ref("rl/multi:1")
-    _manifest(engine, "create", "--insecure", lst, refs["ivreg/app:1"], refs["ivreg/other:1"])
-    _manifest(engine, "annotate", "--os", "linux", "--arch", "arm64", lst, refs["ivreg/other:1"])
-    _manifest(engine, "push", "--insecure", "--purge", lst)
+    _manifest(engine, tmp_path, "create", "--insecure", lst, refs["ivreg/app:1"], refs["ivreg/other:1"])
+    _manifest(engine, tmp_path, "annotate", "--os", "linux", "--arch", "arm64", lst, refs["ivreg/other:1"])
+    _manifest(engine, tmp_path, "push", "--insecure", "--purge", lst)
 
     amd = collect([lst], platform="linux/amd64", progress=False).images[0]
     assert amd["id"] == ids["ivreg/app:1"]
@@ -153,7 +145,7 @@ def test_manifest_list_platform_choice_and_attestation_entry(engine, registry, p
     assert collect([registry.ref("rl/multi:att2")], progress=False).images[0]["id"] == ids["ivreg/other:1"]
 
 
-def test_oci_manifest_and_oci_index_written_by_skopeo(engine, registry, pushed):
+def test_oci_manifest_and_oci_index_written_by_skopeo(engine, registry, pushed, tmp_path):
     ids, refs = pushed
     oci = registry.ref("rl/oci:1")
     _skopeo("copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false", "--format", "oci",
@@ -166,9 +158,9 @@ def test_oci_manifest_and_oci_index_written_by_skopeo(engine, registry, pushed):
     assert list(f.layers.sort_values("position").diff_id) == eng["RootFS"]["Layers"]
 
     lst = registry.ref("rl/multi2:1")
-    _manifest(engine, "create", "--insecure", lst, refs["ivreg/app:1"], refs["ivreg/other:1"])
-    _manifest(engine, "annotate", "--os", "linux", "--arch", "arm64", lst, refs["ivreg/other:1"])
-    _manifest(engine, "push", "--insecure", "--purge", lst)
+    _manifest(engine, tmp_path, "create", "--insecure", lst, refs["ivreg/app:1"], refs["ivreg/other:1"])
+    _manifest(engine, tmp_path, "annotate", "--os", "linux", "--arch", "arm64", lst, refs["ivreg/other:1"])
+    _manifest(engine, tmp_path, "push", "--insecure", "--purge", lst)
     oci_index = registry.ref("rl/oci-index:1")
     _skopeo("copy", "--quiet", "--all", "--src-tls-verify=false", "--dest-tls-verify=false", "--format", "oci",
             f"docker://{lst}", f"docker://{oci_index}")
