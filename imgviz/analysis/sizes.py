@@ -287,7 +287,7 @@ def totals(frames) -> pd.DataFrame:
 
     dangling = images[images["dangling"]]
     prunable = dangling[dangling["containers"].fillna(0).astype("int64") == 0]["image_id"].tolist()
-    dangling_freed = int(what_if(frames, prunable).query("freed")["size"].sum()) if prunable else 0
+    dangling_freed = what_if_totals(frames, prunable)["freed_layers"] if prunable else 0
 
     src_phys = du.at["Images", "source"]
     img_src = "engine" if (images["size_source"] == "engine").all() and len(images) else "derived"
@@ -303,7 +303,7 @@ def totals(frames) -> pd.DataFrame:
         "counted_again_for_tags": (reported - logical if reported is not pd.NA else pd.NA, "derived"),
         "shared": (shared, "derived"),
         "dangling_images": (len(dangling), "snapshot"),
-        "dangling_size": (dangling["size"].sum() if len(dangling) else 0, img_src),
+        "dangling_size": (pd.NA if dangling["size"].isna().any() else int(dangling["size"].sum()), img_src),
         "dangling_freed": (dangling_freed, "derived"),
         "active_images": (du.at["Images", "active"], "snapshot"),
         "reclaimable": (du.at["Images", "reclaimable"], src_phys if img_src == "engine" else "derived"),
