@@ -401,10 +401,14 @@ def what_if(frames, remove: Iterable[str] | str, *, remove_containers: bool = Fa
         keeper[chain] = labels[image_id]
     if len(containers):
         held = containers if not remove_containers else containers[~containers["image_id"].isin(removed)]
-        for rec in held[held["image_id"].isin(removed)].itertuples(index=False):
-            names = list(rec.names or []) or [rec.short_id]
-            for chain in layers.loc[layers["image_id"] == rec.image_id, "chain_id"]:
-                keeper.setdefault(chain, f"container {names[0]}")
+        holders = held[held["image_id"].isin(removed)]
+        if len(holders):
+            under = mine[mine["image_id"].isin(set(holders["image_id"]))]
+            chains_of = _lists_by(under["image_id"].to_numpy(object), under["chain_id"].to_numpy(object))
+            for rec in holders.itertuples(index=False):
+                names = list(rec.names or []) or [rec.short_id]
+                for chain in chains_of.get(rec.image_id, []):
+                    keeper.setdefault(chain, f"container {names[0]}")
     out = pd.DataFrame({
         "chain_id": by_chain.index.astype("string"),
         "diff_id": by_chain["diff_id"].values,
