@@ -14,13 +14,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-try:  # the shared error base lands on main; keep working before that
-    from imgviz.errors import ImgvizError as _Base
-except ImportError:  # pragma: no cover - depends on branch state
-    _Base = ValueError
+from imgviz.errors import ImgvizError
 
 
-class CascadeError(_Base):
+class CascadeError(ImgvizError):
     """Bad command-line input for ``imgviz cascade``."""
 
 
@@ -66,36 +63,31 @@ def steps_json(df, builder: str) -> dict:
 
 
 def run(args) -> int:
-    from imgviz.analysis.cascade import CascadeError as AnalysisError, cascade
+    from imgviz.analysis.cascade import cascade
 
     build_args = {}
     for item in args.build_arg:
         k, sep, v = item.partition("=")
         if not sep:
-            print(f"imgviz cascade: --build-arg {item!r} must be KEY=VALUE", file=sys.stderr)
-            return 2
+            raise CascadeError(f"--build-arg {item!r} must be KEY=VALUE")
         build_args[k] = v
-    try:
-        with tempfile.TemporaryDirectory(prefix="imgviz-cascade-") as tmp:
-            if args.git:
-                if len(args.paths) not in (3, 4):
-                    raise CascadeError("--git needs REPO REV1 REV2 [PATH]")
-                repo, rev1, rev2 = Path(args.paths[0]), args.paths[1], args.paths[2]
-                sub = args.paths[3] if len(args.paths) == 4 else "."
-                if not (repo / ".git").exists() and not (repo / "HEAD").exists():
-                    raise CascadeError(f"{str(repo)!r} is not a git repository")
-                _export_rev(repo, rev1, Path(tmp) / "old")
-                _export_rev(repo, rev2, Path(tmp) / "new")
-                old, new = Path(tmp) / "old" / sub, Path(tmp) / "new" / sub
-            else:
-                if len(args.paths) != 2:
-                    raise CascadeError("expected OLD NEW build directories")
-                old, new = Path(args.paths[0]), Path(args.paths[1])
-            df = cascade(old, new, args.builder, dockerfile=args.dockerfile, build_args=build_args,
-                         target=args.target)
-    except (CascadeError, AnalysisError) as exc:
-        print(f"imgviz cascade: {exc}", file=sys.stderr)
-        return 2
+    with tempfile.TemporaryDirectory(prefix="imgviz-cascade-") as tmp:
+        if args.git:
+            if len(args.paths) not in (3, 4):
+                raise CascadeError("--git needs REPO REV1 REV2 [PATH]")
+            repo, rev1, rev2 = Path(args.paths[0]), args.paths[1], args.paths[2]
+            sub = args.paths[3] if len(args.paths) == 4 else "."
+            if not (repo / ".git").exists() and not (repo / "HEAD").exists():
+                raise CascadeError(f"{str(repo)!r} is not a git repository")
+            _export_rev(repo, rev1, Path(tmp) / "old")
+            _export_rev(repo, rev2, Path(tmp) / "new")
+            old, new = Path(tmp) / "old" / sub, Path(tmp) / "new" / sub
+        else:
+            if len(args.paths) != 2:
+                raise CascadeError("expected OLD NEW build directories")
+            old, new = Path(args.paths[0]), Path(args.paths[1])
+        df = cascade(old, new, args.builder, dockerfile=args.dockerfile, build_args=build_args,
+                     target=args.target)
     if args.json:
         print(json.dumps(steps_json(df, args.builder), indent=2))
         return 0
@@ -114,7 +106,11 @@ def main(argv=None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     register(sub)
     args = parser.parse_args(["cascade", *(sys.argv[1:] if argv is None else argv)])
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ImgvizError as exc:
+        print(f"imgviz: error: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":  # python -m imgviz._commands.cascade OLD NEW

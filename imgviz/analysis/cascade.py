@@ -52,6 +52,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import ImgvizError
 from ..dockerfile.context import BuildContext, ContextError
 from ..dockerfile.lexer import ExpansionError, process_word
 from ..dockerfile.parser import Dockerfile, DockerfileSyntaxError, Instruction, parse_file
@@ -64,7 +65,7 @@ _BK_OPS = {"FROM", "RUN", "COPY", "ADD", "WORKDIR"}
 _DEFAULT_SHELL = ["/bin/sh", "-c"]
 
 
-class CascadeError(ValueError):
+class CascadeError(ImgvizError, ValueError):
     """Bad input to the cascade (missing directory, unparsable Dockerfile, bad builder)."""
 
 

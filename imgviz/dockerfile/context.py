@@ -21,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import ImgvizError
+
 from .ignore import PatternMatcher, read_dockerignore
 
 __all__ = ["FileRecord", "BuildContext", "ContextError", "sha256_file"]
@@ -28,7 +30,7 @@ __all__ = ["FileRecord", "BuildContext", "ContextError", "sha256_file"]
 _BUF = 1 << 20
 
 
-class ContextError(ValueError):
+class ContextError(ImgvizError, ValueError):
     """A build context that cannot be read or a source that is not in it."""
 
 

@@ -20,10 +20,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import ImgvizError
+
 __all__ = ["IgnoreError", "Pattern", "PatternMatcher", "read_dockerignore", "parse_dockerignore"]
 
 
-class IgnoreError(ValueError):
+class IgnoreError(ImgvizError, ValueError):
     """A .dockerignore pattern the builders reject."""
 
 

@@ -26,6 +26,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import ImgvizError
+
 __all__ = [
     "DockerfileSyntaxError",
     "Heredoc",
@@ -47,7 +49,7 @@ _WS = re.compile(r"[\t\v\f\r ]+")
 _HEREDOC = re.compile(r"<<(-?)([\"']?)([A-Za-z_][A-Za-z0-9_]*)\2")
 
 
-class DockerfileSyntaxError(ValueError):
+class DockerfileSyntaxError(ImgvizError, ValueError):
     """A Dockerfile the builders would reject; names file, line and offending text."""
 
     def __init__(self, path: str, line: int, text: str, message: str):
