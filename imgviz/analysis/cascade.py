@@ -53,6 +53,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import ImgvizError
+from ..dockerfile.bases import BaseImage
 from ..dockerfile.context import BuildContext, ContextError
 from ..dockerfile.lexer import ExpansionError, process_word
 from ..dockerfile.parser import Dockerfile, DockerfileSyntaxError, Instruction, parse_file
@@ -161,11 +162,12 @@ def _overlap(a: str, b: str) -> bool:
 
 def _static_prefix(p: str) -> str:
     parts = []
-    for seg in p.split("/"):
+    for seg in p.strip("/").split("/"):
         if any(c in seg for c in "*?["):
             break
         parts.append(seg)
-    return posixpath.normpath("/" + "/".join(parts))
+    rel = posixpath.normpath("/".join(parts) or ".")
+    return "/" if rel == "." else "/" + rel
 
 
 class _Simulator:
@@ -265,9 +267,19 @@ class _Simulator:
                               fields={"base": f"stage {dep.label}"})
                 fstep.uncertain = state.uncertain
             else:
-                image_id = self.b.base_ids.get(base_ref, base_ref)
+                info = self.b.base_ids.get(base_ref, base_ref)
+                env, user, workdir, shell = [], "", "/", list(_DEFAULT_SHELL)
+                if isinstance(info, BaseImage):
+                    # BuildKit keys a base by its layers, the classic builder by image ID
+                    image_id = info.chain_id if self.builder == "buildkit" else info.image_id
+                    env = [tuple(e.split("=", 1)) if "=" in e else (e, "") for e in info.env]
+                    user, workdir = info.user, info.workdir or "/"
+                    shell = list(info.shell) or shell
+                else:
+                    image_id = info
                 key = _h("from", image_id, st.platform)
-                state = _State(key=key, base_token=_h("base", image_id), env=[], args={})
+                state = _State(key=key, base_token=_h("base", image_id), env=env, args={}, user=user,
+                               workdir=workdir, shell=shell)
                 fstep = _Step(st.label, st.index, st.from_instruction, "from", key=key,
                               fields={"base": base_ref, "image": image_id})
             self.steps.append(fstep)
@@ -586,7 +598,7 @@ def _file_diff(old_recs, new_recs, old_ctx, new_ctx) -> tuple[str, bool, list]:
     return desc, mtime_only, stale
 
 
-def _explain(step: _Step, sim_new: _Simulator, sim_old: _Simulator, builder: str, new_by_key, old_ctx, new_ctx):
+def _explain(step: _Step, sim_new: _Simulator, sim_old: _Simulator, builder: str, flagged: set, old_ctx, new_ctx):
     """Return (cached, reason, warning)."""
     ins = step.ins
     if step.kind == "global":
@@ -646,6 +658,9 @@ def _explain(step: _Step, sim_new: _Simulator, sim_old: _Simulator, builder: str
             if s.key == step.parent:
                 prev = s
         if prev is not None and prev.kind != "from":
+            if prev.key in flagged:
+                warning = (f"BuildKit may wrongly hit if it reuses line {prev.ins.line} "
+                           "(moby/buildkit#4817)")
             return False, f"follows a rebuilt step (line {prev.ins.line}); its parent layer is new", warning
         if prev is not None and prev.kind == "from":
             return False, "base image changed", warning
@@ -724,8 +739,11 @@ def cascade_steps(old: BuildInput, new: BuildInput, builder: str = "buildkit") -
     sim_old = _Simulator(old, builder).run()
     sim_new = _Simulator(new, builder, old=sim_old).run()
     rows = []
+    flagged: set = set()
     for step in sim_new.steps:
-        cached, reason, warning = _explain(step, sim_new, sim_old, builder, None, old.context, new.context)
+        cached, reason, warning = _explain(step, sim_new, sim_old, builder, flagged, old.context, new.context)
+        if warning and "4817" in warning and step.key:
+            flagged.add(step.key)
         rows.append({
             "builder": builder,
             "stage": step.stage,
@@ -745,7 +763,7 @@ def cascade_steps(old: BuildInput, new: BuildInput, builder: str = "buildkit") -
 
 
 def cascade(old, new, builder: str = "buildkit", *, dockerfile: str = "Dockerfile", build_args=None,
-            target=None, base_ids=None, prefer_dockerfile_ignore: bool = False) -> pd.DataFrame:
+            target=None, base_ids=None, prefer_dockerfile_ignore: bool | None = None) -> pd.DataFrame:
     """Predict which steps of NEW rebuild after OLD was built (``imgviz.cascade``).
 
     Parameters
@@ -755,7 +773,11 @@ def cascade(old, new, builder: str = "buildkit", *, dockerfile: str = "Dockerfil
     dockerfile : Dockerfile path relative to each directory
     build_args : ``--build-arg`` values used for both builds
     target : ``--target`` stage
-    base_ids : optional ``(old_map, new_map)`` of FROM reference -> image ID
+    base_ids : optional ``(old_map, new_map)`` of FROM reference -> image ID or
+        :class:`~imgviz.dockerfile.bases.BaseImage` (see :func:`~imgviz.dockerfile.bases.inspect_bases`);
+        without it a base is identified by its reference text
+    prefer_dockerfile_ignore : use ``<Dockerfile>.dockerignore`` over ``.dockerignore``;
+        default: yes for BuildKit (Docker 20.10's BuildKit client does), no for classic
 
     Returns
     -------
@@ -769,6 +791,8 @@ def cascade(old, new, builder: str = "buildkit", *, dockerfile: str = "Dockerfil
     if builder not in BUILDERS:
         raise CascadeError(f"unknown builder {builder!r}; use one of {', '.join(BUILDERS)}")
     ob, nb = base_ids if base_ids else ({}, {})
+    if prefer_dockerfile_ignore is None:
+        prefer_dockerfile_ignore = builder == "buildkit"
     if not isinstance(old, BuildInput):
         old = load_build(old, dockerfile, build_args=build_args, target=target, base_ids=ob,
                          prefer_dockerfile_ignore=prefer_dockerfile_ignore)
