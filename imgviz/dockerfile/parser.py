@@ -346,6 +346,7 @@ class _Parser:
 
     def _node(self, line: str, start: int, end: int, i: int, sub: bool = False):
         stripped = line.strip(" \t\v\f\r")
+        original = line  # as BuildKit's Node.Original: leading space already gone, trailing kept
         parts = _WS.split(stripped, maxsplit=1)
         word = parts[0]
         keyword = word.upper()
@@ -421,16 +422,17 @@ class _Parser:
                         self.error(start, line, f"unterminated heredoc {name}")
                     raw = self.lines[i]
                     i += 1
-                    cmp = raw.lstrip("\t") if chomp else raw
-                    if cmp == name:
+                    if (raw.lstrip("\t") if chomp else raw) == name:
                         break
-                    body.append(cmp)
+                    body.append(raw)
+                # as BuildKit: content keeps the lines as written (tabs are removed when used)
                 docs.append(Heredoc(name, "".join(b + "\n" for b in body), not quoted, chomp))
             heredocs = tuple(docs)
             if docs:
                 end = i
+                original = line + "\n" + "".join(d.content + d.name + "\n" for d in docs)
         self._check(keyword, args, flags, start, line)
-        ins = Instruction(keyword, start, end, stripped, tuple(flags), rest, args, is_json, heredocs, sub_ins)
+        ins = Instruction(keyword, start, end, original, tuple(flags), rest, args, is_json, heredocs, sub_ins)
         return ins, i
 
     def _check(self, keyword, args, flags, start, line):
