@@ -11,7 +11,8 @@ The rules (BuildKit ``frontend/dockerfile/shell/lex.go``, restated):
   only when unset; ``${NAME:+word}`` uses *word* when NAME is set and not
   empty, ``${NAME+word}`` when set; ``${NAME:?msg}`` / ``${NAME?msg}`` fail.
   The *word* is itself expanded.
-* A ``$`` not followed by a name or ``{`` stays literal.
+* A ``$`` not followed by a name or ``{`` stays literal; ``$1`` (digits) and
+  ``$@ $* $# $? $- $$ $!`` are names that are never set, so they expand to nothing.
 * :func:`process_words` splits on unquoted whitespace (after expansion of
   unquoted text the result is not re-split, as in BuildKit).
 """
@@ -131,6 +132,13 @@ class _Lexer:
 
     def name(self) -> str:
         start = self.i
+        if self.i < len(self.s) and self.s[self.i].isdigit():  # positional: digits only
+            while self.i < len(self.s) and self.s[self.i].isdigit():
+                self.i += 1
+            return self.s[start:self.i]
+        if self.i < len(self.s) and self.s[self.i] in "@*#?-$!":  # special parameter
+            self.i += 1
+            return self.s[start:self.i]
         while self.i < len(self.s) and (self.s[self.i].isalnum() or self.s[self.i] == "_"):
             self.i += 1
         return self.s[start:self.i]
