@@ -14,6 +14,8 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
 from imgviz.errors import ImgvizError
 
 
@@ -37,6 +39,11 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--target", default=None)
     p.add_argument("--json", action="store_true", help="print JSON: {builder, steps: [...]}")
+    p.add_argument("--image", default=None, metavar="OLD_IMAGE",
+                   help="the image OLD built, in the engine (DOCKER_HOST): adds the bytes each missed "
+                        "step rewrites, estimated from its layers")
+    p.add_argument("--inspect-bases", action="store_true",
+                   help="identify FROM images as the engine has them (BuildKit: by layers; classic: by ID)")
     p.set_defaults(func=run)
     return p
 
@@ -53,12 +60,17 @@ def _export_rev(repo: Path, rev: str, dest: Path) -> None:
         tf.extractall(dest, filter="tar")
 
 
-def steps_json(df, builder: str) -> dict:
+def steps_json(df, builder: str, with_bytes: bool = False) -> dict:
+    """The JSON document of the issue: ``{"builder", "steps": [{stage, line, instruction, text,
+    cached, reason}]}``; a warning is appended to the reason; ``bytes`` only with ``--image``."""
     steps = []
     for r in df.itertuples(index=False):
-        steps.append({"stage": r.stage, "line": int(r.line), "instruction": r.instruction, "text": r.text,
-                      "cached": None if r.cached is None else bool(r.cached), "reason": r.reason
-                      + (f"; warning: {r.warning}" if r.warning else "")})
+        item = {"stage": r.stage, "line": int(r.line), "instruction": r.instruction, "text": r.text,
+                "cached": None if r.cached is None else bool(r.cached), "reason": r.reason
+                + (f"; warning: {r.warning}" if r.warning else "")}
+        if with_bytes:
+            item["bytes"] = None if r.bytes is None or r.bytes is pd.NA else int(r.bytes)
+        steps.append(item)
     return {"builder": builder, "steps": steps}
 
 
@@ -86,10 +98,22 @@ def run(args) -> int:
             if len(args.paths) != 2:
                 raise CascadeError("expected OLD NEW build directories")
             old, new = Path(args.paths[0]), Path(args.paths[1])
+        history, bases = None, None
+        if args.image:
+            from imgviz.dockerfile.bases import image_history
+
+            history = image_history(args.image)
+        if args.inspect_bases:
+            from imgviz.analysis.cascade import load_build
+            from imgviz.dockerfile.bases import inspect_bases
+
+            refs = {st.base for d in (old, new) for st in load_build(d, args.dockerfile).dockerfile.stages}
+            found = inspect_bases(sorted(refs))
+            bases = (found, found)
         df = cascade(old, new, args.builder, dockerfile=args.dockerfile, build_args=build_args,
-                     target=args.target)
+                     target=args.target, history=history, base_ids=bases)
     if args.json:
-        print(json.dumps(steps_json(df, args.builder), indent=2))
+        print(json.dumps(steps_json(df, args.builder, with_bytes=bool(args.image)), indent=2))
         return 0
     mark = {True: "hit ", False: "MISS", None: "??? "}
     for r in df.itertuples(index=False):

@@ -61,7 +61,8 @@ from ..dockerfile.parser import Dockerfile, DockerfileSyntaxError, Instruction, 
 __all__ = ["cascade", "cascade_steps", "load_build", "BuildInput", "CascadeError", "BUILDERS", "STEP_COLUMNS"]
 
 BUILDERS = ("buildkit", "classic")
-STEP_COLUMNS = ["builder", "stage", "line", "end_line", "instruction", "text", "kind", "cached", "reason", "warning", "key"]
+STEP_COLUMNS = ["builder", "stage", "line", "end_line", "instruction", "text", "kind", "cached", "reason", "warning",
+                "key", "bytes"]
 _BK_OPS = {"FROM", "RUN", "COPY", "ADD", "WORKDIR"}
 _DEFAULT_SHELL = ["/bin/sh", "-c"]
 
@@ -723,7 +724,36 @@ def _explain(step: _Step, sim_new: _Simulator, sim_old: _Simulator, builder: str
     return False, reason, warning
 
 
-def cascade_steps(old: BuildInput, new: BuildInput, builder: str = "buildkit") -> pd.DataFrame:
+def _history_bytes(sim_old: "_Simulator", sim_new: "_Simulator", history) -> dict[int, int]:
+    """Bytes of the old image's layer for each NEW step (by step position), where known.
+
+    The old image's history ends with one entry per instruction of the target stage (both
+    builders record one entry per instruction, empty ones included).  A NEW step takes the size of
+    the entry made by the OLD instruction with the same text in the same stage, else the one at the
+    same position."""
+    if history is None or len(history) == 0:
+        return {}
+    hist = history.sort_values("index") if "index" in history.columns else history
+    sizes = [int(x) if pd.notna(x) else None for x in hist["size"].tolist()]
+    last = sim_old.df.stages[-1] if not sim_old.b.target else sim_old.df.stage_by_name(sim_old.b.target)
+    old_rows = [s for s in sim_old.steps if s.stage_index == last.index and s.kind != "from"]
+    if len(old_rows) > len(sizes):
+        return {}
+    entry = dict(zip((id(s) for s in old_rows), sizes[len(sizes) - len(old_rows):]))
+    by_text = {}
+    for s in old_rows:
+        by_text.setdefault(s.ins.original, entry[id(s)])
+    out = {}
+    new_rows = [(i, s) for i, s in enumerate(sim_new.steps) if s.stage_index == last.index and s.kind != "from"]
+    for j, (i, s) in enumerate(new_rows):
+        if s.ins.original in by_text:
+            out[i] = by_text[s.ins.original]
+        elif j < len(old_rows):
+            out[i] = entry[id(old_rows[j])]
+    return out
+
+
+def cascade_steps(old: BuildInput, new: BuildInput, builder: str = "buildkit", history=None) -> pd.DataFrame:
     """Predict, for every instruction of *new*, whether it hits the cache *old* left.
 
     Pure: reads only the two :class:`BuildInput` objects (their contexts hash file
@@ -732,7 +762,10 @@ def cascade_steps(old: BuildInput, new: BuildInput, builder: str = "buildkit") -
     Returns
     -------
     DataFrame with columns ``STEP_COLUMNS``: ``cached`` is True, False or None
-    (unknown), ``reason`` says why, ``warning`` flags known engine quirks.
+    (unknown), ``reason`` says why, ``warning`` flags known engine quirks.  With *history* (the
+    old image's history frame: ``index``, ``size``), ``bytes`` is the size of the layer a missed
+    step rewrites, estimated by the old image's layer for the same instruction (0 for hits, NA
+    where unknown).
     """
     if builder not in BUILDERS:
         raise CascadeError(f"unknown builder {builder!r}; use one of {', '.join(BUILDERS)}")
@@ -740,7 +773,8 @@ def cascade_steps(old: BuildInput, new: BuildInput, builder: str = "buildkit") -
     sim_new = _Simulator(new, builder, old=sim_old).run()
     rows = []
     flagged: set = set()
-    for step in sim_new.steps:
+    sizes = _history_bytes(sim_old, sim_new, history)
+    for pos, step in enumerate(sim_new.steps):
         cached, reason, warning = _explain(step, sim_new, sim_old, builder, flagged, old.context, new.context)
         if warning and "4817" in warning and step.key:
             flagged.add(step.key)
@@ -756,14 +790,17 @@ def cascade_steps(old: BuildInput, new: BuildInput, builder: str = "buildkit") -
             "reason": reason,
             "warning": warning,
             "key": step.key[:12] if step.key else None,
+            "bytes": (0 if cached else sizes.get(pos)) if sizes else None,
         })
     df = pd.DataFrame(rows, columns=STEP_COLUMNS)
     df["cached"] = df["cached"].astype("object")
+    df["bytes"] = df["bytes"].astype("Int64")
     return df
 
 
 def cascade(old, new, builder: str = "buildkit", *, dockerfile: str = "Dockerfile", build_args=None,
-            target=None, base_ids=None, prefer_dockerfile_ignore: bool | None = None) -> pd.DataFrame:
+            target=None, base_ids=None, prefer_dockerfile_ignore: bool | None = None,
+            history=None) -> pd.DataFrame:
     """Predict which steps of NEW rebuild after OLD was built (``imgviz.cascade``).
 
     Parameters
@@ -776,6 +813,8 @@ def cascade(old, new, builder: str = "buildkit", *, dockerfile: str = "Dockerfil
     base_ids : optional ``(old_map, new_map)`` of FROM reference -> image ID or
         :class:`~imgviz.dockerfile.bases.BaseImage` (see :func:`~imgviz.dockerfile.bases.inspect_bases`);
         without it a base is identified by its reference text
+    history : the old image's history frame (``imgviz`` history frame of one image, or any frame
+        with ``index`` and ``size``), to fill ``bytes``
     prefer_dockerfile_ignore : use ``<Dockerfile>.dockerignore`` over ``.dockerignore``;
         default: yes for BuildKit (Docker 20.10's BuildKit client does), no for classic
 
@@ -799,4 +838,4 @@ def cascade(old, new, builder: str = "buildkit", *, dockerfile: str = "Dockerfil
     if not isinstance(new, BuildInput):
         new = load_build(new, dockerfile, build_args=build_args, target=target, base_ids=nb,
                          prefer_dockerfile_ignore=prefer_dockerfile_ignore)
-    return cascade_steps(old, new, builder)
+    return cascade_steps(old, new, builder, history=history)

@@ -71,3 +71,29 @@ def inspect_bases(refs, docker_host: str | None = None) -> dict[str, BaseImage]:
     finally:
         api.close()
     return out
+
+
+def image_history(ref: str, docker_host: str | None = None):
+    """History of image *ref* on the engine as a frame (``index`` 0 = oldest, ``size``, ``created_by``).
+
+    Raises :class:`~imgviz.errors.ImageNotFound` when the engine has no such image."""
+    import docker
+    import pandas as pd
+
+    from ..errors import ImageNotFound
+
+    api = docker.APIClient(base_url=docker_host, version="auto") if docker_host else \
+        docker.from_env(version="auto").api
+    try:
+        try:
+            entries = api.history(ref)
+        except docker.errors.ImageNotFound:
+            raise ImageNotFound(f"image {ref!r} is not in the engine") from None
+    finally:
+        api.close()
+    entries = list(reversed(entries))
+    return pd.DataFrame({
+        "index": range(len(entries)),
+        "created_by": [e.get("CreatedBy", "") for e in entries],
+        "size": pd.array([int(e.get("Size", 0)) for e in entries], dtype="Int64"),
+    })

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 
+import pandas as pd
 import pytest
 
 from imgviz.analysis.cascade import cascade
-from imgviz.dockerfile.bases import inspect_bases
+from imgviz.dockerfile.bases import image_history, inspect_bases
 
 from ..cascade_scenarios import SCENARIOS
 from ..cascade_scenarios import runner
@@ -62,12 +63,14 @@ def scenario_results(engine, tmp_path_factory):
             runner.materialize(new, new_dir, nt, runner.T_NEW)
             runner.materialize(old, ws, {}, runner.T_OLD)
             runner.build(engine, ws, f"{tag}:old", builder)
+            hist_old = image_history(f"{tag}:old", engine.host)
             runner.clear(ws)
             runner.materialize(new, ws, nt, runner.T_NEW)
             log = runner.build(engine, ws, f"{tag}:new", builder)
-            pred = cascade(old_dir, new_dir, builder, base_ids=(bases, bases))
+            pred = cascade(old_dir, new_dir, builder, base_ids=(bases, bases), history=hist_old)
             verdicts = runner.engine_verdicts(pred, log, builder)
-            results[(name, builder)] = {"pred": pred, "verdicts": verdicts, "log": log, "base": base}
+            results[(name, builder)] = {"pred": pred, "verdicts": verdicts, "log": log, "base": base,
+                                        "hist_new": image_history(f"{tag}:new", engine.host)}
     return results
 
 
@@ -142,3 +145,23 @@ def test_agreement_summary(scenario_results, capsys):
               f"{n_agree} of {n_steps} steps with a definite prediction; {n_unknown} predicted unknown; "
               f"{n_flagged} flagged (#4817); {n_noverdict} instructions without an engine verdict")
     assert n_agree == n_steps and n_steps > 0
+
+
+SAME_SIZE = ["env-edit", "label-edit", "user-edit", "arg-edit-unreferenced", "workdir-edit", "run-whitespace"]
+
+
+@pytest.mark.parametrize("name, builder", [(n, b) for n in SAME_SIZE for b in BUILDERS
+                                           if n in NAMES and SCENARIOS[n]["first_miss"][b] is not None])
+def test_bytes_rewritten_match_new_layers(scenario_results, name, builder):
+    """Where a rebuilt step writes the same bytes as before, the estimate from the old image's layers
+    equals the size of the layer the new build wrote (read from the new image's history)."""
+    res = scenario_results[(name, builder)]
+    pred, hist = res["pred"], res["hist_new"]
+    final = pred[(pred["stage"] == pred["stage"].iloc[-1]) & (pred["kind"] != "from")]
+    actual = hist["size"].tolist()[-len(final):]
+    missed = [(row["bytes"], actual[i]) for i, (_, row) in enumerate(final.iterrows()) if row["cached"] is False
+              or row["cached"] == False]  # noqa: E712
+    assert missed, "scenario rebuilt nothing in the final stage"
+    assert all(pd.notna(b) for b, _ in missed)
+    assert [int(b) for b, _ in missed] == [int(a) for _, a in missed]
+    assert sum(int(a) for _, a in missed) > 0
