@@ -33,6 +33,10 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="OLD NEW build directories, or with --git: REPO REV1 REV2 [SUBDIR]")
     p.add_argument("--git", action="store_true", help="compare two revisions of a git repository")
+    p.add_argument("--advise", action="store_true",
+                   help="REPO [PATH]: replay the commits touching PATH, report steps rebuilt per commit "
+                        "and propose an order of instructions that rebuilds less")
+    p.add_argument("--max-commits", type=int, default=50, help="with --advise: newest commits to replay")
     p.add_argument("--builder", choices=["buildkit", "classic"], default="buildkit")
     p.add_argument("-f", "--file", dest="dockerfile", default="Dockerfile",
                    help="Dockerfile path relative to each build directory (default: Dockerfile)")
@@ -83,6 +87,8 @@ def run(args) -> int:
         if not sep:
             raise CascadeError(f"--build-arg {item!r} must be KEY=VALUE")
         build_args[k] = v
+    if args.advise:
+        return _advise(args, build_args)
     with tempfile.TemporaryDirectory(prefix="imgviz-cascade-") as tmp:
         if args.git:
             if len(args.paths) not in (3, 4):
@@ -122,6 +128,50 @@ def run(args) -> int:
     n_miss = int((df["cached"] == False).sum())  # noqa: E712
     print(f"{args.builder}: {len(df)} instructions, {n_miss} rebuilt, "
           f"{int(df['cached'].isna().sum())} unknown")
+    return 0
+
+
+def _git_commits(repo: Path, sub: str, limit: int) -> list[str]:
+    proc = subprocess.run(["git", "-C", str(repo), "log", "--format=%H", f"-n{limit}", "--", sub],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise CascadeError(f"git log in {str(repo)!r}: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else 'failed'}")
+    return list(reversed(proc.stdout.split()))
+
+
+def _advise(args, build_args) -> int:
+    from imgviz.analysis.cascade import advise, load_build
+
+    if len(args.paths) not in (1, 2):
+        raise CascadeError("--advise needs REPO [PATH]")
+    repo = Path(args.paths[0])
+    sub = args.paths[1] if len(args.paths) == 2 else "."
+    if not (repo / ".git").exists() and not (repo / "HEAD").exists():
+        raise CascadeError(f"{str(repo)!r} is not a git repository")
+    commits = _git_commits(repo, sub, args.max_commits)
+    if len(commits) < 2:
+        raise CascadeError(f"fewer than two commits touch {sub!r} in {str(repo)!r}")
+    with tempfile.TemporaryDirectory(prefix="imgviz-advise-") as tmp:
+        builds = []
+        for c in commits:
+            _export_rev(repo, c, Path(tmp) / c)
+            builds.append(load_build(Path(tmp) / c / sub, args.dockerfile, build_args=build_args,
+                                     target=args.target))
+        result = advise(builds, args.builder, labels=[c[:12] for c in commits])
+    before, after = result["before"], result["after"]
+    if args.json:
+        print(json.dumps({"builder": args.builder,
+                          "before": before.to_dict(orient="records"),
+                          "after": after.to_dict(orient="records"),
+                          "order": result["order"], "dockerfile": result["dockerfile"]}, indent=2))
+        return 0
+    print(f"{args.builder}: {len(before)} changes replayed")
+    print(f"{'commit':<14}{'rebuilt now':>12}{'proposed':>10}{'copied bytes':>14}")
+    for b, a in zip(before.itertuples(), after.itertuples()):
+        print(f"{b.change:<14}{b.rebuilt:>12}{a.rebuilt:>10}{b.copied_bytes:>14}")
+    print(f"{'total':<14}{int(before.rebuilt.sum()):>12}{int(after.rebuilt.sum()):>10}")
+    print("\nproposed Dockerfile (same image, instructions that change often last):\n")
+    print(result["dockerfile"], end="")
     return 0
 
 

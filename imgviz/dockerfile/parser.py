@@ -135,6 +135,7 @@ class Dockerfile:
     instructions: list[Instruction]
     meta_args: list[Instruction]
     stages: list[Stage]
+    text: str = ""
 
     def stage_by_name(self, ref: str) -> Stage | None:
         ref_l = ref.lower()
@@ -289,6 +290,7 @@ class _Parser:
         self.path = path
         if text.startswith("\ufeff"):
             text = text[1:]
+        self.text = text
         self.lines = text.splitlines()
         self.escape = "\\"
         self.directives: dict[str, str] = {}
@@ -474,7 +476,7 @@ class _Parser:
                 stages[-1].instructions.append(ins)
         if not stages:
             self.error(len(self.lines) or 1, self.lines[-1] if self.lines else "", "the Dockerfile has no FROM instruction")
-        return Dockerfile(self.path, self.escape, self.directives, instructions, meta, stages)
+        return Dockerfile(self.path, self.escape, self.directives, instructions, meta, stages, self.text)
 
 
 def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
