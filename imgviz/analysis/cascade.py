@@ -32,6 +32,17 @@ buildkit (``DOCKER_BUILDKIT=1``)
 File identity (both builders): path, type, permission bits, size, content,
 symlink target; not mtime, not owner.
 
+Facts checked on Docker 20.10.24 by the scenario suite (tests/cascade_scenarios):
+
+* BuildKit identifies a FROM image by the chain ID of its layers, not by its ID
+  or tag: a base re-imported with another LABEL still gives hits (pass
+  ``base_ids`` from :func:`imgviz.dockerfile.bases.inspect_bases` to know this);
+  the classic builder sees a new parent and misses everything.
+* The BuildKit client of 20.10 reads ``<Dockerfile>.dockerignore`` in preference
+  to ``.dockerignore``; the classic builder does not.
+* A comment added to the Dockerfile changes nothing, unless a COPY copies the
+  Dockerfile itself (``COPY . .``): then that COPY misses.
+
 Unknown (``cached`` is ``None``): the key depends on files a re-executed RUN
 produced (``COPY --from`` a stage whose RUN missed, ``RUN --mount`` of such a
 stage, ADD of a URL) and would be a hit if that output is byte-identical.
@@ -39,7 +50,9 @@ stage, ADD of a URL) and would be a hit if that output is byte-identical.
 Known engine quirk flagged in ``warning``: BuildKit transfers the context
 incrementally and skips files whose size and mtime did not change
 (moby/buildkit#4817), so a content change that keeps both may be missed and
-stale content reused.  The prediction says "miss" and warns.
+stale content reused.  The prediction says "miss" and warns, on that step and
+on the steps that miss only because they follow it.  On Docker 20.10.24 the
+engine did reuse the stale file (every step CACHED).
 """
 
 from __future__ import annotations
@@ -119,14 +132,15 @@ class _State:
     ports: tuple = ()
     entrypoint: tuple = ()
     volumes: tuple = ()
-    pathops: list = field(default_factory=list)   # [(path or None=all, token, uncertain)]
+    pathops: list = field(default_factory=list)   # [(path or None=all, token, uncertain, line)]
     uncertain: bool = False
     last_op_line: int | None = None
+    unknown_line: int | None = None   # first step of the chain whose outcome is unknown
 
     def copy(self) -> "_State":
         return _State(self.key, self.base_token, list(self.env), dict(self.args), self.user, self.workdir,
                       list(self.shell), dict(self.labels), self.ports, self.entrypoint, self.volumes,
-                      list(self.pathops), self.uncertain, self.last_op_line)
+                      list(self.pathops), self.uncertain, self.last_op_line, self.unknown_line)
 
     def env_map(self) -> dict:
         return dict(self.env)
@@ -243,12 +257,15 @@ class _Simulator:
             return _h("image", ref), False, ""
         sstate = self.stage_state[st.index]
         p = _static_prefix(posixpath.normpath(posixpath.join(sstate.workdir, src)) if not src.startswith("/") else src)
-        toks, unc = [sstate.base_token], False
-        for path, tok, u in sstate.pathops:
+        toks, unc, lines = [sstate.base_token], False, []
+        for path, tok, u, line in sstate.pathops:
             if path is None or _overlap(path, p):
                 toks.append(tok)
-                unc = unc or u
-        why = f"content of {src} in stage {st.label} comes from a RUN that is re-executed" if unc else ""
+                if u:
+                    unc = True
+                    lines.append(str(line))
+        why = (f"{src} in stage {st.label} may have been written by RUN at line {', '.join(lines)}, which "
+               "is re-executed") if unc else ""
         return _h("content", p, toks), unc, why
 
     # -- simulation -------------------------------------------------------------
@@ -268,6 +285,8 @@ class _Simulator:
                 fstep = _Step(st.label, st.index, st.from_instruction, "from", key=state.key,
                               fields={"base": f"stage {dep.label}"})
                 fstep.uncertain = state.uncertain
+                if state.uncertain:
+                    fstep.unknown_why = f"its base stage {dep.label} has unknown cache outcomes"
             else:
                 info = self.b.base_ids.get(base_ref, base_ref)
                 env, user, workdir, shell = [], "", "/", list(_DEFAULT_SHELL)
@@ -476,7 +495,7 @@ class _Simulator:
                 step.kind = "metadata"
                 return
             key = _h("mkdir", parent, wd, state.user)
-            state.pathops.append((wd, _h("mkdir", wd, state.user), False))
+            state.pathops.append((wd, _h("mkdir", wd, state.user), False, ins.line))
         elif kw == "RUN":
             args = self._run_args(ins, state)
             env = [f"{k}={v}" for k, v in state.env]
@@ -497,15 +516,19 @@ class _Simulator:
             key = _h("file", base, op, token)
             if unc:
                 step.uncertain, step.unknown_why = True, why
-            state.pathops.append((dest_n, _h("copy", op, token), unc))
+            state.pathops.append((dest_n, _h("copy", op, token), unc, ins.line))
         if step.uncertain and step.kwc is not None:
             # optimistic: content equals what the old build had for the same definition
             key = self.old.kwc.get(step.kwc, key) if self.old else key
         step.key = key
+        if step.uncertain and state.unknown_line is None:
+            state.unknown_line = ins.line
+        elif state.uncertain and not step.uncertain:
+            step.unknown_why = f"it follows line {state.unknown_line}, whose cache outcome is unknown"
         step.uncertain = step.uncertain or state.uncertain
         if kw == "RUN":
             hit = self.old_has(key) and not step.uncertain
-            state.pathops.append((None, _h("run-out", key), not hit and self.old is not None))
+            state.pathops.append((None, _h("run-out", key), not hit and self.old is not None, ins.line))
         state.key = key
         state.uncertain = step.uncertain
         state.last_op_line = ins.line
@@ -528,12 +551,12 @@ class _Simulator:
             deps = []
             if unc:
                 step.uncertain, step.unknown_why = True, why
-            state.pathops.append((dest_n, _h("copy", kw, sources, dest_n, chown, chmod, token), unc))
+            state.pathops.append((dest_n, _h("copy", kw, sources, dest_n, chown, chmod, token), unc, ins.line))
         elif kw == "WORKDIR":
             wd = self._workdir(ins, state)
             desc = ("WORKDIR", wd)
             deps = []
-            state.pathops.append((wd, _h("mkdir", wd), False))
+            state.pathops.append((wd, _h("mkdir", wd), False, ins.line))
             step.fields.update({"workdir": wd})
         else:
             desc = self._metadata(ins, state, meta)
@@ -547,10 +570,14 @@ class _Simulator:
         if step.uncertain and step.kwc is not None and self.old is not None:
             key = self.old.kwc.get(step.kwc, key)
         step.key = key
+        if step.uncertain and state.unknown_line is None:
+            state.unknown_line = ins.line
+        elif state.uncertain and not step.uncertain:
+            step.unknown_why = f"it follows line {state.unknown_line}, whose cache outcome is unknown"
         step.uncertain = step.uncertain or state.uncertain
         if kw == "RUN":
             hit = self.old_has(key) and not step.uncertain
-            state.pathops.append((None, _h("run-out", key), not hit and self.old is not None))
+            state.pathops.append((None, _h("run-out", key), not hit and self.old is not None, ins.line))
         state.key = key
         state.uncertain = step.uncertain
         state.last_op_line = ins.line
@@ -598,6 +625,23 @@ def _file_diff(old_recs, new_recs, old_ctx, new_ctx) -> tuple[str, bool, list]:
     mtime_only = not changes and any(o[p].mtime_ns != n[p].mtime_ns for p in set(o) & set(n))
     desc = ", ".join(changes[:4]) + (f" and {len(changes) - 4} more" if len(changes) > 4 else "")
     return desc, mtime_only, stale
+
+
+def _compat_warning(step: _Step, builder: str) -> str:
+    """Features the engine of this project (Docker 20.10) does not build."""
+    ins = step.ins
+    if builder == "buildkit":
+        if ins.heredocs:
+            return "heredocs need Dockerfile frontend 1.4+; Docker 20.10's built-in frontend fails on them"
+        if ins.flag("link") is not None:
+            return "COPY --link needs Dockerfile frontend 1.4+; Docker 20.10's built-in frontend rejects it"
+    else:
+        for f in ("link", "chmod"):
+            if ins.flag(f) is not None:
+                return f"the classic builder does not support --{f}; the build fails"
+        if ins.heredocs or ins.flag_values("mount"):
+            return "the classic builder does not support heredocs or RUN --mount; the build fails"
+    return ""
 
 
 def _explain(step: _Step, sim_new: _Simulator, sim_old: _Simulator, builder: str, flagged: set, old_ctx, new_ctx):
@@ -777,6 +821,9 @@ def cascade_steps(old: BuildInput, new: BuildInput, builder: str = "buildkit", h
     sizes = _history_bytes(sim_old, sim_new, history)
     for pos, step in enumerate(sim_new.steps):
         cached, reason, warning = _explain(step, sim_new, sim_old, builder, flagged, old.context, new.context)
+        compat = _compat_warning(step, builder) if step.kind in ("op", "metadata") else ""
+        if compat:
+            warning = f"{warning}; {compat}" if warning else compat
         if warning and "4817" in warning and step.key:
             flagged.add(step.key)
         rows.append({
