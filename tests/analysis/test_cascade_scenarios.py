@@ -11,6 +11,7 @@ agreement.
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import pytest
@@ -28,50 +29,54 @@ _ONLY = [n for n in os.environ.get("IMGVIZ_CASCADE_SCENARIOS", "").split(",") if
 NAMES = [n for n in SCENARIOS if not _ONLY or n in _ONLY]
 
 
+def _run_one(engine, root, name, builder):
+    """Fresh base, build OLD, replace files by NEW's in place, build NEW, predict, read verdicts."""
+    sc = SCENARIOS[name]
+    tag = f"imgviz-cascade/{name}-{builder}"
+    tar = runner.busybox_tar(tag)
+    base = runner.import_base(engine, tar, f"{tag}:base")
+    subs = {"{BASE}": f"{tag}:base"}
+    if "{BASE2}" in sc["new"]["Dockerfile"] or "{BASE2}" in sc["old"]["Dockerfile"]:
+        tar2 = tar if sc.get("base2_same_layers") else runner.busybox_tar(tag + "-2")
+        runner.import_base(engine, tar2, f"{tag}:base2")
+        subs["{BASE2}"] = f"{tag}:base2"
+    bases = inspect_bases(list(subs.values()), engine.host)
+
+    def fill(tree):
+        out = dict(tree)
+        for k, v in subs.items():
+            out["Dockerfile"] = out["Dockerfile"].replace(k, v)
+        return out
+
+    old, new = fill(sc["old"]), fill(sc["new"])
+    nt = runner.new_mtimes(old, new)
+    d = root / f"{name}-{builder}"
+    ws, old_dir, new_dir = d / "ctx", d / "old", d / "new"
+    runner.materialize(old, old_dir, {}, runner.T_OLD)
+    runner.materialize(new, new_dir, nt, runner.T_NEW)
+    runner.materialize(old, ws, {}, runner.T_OLD)
+    runner.build(engine, ws, f"{tag}:old", builder)
+    hist_old = image_history(f"{tag}:old", engine.host)
+    runner.clear(ws)
+    runner.materialize(new, ws, nt, runner.T_NEW)
+    log = runner.build(engine, ws, f"{tag}:new", builder)
+    pred = cascade(old_dir, new_dir, builder, base_ids=(bases, bases), history=hist_old)
+    verdicts = runner.engine_verdicts(pred, log, builder)
+    return {"pred": pred, "verdicts": verdicts, "log": log, "base": base,
+            "hist_new": image_history(f"{tag}:new", engine.host)}
+
+
 @pytest.fixture(scope="session")
 def scenario_results(engine, tmp_path_factory):
-    """Run every scenario on the engine once; {(name, builder): result dict}."""
+    """Run every scenario on the engine once; {(name, builder): result dict}.
+
+    Cases run three at a time: each has its own base layers, tags and directory, so they cannot
+    share cache entries; most of a build's time is the engine waiting on containers."""
     root = tmp_path_factory.mktemp("cascade")
-    results = {}
-    for name in NAMES:
-        sc = SCENARIOS[name]
-        for builder in BUILDERS:
-            tag = f"imgviz-cascade/{name}-{builder}"
-            tar = runner.busybox_tar(tag)
-            base = runner.import_base(engine, tar, f"{tag}:base")
-            subs = {"{BASE}": f"{tag}:base"}
-            uses_base2 = "{BASE2}" in sc["new"]["Dockerfile"] or "{BASE2}" in sc["old"]["Dockerfile"]
-            if uses_base2:
-                tar2 = tar if sc.get("base2_same_layers") else runner.busybox_tar(tag + "-2")
-                runner.import_base(engine, tar2, f"{tag}:base2")
-                subs["{BASE2}"] = f"{tag}:base2"
-            bases = inspect_bases(list(subs.values()), engine.host)
-
-            def fill(tree):
-                out = dict(tree)
-                df = out["Dockerfile"]
-                for k, v in subs.items():
-                    df = df.replace(k, v)
-                out["Dockerfile"] = df
-                return out
-
-            old, new = fill(sc["old"]), fill(sc["new"])
-            nt = runner.new_mtimes(old, new)
-            d = root / f"{name}-{builder}"
-            ws, old_dir, new_dir = d / "ctx", d / "old", d / "new"
-            runner.materialize(old, old_dir, {}, runner.T_OLD)
-            runner.materialize(new, new_dir, nt, runner.T_NEW)
-            runner.materialize(old, ws, {}, runner.T_OLD)
-            runner.build(engine, ws, f"{tag}:old", builder)
-            hist_old = image_history(f"{tag}:old", engine.host)
-            runner.clear(ws)
-            runner.materialize(new, ws, nt, runner.T_NEW)
-            log = runner.build(engine, ws, f"{tag}:new", builder)
-            pred = cascade(old_dir, new_dir, builder, base_ids=(bases, bases), history=hist_old)
-            verdicts = runner.engine_verdicts(pred, log, builder)
-            results[(name, builder)] = {"pred": pred, "verdicts": verdicts, "log": log, "base": base,
-                                        "hist_new": image_history(f"{tag}:new", engine.host)}
-    return results
+    pairs = [(n, b) for n in NAMES for b in BUILDERS]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {pair: pool.submit(_run_one, engine, root, *pair) for pair in pairs}
+        return {pair: f.result() for pair, f in futures.items()}
 
 
 def _compare(res):
