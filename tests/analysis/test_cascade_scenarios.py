@@ -170,3 +170,22 @@ def test_bytes_rewritten_match_new_layers(scenario_results, name, builder):
     assert all(pd.notna(b) for b, _ in missed)
     assert [int(b) for b, _ in missed] == [int(a) for _, a in missed]
     assert sum(int(a) for _, a in missed) > 0
+
+
+@pytest.mark.parametrize("builder, dockerfile, needle", [
+    ("buildkit", "FROM {BASE}\nCOPY --link a.txt /a\n", "COPY --link needs"),
+    ("buildkit", "FROM {BASE}\nRUN <<EOF\necho hi\nEOF\n", "heredocs need"),
+    ("classic", "FROM {BASE}\nCOPY --chmod=755 a.txt /a\n", "does not support --chmod"),
+])
+def test_compat_warnings_are_engine_failures(engine, tmp_path, builder, dockerfile, needle):
+    """What the prediction warns Docker 20.10 cannot build, it indeed refuses."""
+    tag = f"imgviz-cascade/compat-{builder}-{abs(hash(dockerfile)) % 10**6}"
+    runner.import_base(engine, runner.busybox_tar(tag), f"{tag}:base")
+    for side in ("old", "new"):
+        runner.materialize({"Dockerfile": dockerfile.replace("{BASE}", f"{tag}:base"), "a.txt": "a\n"},
+                           tmp_path / side, {}, runner.T_OLD)
+    pred = cascade(tmp_path / "old", tmp_path / "new", builder)
+    assert any(needle in w for w in pred["warning"])
+    args = ["build", "--network", "none", "-t", f"{tag}:x", str(tmp_path / "new")]
+    proc = engine.docker(*args, buildkit=(builder == "buildkit"), check=False)
+    assert proc.returncode != 0
