@@ -6,7 +6,7 @@ import html
 
 import pandas as pd
 
-__all__ = ["cascade", "COLORS"]
+__all__ = ["cascade", "cascade_history", "COLORS"]
 
 COLORS = {"hit": "#2ca02c", "miss": "#d62728", "unknown": "#7f7f7f", "metadata": "#b5dfb5"}
 
@@ -100,4 +100,40 @@ def cascade(steps: pd.DataFrame, *, title: str | None = None, height: int | None
     fig.update_yaxes(title_text="stage", row=1, col=1)
     fig.update_layout(title=title, height=height or (520 if has_bytes else 320),
                       legend=dict(orientation="h", y=1.12), plot_bgcolor="white")
+    return fig
+
+
+def cascade_history(before: pd.DataFrame, after: pd.DataFrame | None = None, *, title: str | None = None,
+                    height: int | None = None):
+    """Steps each change of a history rebuilt, as written (and with the advisor's order).
+
+    Parameters
+    ----------
+    before : :func:`imgviz.analysis.cascade.history_cost` of the history as written
+    after : the same for the proposed order (``advise(...)["after"]``), optional
+    title, height : as usual
+
+    Returns
+    -------
+    plotly.graph_objects.Figure: grouped bars per change (commit), hover naming the commit, the
+    steps rebuilt and the bytes of context files copied again.
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    series = [("as written", before, COLORS["miss"])]
+    if after is not None:
+        series.append(("proposed order", after, COLORS["hit"]))
+    for name, df, color in series:
+        fig.add_trace(go.Bar(
+            x=df["change"].astype(str), y=df["rebuilt"], name=f"{name} ({int(df['rebuilt'].sum())} steps)",
+            marker_color=color,
+            hovertext=[f"change {html.escape(str(r.change))}<br>{name}: {r.rebuilt} of {r.steps} instructions "
+                       f"rebuilt<br>context bytes copied again: {_mb(r.copied_bytes)}" for r in df.itertuples()],
+            hoverinfo="text",
+        ))
+    if title is None:
+        title = "Steps rebuilt per change" + (": as written vs proposed order" if after is not None else "")
+    fig.update_layout(title=title, barmode="group", height=height or 360, xaxis_title="change (commit)",
+                      yaxis_title="steps rebuilt", plot_bgcolor="white")
     return fig

@@ -28,3 +28,24 @@ def test_hover_text_is_escaped(tmp_path):
     fig = cascade(predict(old, new, "classic"))
     hovers = [h for t in fig.data for h in t.hovertext]
     assert any("&lt;b&gt;x&lt;/b&gt;" in h for h in hovers) and not any("<b>x</b>" in h for h in hovers)
+
+
+def test_history_before_after(tmp_path):
+    from imgviz.analysis.cascade import advise, load_build
+    from imgviz.figures.cascade import cascade_history
+
+    from ..analysis.test_cascade_advisor import _export, _repo
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    revs = _repo(repo, "base:1")
+    builds = []
+    for r in revs:
+        _export(repo, r, tmp_path / r)
+        builds.append(load_build(tmp_path / r))
+    result = advise(builds, "classic", labels=[r[:7] for r in revs])
+    fig = cascade_history(result["before"], result["after"])
+    assert [t.name for t in fig.data] == ["as written (6 steps)", "proposed order (3 steps)"]
+    assert list(fig.data[0].y) == [2, 2, 2] and list(fig.data[1].y) == [1, 1, 1]
+    assert list(fig.data[0].x) == [r[:7] for r in revs[1:]]
+    assert "context bytes copied again: 23 B" in fig.data[0].hovertext[0]
