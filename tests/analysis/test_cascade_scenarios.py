@@ -137,17 +137,19 @@ def test_unknowns_are_explained(scenario_results):
 
 
 def test_agreement_summary(scenario_results, capsys):
-    n_agree = n_steps = n_unknown = n_flagged = n_noverdict = 0
+    n_agree = n_steps = n_unknown = n_flagged = n_noverdict = n_unknown_hit = 0
     for res in scenario_results.values():
         agree, disagree, unknown, flagged = _compare(res)
         n_agree += len(agree)
         n_steps += len(agree) + len(disagree)
         n_unknown += len(unknown)
+        n_unknown_hit += sum(1 for _, engine_cached in unknown if engine_cached)
         n_flagged += len(flagged)
         n_noverdict += len(res["pred"]) - len(res["verdicts"])
     with capsys.disabled():
         print(f"\ncascade scenarios: {len(NAMES)} x {len(BUILDERS)} builders; prediction == engine for "
-              f"{n_agree} of {n_steps} steps with a definite prediction; {n_unknown} predicted unknown; "
+              f"{n_agree} of {n_steps} steps with a definite prediction; {n_unknown} predicted unknown "
+              f"(engine: {n_unknown_hit} hit, {n_unknown - n_unknown_hit} miss); "
               f"{n_flagged} flagged (#4817); {n_noverdict} instructions without an engine verdict")
     assert n_agree == n_steps and n_steps > 0
 
