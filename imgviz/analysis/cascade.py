@@ -29,6 +29,15 @@ buildkit (``DOCKER_BUILDKIT=1``)
     ``COPY --link`` does not depend on earlier layers.  Stages the target
     does not need are not built.
 
+Reporting: one row per instruction of NEW, in file order.  FROM is reported
+hit when the base is the same (it is not a cache lookup; neither engine prints a
+verdict for it).  Under BuildKit, metadata instructions (and ``WORKDIR /``) are
+reported ``cached=True`` with the reason "metadata only, no build step" and
+``kind="metadata"``: the engine runs nothing for them, and their effect shows on
+the later steps whose keys they change.  Global ``ARG`` lines before the first
+FROM are reported hit (``kind="global"``).  Stages BuildKit does not need for
+the target are reported ``None`` with that reason (``kind="skipped"``).
+
 File identity (both builders): path, type, permission bits, size, content,
 symlink target; not mtime, not owner.
 
