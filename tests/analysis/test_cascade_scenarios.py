@@ -191,3 +191,15 @@ def test_compat_warnings_are_engine_failures(engine, tmp_path, builder, dockerfi
     args = ["build", "--network", "none", "-t", f"{tag}:x", str(tmp_path / "new")]
     proc = engine.docker(*args, buildkit=(builder == "buildkit"), check=False)
     assert proc.returncode != 0
+
+
+@pytest.mark.parametrize("builder", BUILDERS)
+def test_unknown_is_honest_when_a_rerun_writes_the_same_bytes(scenario_results, builder):
+    """Why 'unknown' exists: the builder stage's RUN re-ran and wrote identical bytes, so the
+    engine reused the COPY --from; the prediction cannot know the RUN's output and says so."""
+    if ("rerun-same-output", builder) not in scenario_results:
+        pytest.skip("scenario not selected")
+    res = scenario_results[("rerun-same-output", builder)]
+    row = res["pred"][res["pred"]["line"] == 6].iloc[0]
+    assert row["cached"] is None and "RUN at line 3" in row["reason"]
+    assert res["verdicts"][row.name] is True

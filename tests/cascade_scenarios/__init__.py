@@ -299,3 +299,47 @@ scenario("env-legacy-form-same-value",
          {"Dockerfile": _DF_FORMS.replace("ENV GREETING hello", "ENV GREETING=hello")
           .replace('COPY ["a.txt", "/a.txt"]', "COPY a.txt /a.txt"), "a.txt": "a\n"},
          {"buildkit": None, "classic": None})
+
+_DF_CHOWN = """FROM {BASE}
+COPY --chown={owner} a.txt /a.txt
+RUN ls -ln /a.txt > /tmp/owner
+"""
+scenario("chown-edit",
+         {"Dockerfile": _DF_CHOWN.replace("{owner}", "1000:1000"), "a.txt": "a\n"},
+         {"Dockerfile": _DF_CHOWN.replace("{owner}", "0:0"), "a.txt": "a\n"},
+         {"buildkit": 2, "classic": 2})
+
+_DF_SHELL = """FROM {BASE}
+COPY a.txt /a.txt
+SHELL ["/bin/sh", "{flags}"]
+RUN cat /a.txt > /tmp/a
+"""
+scenario("shell-edit",
+         {"Dockerfile": _DF_SHELL.replace("{flags}", "-c"), "a.txt": "a\n"},
+         {"Dockerfile": _DF_SHELL.replace("{flags}", "-ec"), "a.txt": "a\n"},
+         {"buildkit": 4, "classic": 3})
+
+# the builder's RUN is re-executed (its environment changed) but writes the same bytes: the
+# prediction cannot know that and says unknown for the COPY --from; the engine hits
+_DF_SAME_OUT = """FROM {BASE} AS builder
+ENV BUILD_ID={id}
+RUN echo constant > /out.txt
+
+FROM {BASE}
+COPY --from=builder /out.txt /out.txt
+RUN cat /out.txt
+"""
+scenario("rerun-same-output",
+         {"Dockerfile": _DF_SAME_OUT.replace("{id}", "1")},
+         {"Dockerfile": _DF_SAME_OUT.replace("{id}", "2")},
+         {"buildkit": 3, "classic": 2})
+
+# the Dockerfile itself excluded from the context: a comment no longer reaches COPY .
+_DF_ALL2 = """FROM {BASE}
+COPY . /src
+RUN ls /src > /tmp/listing
+"""
+scenario("dockerignore-excludes-dockerfile",
+         {"Dockerfile": _DF_ALL2, ".dockerignore": "Dockerfile\n.dockerignore\n", "app.txt": "app\n"},
+         {"Dockerfile": "# edited\n" + _DF_ALL2, ".dockerignore": "Dockerfile\n.dockerignore\n", "app.txt": "app\n"},
+         {"buildkit": None, "classic": None})
