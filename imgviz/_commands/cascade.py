@@ -14,8 +14,6 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-import pandas as pd
-
 from imgviz.errors import ImgvizError
 
 
@@ -67,6 +65,8 @@ def _export_rev(repo: Path, rev: str, dest: Path) -> None:
 def steps_json(df, builder: str, with_bytes: bool = False) -> dict:
     """The JSON document of the issue: ``{"builder", "steps": [{stage, line, instruction, text,
     cached, reason}]}``; a warning is appended to the reason; ``bytes`` only with ``--image``."""
+    import pandas as pd
+
     steps = []
     for r in df.itertuples(index=False):
         item = {"stage": r.stage, "line": int(r.line), "instruction": r.instruction, "text": r.text,
