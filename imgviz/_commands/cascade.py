@@ -79,7 +79,7 @@ def steps_json(df, builder: str, with_bytes: bool = False) -> dict:
 
 
 def run(args) -> int:
-    from imgviz.analysis.cascade import cascade
+    from imgviz.analysis.cascade import cascade, load_build
 
     build_args = {}
     for item in args.build_arg:
@@ -100,24 +100,31 @@ def run(args) -> int:
             _export_rev(repo, rev1, Path(tmp) / "old")
             _export_rev(repo, rev2, Path(tmp) / "new")
             old, new = Path(tmp) / "old" / sub, Path(tmp) / "new" / sub
+            git_export = True
         else:
             if len(args.paths) != 2:
                 raise CascadeError("expected OLD NEW build directories")
             old, new = Path(args.paths[0]), Path(args.paths[1])
+            git_export = False
         history, bases = None, None
         if args.image:
             from imgviz.dockerfile.bases import image_history
 
             history = image_history(args.image)
         if args.inspect_bases:
-            from imgviz.analysis.cascade import load_build
             from imgviz.dockerfile.bases import inspect_bases
 
             refs = {st.base for d in (old, new) for st in load_build(d, args.dockerfile).dockerfile.stages}
             found = inspect_bases(sorted(refs))
             bases = (found, found)
-        df = cascade(old, new, args.builder, dockerfile=args.dockerfile, build_args=build_args,
-                     target=args.target, history=history, base_ids=bases)
+        pref = args.builder == "buildkit"
+        inputs = [load_build(d, args.dockerfile, build_args=build_args, target=args.target,
+                             base_ids=bases[i] if bases else None, prefer_dockerfile_ignore=pref)
+                  for i, d in enumerate((old, new))]
+        if git_export:  # git archive stamps every file with the commit time: not the user's mtimes
+            for b in inputs:
+                b.context.mtimes_known = False
+        df = cascade(inputs[0], inputs[1], args.builder, history=history)
     if args.json:
         print(json.dumps(steps_json(df, args.builder, with_bytes=bool(args.image)), indent=2))
         return 0
@@ -155,8 +162,10 @@ def _advise(args, build_args) -> int:
         builds = []
         for c in commits:
             _export_rev(repo, c, Path(tmp) / c)
-            builds.append(load_build(Path(tmp) / c / sub, args.dockerfile, build_args=build_args,
-                                     target=args.target))
+            b = load_build(Path(tmp) / c / sub, args.dockerfile, build_args=build_args, target=args.target,
+                           prefer_dockerfile_ignore=args.builder == "buildkit")
+            b.context.mtimes_known = False  # commit times, not the user's
+            builds.append(b)
         result = advise(builds, args.builder, labels=[c[:12] for c in commits])
     before, after = result["before"], result["after"]
     if args.json:

@@ -629,7 +629,7 @@ def _file_diff(old_recs, new_recs, old_ctx, new_ctx) -> tuple[str, bool, list]:
             changes.append(f"{p} symlink target {a.link} -> {b.link}")
         elif a.kind == "file" and (a.size != b.size or old_ctx.digest(p) != new_ctx.digest(p)):
             changes.append(f"{p} content changed")
-            if a.size == b.size and a.mtime_ns == b.mtime_ns:
+            if a.size == b.size and a.mtime_ns == b.mtime_ns and old_ctx.mtimes_known and new_ctx.mtimes_known:
                 stale.append(p)
     mtime_only = not changes and any(o[p].mtime_ns != n[p].mtime_ns for p in set(o) & set(n))
     desc = ", ".join(changes[:4]) + (f" and {len(changes) - 4} more" if len(changes) > 4 else "")

@@ -82,6 +82,8 @@ class BuildContext:
         self.matcher = PatternMatcher(self.patterns)
         self.files: dict[str, FileRecord] = {}
         self._digests: dict[str, str] = {}
+        # False when times are not the user's (e.g. a `git archive` export): no #4817 check then
+        self.mtimes_known = True
         self._walk()
 
     # -- walking -------------------------------------------------------------

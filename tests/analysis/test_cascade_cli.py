@@ -89,3 +89,33 @@ def test_module_entry_point(tmp_path):
                           capture_output=True, text=True, cwd=Path(__file__).parents[2])
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["steps"][3]["cached"] is False
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
+def test_image_bytes_and_inspected_bases(engine, tmp_path, capsys, monkeypatch, builder):
+    """--image adds the bytes of the old image's layers; --inspect-bases reads the bases from the
+    engine (DOCKER_HOST), so a base retagged onto the same layers is recognised by BuildKit."""
+    tag = f"imgviz-cascade/cli-{builder}"
+    tar = runner.busybox_tar(tag)
+    runner.import_base(engine, tar, f"{tag}:base")
+    runner.import_base(engine, tar, f"{tag}:base-relabelled")   # same layers, new config
+    df = "FROM {B}\nCOPY a.txt /a.txt\nRUN cat /a.txt /a.txt > /tmp/twice\n"
+    runner.materialize({"Dockerfile": df.replace("{B}", f"{tag}:base"), "a.txt": "a" * 5000}, tmp_path / "old",
+                       {}, runner.T_OLD)
+    runner.materialize({"Dockerfile": df.replace("{B}", f"{tag}:base-relabelled"), "a.txt": "a" * 5000},
+                       tmp_path / "new", {}, runner.T_OLD)
+    runner.build(engine, tmp_path / "old", f"{tag}:old", builder)
+    monkeypatch.setenv("DOCKER_HOST", engine.host)
+    assert main([str(tmp_path / "old"), str(tmp_path / "new"), "--builder", builder, "--json",
+                 "--image", f"{tag}:old", "--inspect-bases"]) == 0
+    steps = json.loads(capsys.readouterr().out)["steps"]
+    sizes = json.loads(engine.docker("image", "inspect", f"{tag}:old").stdout)[0]
+    hist = engine.api().history(f"{tag}:old")
+    if builder == "buildkit":  # keyed by layers: same layers, so the COPY and RUN hit
+        assert [s["cached"] for s in steps] == [True, True, True] and [s["bytes"] for s in steps] == [0, 0, 0]
+    else:                      # new image ID: both steps rebuilt, each rewriting its old layer's bytes
+        assert [s["cached"] for s in steps] == [False, False, False]
+        assert [s["bytes"] for s in steps[1:]] == [h["Size"] for h in reversed(hist[:2])]
+        assert steps[1]["bytes"] >= 5000 and steps[2]["bytes"] >= 10000
+    assert sizes["Id"]
