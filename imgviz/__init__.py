@@ -32,6 +32,10 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
+    if name == "cascade":
+        from .analysis.cascade import cascade
+
+        return cascade
     if name == "sharing_dashboard":
         from .widgets import sharing_dashboard
 
@@ -41,5 +45,6 @@ def __getattr__(name: str):
 
 __all__ = [
     "EngineUnavailable", "Frames", "ImgvizError", "Snapshot", "SnapshotError", "SourceError",
-    "collect", "demo", "demo_snapshot", "frames", "load", "schema", "__version__",
+    "cascade", "collect", "demo", "demo_snapshot", "frames", "load", "schema", "sharing_dashboard",
+    "__version__",
 ]
