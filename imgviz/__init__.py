@@ -13,6 +13,7 @@ from __future__ import annotations
 from ._demo import demo, demo_snapshot
 from .errors import EngineUnavailable, ImgvizError, SnapshotError, SourceError
 from .frames import Frames, frames
+from .report import Report, open_source
 from .snapshot import Snapshot, load
 from .sources.engine import collect
 
@@ -28,5 +29,5 @@ def schema(name: str) -> str:
 
 __all__ = [
     "EngineUnavailable", "Frames", "ImgvizError", "Snapshot", "SnapshotError", "SourceError",
-    "collect", "demo", "demo_snapshot", "frames", "load", "schema", "__version__",
+    "Report", "collect", "demo", "demo_snapshot", "frames", "load", "open_source", "schema", "__version__",
 ]
