@@ -143,7 +143,8 @@ def render_page(sections: list[Section], *, title: str, subtitle: str) -> str:
     nonce = new_nonce()
     body = render_body(sections, title=title, subtitle=subtitle, nonce=nonce, include_plotlyjs=True)
     csp = _templates.CSP.replace("$nonce", nonce)
-    return _templates.PAGE.substitute(csp=esc(csp), version=esc(__version__), title=esc(title), body=body)
+    csp_attr = html.escape(csp, quote=False).replace('"', "&quot;")  # keeps the policy's single quotes
+    return _templates.PAGE.substitute(csp=csp_attr, version=esc(__version__), title=esc(title), body=body)
 
 
 def render_json(sections: list[Section], meta: dict[str, Any]) -> str:

@@ -1,0 +1,155 @@
+"""The report object and `imgviz report`, on snapshots recorded from a real engine."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+from imgviz import Report, frames, load
+from imgviz.cli import main
+
+from ._hostile import MARKUP, SECRETS
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+FLEET = DATA / "fleet" / "snapshot.json.gz"
+HOSTILE = DATA / "hostile" / "snapshot.json.gz"
+
+
+def _plotly_js() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs()
+
+
+def _without_plotly_js(page: str) -> str:
+    js = _plotly_js()
+    assert page.count(js) == 1, "plotly.js must be inlined exactly once"
+    return page.replace(js, "")
+
+
+def test_outputs_of_one_object(hostile_frames):
+    r = Report(hostile_frames, description="recorded hostile fleet")
+    assert "recorded hostile fleet" in repr(r) and ".write_html" in repr(r) and "secrets masked" in repr(r)
+    page = r.html()
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    snippet = r.html_snippet(include_plotlyjs=False)
+    assert "<html" not in snippet and _plotly_js()[:2000] not in snippet
+    assert 'class="imgviz-report"' in snippet
+    bundle = r._repr_mimebundle_()
+    assert bundle["text/plain"] == repr(r)
+    assert bundle["text/html"].startswith("<iframe") and "srcdoc=" in bundle["text/html"]
+    data = json.loads(r.json())
+    assert data["meta"]["source"] == "recorded hostile fleet" and data["meta"]["secrets_masked"] is True
+    keys = [s["key"] for s in data["sections"]]
+    assert keys[:3] == ["overview", "sizes", "images"] and "history" in keys and "env" in keys
+    assert r.sections() is r.sections()  # computed once
+
+
+def test_tables_carry_the_frames_numbers(hostile_frames):
+    data = json.loads(Report(hostile_frames).json())
+    images = next(s for s in data["sections"] if s["key"] == "images")
+    table = next(p for p in images["parts"] if p["type"] == "table")
+    by_name = {row["image"]: row for row in table["rows"]}
+    for rec in hostile_frames.images.itertuples(index=False):
+        row = by_name[rec.tags[0]]
+        assert (row["size"], row["shared"], row["unique"]) == (rec.size, rec.shared_size, rec.unique_size)
+    fig = next(p for p in images["parts"] if p["type"] == "figure")["figure"]
+    assert {t["name"] for t in fig["data"]} == {"unique (only this image)", "shared with other images"}
+
+
+def test_page_is_self_contained(hostile_frames):
+    page = Report(hostile_frames).html()
+    rest = _without_plotly_js(page)
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", rest, re.I), "nothing may load from the network"
+    assert "mathjax" not in rest.lower() and "cdn" not in rest.lower()
+    assert "Content-Security-Policy" in rest and "connect-src 'none'" in rest
+    # every script of ours carries the page's nonce; no inline handlers anywhere
+    nonce = re.search(r"script-src 'nonce-([^']+)'", rest).group(1)
+    for tag in re.findall(r"<script[^>]*>", rest):
+        assert f'nonce="{nonce}"' in tag, tag
+    assert not re.search(r"<[a-z]+[^>]*\son[a-z]+\s*=", rest, re.I)
+
+
+def test_markup_from_images_is_escaped(hostile_frames):
+    page = Report(hostile_frames).html()
+    rest = _without_plotly_js(page)
+    for markup in MARKUP:
+        assert markup not in rest, f"raw markup in the page: {markup}"
+    # shown as text: html-escaped in tables
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in rest
+    assert "&lt;img src=x onerror=window.__pwned=2&gt;" in rest
+
+
+@pytest.mark.parametrize("show", [False, True])
+def test_secrets_masked_unless_asked(hostile_frames, show):
+    r = Report(hostile_frames, show_secrets=show)
+    for text in (r.html(), r.json()):
+        for secret in SECRETS:
+            assert (secret in text) is show, secret
+    # the raw frames the report was given keep their values
+    assert any(SECRETS[0] in " ".join(env) for env in hostile_frames.images["env"])
+
+
+def test_figure_text_from_images_is_escaped(hostile_frames):
+    from imgviz._report._safe import safe_figure_dict
+    import plotly.graph_objects as go
+
+    label = hostile_frames.images["labels"].map(lambda d: d.get("org.example.note")).dropna().iloc[0]
+    fig = go.Figure(go.Bar(x=[label], y=[1], text=[label], customdata=[[label]],
+                           hovertemplate="%{customdata[0]}<br>size<extra></extra>"))
+    fig.update_layout(title=f"<b>about</b> {label}")
+    safe = safe_figure_dict(fig)
+    assert safe["data"][0]["x"] == ["&lt;img src=x onerror=window.__pwned=2&gt;"]
+    assert safe["data"][0]["customdata"] == [["&lt;img src=x onerror=window.__pwned=2&gt;"]]
+    assert safe["data"][0]["hovertemplate"] == "%{customdata[0]}<br>size<extra></extra>"
+    assert safe["layout"]["title"]["text"] == "<b>about</b> &lt;img src=x onerror=window.__pwned=2&gt;"
+    # idempotent: already-escaped text is not escaped again
+    assert safe_figure_dict(go.Figure(safe))["data"][0]["x"] == safe["data"][0]["x"]
+
+
+def test_cli_writes_the_report_and_prints_its_path(tmp_path, capsys):
+    out = tmp_path / "r.html"
+    assert main(["report", "--snapshot", str(FLEET), "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert f"Source: snapshot file {FLEET}" in printed
+    assert str(out.resolve()) in printed and out.stat().st_size > 4_000_000
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys, monkeypatch):
+    assert main(["report", "--snapshot", str(tmp_path / "missing.json.gz"), "-o", str(tmp_path / "x.html")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "missing.json.gz" in err[0]
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    assert main(["report", "--engine", "-o", str(tmp_path / "x.html")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no Docker engine answered" in err[0] and "no-engine.sock" in err[0]
+    assert main(["report", "--snapshot", str(FLEET), "--top", "0", "-o", str(tmp_path / "x.html")]) == 1
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_report_budget_for_2000_images(recorded):
+    from ._synthetic import synthetic_snapshot
+
+    f = frames(synthetic_snapshot(recorded.snapshot, 2000))
+    start = time.monotonic()
+    r = Report(f, description="synthetic 2,000 images")
+    page = r.html()
+    elapsed = time.monotonic() - start
+    assert len(page.encode()) < 15_000_000
+    assert elapsed < 60
+    data = json.loads(r.json())
+    images = next(s for s in data["sections"] if s["key"] == "images")
+    table = next(p for p in images["parts"] if p["type"] == "table")
+    assert len(table["rows"]) == r.top + 1 and table["rows"][-1]["image"] == "(other 1,975 images)"
+    assert sum(row["size"] for row in table["rows"]) == int(f.images["size"].sum())
+    repos = next(s for s in data["sections"] if s["key"] == "repositories")
+    rows = next(p for p in repos["parts"] if p["type"] == "table")["rows"]
+    assert len(rows) == r.top + 1 and sum(row["images"] for row in rows) == 2000
+    for section in data["sections"]:
+        for part in section["parts"]:
+            if part["type"] == "figure":
+                assert all(len(t.get("y") or t.get("x") or []) <= r.top for t in part["figure"]["data"])
