@@ -41,6 +41,7 @@ CMD ["sh"]
 def build(engine, workdir: Path | None = None) -> None:
     """Build both images and create the container on ``engine`` (a tests._engine.Engine)."""
     workdir = Path(workdir or tempfile.mkdtemp(prefix="report-hostile-"))
+    workdir.mkdir(parents=True, exist_ok=True)
     engine.busybox_base(BASE)
     (workdir / "Dockerfile").write_text(DOCKERFILE)
     engine.build(workdir, TAG)
