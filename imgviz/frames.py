@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any
 
 import pandas as pd
@@ -88,14 +87,16 @@ class Frames:
 # ------------------------------------------------------------------------------------------ helpers
 
 def _ts(value: Any) -> pd.Timestamp | None:
+    """A UTC timestamp from the engine's unix seconds or an RFC 3339 string; None when unknown."""
     if value in (None, "", 0):
         return None
-    if isinstance(value, (int, float)):
-        return pd.Timestamp(datetime.fromtimestamp(value, tz=timezone.utc))
     try:
-        return pd.Timestamp(value).tz_convert("UTC") if pd.Timestamp(value).tzinfo else pd.Timestamp(value, tz="UTC")
+        if isinstance(value, (int, float)):
+            return pd.Timestamp(value, unit="s", tz="UTC")
+        stamp = pd.Timestamp(value)
     except (ValueError, TypeError):
         return None
+    return stamp.tz_convert("UTC") if stamp.tzinfo else stamp.tz_localize("UTC")
 
 
 def _frame(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
@@ -183,7 +184,9 @@ def _map_engine_history(raw_history: list[dict], diff_ids: list[str]) -> tuple[l
     missing = n_layers - state.count("layer")
     maybes = [i for i, s in enumerate(state) if s == "maybe"]
     mapping = "exact"
-    if missing == len(maybes):
+    if missing <= 0:
+        chosen = set()
+    elif missing == len(maybes):
         chosen = set(maybes)
     else:
         mapping = "inferred"
@@ -195,6 +198,9 @@ def _map_engine_history(raw_history: list[dict], diff_ids: list[str]) -> tuple[l
             chosen |= set(extra)
     for i, e in enumerate(entries):
         e["empty_layer"] = not (state[i] == "layer" or i in chosen)
+        if e["instruction"] is None and not e["empty_layer"] and not e["created_by"]:
+            # `docker import -m MESSAGE` leaves no command, only the message as comment
+            e["instruction"] = "IMPORT"
     return entries, mapping
 
 

@@ -21,6 +21,8 @@ def _ellipsis(text: str, width: int = 45) -> str:
 
 
 def run(args) -> int:
+    import pandas as pd
+
     from ..analysis.listing import find_image, history_table
     from ..units import ago, human_size
 
@@ -31,8 +33,7 @@ def run(args) -> int:
         dump_json([{"id": r.entry_id, "created": r.created.isoformat() if r.created is not None else None,
                     "created_by": r.created_by, "size": int(r.size), "comment": r.comment,
                     "instruction": r.instruction, "empty_layer": bool(r.empty_layer),
-                    "layer_position": None if r.layer_position is None or r.layer_position != r.layer_position
-                    else int(r.layer_position)}
+                    "layer_position": None if pd.isna(r.layer_position) else int(r.layer_position)}
                    for r in table.itertuples(index=False)])
         return 0
 
