@@ -153,3 +153,32 @@ def test_report_budget_for_2000_images(recorded):
         for part in section["parts"]:
             if part["type"] == "figure":
                 assert all(len(t.get("y") or t.get("x") or []) <= r.top for t in part["figure"]["data"])
+
+
+def test_demo_report_under_budget_and_masked(tmp_path):
+    import imgviz
+
+    r = Report("demo")
+    assert r.description == "embedded demo snapshot"
+    path = r.write_html(tmp_path / "demo.html")
+    page = path.read_text()
+    assert path.stat().st_size < 8_000_000
+    _without_plotly_js(page)
+    staging = imgviz.demo().images[imgviz.demo().images["tags"].map(lambda t: "workshop/web-ping:staging" in t)]
+    env = " ".join(staging.iloc[0]["env"])
+    token = next(e.split("=", 1)[1] for e in staging.iloc[0]["env"] if e.startswith("API_TOKEN="))
+    assert token in env and token not in page and "API_TOKEN=********" in page
+    note = staging.iloc[0]["labels"]["org.example.fleet.note"]
+    assert "<script>" in note and note not in page
+    import html
+
+    assert html.escape(note, quote=True) in page
+
+
+def test_cli_without_a_source_falls_back_to_the_demo_and_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    out = tmp_path / "auto.html"
+    assert main(["report", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("Source: embedded demo snapshot (no Docker engine answered at") and str(out) in printed
+    assert "embedded demo snapshot" in out.read_text()

@@ -63,12 +63,13 @@ def test_recorded_hostile_report(chromium, hostile_frames, tmp_path):
         page.close()
 
 
-def test_demo_or_fleet_report(chromium, recorded, tmp_path):
-    path = Report(frames(recorded.snapshot), description="recorded test fleet").write_html(tmp_path / "fleet.html")
+def test_demo_report(chromium, tmp_path):
+    path = Report("demo").write_html(tmp_path / "demo.html")
     page, log = open_report(chromium, path)
     try:
         check_page(page, log)
-        assert "recorded test fleet" in page.inner_text(".iv-sub")
+        assert "embedded demo snapshot" in page.inner_text(".iv-sub")
+        assert page.evaluate("window.__pwned") is None and "<script>alert" in page.inner_text("body")
         assert page.locator("table.iv-table").count() >= 5
     finally:
         page.close()
