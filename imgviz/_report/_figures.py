@@ -16,10 +16,10 @@ def reported_vs_disk(ctx):
     import plotly.graph_objects as go
 
     t = ctx.totals
-    names = ["sum of image sizes<br>(docker image ls)", "distinct layers<br>(on disk)"]
+    names = ["sum of image sizes (docker image ls)", "distinct layers (on disk)"]
     values = [t["reported_bytes"], t["physical_bytes"]]
     if t["engine_layers_size"] is not None:
-        names.append("engine total<br>(docker system df)")
+        names.append("engine total (docker system df)")
         values.append(int(t["engine_layers_size"]))
     fig = go.Figure(go.Bar(
         x=names, y=[v / MB for v in values], text=[axis_bytes(v) for v in values], textposition="outside",
