@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ._browser import chromium  # noqa: F401  (fixture: one headless chromium per session)
 from ._engine import Engine, EngineUnavailableForTests, ping, start_private_engine
 
 DATA = Path(__file__).parent / "data"

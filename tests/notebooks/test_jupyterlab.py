@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from .._browser import PageLog, chromium  # noqa: F401  (fixture)
+from .._browser import PageLog
 from ._run import kernel_env, workspace
 
 pytestmark = pytest.mark.browser

@@ -4,8 +4,6 @@ from pathlib import Path
 
 import pytest
 
-from .._browser import chromium  # noqa: F401  (fixture)
-
 DATA = Path(__file__).resolve().parent.parent / "data"
 
 
