@@ -97,6 +97,9 @@ def test_notebook_in_jupyterlab(lab, chromium):
         frame = page.frame_locator("iframe[data-imgviz-frame]")
         frame.locator(".iv-figure svg.main-svg").first.wait_for(timeout=60_000)
         assert frame.locator(".iv-sub").inner_text().startswith("Source: embedded demo snapshot")
+        assert frame.locator(".iv-figure svg.main-svg").count() >= 2
+        assert page.evaluate("document.querySelector('iframe[data-imgviz-frame]').getBoundingClientRect().height") > 900, \
+            "the report's frame grows to the report's height"
         marks["report"] = time.monotonic() - t0
         # choosing another image redraws the figure for it
         select = page.locator(".jp-OutputArea .widget-dropdown select").first
