@@ -27,6 +27,19 @@ def schema(name: str) -> str:
     return describe(name)
 
 
+def __getattr__(name: str):
+    # heavy parts on first use only: `import imgviz` stays free of plotly and ipywidgets
+    if name in ("analysis", "figures", "widgets"):
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    if name == "sharing_dashboard":
+        from .widgets import sharing_dashboard
+
+        return sharing_dashboard
+    raise AttributeError(f"module 'imgviz' has no attribute {name!r}")
+
+
 __all__ = [
     "EngineUnavailable", "Frames", "ImgvizError", "Snapshot", "SnapshotError", "SourceError",
     "Report", "collect", "demo", "demo_snapshot", "frames", "load", "open_source", "schema", "__version__",

@@ -1,4 +1,4 @@
-"""Image sizes by the engine's rules.
+"""Image sizes by the engine's rules: per image, totals, `docker system df`, and what-if removal.
 
 The rules are the ones the Docker engine applies in ``/images/json`` and ``/system/df``:
 
@@ -9,9 +9,16 @@ The rules are the ones the Docker engine applies in ``/images/json`` and ``/syst
 
 A layer is identified by its chain ID, not its diff ID: the same diff on another parent is another
 layer on disk, and is not shared.
+
+Every function here is pure: frames in, a new frame out, nothing printed or read. Where the source
+gave engine-computed numbers (``images.size_source == "engine"``, ``Frames.engine_df``) they are
+used and the output says ``source == "engine"``; otherwise the same rule is applied to the layers
+and the output says ``"derived"``.
 """
 
 from __future__ import annotations
+
+from typing import Iterable
 
 import pandas as pd
 
@@ -36,7 +43,7 @@ def per_image_sizes(layers: pd.DataFrame) -> pd.DataFrame:
                              "shared_size": pd.Series([], dtype="Int64"),
                              "unique_size": pd.Series([], dtype="Int64")})
     distinct = layers.drop_duplicates(["image_id", "chain_id"])
-    refs = distinct.groupby("chain_id")["image_id"].nunique()
+    refs = distinct["chain_id"].value_counts(sort=False)
     shared_mask = distinct["chain_id"].map(refs).gt(1)
     sizes = distinct["size"].astype("Int64")
     frame = pd.DataFrame({"image_id": distinct["image_id"], "size": sizes,
@@ -46,8 +53,394 @@ def per_image_sizes(layers: pd.DataFrame) -> pd.DataFrame:
         "size": grouped["size"].sum(min_count=1),
         "shared_size": grouped["shared"].sum(min_count=1),
     })
-    unknown = grouped["size"].apply(lambda s: s.isna().any())
-    out.loc[unknown, ["size", "shared_size"]] = pd.NA
+    unknown = frame["size"].isna().groupby(frame["image_id"], sort=False).any()
+    out.loc[unknown[unknown].index, ["size", "shared_size"]] = pd.NA
     out = out.astype("Int64")
     out["unique_size"] = out["size"] - out["shared_size"]
     return out.reset_index()
+
+
+# ------------------------------------------------------------------------------------- labels
+
+def _lists_by(keys, values) -> dict:
+    """``{key: [values in first-seen order]}``: a fast groupby-to-list (pass unique pairs)."""
+    out: dict = {}
+    for k, v in zip(keys, values):
+        lst = out.get(k)
+        if lst is None:
+            out[k] = [v]
+        else:
+            lst.append(v)
+    return out
+
+
+def image_labels(images: pd.DataFrame) -> pd.Series:
+    """A readable name per image: its first tag, or ``<none>@<short id>`` for a dangling image.
+
+    Returns
+    -------
+    Series
+        Indexed like ``images``; string labels. Two images never get the same label.
+    """
+    first = images["tags"].map(lambda t: t[0] if t is not None and len(t) else None)
+    short = images["image_id"].astype(str).str.split(":", n=1).str[-1].str[:12]
+    label = first.where(first.notna(), "<none>@" + short)
+    dup = label.duplicated(keep=False)
+    if dup.any():
+        label = label.where(~dup, label + " (" + short + ")")
+    return label.astype("string")
+
+
+# ----------------------------------------------------------------------------------- per image
+
+def image_sizes(frames, *, pattern: str | None = None) -> pd.DataFrame:
+    """Per image: SIZE, SHARED SIZE, UNIQUE SIZE and CONTAINERS of ``docker system df -v``.
+
+    Rule: size = bytes of every layer of the image; shared = bytes of its layers (by chain ID)
+    that at least one *other* image of the whole snapshot also uses; unique = size - shared.
+    Sharing is always counted against every image of the snapshot, also when ``pattern`` shows
+    only some of them (that is what the engine does too).
+
+    Parameters
+    ----------
+    frames : Frames
+    pattern : str, optional
+        Keep only images with a tag matching this ``docker image ls`` pattern (``'w*'``);
+        dangling images are then left out, as the CLI does.
+
+    Returns
+    -------
+    DataFrame
+        ``image_id``, ``short_id``, ``label``, ``tags``, ``dangling``, ``size``, ``shared_size``,
+        ``unique_size``, ``containers``, ``n_layers``, ``size_source`` (``'engine'`` or
+        ``'derived'``); largest unique size first.
+    """
+    images = frames.images
+    out = pd.DataFrame({
+        "image_id": images["image_id"], "short_id": images["short_id"], "label": image_labels(images),
+        "tags": images["tags"], "dangling": images["dangling"], "size": images["size"],
+        "shared_size": images["shared_size"], "unique_size": images["unique_size"],
+        "containers": images["containers"], "n_layers": images["n_layers"],
+        "size_source": images["size_source"],
+    })
+    if pattern is not None:
+        out = out[select_images(images, pattern)]
+    return out.sort_values(["unique_size", "size", "label"], ascending=[False, False, True],
+                           kind="stable").reset_index(drop=True)
+
+
+def select_images(images: pd.DataFrame, pattern: str | None) -> pd.Series:
+    """Boolean mask: images ``docker image ls PATTERN`` would list (all images when None)."""
+    if pattern is None or pattern == "":
+        return pd.Series(True, index=images.index)
+    from .listing import matches
+
+    return images["tags"].map(lambda tags: any(matches(pattern, t) for t in (tags or [])))
+
+
+# -------------------------------------------------------------------------------------- totals
+
+def _physical_derived(layers: pd.DataFrame):
+    distinct = layers.drop_duplicates("chain_id")
+    if distinct["size"].isna().any():
+        return pd.NA
+    return int(distinct["size"].sum())
+
+
+def _active_state(state) -> bool:
+    # the 20.10 CLI counts a container as active when its state says running, paused or restarting
+    s = str(state or "")
+    return "running" in s or "paused" in s or "restarting" in s
+
+
+def disk_usage(frames) -> pd.DataFrame:
+    """The Images and Containers rows of ``docker system df``, in bytes.
+
+    Rules (the docker CLI's, ``cli/command/formatter/disk_usage.go``):
+
+    - Images TOTAL: number of images; ACTIVE: images with at least one container;
+      SIZE: bytes of distinct layers (the engine's ``LayersSize``);
+      RECLAIMABLE: SIZE minus, for every image with containers, its size - shared size
+      (an image whose sizes are unknown is skipped, as the CLI skips -1).
+    - Containers TOTAL: number of containers; ACTIVE: running, paused or restarting;
+      SIZE: sum of writable layers (``SizeRw``); RECLAIMABLE: writable bytes of the inactive ones.
+    - ``reclaimable_percent`` = reclaimable * 100 // size (integer division, as Go does), NA when
+      size is 0 (the CLI then prints no percentage).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``type`` ('Images', 'Containers'): ``total``, ``active``, ``size``,
+        ``reclaimable``, ``reclaimable_percent``, ``source`` ('engine' when SIZE is the engine's
+        LayersSize, else 'derived').
+    """
+    images, containers = frames.images, frames.containers
+    engine_df = getattr(frames, "engine_df", None) or {}
+    layers_size = engine_df.get("layers_size")
+    if layers_size is not None:
+        img_size, source = int(layers_size), "engine"
+    else:
+        img_size, source = _physical_derived(frames.layers), "derived"
+    with_ctr = images[images["containers"].fillna(0).astype("int64") != 0]
+    known = with_ctr.dropna(subset=["size", "shared_size"])
+    used = int((known["size"] - known["shared_size"]).sum()) if len(known) else 0
+    img_recl = img_size - used if img_size is not pd.NA else pd.NA
+
+    rw = containers["size_rw"].fillna(0).astype("int64") if len(containers) else pd.Series([], dtype="int64")
+    active = containers["state"].map(_active_state).astype(bool) if len(containers) else pd.Series([], dtype=bool)
+    ctr_size = int(rw.sum())
+    ctr_recl = int(rw[~active].sum())
+
+    def pct(recl, size):
+        if size is pd.NA or recl is pd.NA or not size:
+            return pd.NA
+        return int(recl * 100 // size) if recl >= 0 else -((-recl * 100) // size)
+
+    rows = [
+        ("Images", len(images), int(len(with_ctr)), img_size, img_recl, pct(img_recl, img_size), source),
+        ("Containers", len(containers), int(active.sum()), ctr_size, ctr_recl, pct(ctr_recl, ctr_size),
+         "engine" if engine_df else "derived"),
+    ]
+    out = pd.DataFrame(rows, columns=["type", "total", "active", "size", "reclaimable",
+                                      "reclaimable_percent", "source"]).set_index("type")
+    for col in ("total", "active", "size", "reclaimable", "reclaimable_percent"):
+        out[col] = out[col].astype("Int64")
+    return out
+
+
+_TOTALS_MEANING = {
+    "images": ("count", "images in the snapshot (`docker system df` Images TOTAL)"),
+    "tags": ("count", "rows of `docker image ls` (one per tag, one per dangling image)"),
+    "reported": ("bytes", "sum of the SIZE column of `docker image ls`: one image's size per row, "
+                          "so shared layers and extra tags are counted again"),
+    "logical": ("bytes", "sum of the sizes of distinct images (each image counted once)"),
+    "physical": ("bytes", "bytes of distinct layers by chain ID: what the disk holds "
+                          "(`docker system df` Images SIZE, the engine's LayersSize)"),
+    "saved_by_sharing": ("bytes", "logical - physical: bytes that shared layers do not store twice"),
+    "counted_again_for_tags": ("bytes", "reported - logical: sizes repeated for an image's extra tags"),
+    "shared": ("bytes", "bytes of distinct layers used by more than one image"),
+    "dangling_images": ("count", "images with no tag (`docker image ls -f dangling=true`)"),
+    "dangling_size": ("bytes", "sum of the sizes of dangling images"),
+    "dangling_freed": ("bytes", "bytes of layers that removing every dangling image without "
+                                "containers would free (what `docker image prune` frees)"),
+    "active_images": ("count", "images with at least one container (`docker system df` ACTIVE)"),
+    "reclaimable": ("bytes", "`docker system df` Images RECLAIMABLE: physical minus the unique size "
+                             "of every image that has containers"),
+    "containers": ("count", "containers, any state"),
+    "writable_layers": ("bytes", "sum of the containers' writable layers (SizeRw; df Containers SIZE)"),
+    "containers_reclaimable": ("bytes", "writable bytes of containers not running, paused or restarting"),
+}
+
+
+def totals(frames) -> pd.DataFrame:
+    """Whole-snapshot totals: reported vs physical bytes, sharing, dangling, containers.
+
+    Rules: reported = sum of the ``docker image ls`` SIZE column (one row per tag); logical = sum
+    of distinct images' sizes; physical = bytes of distinct layers by chain ID (the engine's
+    ``LayersSize`` when the source has it, else derived from the layers); saved_by_sharing =
+    logical - physical; reclaimable as ``docker system df`` computes it (see :func:`disk_usage`);
+    dangling_freed = what removing every dangling image that no container uses frees (see
+    :func:`what_if`). Each row's ``meaning`` column states its rule.
+
+    Parameters
+    ----------
+    frames : Frames
+
+    Returns
+    -------
+    DataFrame
+        Indexed by total name: ``value`` (Int64), ``unit`` ('bytes' or 'count'), ``source``
+        ('engine' when the number is the engine's own, 'derived' when computed from the layers,
+        'snapshot' for counts), ``meaning``.
+
+    Examples
+    --------
+    >>> import imgviz
+    >>> t = totals(imgviz.demo())                          # doctest: +SKIP
+    >>> t.loc[["reported", "physical"], "value"]           # doctest: +SKIP
+    """
+    images, layers, containers = frames.images, frames.layers, frames.containers
+    du = disk_usage(frames)
+    n_tags = images["tags"].map(lambda t: max(len(t or []), 1))
+    sizes = images["size"]
+    reported = (sizes * n_tags).sum(min_count=0) if not sizes.isna().any() else pd.NA
+    logical = sizes.sum() if not sizes.isna().any() else pd.NA
+    physical = du.at["Images", "size"]
+    derived_physical = _physical_derived(layers)
+    distinct = layers.drop_duplicates(["image_id", "chain_id"])
+    refs = distinct["chain_id"].value_counts(sort=False)
+    one = layers.drop_duplicates("chain_id").set_index("chain_id")["size"]
+    shared = one[refs.reindex(one.index).gt(1)].sum() if not one.isna().any() else pd.NA
+
+    dangling = images[images["dangling"]]
+    prunable = dangling[dangling["containers"].fillna(0).astype("int64") == 0]["image_id"].tolist()
+    dangling_freed = int(what_if(frames, prunable).query("freed")["size"].sum()) if prunable else 0
+
+    src_phys = du.at["Images", "source"]
+    img_src = "engine" if (images["size_source"] == "engine").all() and len(images) else "derived"
+    ctr_src = du.at["Containers", "source"]
+    values = {
+        "images": (len(images), "snapshot"),
+        "tags": (int(n_tags.sum()), "snapshot"),
+        "reported": (reported, img_src),
+        "logical": (logical, img_src),
+        "physical": (physical, src_phys),
+        "saved_by_sharing": (logical - physical if logical is not pd.NA and physical is not pd.NA else pd.NA,
+                             "derived"),
+        "counted_again_for_tags": (reported - logical if reported is not pd.NA else pd.NA, "derived"),
+        "shared": (shared, "derived"),
+        "dangling_images": (len(dangling), "snapshot"),
+        "dangling_size": (dangling["size"].sum() if len(dangling) else 0, img_src),
+        "dangling_freed": (dangling_freed, "derived"),
+        "active_images": (du.at["Images", "active"], "snapshot"),
+        "reclaimable": (du.at["Images", "reclaimable"], src_phys if img_src == "engine" else "derived"),
+        "containers": (len(containers), "snapshot"),
+        "writable_layers": (du.at["Containers", "size"], ctr_src),
+        "containers_reclaimable": (du.at["Containers", "reclaimable"], ctr_src),
+    }
+    if physical is not pd.NA and derived_physical is not pd.NA and src_phys == "engine" \
+            and int(physical) != int(derived_physical):
+        # the engine counts layers of images it does not list (e.g. intermediate images)
+        values["physical_of_listed_images"] = (derived_physical, "derived")
+    rows = []
+    for name, (value, source) in values.items():
+        unit, meaning = _TOTALS_MEANING.get(name, ("bytes", "bytes of distinct layers the listed images use"))
+        rows.append((name, None if value is pd.NA else int(value), unit, source, meaning))
+    out = pd.DataFrame(rows, columns=["total", "value", "unit", "source", "meaning"]).set_index("total")
+    out["value"] = out["value"].astype("Int64")
+    return out
+
+
+# ------------------------------------------------------------------------------------ what-if
+
+def resolve_images(images: pd.DataFrame, refs: Iterable[str] | str | None) -> list[str]:
+    """Image IDs for references (tags, full or short IDs); raises ImageNotFound naming a bad one."""
+    from .listing import find_image
+
+    if refs is None:
+        return []
+    if isinstance(refs, str):
+        refs = [refs]
+    known = set(images["image_id"])
+    out: list[str] = []
+    for ref in refs:
+        image_id = ref if ref in known else find_image(images, str(ref))
+        if image_id not in out:
+            out.append(image_id)
+    return out
+
+
+def what_if(frames, remove: Iterable[str] | str, *, remove_containers: bool = False) -> pd.DataFrame:
+    """The layers that removing some images (every tag of them) would free, and why others stay.
+
+    Rule: a layer (chain ID) used by a removed image is freed (deleted from disk) when no remaining
+    image uses it and no remaining container is based on an image whose chain contains it. A
+    container keeps its image's layers on disk even when the image is force-removed (its writable
+    layer sits on them); the engine's ``LayersSize`` (``docker system df`` Images SIZE) then stops
+    counting them, because it counts only layers some image refers to. With
+    ``remove_containers=True`` the containers of removed images are removed first, as
+    ``docker rm`` then ``docker image rm`` would do, and their writable layers are freed too.
+    A container whose image is no longer in the snapshot (force-removed earlier) keeps layers
+    nobody can name from the snapshot; :func:`what_if_totals` counts such containers.
+    BuildKit's build cache may also refer to layers; those stay on disk until the cache is pruned
+    (``docker builder prune``), though ``docker system df`` Images SIZE drops all the same.
+
+    Parameters
+    ----------
+    frames : Frames
+    remove : str or list of str
+        Tags (``'iv/app:v1'``), full IDs or short IDs of the images to remove.
+    remove_containers : bool, default False
+        Also remove the containers created from those images.
+
+    Returns
+    -------
+    DataFrame
+        One row per distinct layer of the removed images: ``chain_id``, ``diff_id``, ``size``,
+        ``instruction``, ``created_by``, ``removed_by`` (labels of removed images using it),
+        ``freed`` (bool: deleted from disk), ``kept_by`` (label of a remaining image that uses
+        it, or ``container <name>`` when only a container keeps it; NA when freed). Sum ``size``
+        where ``freed`` for the bytes freed.
+
+    See Also
+    --------
+    what_if_totals : the same as a handful of numbers.
+    """
+    images, layers, containers = frames.images, frames.layers, frames.containers
+    ids = resolve_images(images, remove)
+    removed = set(ids)
+    labels = pd.Series(image_labels(images).values, index=images["image_id"].values)
+    mine = layers[layers["image_id"].isin(removed)].drop_duplicates(["image_id", "chain_id"])
+    cols = ["chain_id", "diff_id", "size", "instruction", "created_by", "removed_by", "freed", "kept_by"]
+    if mine.empty:
+        out = pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+        out["size"] = out["size"].astype("Int64")
+        out["freed"] = out["freed"].astype(bool)
+        return out
+    by_chain = mine.drop_duplicates("chain_id").set_index("chain_id")
+    label_of = labels.to_dict()
+    removed_by = {c: [label_of[i] for i in ids_]
+                  for c, ids_ in _lists_by(mine["chain_id"].to_numpy(object), mine["image_id"].to_numpy(object)).items()}
+
+    keeper: dict[str, str] = {}
+    rest = layers[~layers["image_id"].isin(removed) & layers["chain_id"].isin(by_chain.index)]
+    for chain, image_id in rest.drop_duplicates("chain_id")[["chain_id", "image_id"]].itertuples(index=False):
+        keeper[chain] = labels[image_id]
+    if len(containers):
+        held = containers if not remove_containers else containers[~containers["image_id"].isin(removed)]
+        for rec in held[held["image_id"].isin(removed)].itertuples(index=False):
+            names = list(rec.names or []) or [rec.short_id]
+            for chain in layers.loc[layers["image_id"] == rec.image_id, "chain_id"]:
+                keeper.setdefault(chain, f"container {names[0]}")
+    out = pd.DataFrame({
+        "chain_id": by_chain.index.astype("string"),
+        "diff_id": by_chain["diff_id"].values,
+        "size": by_chain["size"].astype("Int64").values,
+        "instruction": by_chain["instruction"].values,
+        "created_by": by_chain["created_by"].values,
+        "removed_by": [removed_by[c] for c in by_chain.index],
+    })
+    out["kept_by"] = out["chain_id"].map(keeper).astype("string")
+    out["freed"] = out["kept_by"].isna()
+    return out[cols]
+
+
+def what_if_totals(frames, remove: Iterable[str] | str, *, remove_containers: bool = False) -> pd.Series:
+    """What removing some images frees, in a few numbers.
+
+    Rule: see :func:`what_if`. ``freed_layers`` are bytes deleted from disk;
+    ``held_by_containers`` are bytes of layers no remaining image uses but a container of a
+    removed image still sits on: they stay on disk, yet ``docker system df`` stops counting them.
+    So ``physical_after`` (the Images SIZE df will print) = ``physical_before - freed_layers -
+    held_by_containers``. Writable layers count only with ``remove_containers=True``.
+
+    Returns
+    -------
+    Series
+        ``images_removed``, ``layers_freed`` (count), ``freed_layers`` (bytes),
+        ``held_by_containers`` (bytes), ``freed_writable`` (bytes of removed containers' writable
+        layers), ``freed`` (freed_layers + freed_writable), ``physical_before``,
+        ``physical_after``, ``kept_shared`` (bytes of the removed images' layers that stay because
+        remaining images use them), ``unknown_containers`` (containers whose image is not in the
+        snapshot: they may keep some layers counted as freed on disk; df's numbers are unaffected).
+    """
+    ids = resolve_images(frames.images, remove)
+    layers = what_if(frames, ids, remove_containers=remove_containers)
+    size = layers["size"].fillna(0).astype("int64")
+    by_ctr = layers["kept_by"].fillna("").str.startswith("container ")
+    freed_layers = int(size[layers["freed"]].sum())
+    held = int(size[by_ctr].sum())
+    kept = int(size[~layers["freed"] & ~by_ctr].sum())
+    writable = 0
+    if remove_containers and len(frames.containers):
+        c = frames.containers
+        writable = int(c.loc[c["image_id"].isin(ids), "size_rw"].fillna(0).sum())
+    physical = disk_usage(frames).at["Images", "size"]
+    return pd.Series({
+        "images_removed": len(ids), "layers_freed": int(layers["freed"].sum()),
+        "freed_layers": freed_layers, "held_by_containers": held, "freed_writable": writable,
+        "freed": freed_layers + writable, "physical_before": physical,
+        "physical_after": physical - freed_layers - held if physical is not pd.NA else pd.NA,
+        "kept_shared": kept,
+        "unknown_containers": int((~frames.containers["image_id"].isin(frames.images["image_id"])).sum()),
+    }, dtype="Int64")

@@ -1,0 +1,79 @@
+"""`imgviz sizes`: the table and the JSON, checked against `docker system df -v` for the same engine."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from imgviz.cli import main
+
+from .._compare import parse_table
+from .._fleet import cli_outputs
+from ..conftest import DATA
+
+SNAPSHOT = str(DATA / "fleet" / "snapshot.json.gz")
+
+
+def _run(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _check_json(doc: dict, df_v_text: str, engine_df: dict) -> None:
+    assert set(doc) == {"reported_bytes", "physical_bytes", "images"}
+    assert doc["physical_bytes"] == engine_df["LayersSize"]
+    rows = {r["IMAGE ID"]: r for r in parse_table(df_v_text, "REPOSITORY")}
+    assert len(doc["images"]) == len(rows)
+    raw = {im["Id"]: im for im in engine_df["Images"]}
+    for im in doc["images"]:
+        assert set(im) == {"id", "tags", "size", "shared_size", "unique_size", "containers"}
+        assert im["id"].startswith("sha256:") and len(im["id"]) == 71
+        engine = raw[im["id"]]
+        assert (im["size"], im["shared_size"], im["containers"]) == \
+            (engine["Size"], engine["SharedSize"], engine["Containers"])
+        assert im["unique_size"] == engine["Size"] - engine["SharedSize"]
+        assert im["tags"] == [t for t in (engine["RepoTags"] or []) if t != "<none>:<none>"]
+        assert im["id"][7:19] in rows
+    # reported: every image size once per `docker image ls` row (one per tag, one for a dangling image)
+    assert doc["reported_bytes"] == sum(im["size"] * max(len(im["tags"]), 1) for im in doc["images"])
+
+
+def test_json_on_recording(capsys, recorded):
+    code, out, _ = _run(capsys, "sizes", "--snapshot", SNAPSHOT, "--json")
+    assert code == 0
+    _check_json(json.loads(out), recorded.cli["system_df_v"], recorded.snapshot.records["df"])
+
+
+def test_table_on_recording_has_df_v_cells(capsys, recorded):
+    code, out, _ = _run(capsys, "sizes", "--snapshot", SNAPSHOT)
+    assert code == 0
+    ours = {r["IMAGE ID"]: r for r in parse_table(out, "REPOSITORY")}
+    theirs = {r["IMAGE ID"]: r for r in parse_table(recorded.cli["system_df_v"], "REPOSITORY")}
+    assert set(ours) == set(theirs)
+    for key, row in theirs.items():
+        for col in ("REPOSITORY", "TAG", "SIZE", "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS"):
+            assert ours[key][col] == row[col], (key, col)
+    df_images = {r["TYPE"]: r for r in parse_table(recorded.cli["system_df"], "TYPE")}["Images"]
+    assert f"Physical (distinct layers, `docker system df`):  {df_images['SIZE']}" in out
+    assert f"Reclaimable (as `docker system df`):             {df_images['RECLAIMABLE']}" in out
+
+
+def test_bad_snapshot_is_one_line(capsys, tmp_path):
+    bad = tmp_path / "x.json.gz"
+    bad.write_text("not a snapshot")
+    code, out, err = _run(capsys, "sizes", "--snapshot", str(bad))
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1 and str(bad) in err
+
+
+@pytest.mark.engine
+def test_json_live(capsys, engine, fleet):
+    code, out, _ = _run(capsys, "sizes", "--host", engine.host, "--json")
+    assert code == 0
+    api = engine.api()
+    try:
+        df = api.df()
+    finally:
+        api.close()
+    _check_json(json.loads(out), cli_outputs(engine)["system_df_v"], df)
