@@ -6,9 +6,10 @@ Two places show image text (tags, labels, commands, env):
 - plotly figures: plotly draws text as SVG, not HTML, but it reads a few HTML-like tags in any text
   (``<b>``, ``<br>``, ``<a href>``, ``<span style>``) and decodes entities. A label such as
   ``<a href="javascript:...">`` would become a link. :func:`safe_figure_dict` therefore escapes
-  ``<``, ``>`` and ``&`` in every data string of a figure (x, y, text, hover text, labels, ids,
-  parents, customdata, names) so plotly shows them literally, and in authored text (titles,
-  annotations, templates) it escapes every tag except plotly's harmless formatting tags.
+  every ``<`` in every string of a figure (data and layout) except plotly's harmless formatting
+  tags (``<b>``, ``<i>``, ``<br>``, ``<sup>``, ``<sub>``, ``<extra>``...), which figure functions
+  use on purpose, and every ``&`` that does not start an entity. No link, style or markup an image
+  brought along survives; image text that a figure function already escaped stays as it was.
 
 Escaping is idempotent: an entity that is already there (``&lt;``) is left alone, so a figure
 function that escaped its own strings is not escaped twice.
@@ -21,13 +22,6 @@ from typing import Any
 
 _ENTITY = re.compile(r"&(?!(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)")
 _FORMAT_TAG = re.compile(r"</?(?:b|i|em|sup|sub|br|s|u|extra)\s*/?>", re.IGNORECASE)
-
-#: trace keys whose strings come from data (and may come from images)
-DATA_KEYS = frozenset({"x", "y", "z", "text", "hovertext", "labels", "parents", "ids", "customdata",
-                       "name", "legendgroup", "header", "cells", "values", "dimensions", "label",
-                       "ticktext", "categoryarray", "tickvals", "source", "target", "node", "link"})
-#: keys whose strings are written by figure code and may use plotly's formatting tags
-AUTHORED_KEYS = frozenset({"hovertemplate", "texttemplate", "title", "annotations"})
 
 
 def escape_plotly_text(text: str) -> str:
@@ -72,22 +66,6 @@ def _walk(value: Any, fn) -> Any:
     return value
 
 
-def _safe_mapping(obj: dict, *, in_data: bool) -> dict:
-    out = {}
-    for key, value in obj.items():
-        if key in AUTHORED_KEYS:
-            out[key] = _walk(value, escape_authored_text)
-        elif key in DATA_KEYS and in_data:
-            out[key] = _walk(value, escape_plotly_text)
-        elif isinstance(value, dict):
-            out[key] = _safe_mapping(value, in_data=in_data)
-        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            out[key] = [_safe_mapping(v, in_data=in_data) for v in value]
-        else:
-            out[key] = value
-    return out
-
-
 def safe_figure_dict(fig) -> dict:
     """The figure as a plotly JSON dict with every string that could hold image text escaped.
 
@@ -101,10 +79,10 @@ def safe_figure_dict(fig) -> dict:
         ``{"data": [...], "layout": {...}}`` ready for ``Plotly.newPlot``.
     """
     spec = fig.to_plotly_json() if hasattr(fig, "to_plotly_json") else dict(fig)
-    data = [_safe_mapping(trace, in_data=True) for trace in spec.get("data") or []]
+    data = [_walk(trace, escape_authored_text) for trace in spec.get("data") or []]
     layout = dict(spec.get("layout") or {})
     template = layout.pop("template", None)
-    layout = _safe_mapping(layout, in_data=True)
+    layout = _walk(layout, escape_authored_text)
     if template is not None:
         layout["template"] = template  # plotly's own theme: no image text in it
     return {"data": data, "layout": layout}

@@ -341,18 +341,18 @@ def containers_table(ctx: Context) -> list:
                   note=_others_note(min(len(frame), ctx.top), len(frame), "containers", "largest writable layer first"))]
 
 
-def size_figure(ctx: Context) -> list:
-    from . import _figures
+def _figures():
+    from .. import figures
 
-    return [Figure(_figures.reported_vs_disk(ctx))]
+    return figures
 
 
-def image_bytes_figure(ctx: Context) -> list:
-    from . import _figures
-
-    n = len(ctx.images)
-    note = None if n <= ctx.top else f"The {ctx.top} images holding the most bytes of their own, of {n:,}."
-    return [Figure(_figures.shared_unique_bars(ctx), note=note)]
+def dangling_what_if(ctx: Context) -> list:
+    """What removing the dangling images would free (only when there are some)."""
+    dangling = list(ctx.images.loc[ctx.images["dangling"], "image_id"])
+    if not dangling:
+        return []
+    return [Figure(_figures().what_if(ctx.frames, dangling, top_n=ctx.top))]
 
 
 #: (key, title, explanation, builder) in report order. Adding a figure is one line here.
@@ -362,18 +362,30 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], list]]] = [
      "images built on the same base share those layers on disk.", overview),
     ("sizes", "Reported size vs bytes on disk",
      "`docker image ls` shows each image's full size, counting every layer it uses, so shared layers are "
-     "counted once per image. The disk keeps each layer once. The difference is what sharing saves.",
-     size_figure),
+     "counted once per image (and once per extra tag). The disk keeps each layer once. The difference is "
+     "what sharing saves.",
+     lambda ctx: [Figure(_figures().reported_vs_physical(ctx.frames, top_n=ctx.top))]),
     ("images", "Images",
      "Size is what `docker image ls` reports. Shared is the part in layers other images use too; unique is "
      "what removing the image would free (the rule `docker system df -v` uses).",
-     lambda ctx: image_bytes_figure(ctx) + images_table(ctx)),
+     lambda ctx: [Figure(_figures().image_sizes(ctx.frames, top_n=ctx.top, sort="unique_size"))]
+     + images_table(ctx)),
     ("repositories", "Repositories",
      "Images grouped by repository. Bytes counts each layer once per repository; the last column is what "
      "only this repository's images use.", repositories_table),
-    ("shared-layers", "Layers shared between images",
+    ("layer-tree", "The layer tree",
+     "Every distinct layer once, on top of the layers below it: images that start the same way share a "
+     "branch. Box size is bytes on disk.",
+     lambda ctx: [Figure(_figures().layer_tree(ctx.frames, top_n=max(ctx.top * 4, 40)))]),
+    ("sharing", "Which images share layers",
      "A layer is shared when images have the same layer on the same parent layers (the same chain ID). "
-     "Saved by sharing = size x (images using it - 1).", shared_layers_table),
+     "The heatmap gives the bytes each pair of images shares; the table lists the shared layers, "
+     "saved by sharing = size x (images using it - 1).",
+     lambda ctx: [Figure(_figures().sharing_matrix(ctx.frames, top_n=min(ctx.top, 30)))]
+     + shared_layers_table(ctx)),
+    ("dangling", "What removing the dangling images would free",
+     "A dangling image (`<none>`) lost its tag to a rebuild. Removing it frees only the layers no other "
+     "image or container uses.", dangling_what_if),
     ("history", "History and layers",
      "`docker image history`, newest first. Each Dockerfile instruction is one history entry; only those "
      "that change files (RUN, COPY, ADD, and WORKDIR when it creates the folder) make a layer; ENV, CMD "

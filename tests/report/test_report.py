@@ -58,7 +58,13 @@ def test_tables_carry_the_frames_numbers(hostile_frames):
         row = by_name[rec.tags[0]]
         assert (row["size"], row["shared"], row["unique"]) == (rec.size, rec.shared_size, rec.unique_size)
     fig = next(p for p in images["parts"] if p["type"] == "figure")["figure"]
-    assert {t["name"] for t in fig["data"]} == {"unique (only this image)", "shared with other images"}
+    bars = {t["name"]: dict(zip(t["y"], t["x"])) for t in fig["data"]}
+    for rec in hostile_frames.images.itertuples(index=False):
+        label = next(y for y in bars["shared with other images"] if rec.short_id in y or rec.tags[0] in y)
+        assert bars["shared with other images"][label] == rec.shared_size
+        assert bars["unique to the image"][label] == rec.unique_size
+    keys = [s["key"] for s in data["sections"]]
+    assert {"sizes", "layer-tree", "sharing"} <= set(keys)
 
 
 def test_page_is_self_contained(hostile_frames):
@@ -131,28 +137,34 @@ def test_cli_errors_are_one_line(tmp_path, capsys, monkeypatch):
     assert not (tmp_path / "x.html").exists()
 
 
-def test_report_budget_for_2000_images(recorded):
-    from ._synthetic import synthetic_snapshot
+def test_report_budget_for_2000_images():
+    from bench._synthetic import synthetic_frames
 
-    f = frames(synthetic_snapshot(recorded.snapshot, 2000))
+    f = synthetic_frames(2000, 20000)
     start = time.monotonic()
     r = Report(f, description="synthetic 2,000 images")
     page = r.html()
     elapsed = time.monotonic() - start
+    assert len(f.images) >= 2000
     assert len(page.encode()) < 15_000_000
     assert elapsed < 60
     data = json.loads(r.json())
     images = next(s for s in data["sections"] if s["key"] == "images")
     table = next(p for p in images["parts"] if p["type"] == "table")
-    assert len(table["rows"]) == r.top + 1 and table["rows"][-1]["image"] == "(other 1,975 images)"
+    assert len(table["rows"]) == r.top + 1 and table["rows"][-1]["image"] == f"(other {len(f.images) - r.top:,} images)"
     assert sum(row["size"] for row in table["rows"]) == int(f.images["size"].sum())
     repos = next(s for s in data["sections"] if s["key"] == "repositories")
     rows = next(p for p in repos["parts"] if p["type"] == "table")["rows"]
-    assert len(rows) == r.top + 1 and sum(row["images"] for row in rows) == 2000
+    assert len(rows) == r.top + 1 and sum(row["images"] for row in rows) == len(f.images)
     for section in data["sections"]:
         for part in section["parts"]:
-            if part["type"] == "figure":
-                assert all(len(t.get("y") or t.get("x") or []) <= r.top for t in part["figure"]["data"])
+            if part["type"] == "figure":  # aggregated: no figure draws every image or layer
+                assert len(json.dumps(part["figure"])) < 1_500_000, section["key"]
+                for trace in part["figure"]["data"]:
+                    if trace["type"] == "bar":
+                        assert len(trace.get("y") or []) <= r.top + 1, section["key"]
+                    if trace["type"] in ("icicle", "sunburst"):
+                        assert len(trace["ids"]) < 2 * r.top * 4 + 50
 
 
 def test_demo_report_under_budget_and_masked(tmp_path):
