@@ -251,19 +251,26 @@ from imgviz.analysis.sizes import per_image_sizes
 sizes = per_image_sizes(f.layers)
 sizes["image"] = sizes["image_id"].map(name)
 sizes.sort_values("unique_size", ascending=False)[["image", "size", "shared_size", "unique_size"]]'''),
+    ("md", """\
+The same numbers as figures (`imgviz.figures`): the first bar adds up `docker image ls`, the last
+one is the disk; then shared and unique bytes per image."""),
     ("code", '''\
-import plotly.graph_objects as go
+from imgviz import figures
 
-top = sizes.sort_values("size").tail(15)
-fig = go.Figure()
-fig.add_bar(y=top["image"], x=top["shared_size"] / 1e6, orientation="h", name="shared")
-fig.add_bar(y=top["image"], x=top["unique_size"] / 1e6, orientation="h", name="unique")
-fig.update_layout(barmode="stack", title="Shared and unique bytes per image", xaxis_title="MB",
-                  height=120 + 28 * len(top))
-fig'''),
+figures.reported_vs_physical(f)'''),
+    ("code", '''\
+figures.image_sizes(f, sort="unique_size")'''),
+    ("md", """\
+The layer tree draws every distinct layer once, on top of the layers below it: images that start
+the same way share a branch (hover a box for the instruction and the images using it)."""),
+    ("code", '''\
+figures.layer_tree(f)'''),
     ("md", """\
 Several web-ping tags show **0 B unique**: they use exactly the same layers as another image, so
-removing one of them frees nothing until the last image using those layers is gone."""),
+removing one of them frees nothing until the last image using those layers is gone. `what_if`
+shows it: removing `web-ping:v1` frees only its own `COPY` layer, the rest stays for the others."""),
+    ("code", '''\
+figures.what_if(f, [pick("workshop/web-ping:v1")])'''),
 ]
 
 # ------------------------------------------------------------------------------------------------
@@ -387,6 +394,16 @@ def show(change=None):
 choice.observe(show, names="value")
 show()
 widgets.VBox([choice, figure, table])'''),
+    ("md", """\
+## Sharing dashboard
+
+Filter images by a `docker image ls` pattern or a search text, choose images to remove, and the
+figures (shared vs unique, what removing them frees, reported vs on disk, the sharing heatmap, the
+layer tree) follow."""),
+    ("code", '''\
+from imgviz.widgets import sharing_dashboard
+
+sharing_dashboard(f, top_n=15)'''),
     ("md", """\
 ## The report
 
