@@ -36,6 +36,15 @@ def _go_g(value: float, precision: int) -> str:
     return text
 
 
+def _number(size) -> float | None:
+    """float(size), or None for None, NaN and pandas' NA (an unknown size prints as '-')."""
+    try:
+        value = float(size)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(value) else value
+
+
 def human_size(size: float, precision: int = 4) -> str:
     """Size the way the docker CLI prints it (go-units ``HumanSizeWithPrecision``).
 
@@ -53,9 +62,9 @@ def human_size(size: float, precision: int = 4) -> str:
     >>> human_size(0)
     '0B'
     """
-    if size is None or (isinstance(size, float) and math.isnan(size)):
+    value = _number(size)
+    if value is None:
         return "-"
-    value = float(size)
     i = 0
     while value >= 1000.0 and i < len(_DECIMAL_UNITS) - 1:
         value /= 1000.0
@@ -65,9 +74,9 @@ def human_size(size: float, precision: int = 4) -> str:
 
 def axis_bytes(size: float) -> str:
     """Short label for figure axes and hover text: ``880 B``, ``1.5 KB``, ``75.5 MB``."""
-    if size is None or (isinstance(size, float) and math.isnan(size)):
+    value = _number(size)
+    if value is None:
         return "-"
-    value = float(size)
     for unit in ("B", "KB", "MB", "GB", "TB"):
         if abs(value) < 1000 or unit == "TB":
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"

@@ -14,6 +14,9 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
     excl.add_argument("--snapshot", metavar="FILE", help="read a snapshot saved by `imgviz snapshot`")
     excl.add_argument("--engine", action="store_true", help="insist on the live engine (error when none answers)")
     excl.add_argument("--demo", action="store_true", help="use the embedded demo snapshot")
+    excl.add_argument("--registry", metavar="REF", action="append",
+                      help="read images from a registry without pulling (repeatable; HOST/REPO:* = every tag)")
+    excl.add_argument("--archive", metavar="FILE", help="read a `docker save` tar or an OCI image layout")
     group.add_argument("--host", metavar="URL", help="engine address (default: DOCKER_HOST, else the default socket)")
 
 
@@ -29,6 +32,16 @@ def resolve_snapshot(args: argparse.Namespace, *, progress: bool | None = None):
         return snap, f"snapshot file {args.snapshot}"
     if getattr(args, "demo", False):
         return _demo.demo_snapshot(), "embedded demo snapshot"
+    if getattr(args, "registry", None):
+        from ..sources import registry
+
+        snap = registry.collect(args.registry, progress=progress)
+        return snap, f"registry {snap.source.get('host')}"
+    if getattr(args, "archive", None):
+        from ..sources import archive
+
+        snap = archive.collect(args.archive)
+        return snap, f"archive {args.archive} ({snap.source.get('layout')})"
     host = getattr(args, "host", None)
     if getattr(args, "engine", False) or host:
         snap = engine.collect(host=host, progress=progress)

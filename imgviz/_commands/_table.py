@@ -24,3 +24,11 @@ def render(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 def dump_json(obj: Any) -> None:
     json.dump(obj, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+def as_int(value: Any) -> int | None:
+    """int(value), or None when the value is unknown (None, NaN, pandas NA)."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._source import add_source_args, resolve_frames
-from ._table import dump_json, render
+from ._table import as_int, dump_json, render
 
 
 def register(sub) -> None:
@@ -31,7 +31,7 @@ def run(args) -> int:
     table = history_table(f.history, image_id)
     if args.json:
         dump_json([{"id": r.entry_id, "created": r.created.isoformat() if r.created is not None else None,
-                    "created_by": r.created_by, "size": int(r.size), "comment": r.comment,
+                    "created_by": r.created_by, "size": as_int(r.size), "comment": r.comment,
                     "instruction": r.instruction, "empty_layer": bool(r.empty_layer),
                     "layer_position": None if pd.isna(r.layer_position) else int(r.layer_position)}
                    for r in table.itertuples(index=False)])

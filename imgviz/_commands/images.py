@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._source import add_source_args, resolve_frames
-from ._table import dump_json, render
+from ._table import as_int, dump_json, render
 
 
 def register(sub) -> None:
@@ -24,7 +24,7 @@ def run(args) -> int:
     if args.json:
         dump_json([{"repository": r.repository, "tag": r.tag, "id": r.image_id,
                     "created": r.created.isoformat() if r.created is not None else None,
-                    "size": int(r.size) if r.size is not None else None}
+                    "size": as_int(r.size)}
                    for r in table.itertuples(index=False)])
         return 0
     rows = [(r.repository, r.tag, r.short_id, ago(r.created), human_size(r.size, 3))

@@ -19,8 +19,9 @@ def run(args) -> int:
     f, where = resolve_frames(args)
     imgs = f.images
     distinct = f.layers.drop_duplicates("chain_id")
-    reported = int(imgs["size"].sum()) if len(imgs) else 0
-    physical = int(distinct["size"].sum()) if len(distinct) else 0
+    # unknown sizes (registry and archive sources) print as '-', never as a partial sum
+    reported = (int(imgs["size"].sum()) if imgs["size"].notna().all() else None) if len(imgs) else 0
+    physical = (int(distinct["size"].sum()) if distinct["size"].notna().all() else None) if len(distinct) else 0
     print(f"Source: {where}")
     print(f"{len(imgs)} images ({int(imgs['dangling'].sum())} dangling), {len(f.layers)} layer references, "
           f"{len(distinct)} distinct layers, {len(f.containers)} containers")

@@ -1,0 +1,119 @@
+"""``imgviz pull-plan REF``: what ``docker pull REF`` would download into the local engine.
+
+Reads the image's manifest and config from the registry (no layer blobs), collects the engine,
+and applies the engine's own rule (:func:`imgviz.analysis.pull.pull_plan`). The engine matches a
+blob to a local layer only when it has pulled or pushed that blob before; the Engine API does not
+list those blobs, so they are rebuilt from the local images' repo digests on the same registry
+(``name@sha256:...``: manifests this engine pulled or pushed), whose manifests and configs give
+blob digest -> diff ID.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+
+def register(sub) -> None:
+    p = sub.add_parser("pull-plan", help="show what `docker pull REF` would download, before pulling",
+                       description="Compare a registry image with the local engine: per layer 'exists' or "
+                                   "'download' with its compressed bytes, and the total to download.")
+    p.add_argument("ref", help="HOST[:PORT]/REPO[:TAG|@DIGEST]")
+    p.add_argument("--json", action="store_true",
+                   help='print {"ref", "download_bytes", "layers": [{"digest", "diff_id", "action", "size_compressed"}]}')
+    p.add_argument("--host", metavar="URL", help="engine address (default: DOCKER_HOST, else the default socket)")
+    p.add_argument("--platform", metavar="OS/ARCH", help="platform to choose from an index (default: the engine's)")
+    p.add_argument("--plain-http", action="store_true", default=None,
+                   help="talk HTTP to the registry (default: only for 127.0.0.0/8 and localhost)")
+    p.set_defaults(func=run)
+
+
+def known_blob_digests(local, ref, client, *, workers: int = 8) -> dict[str, str]:
+    """blob digest -> diff ID for the blobs the engine has pulled or pushed from ``ref``'s registry.
+
+    Taken from the local images' repo digests on that registry (each names a manifest the engine
+    pulled or pushed). Manifests the registry no longer has are skipped with a warning.
+    """
+    from ..sources.registry import RegistryError, parse_reference
+
+    targets = []
+    for digests in local.images["digests"]:
+        for d in digests or []:
+            try:
+                r = parse_reference(d)
+            except RegistryError:
+                continue
+            if r.registry == ref.registry:
+                targets.append(r)
+    known: dict[str, str] = {}
+    if not targets:
+        return known
+
+    def one(r):
+        try:
+            return client.image(r)
+        except RegistryError as exc:
+            warnings.warn(f"skipped {r}: {exc}", stacklevel=2)
+            return None
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for rec in pool.map(one, sorted(set(targets), key=str)):
+            if rec is None:
+                continue
+            diff_ids = rec["config"]["rootfs"]["diff_ids"]
+            for layer, diff in zip(rec["manifest"]["layers"], diff_ids):
+                known[layer["digest"]] = diff
+    return known
+
+
+def make_plan(ref_text: str, *, host: str | None = None, client=None, platform: str | None = None,
+              progress: bool = False):
+    """Collect what the plan needs and compute it: returns ``(plan DataFrame, remote Frames)``."""
+    from ..analysis.pull import pull_plan
+    from ..frames import frames
+    from ..sources import engine, registry
+
+    ref = registry.parse_reference(ref_text)
+    own = client is None
+    client = client or registry.RegistryClient()
+    try:
+        api = engine.connect(host)
+        if platform is None:
+            version = api.version()
+            if version.get("Os") and version.get("Arch"):
+                platform = f"{version['Os']}/{version['Arch']}"
+        # the registry first: a wrong reference fails before the engine is collected
+        remote = frames(registry.collect([ref_text], client=client, platform=platform, progress=False))
+        local = frames(engine.collect(api, host=engine.docker_host(host), progress=progress))
+        known = known_blob_digests(local, ref, client)
+    finally:
+        if own:
+            client.close()
+    plan = pull_plan(remote.layers, local.layers, known_digests=known, local_image_ids=local.images["image_id"])
+    return plan, remote
+
+
+def run(args) -> int:
+    from ..sources.registry import RegistryClient
+    from ..units import human_size
+    from ._table import dump_json, render
+
+    with RegistryClient(plain_http=args.plain_http) as client:
+        plan, _remote = make_plan(args.ref, host=args.host, client=client, platform=args.platform,
+                                  progress=sys.stderr.isatty())
+    total = int(plan["download_bytes"].fillna(0).sum())
+    if args.json:
+        dump_json({"ref": args.ref, "download_bytes": total,
+                   "layers": [{"digest": r.digest, "diff_id": r.diff_id, "action": r.action,
+                               "size_compressed": None if r.size_compressed is None or r.size_compressed != r.size_compressed
+                               else int(r.size_compressed)}
+                              for r in plan.itertuples(index=False)]})
+        return 0
+    rows = [(int(r.position), r.digest.split(":", 1)[-1][:12], r.action,
+             human_size(r.size_compressed, 3) if r.action == "download" else "-", r.reason)
+            for r in plan.itertuples(index=False)]
+    print(render(["LAYER", "BLOB", "ACTION", "DOWNLOAD", "WHY"], rows))
+    n = int((plan["action"] == "download").sum())
+    print(f"\n{args.ref}: {n} of {len(plan)} layers to download, {human_size(total, 3)} compressed")
+    return 0

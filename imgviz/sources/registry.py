@@ -1,0 +1,665 @@
+"""OCI Distribution API source: manifests and configs of images in a registry, without pulling.
+
+What a registry says about an image is two small JSON documents: the *manifest* (the config
+digest and, per layer, the compressed blob's ``digest``, ``size`` and ``mediaType``) and the
+*config* (``rootfs.diff_ids`` and ``history``). This module reads exactly those, never a layer
+blob unless asked, and turns them into the same :class:`~imgviz.snapshot.Snapshot` records the
+engine source makes, so frames and analyses do not care where an image came from.
+
+Calls made per reference (``HOST[:PORT]/REPO[:TAG|@DIGEST]``)::
+
+    GET  /v2/<repo>/manifests/<tag|digest>   manifest, manifest list or OCI index
+    GET  /v2/<repo>/manifests/<digest>       the platform's manifest when the first was an index
+    GET  /v2/<repo>/blobs/<config digest>    the config (a few KB)
+    HEAD /v2/<repo>/blobs/<layer digest>     only with ``check_blobs=True``: the blob is there, with
+                                             the size the manifest promised
+
+Everything read is checked against its digest (a manifest fetched by digest, by the
+``Docker-Content-Digest`` header when fetched by tag, the config always); a registry that answers
+with other bytes, broken JSON or a missing blob raises :class:`RegistryError` naming the
+reference. 429 and 5xx answers and transport errors are retried with exponential backoff
+(``Retry-After`` honoured up to a cap); every request has a timeout; references are read by a
+bounded pool of threads sharing one connection pool.
+
+Authentication follows the registry's challenge: anonymous first; on ``401`` with
+``WWW-Authenticate: Basic`` the credentials are sent; with ``Bearer realm=...,service=...`` a token
+is fetched for the repository's ``pull`` scope (one token per repository, cached). Credentials come
+from the ``auth=(user, password)`` argument or from ``~/.docker/config.json`` (``auths``,
+``credsStore`` and ``credHelpers``, resolved by ``docker.auth``). Credentials and tokens are never
+printed, logged, put into an error message or stored in a snapshot.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import ipaddress
+import json
+import platform as _platform
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Iterable
+
+from ..errors import SourceError
+from ..snapshot import Snapshot, empty_records, utc_now_iso
+
+DOCKER_HUB = "docker.io"
+DOCKER_HUB_API = "registry-1.docker.io"
+
+MT_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+MT_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+MT_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+MT_OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+MT_DOCKER_SCHEMA1 = ("application/vnd.docker.distribution.manifest.v1+json",
+                     "application/vnd.docker.distribution.manifest.v1+prettyjws")
+MANIFESTS = (MT_DOCKER_MANIFEST, MT_OCI_MANIFEST)
+INDEXES = (MT_DOCKER_LIST, MT_OCI_INDEX)
+ACCEPT = ", ".join((MT_OCI_INDEX, MT_DOCKER_LIST, MT_OCI_MANIFEST, MT_DOCKER_MANIFEST))
+
+
+class RegistryError(SourceError):
+    """A registry could not be reached, refused us, or answered something we cannot trust."""
+
+
+# ------------------------------------------------------------------------------------ references
+
+_DIGEST_RE = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+_TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
+_REPO_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A parsed image reference: ``registry/repository[:tag][@digest]``."""
+
+    registry: str
+    repository: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @property
+    def name(self) -> str:
+        """``registry/repository`` as the docker CLI names it (Docker Hub without its host)."""
+        if self.registry == DOCKER_HUB:
+            repo = self.repository[len("library/"):] if self.repository.startswith("library/") else self.repository
+            return repo
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def target(self) -> str:
+        """What to ask ``/manifests/`` for: the digest when given, else the tag."""
+        return self.digest or self.tag or "latest"
+
+    def __str__(self) -> str:
+        out = self.name
+        if self.tag:
+            out += f":{self.tag}"
+        if self.digest:
+            out += f"@{self.digest}"
+        return out
+
+    def with_digest(self, digest: str) -> "Reference":
+        return Reference(self.registry, self.repository, None, digest)
+
+    def with_tag(self, tag: str) -> "Reference":
+        return Reference(self.registry, self.repository, tag, None)
+
+
+def parse_reference(ref: str) -> Reference:
+    """Split ``[HOST[:PORT]/]REPO[:TAG][@DIGEST]`` the way the docker CLI does.
+
+    The first path component is a registry host when it contains ``.`` or ``:`` or is
+    ``localhost``; otherwise the reference is on Docker Hub (``library/`` added for one-word
+    names). The tag defaults to ``latest`` when there is no digest.
+
+    Examples
+    --------
+    >>> parse_reference("127.0.0.1:5000/iv/app:v1")
+    Reference(registry='127.0.0.1:5000', repository='iv/app', tag='v1', digest=None)
+    >>> parse_reference("busybox").repository
+    'library/busybox'
+    """
+    text = (ref or "").strip()
+    if not text:
+        raise RegistryError("empty image reference")
+    digest = None
+    if "@" in text:
+        text, digest = text.split("@", 1)
+        if not _DIGEST_RE.match(digest):
+            raise RegistryError(f"{ref}: not a valid digest {digest!r}")
+    first, _, rest = text.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost"):
+        registry, path = first, rest
+    else:
+        registry, path = DOCKER_HUB, text
+    tag = None
+    colon = path.rfind(":")
+    if colon > path.rfind("/"):
+        path, tag = path[:colon], path[colon + 1:]
+        if not _TAG_RE.match(tag):
+            raise RegistryError(f"{ref}: not a valid tag {tag!r}")
+    if registry == DOCKER_HUB and "/" not in path:
+        path = "library/" + path
+    if not _REPO_RE.match(path):
+        raise RegistryError(f"{ref}: not a valid repository name {path!r}")
+    if tag is None and digest is None:
+        tag = "latest"
+    return Reference(registry, path, tag, digest)
+
+
+def is_loopback(registry: str) -> bool:
+    """True for ``localhost[:port]`` and 127.0.0.0/8 or ``[::1]`` addresses (plain HTTP by default)."""
+    host = registry.rsplit(":", 1)[0] if registry.count(":") == 1 or registry.startswith("[") else registry
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def default_platform() -> tuple[str, str, str | None]:
+    """(os, architecture, variant) of this machine in OCI words (linux, amd64/arm64...)."""
+    machine = _platform.machine().lower()
+    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "i386": "386",
+            "i686": "386", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}.get(machine, machine)
+    return "linux", arch, ("v7" if machine == "armv7l" else None)
+
+
+def parse_platform(text: str | None) -> tuple[str, str, str | None]:
+    """``os/arch[/variant]`` -> tuple; None -> this machine's platform."""
+    if not text:
+        return default_platform()
+    parts = text.split("/")
+    if len(parts) not in (2, 3) or not all(parts):
+        raise RegistryError(f"platform {text!r}: expected OS/ARCH[/VARIANT], e.g. linux/amd64")
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
+
+
+# ------------------------------------------------------------------------------------------ auth
+
+def _parse_challenge(header: str) -> tuple[str, dict[str, str]]:
+    """``Bearer realm="...",service="..."`` -> ('bearer', {...})."""
+    scheme, _, rest = header.strip().partition(" ")
+    params = dict(re.findall(r'(\w+)\s*=\s*"([^"]*)"', rest))
+    for key, value in re.findall(r'(\w+)\s*=\s*([^",\s]+)', rest):
+        params.setdefault(key, value)
+    return scheme.lower(), params
+
+
+def docker_credentials(registry: str, config_path: str | None = None) -> tuple[str, str] | None:
+    """(username, password) for ``registry`` from the docker CLI's config, or None.
+
+    Uses ``docker.auth`` so ``auths`` entries, ``credsStore`` and ``credHelpers`` resolve the way the
+    docker CLI resolves them. Identity tokens are returned as the password of ``<token>``.
+    """
+    try:
+        from docker import auth as dauth
+
+        cfg = dauth.load_config(config_path)
+        found = cfg.resolve_authconfig(DOCKER_HUB_API if registry == DOCKER_HUB else registry)
+    except Exception:  # a broken helper or config must not break an anonymous read
+        return None
+    if not found:
+        return None
+    if found.get("IdentityToken"):
+        return "<token>", found["IdentityToken"]
+    user = found.get("Username") or found.get("username")
+    password = found.get("Password") or found.get("password")
+    if user and password is not None:
+        return user, password
+    return None
+
+
+# ---------------------------------------------------------------------------------------- client
+
+class RegistryClient:
+    """A small, careful OCI Distribution API client over ``httpx``.
+
+    Parameters
+    ----------
+    auth : (username, password), optional
+        Credentials for every registry this client talks to. Default: ``~/.docker/config.json``.
+    docker_config : str, optional
+        Path of a docker config file (default: the docker CLI's).
+    plain_http : bool, optional
+        Speak HTTP instead of HTTPS. Default: only for loopback registries (as dockerd treats
+        127.0.0.0/8 as insecure).
+    timeout : float
+        Seconds for connect and each read.
+    retries : int
+        Extra attempts after a 429, a 5xx or a transport error.
+    backoff : float
+        First delay in seconds; doubled every attempt, capped at ``max_delay``.
+    workers : int
+        Threads used by :func:`collect` (also the connection pool's size).
+    """
+
+    def __init__(self, *, auth: tuple[str, str] | None = None, docker_config: str | None = None,
+                 plain_http: bool | None = None, timeout: float = 30.0, retries: int = 4,
+                 backoff: float = 0.25, max_delay: float = 8.0, workers: int = 8, verify_tls: bool = True):
+        import httpx
+
+        self._auth = auth
+        self._docker_config = docker_config
+        self._plain_http = plain_http
+        self.retries = max(0, int(retries))
+        self.backoff = backoff
+        self.max_delay = max_delay
+        self.workers = max(1, int(workers))
+        self._tokens: dict[tuple[str, str], str] = {}
+        self._basic: dict[str, str] = {}
+        self._lock = threading.Lock()
+        limits = httpx.Limits(max_connections=self.workers * 2, max_keepalive_connections=self.workers * 2)
+        self._http = httpx.Client(timeout=httpx.Timeout(timeout), limits=limits, verify=verify_tls,
+                                  follow_redirects=True, headers={"User-Agent": "imgviz"})
+        self.requests = 0  # every HTTP request made, for tests and benchmarks
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "RegistryClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- plumbing --------------------------------------------------------------------------
+    def base_url(self, registry: str) -> str:
+        host = DOCKER_HUB_API if registry == DOCKER_HUB else registry
+        plain = self._plain_http if self._plain_http is not None else is_loopback(registry)
+        return f"{'http' if plain else 'https'}://{host}"
+
+    def _credentials(self, registry: str) -> tuple[str, str] | None:
+        if self._auth is not None:
+            return self._auth
+        return docker_credentials(registry, self._docker_config)
+
+    def _fetch_token(self, ref: Reference, params: dict[str, str]) -> str:
+        realm = params.get("realm")
+        if not realm:
+            raise RegistryError(f"{ref}: the registry asked for a bearer token but named no realm")
+        query = {"scope": f"repository:{ref.repository}:pull"}
+        if params.get("service"):
+            query["service"] = params["service"]
+        creds = self._credentials(ref.registry)
+        resp = self._send("GET", realm, ref, params=query, auth=creds, what="token")
+        if resp.status_code == 401:
+            raise RegistryError(f"{ref}: the token service refused the credentials"
+                                f"{'' if creds else ' (none configured: anonymous)'} (401)")
+        if resp.status_code != 200:
+            raise RegistryError(f"{ref}: the token service answered {resp.status_code}")
+        try:
+            body = resp.json()
+            token = body.get("token") or body.get("access_token")
+        except ValueError:
+            token = None
+        if not token:
+            raise RegistryError(f"{ref}: the token service sent no token")
+        return token
+
+    def _send(self, method: str, url: str, ref: Reference, *, headers=None, params=None, auth=None,
+              what: str = "request"):
+        """One request with retries on 429/5xx/transport errors; returns the final response."""
+        import httpx
+
+        delay = self.backoff
+        last_exc: Exception | None = None
+        for attempt in range(self.retries + 1):
+            try:
+                with self._lock:
+                    self.requests += 1
+                resp = self._http.request(method, url, headers=headers, params=params, auth=auth)
+            except httpx.TimeoutException:
+                last_exc = RegistryError(f"{ref}: {what} timed out at {_host_of(url)}")
+            except httpx.TransportError as exc:
+                last_exc = RegistryError(f"{ref}: cannot reach {_host_of(url)} ({type(exc).__name__})")
+            else:
+                if resp.status_code != 429 and resp.status_code < 500:
+                    return resp
+                last_exc = RegistryError(f"{ref}: {what} failed: {_host_of(url)} answered {resp.status_code} "
+                                         f"after {attempt + 1} attempts")
+                wait = _retry_after(resp.headers.get("Retry-After"))
+                if wait is not None:
+                    delay = min(max(wait, delay), self.max_delay)
+            if attempt < self.retries:
+                time.sleep(min(delay, self.max_delay))
+                delay *= 2
+        assert last_exc is not None
+        raise last_exc
+
+    def request(self, method: str, ref: Reference, path: str, *, accept: str | None = None,
+                what: str = "request"):
+        """``method`` on ``/v2/<repo>/<path>`` with the auth dance; returns the response."""
+        url = f"{self.base_url(ref.registry)}/v2/{ref.repository}/{path}"
+        headers = {"Accept": accept} if accept else {}
+        key = (ref.registry, ref.repository)
+        token = self._tokens.get(key)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        elif ref.registry in self._basic:
+            headers["Authorization"] = self._basic[ref.registry]
+        resp = self._send(method, url, ref, headers=headers, what=what)
+        if resp.status_code == 401:
+            scheme, params = _parse_challenge(resp.headers.get("WWW-Authenticate", ""))
+            if scheme == "bearer":
+                token = self._fetch_token(ref, params)
+                with self._lock:
+                    self._tokens[key] = token
+                headers["Authorization"] = f"Bearer {token}"
+            elif scheme == "basic":
+                creds = self._credentials(ref.registry)
+                if not creds:
+                    raise RegistryError(f"{ref}: the registry needs a login (401) and no credentials are "
+                                        f"configured (docker login {ref.registry}, or auth=(user, password))")
+                header = "Basic " + base64.b64encode(f"{creds[0]}:{creds[1]}".encode()).decode()
+                with self._lock:
+                    self._basic[ref.registry] = header
+                headers["Authorization"] = header
+            else:
+                raise RegistryError(f"{ref}: the registry refused access (401) with no usable challenge")
+            resp = self._send(method, url, ref, headers=headers, what=what)
+            if resp.status_code == 401:
+                raise RegistryError(f"{ref}: the registry refused the credentials (401)")
+        if resp.status_code == 403:
+            raise RegistryError(f"{ref}: access denied (403)")
+        return resp
+
+    # -- the API ---------------------------------------------------------------------------
+    def tags(self, repository: str | Reference) -> list[str]:
+        """Every tag of a repository (``GET /v2/<repo>/tags/list``, following ``Link`` pages)."""
+        ref = repository if isinstance(repository, Reference) else parse_reference(repository)
+        out: list[str] = []
+        path = "tags/list?n=1000"
+        for _ in range(1000):
+            resp = self.request("GET", ref, path, what="tag list")
+            if resp.status_code == 404:
+                raise RegistryError(f"{ref.name}: no such repository in the registry (404)")
+            if resp.status_code != 200:
+                raise RegistryError(f"{ref.name}: tag list failed ({resp.status_code})")
+            body = _json(resp.content, f"{ref.name}: tag list")
+            out.extend(body.get("tags") or [])
+            link = resp.headers.get("Link")
+            m = re.search(r"<([^>]+)>", link or "")
+            if not m:
+                break
+            nxt = m.group(1)
+            path = nxt.split(f"/v2/{ref.repository}/", 1)[-1]
+        return out
+
+    def manifest(self, ref: Reference) -> tuple[dict, str, str, bytes]:
+        """(manifest, media type, digest, raw bytes) of ``ref``; the digest is verified."""
+        resp = self.request("GET", ref, f"manifests/{ref.target}", accept=ACCEPT, what="manifest")
+        if resp.status_code == 404:
+            raise RegistryError(f"{ref}: manifest not found in the registry (404)")
+        if resp.status_code != 200:
+            raise RegistryError(f"{ref}: manifest request failed ({resp.status_code})")
+        raw = resp.content
+        digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+        expected = ref.digest or resp.headers.get("Docker-Content-Digest")
+        if expected and expected.startswith("sha256:") and expected != digest:
+            raise RegistryError(f"{ref}: manifest digest mismatch: expected {expected}, the bytes served hash "
+                                f"to {digest}")
+        body = _json(raw, f"{ref}: manifest")
+        media = body.get("mediaType") or resp.headers.get("Content-Type", "").split(";")[0].strip()
+        if media in MT_DOCKER_SCHEMA1 or body.get("schemaVersion") == 1:
+            raise RegistryError(f"{ref}: Docker schema 1 manifests are not supported (push it again with a "
+                                f"newer client)")
+        if media not in MANIFESTS + INDEXES:
+            media = MT_OCI_INDEX if "manifests" in body else MT_OCI_MANIFEST if "config" in body else media
+        if media not in MANIFESTS + INDEXES:
+            raise RegistryError(f"{ref}: unsupported manifest media type {media!r}")
+        return body, media, digest, raw
+
+    def blob(self, ref: Reference, digest: str, *, what: str = "blob") -> bytes:
+        """A (small) blob's bytes, verified against ``digest``."""
+        resp = self.request("GET", ref, f"blobs/{digest}", what=what)
+        if resp.status_code == 404:
+            raise RegistryError(f"{ref}: {what} {digest} is missing from the registry (404)")
+        if resp.status_code != 200:
+            raise RegistryError(f"{ref}: {what} {digest} request failed ({resp.status_code})")
+        raw = resp.content
+        algo, _, hexpart = digest.partition(":")
+        if algo not in hashlib.algorithms_available:
+            raise RegistryError(f"{ref}: {what} digest {digest} uses an unknown algorithm")
+        got = hashlib.new(algo, raw).hexdigest()
+        if got != hexpart:
+            raise RegistryError(f"{ref}: {what} digest mismatch: expected {digest}, the bytes served hash to "
+                                f"{algo}:{got}")
+        return raw
+
+    def blob_size(self, ref: Reference, digest: str) -> int:
+        """``HEAD`` a blob: its size in bytes (RegistryError when it is missing)."""
+        resp = self.request("HEAD", ref, f"blobs/{digest}", what="blob HEAD")
+        if resp.status_code == 404:
+            raise RegistryError(f"{ref}: layer blob {digest} is missing from the registry (404)")
+        if resp.status_code != 200:
+            raise RegistryError(f"{ref}: HEAD of blob {digest} failed ({resp.status_code})")
+        try:
+            return int(resp.headers.get("Content-Length"))
+        except (TypeError, ValueError):
+            raise RegistryError(f"{ref}: HEAD of blob {digest} gave no Content-Length") from None
+
+    def layer_stats(self, ref: Reference, layer: dict, diff_id: str) -> dict:
+        """Stream one layer blob: verify its digest and diff ID, measure its size (engine rule)."""
+        import httpx
+
+        from .archive import ArchiveError, layer_stats
+
+        digest = layer["digest"]
+        url = f"{self.base_url(ref.registry)}/v2/{ref.repository}/blobs/{digest}"
+        self.request("HEAD", ref, f"blobs/{digest}", what="blob HEAD")  # settles auth first
+        headers = {}
+        token = self._tokens.get((ref.registry, ref.repository))
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        elif ref.registry in self._basic:
+            headers["Authorization"] = self._basic[ref.registry]
+        try:
+            with self._http.stream("GET", url, headers=headers) as resp:
+                with self._lock:
+                    self.requests += 1
+                if resp.status_code == 404:
+                    raise RegistryError(f"{ref}: layer blob {digest} is missing from the registry (404)")
+                if resp.status_code != 200:
+                    raise RegistryError(f"{ref}: layer blob {digest} request failed ({resp.status_code})")
+                stats = layer_stats(resp.iter_raw(1 << 20), where=f"{ref}: layer blob {digest}")
+        except httpx.TimeoutException:
+            raise RegistryError(f"{ref}: layer blob {digest} timed out") from None
+        except httpx.TransportError as exc:
+            raise RegistryError(f"{ref}: layer blob {digest}: transfer failed ({type(exc).__name__})") from None
+        except ArchiveError as exc:
+            raise RegistryError(str(exc)) from None
+        if stats["digest"] != digest:
+            raise RegistryError(f"{ref}: layer blob digest mismatch: expected {digest}, the bytes served hash to "
+                                f"{stats['digest']}")
+        if stats["diff_id"] != diff_id:
+            raise RegistryError(f"{ref}: layer blob {digest} unpacks to {stats['diff_id']}, the config says {diff_id}")
+        return stats
+
+    def image(self, ref: Reference | str, *, platform: str | None = None, check_blobs: bool = False,
+              layer_sizes: bool = False) -> dict:
+        """Read one image: the snapshot record (config, manifest, tags, digests, index...)."""
+        ref = ref if isinstance(ref, Reference) else parse_reference(ref)
+        body, media, digest, _raw = self.manifest(ref)
+        index = None
+        if media in INDEXES:
+            index = {"digest": digest, "mediaType": media, "manifest": body}
+            chosen = choose_platform(body, platform, ref)
+            body, media, digest, _raw = self.manifest(ref.with_digest(chosen["digest"]))
+            if media in INDEXES:
+                raise RegistryError(f"{ref}: nested index under {chosen['digest']} is not supported")
+        config_desc = body.get("config") or {}
+        layers = body.get("layers")
+        if not config_desc.get("digest") or not isinstance(layers, list):
+            raise RegistryError(f"{ref}: manifest {digest} has no config or layers")
+        config_raw = self.blob(ref, config_desc["digest"], what="config")
+        config = _json(config_raw, f"{ref}: config {config_desc['digest']}")
+        diff_ids = ((config.get("rootfs") or {}).get("diff_ids")) or []
+        if not isinstance(config.get("rootfs"), dict) or len(diff_ids) != len(layers):
+            raise RegistryError(f"{ref}: config has {len(diff_ids)} diff IDs but the manifest lists "
+                                f"{len(layers)} layers")
+        if check_blobs:
+            for layer in layers:
+                size = self.blob_size(ref, layer["digest"])
+                if layer.get("size") is not None and size != layer["size"]:
+                    raise RegistryError(f"{ref}: layer blob {layer['digest']} is {size} bytes, the manifest says "
+                                        f"{layer['size']}")
+        sizes = [self.layer_stats(ref, layer, diff)["size"] for layer, diff in zip(layers, diff_ids)] \
+            if layer_sizes else None
+        tags = [f"{ref.name}:{ref.tag}"] if ref.tag else []
+        return {"id": config_desc["digest"], "inspect": None, "history": None, "config": config,
+                "manifest": body, "ref": str(ref), "tags": tags,
+                "digests": [f"{ref.name}@{digest}"], "manifest_digest": digest, "media_type": media,
+                "index": index, "layer_sizes": sizes}
+
+
+def choose_platform(index: dict, platform: str | None, ref: Reference) -> dict:
+    """The index entry for ``platform`` (default: this machine's).
+
+    Attestation entries (BuildKit's ``unknown/unknown`` platform, or the
+    ``vnd.docker.reference.type`` annotation) are never chosen. With no platform given and no
+    entry for this machine, a single remaining entry is taken.
+    """
+    want_os, want_arch, want_variant = parse_platform(platform)
+    entries = []
+    for m in index.get("manifests") or []:
+        ann = m.get("annotations") or {}
+        plat = m.get("platform") or {}
+        if ann.get("vnd.docker.reference.type") or plat.get("os") == "unknown":
+            continue
+        if m.get("mediaType") and m["mediaType"] not in MANIFESTS + INDEXES:
+            continue
+        entries.append(m)
+    exact = [m for m in entries if (m.get("platform") or {}).get("os") == want_os
+             and (m.get("platform") or {}).get("architecture") == want_arch]
+    if want_variant:
+        narrowed = [m for m in exact if (m.get("platform") or {}).get("variant") == want_variant]
+        exact = narrowed or exact
+    if exact:
+        return exact[0]
+    if platform is None and len(entries) == 1:
+        return entries[0]
+    have = sorted({"/".join(filter(None, [(m.get("platform") or {}).get(k) for k in ("os", "architecture", "variant")]))
+                   for m in entries})
+    raise RegistryError(f"{ref}: no image for {want_os}/{want_arch}{'/' + want_variant if want_variant else ''} "
+                        f"in the index (has: {', '.join(have) or 'nothing usable'})")
+
+
+def _json(raw: bytes, what: str) -> dict:
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RegistryError(f"{what} is not valid JSON ({exc.__class__.__name__}: {str(exc)[:80]})") from None
+    if not isinstance(body, dict):
+        raise RegistryError(f"{what} is not a JSON object")
+    return body
+
+
+def _host_of(url: str) -> str:
+    return url.split("://", 1)[-1].split("/", 1)[0]
+
+
+def _retry_after(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+# ------------------------------------------------------------------------------------ collection
+
+def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, platform: str | None = None,
+            check_blobs: bool = False, layer_sizes: bool = False, progress: bool = True,
+            workers: int | None = None,
+            auth: tuple[str, str] | None = None, plain_http: bool | None = None) -> Snapshot:
+    """Read images from registries into a :class:`~imgviz.snapshot.Snapshot` (``kind == 'registry'``).
+
+    Parameters
+    ----------
+    refs : str or iterable of str
+        ``HOST[:PORT]/REPO[:TAG|@DIGEST]``. A reference ending in ``:*`` (``HOST/REPO:*``) means
+        every tag of the repository.
+    client : RegistryClient, optional
+        Reuse a client (its token cache and connections); else one is made from ``auth``,
+        ``plain_http`` and ``workers``.
+    platform : str, optional
+        ``os/arch[/variant]`` chosen from manifest lists and OCI indexes (default: this machine).
+    check_blobs : bool
+        Also ``HEAD`` every layer blob (it exists, and has the manifest's size).
+    layer_sizes : bool
+        Also download every layer blob (streamed, never stored): verify its digest and diff ID and
+        measure its uncompressed size by the engine's rule (:func:`imgviz.sources.archive.layer_stats`).
+        Off by default: without it uncompressed sizes stay NA.
+    progress : bool
+        tqdm progress bar over references.
+    workers : int, optional
+        Concurrent references (default: the client's).
+
+    Returns
+    -------
+    Snapshot
+        One image record per distinct image (config digest); several references to the same image
+        add their tags and digests to one record. Layer blob digests, compressed sizes and media
+        types are in the manifests; uncompressed sizes are unknown (NA in the frames) unless
+        ``layer_sizes=True``.
+
+    Raises
+    ------
+    RegistryError
+        With one line naming the reference that failed.
+    """
+    own = client is None
+    client = client or RegistryClient(auth=auth, plain_http=plain_http, workers=workers or 8)
+    try:
+        wanted = [refs] if isinstance(refs, str) else list(refs)
+        expanded: list[Reference] = []
+        for text in wanted:
+            if text.endswith(":*"):
+                base = parse_reference(text[:-2])
+                expanded.extend(base.with_tag(t) for t in sorted(client.tags(base)))
+            else:
+                expanded.append(parse_reference(text))
+        seen: set[Reference] = set()
+        expanded = [r for r in expanded if not (r in seen or seen.add(r))]
+        records = empty_records()
+        hosts = sorted({r.registry for r in expanded})
+        snap = Snapshot(source={"kind": "registry", "host": ",".join(hosts), "collected_at": utc_now_iso(),
+                                "platform": "/".join(filter(None, parse_platform(platform)))}, records=records)
+        results: list[dict] = []
+        if expanded:
+            n = max(1, workers or client.workers)
+            with ThreadPoolExecutor(max_workers=n) as pool:
+                futures = [pool.submit(client.image, r, platform=platform, check_blobs=check_blobs,
+                                       layer_sizes=layer_sizes) for r in expanded]
+                it = futures
+                if progress:
+                    from tqdm.auto import tqdm
+
+                    it = tqdm(futures, total=len(futures), desc="registry images", unit="img", leave=False)
+                try:
+                    for fut in it:
+                        results.append(fut.result())
+                except BaseException:
+                    for fut in futures:
+                        fut.cancel()
+                    raise
+        by_id: dict[str, dict] = {}
+        for rec in results:
+            have = by_id.get(rec["id"])
+            if have is None:
+                rec["refs"] = [rec["ref"]]
+                by_id[rec["id"]] = rec
+                records["images"].append(rec)
+            else:
+                have["refs"].append(rec["ref"])
+                have["tags"] += [t for t in rec["tags"] if t not in have["tags"]]
+                have["digests"] += [d for d in rec["digests"] if d not in have["digests"]]
+        return snap
+    finally:
+        if own:
+            client.close()

@@ -1,0 +1,181 @@
+"""The pull planner against real pulls.
+
+Images built on the session's engine are pushed to a real registry (Debian's docker-registry on
+127.0.0.1, access log on, so the bytes it served can be counted). A SECOND private engine then
+holds some of the layers in two ways: loaded from ``docker save`` (the layers exist, but the
+engine has never seen their compressed blobs) and pulled (layers and blobs known). Before each
+``docker pull`` the planner predicts, per layer, ``exists`` or ``download``; the pull's own lines
+(``<blob>: Already exists`` / ``<blob>: Pull complete``) and the bytes the registry served for
+layer blobs must agree, layer by layer and in total.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import re
+import time
+
+import pytest
+
+from imgviz.cli import main
+
+from .._engine import start_private_engine
+from .._ivreg import build_images
+from .._registry import push, start_registry
+
+pytestmark = [pytest.mark.engine, pytest.mark.registry]
+
+LINE = re.compile(r"^([0-9a-f]{12}): (Already exists|Pull complete)$")
+ACCESS = re.compile(r'"GET /v2/[^ ]+/blobs/(sha256:[0-9a-f]{64}) HTTP/[0-9.]+" (\d{3}) (\d+)')
+
+
+@pytest.fixture(scope="module")
+def logged_registry():
+    reg = start_registry(access_log=True)
+    try:
+        yield reg
+    finally:
+        reg.stop()
+
+
+@pytest.fixture(scope="module")
+def setup(engine, logged_registry, tmp_path_factory):
+    work = tmp_path_factory.mktemp("pull")
+    ids = build_images(engine, work)
+    refs = {tag: push(engine, tag, logged_registry, tag.replace("ivreg/", "pull/"))
+            for tag in ("ivreg/base:1", "ivreg/app:1", "ivreg/app:2", "ivreg/other:1")}
+    engine.docker("save", "-o", str(work / "app1.tar"), "ivreg/app:1")
+    second = start_private_engine()
+    try:
+        yield second, refs, ids, work
+    finally:
+        second.stop()
+
+
+def _plan(second, ref):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["pull-plan", ref, "--json", "--host", second.host]) == 0
+    return json.loads(out.getvalue())
+
+
+def _pull(second, reg, ref):
+    before = len(reg.log_lines())
+    text = second.docker("pull", ref).stdout
+    statuses = {}
+    for line in text.splitlines():
+        m = LINE.match(line.strip())
+        if m:
+            assert m.group(1) not in statuses, f"two status lines for {m.group(1)}:\n{text}"
+            statuses[m.group(1)] = m.group(2)
+    time.sleep(0.3)  # the access log is written after the response
+    served: dict[str, int] = {}
+    for line in reg.log_lines()[before:]:
+        m = ACCESS.search(line)
+        if m and m.group(2) == "200":
+            served[m.group(1)] = served.get(m.group(1), 0) + int(m.group(3))
+    return text, statuses, served
+
+
+def _compare(plan, statuses, served, config_digest):
+    layer_bytes = {d: n for d, n in served.items() if d != config_digest}
+    for layer in plan["layers"]:
+        short = layer["digest"].split(":", 1)[1][:12]
+        want = "Already exists" if layer["action"] == "exists" else "Pull complete"
+        assert statuses.get(short) == want, f"{short}: planned {layer['action']}, docker pull said {statuses.get(short)}"
+    assert len(statuses) == len(plan["layers"])
+    downloaded = {layer["digest"]: layer["size_compressed"] for layer in plan["layers"] if layer["action"] == "download"}
+    assert layer_bytes == downloaded, "the registry served exactly the planned blobs, at their compressed sizes"
+    assert plan["download_bytes"] == sum(downloaded.values()) == sum(layer_bytes.values())
+
+
+def test_plan_matches_real_pulls(setup, logged_registry):
+    second, refs, ids, work = setup
+    # 1. the layers of ivreg/app:1 exist, loaded from a docker save: no blob was ever pulled
+    second.docker("load", "-i", str(work / "app1.tar"))
+    assert second.docker("image", "inspect", "--format", "{{.Id}}", "ivreg/app:1").stdout.strip() == ids["ivreg/app:1"]
+
+    # other:1 = base + one layer. The base's chain exists locally, but the engine cannot match the
+    # base's blob to it (never pulled): 20.10 downloads it again.
+    plan = _plan(second, refs["ivreg/other:1"])
+    assert [layer["action"] for layer in plan["layers"]] == ["download", "download"]
+    _text, statuses, served = _pull(second, logged_registry, refs["ivreg/other:1"])
+    _compare(plan, statuses, served, ids["ivreg/other:1"])
+
+    # 2. app:2 = base + 3 layers. The base blob is known now (pulled with other:1); layers 1 and 2
+    # exist (loaded with app:1) but their blobs are unknown, so from layer 1 up all is downloaded
+    plan = _plan(second, refs["ivreg/app:2"])
+    assert [layer["action"] for layer in plan["layers"]] == ["exists", "download", "download", "download"]
+    _text, statuses, served = _pull(second, logged_registry, refs["ivreg/app:2"])
+    _compare(plan, statuses, served, ids["ivreg/app:2"])
+    assert plan["download_bytes"] > 300_000  # the random 300 KB layer does not compress
+
+    # 3. app:1 from the registry: its image ID is already in the engine (loaded): nothing to do
+    plan = _plan(second, refs["ivreg/app:1"])
+    assert plan["download_bytes"] == 0 and {layer["action"] for layer in plan["layers"]} == {"exists"}
+    text, statuses, served = _pull(second, logged_registry, refs["ivreg/app:1"])
+    assert statuses == {} and not [d for d in served if d != ids["ivreg/app:1"]], text
+
+
+def test_everything_known_after_pulls_in_a_fresh_engine(setup, logged_registry):
+    """A fresh engine that pulls other:1 first: base known, so app:1 downloads only its own layers."""
+    _second, refs, ids, _work = setup
+    fresh = start_private_engine()
+    try:
+        plan = _plan(fresh, refs["ivreg/base:1"])
+        assert [layer["action"] for layer in plan["layers"]] == ["download"]
+        _text, statuses, served = _pull(fresh, logged_registry, refs["ivreg/base:1"])
+        _compare(plan, statuses, served, ids["ivreg/base:1"])
+        plan = _plan(fresh, refs["ivreg/app:2"])
+        assert [layer["action"] for layer in plan["layers"]] == ["exists", "download", "download", "download"]
+        _text, statuses, served = _pull(fresh, logged_registry, refs["ivreg/app:2"])
+        _compare(plan, statuses, served, ids["ivreg/app:2"])
+        # app:1's three layers are all inside app:2, and their blobs are known now
+        plan = _plan(fresh, refs["ivreg/app:1"])
+        assert [layer["action"] for layer in plan["layers"]] == ["exists"] * 3 and plan["download_bytes"] == 0
+        _text, statuses, served = _pull(fresh, logged_registry, refs["ivreg/app:1"])
+        _compare(plan, statuses, served, ids["ivreg/app:1"])
+    finally:
+        fresh.stop()
+
+
+def test_plan_table_output(setup, logged_registry, capsys):
+    second, refs, _ids, _work = setup
+    assert main(["pull-plan", refs["ivreg/other:1"], "--host", second.host]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split() == ["LAYER", "BLOB", "ACTION", "DOWNLOAD", "WHY"]
+    assert f"{refs['ivreg/other:1']}: 0 of 2 layers to download, 0B compressed" in out
+    assert main(["pull-plan", logged_registry.ref("pull/nothing:1"), "--host", second.host]) == 1
+    assert "pull/nothing:1: manifest not found" in capsys.readouterr().err
+
+
+def test_plan_matches_a_real_pull_from_an_htpasswd_registry(engine, auth_registry, setup, tmp_path, monkeypatch):
+    """The same proof against a registry with htpasswd (bcrypt) auth: `docker login` writes the
+    config both the engine's client and imgviz (DOCKER_CONFIG, via docker.auth) read."""
+    _second, _refs, _ids, _work = setup
+    cfg = tmp_path / "docker-config"
+    refs = {tag: push(engine, tag, auth_registry, tag.replace("ivreg/", "authpull/"), config_dir=cfg)
+            for tag in ("ivreg/other:1", "ivreg/app:2")}
+    monkeypatch.setenv("DOCKER_CONFIG", str(cfg))
+    fresh = start_private_engine()
+    try:
+        fresh.docker("--config", str(cfg), "pull", refs["ivreg/other:1"])
+        plan = _plan(fresh, refs["ivreg/app:2"])
+        assert [layer["action"] for layer in plan["layers"]] == ["exists", "download", "download", "download"]
+        text = fresh.docker("--config", str(cfg), "pull", refs["ivreg/app:2"]).stdout
+        statuses = dict(m.groups() for m in (LINE.match(x.strip()) for x in text.splitlines()) if m)
+        for layer in plan["layers"]:
+            want = "Already exists" if layer["action"] == "exists" else "Pull complete"
+            assert statuses[layer["digest"][7:19]] == want, text
+        assert plan["download_bytes"] == sum(layer["size_compressed"] for layer in plan["layers"][1:])
+        # without the login the plan fails with one line naming the reference
+        monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "empty"))
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            assert main(["pull-plan", refs["ivreg/app:2"], "--host", fresh.host]) == 1
+        assert "authpull/app:2: the registry needs a login (401)" in err.getvalue()
+        assert auth_registry.password not in err.getvalue()
+    finally:
+        fresh.stop()
