@@ -347,12 +347,45 @@ def _figures():
     return figures
 
 
+class SectionWarning(UserWarning):
+    """A figure or section of the report could not be built; the report says so in its place."""
+
+
+def _not_drawn(what: str, exc: Exception) -> Facts:
+    import warnings
+
+    line = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+    warnings.warn(f"report {what} not drawn ({line})", SectionWarning, stacklevel=3)
+    return Facts([("Not drawn", f"this {what} could not be made from this source ({line})")])
+
+
+def figure(make: Callable[[], Any], note: str | None = None) -> list:
+    """``[Figure(make())]``, or one line saying why the figure is missing (the rest of the report stays)."""
+    try:
+        return [Figure(make(), note=note)]
+    except Exception as exc:  # a figure that cannot handle this source must not cost the whole report
+        return [_not_drawn("figure", exc)]
+
+
 def dangling_what_if(ctx: Context) -> list:
     """What removing the dangling images would free (only when there are some)."""
     dangling = list(ctx.images.loc[ctx.images["dangling"], "image_id"])
     if not dangling:
         return []
-    return [Figure(_figures().what_if(ctx.frames, dangling, top_n=ctx.top))]
+    return figure(lambda: _figures().what_if(ctx.frames, dangling, top_n=ctx.top))
+
+
+def compressed_figure(ctx: Context) -> list:
+    """Download vs unpacked bytes, when the source knows compressed blob sizes (registry, archive)."""
+    layers = ctx.frames.layers
+    if layers.empty or not layers["size_compressed"].notna().any():
+        return []
+    known = set(layers.loc[layers["size_compressed"].notna(), "image_id"])
+    chosen = [i for i in ctx.ranked_images["image_id"] if i in known][: ctx.top]
+    note = None if len(known) <= ctx.top else f"The first {ctx.top} of {len(known):,} images with blob sizes."
+    from ..figures import blobs
+
+    return figure(lambda: blobs.compressed_totals(ctx.frames, images=chosen), note)
 
 
 #: (key, title, explanation, builder) in report order. Adding a figure is one line here.
@@ -364,11 +397,11 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], list]]] = [
      "`docker image ls` shows each image's full size, counting every layer it uses, so shared layers are "
      "counted once per image (and once per extra tag). The disk keeps each layer once. The difference is "
      "what sharing saves.",
-     lambda ctx: [Figure(_figures().reported_vs_physical(ctx.frames, top_n=ctx.top))]),
+     lambda ctx: figure(lambda: _figures().reported_vs_physical(ctx.frames, top_n=ctx.top))),
     ("images", "Images",
      "Size is what `docker image ls` reports. Shared is the part in layers other images use too; unique is "
      "what removing the image would free (the rule `docker system df -v` uses).",
-     lambda ctx: [Figure(_figures().image_sizes(ctx.frames, top_n=ctx.top, sort="unique_size"))]
+     lambda ctx: figure(lambda: _figures().image_sizes(ctx.frames, top_n=ctx.top, sort="unique_size"))
      + images_table(ctx)),
     ("repositories", "Repositories",
      "Images grouped by repository. Bytes counts each layer once per repository; the last column is what "
@@ -376,16 +409,19 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], list]]] = [
     ("layer-tree", "The layer tree",
      "Every distinct layer once, on top of the layers below it: images that start the same way share a "
      "branch. Box size is bytes on disk.",
-     lambda ctx: [Figure(_figures().layer_tree(ctx.frames, top_n=max(ctx.top * 4, 40)))]),
+     lambda ctx: figure(lambda: _figures().layer_tree(ctx.frames, top_n=max(ctx.top * 4, 40)))),
     ("sharing", "Which images share layers",
      "A layer is shared when images have the same layer on the same parent layers (the same chain ID). "
      "The heatmap gives the bytes each pair of images shares; the table lists the shared layers, "
      "saved by sharing = size x (images using it - 1).",
-     lambda ctx: [Figure(_figures().sharing_matrix(ctx.frames, top_n=min(ctx.top, 30)))]
+     lambda ctx: figure(lambda: _figures().sharing_matrix(ctx.frames, top_n=min(ctx.top, 30)))
      + shared_layers_table(ctx)),
     ("dangling", "What removing the dangling images would free",
      "A dangling image (`<none>`) lost its tag to a rebuild. Removing it frees only the layers no other "
      "image or container uses.", dangling_what_if),
+    ("compressed", "Download size vs size on disk",
+     "A registry stores and sends each layer compressed; the engine keeps it unpacked. A pull "
+     "downloads the compressed bytes of the layers the engine does not have yet.", compressed_figure),
     ("history", "History and layers",
      "`docker image history`, newest first. Each Dockerfile instruction is one history entry; only those "
      "that change files (RUN, COPY, ADD, and WORKDIR when it creates the folder) make a layer; ENV, CMD "
@@ -400,9 +436,18 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], list]]] = [
 
 
 def build_sections(ctx: Context) -> list[Section]:
+    """Every section of :data:`SECTIONS` that has something to show, in order.
+
+    A figure or section that fails on this source (data it cannot handle, e.g. sizes a registry
+    does not know) is replaced by one line saying so, with a :class:`SectionWarning`, and the rest
+    of the report is still made.
+    """
     out = []
     for key, title, explanation, builder in SECTIONS:
-        parts = builder(ctx)
+        try:
+            parts = builder(ctx)
+        except Exception as exc:  # one section must not cost the whole report
+            parts = [_not_drawn(f"section ({key})", exc)]
         if parts:
             out.append(Section(key, title, explanation, parts))
     return out

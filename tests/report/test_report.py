@@ -15,6 +15,8 @@ from imgviz.cli import main
 from ._hostile import MARKUP, SECRETS
 
 DATA = Path(__file__).resolve().parent.parent / "data"
+# on engine snapshots every figure and section must be drawn: a "not drawn" line is a failure here
+pytestmark = pytest.mark.filterwarnings("error::imgviz._report._summarize.SectionWarning")
 FLEET = DATA / "fleet" / "snapshot.json.gz"
 HOSTILE = DATA / "hostile" / "snapshot.json.gz"
 
@@ -194,3 +196,33 @@ def test_cli_without_a_source_falls_back_to_the_demo_and_says_so(tmp_path, capsy
     printed = capsys.readouterr().out
     assert printed.startswith("Source: embedded demo snapshot (no Docker engine answered at") and str(out) in printed
     assert "embedded demo snapshot" in out.read_text()
+
+
+def test_registry_snapshot_report_shows_download_sizes():
+    """A registry knows compressed blob sizes but not unpacked ones: the report still gets made."""
+    import warnings
+
+    from imgviz._report._summarize import SectionWarning
+
+    f = frames(load(DATA / "registry" / "registry.json.gz"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SectionWarning)  # figures that need unpacked sizes say so
+        data = json.loads(Report(f).json())
+    keys = [s["key"] for s in data["sections"]]
+    assert keys[0] == "overview" and "history" in keys
+    compressed = next(s for s in data["sections"] if s["key"] == "compressed")
+    fig = next(p for p in compressed["parts"] if p["type"] == "figure")["figure"]
+    bars = {t["name"]: t for t in fig["data"]}
+    want = f.layers.groupby("image_id")["size_compressed"].sum()
+    names = dict(zip(f.images["image_id"], [t[0] for t in f.images["tags"]]))
+    got = dict(zip(bars["compressed (download)"]["x"], bars["compressed (download)"]["y"]))
+    assert len(got) == len(want)
+    scale = max(want) / max(got.values())
+    for image_id, total in want.items():
+        assert got[names[image_id]] * scale == pytest.approx(total)
+    # nothing of an engine-only section pretends to know: no containers, sizes left unknown
+    assert next(s for s in data["sections"] if s["key"] == "containers")["parts"][0]["items"] == [["Containers", "none"]]
+
+
+def test_engine_snapshot_has_no_download_section(hostile_frames):
+    assert "compressed" not in [s.key for s in Report(hostile_frames).sections()]
