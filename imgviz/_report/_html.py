@@ -75,7 +75,7 @@ def render_table(table: Table) -> str:
 
 
 def render_facts(facts: Facts) -> str:
-    items = "".join(f"<dt>{esc(k)}</dt><dd>{prose(v)}</dd>" for k, v in facts.items)
+    items = "".join(f"<dt>{prose(k)}</dt><dd>{prose(v)}</dd>" for k, v in facts.items)
     return f'<dl class="iv-facts">{items}</dl>'
 
 

@@ -119,7 +119,12 @@ class Context:
         reported = int(imgs["size"].fillna(0).sum()) if len(imgs) else 0
         physical = int(distinct["size"].fillna(0).sum()) if len(distinct) else 0
         df = self.frames.engine_df or {}
+        from ..analysis.listing import image_list
+
+        rows = image_list(imgs) if len(imgs) else None
         return {
+            "ls_rows": 0 if rows is None else len(rows),
+            "ls_bytes": 0 if rows is None else int(rows["size"].fillna(0).sum()),
             "images": len(imgs),
             "tags": int(sum(len(t or []) for t in imgs["tags"])) if len(imgs) else 0,
             "dangling": int(imgs["dangling"].sum()) if len(imgs) else 0,
@@ -167,7 +172,10 @@ def overview(ctx: Context) -> list:
         ("Layers", f"{t['distinct_layers']:,} distinct, {t['shared_layers']:,} of them used by more than one "
                    f"image; {t['layer_refs']:,} layer references in all"),
         ("Containers", f"{t['containers']:,}, writable layers {human_size(t['container_bytes'])}"),
-        ("Sum of image sizes", f"{human_size(t['reported_bytes'])} (what `docker image ls` SIZE adds up to)"),
+        ("`docker image ls` adds up to", f"{human_size(t['ls_bytes'])} ({t['ls_rows']:,} rows: one per tag, each with "
+                                         f"the image's full size)"),
+        ("Sum of image sizes", f"{human_size(t['reported_bytes'])} (each image once, shared layers counted in "
+                               f"every image that uses them)"),
         ("Bytes of distinct layers", f"{human_size(t['physical_bytes'])} (what the disk holds for images)"),
     ]
     if t["engine_layers_size"] is not None:
