@@ -101,3 +101,29 @@ def test_notebook_runs_on_the_demo(name, tmp_path, monkeypatch):
     if name[:2] in ("01", "03"):
         assert plotly, f"{name}: no plotly figure in the outputs"
     assert not (NOTEBOOKS / "report.html").exists() or os.environ.get("CI") is None
+
+
+@pytest.mark.engine
+def test_notebooks_run_on_a_live_engine(engine, tmp_path, monkeypatch):
+    """The same notebooks on a real engine that lacks the workshop images: they fall back to what is there."""
+    from nbclient import NotebookClient
+
+    from ..report import _hostile
+
+    _hostile.build(engine, tmp_path / "ctx")
+    try:
+        where = workspace(tmp_path / "ws")
+        for key, value in kernel_env().items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("IMGVIZ_SOURCE", "engine")
+        monkeypatch.setenv("DOCKER_HOST", engine.host)
+        for name in NAMES:
+            nb = nbformat.read(where / name, as_version=4)
+            NotebookClient(nb, timeout=240, kernel_name="python3",
+                           resources={"metadata": {"path": str(where)}}).execute()
+            text = _text(nb)
+            if "open_source" in json.dumps(nb.cells):
+                assert f"Source: live engine at {engine.host}" in text, name
+        assert "report-test/hostile:1" in text and (where / "report.html").exists()
+    finally:
+        _hostile.remove(engine)
