@@ -46,7 +46,7 @@ STYLE = """
 .imgviz-report table.iv-table td { border-bottom: 1px solid #e4e7eb; padding: 4px 9px; vertical-align: top; }
 .imgviz-report table.iv-table td.iv-num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .imgviz-report table.iv-table td.iv-code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace;
-  font-size: 0.95em; white-space: pre-wrap; word-break: break-all; max-width: 46em; }
+  font-size: 0.95em; white-space: pre-wrap; overflow-wrap: anywhere; max-width: 46em; }
 .imgviz-report table.iv-table td.iv-id { font-family: ui-monospace, Menlo, Consolas, monospace; color: #52606d; }
 .imgviz-report table.iv-table tr.iv-rest td { color: #52606d; font-style: italic; }
 .imgviz-report details { margin: 0.3em 0; }
