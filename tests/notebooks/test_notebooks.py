@@ -4,14 +4,13 @@ runs top to bottom (nbclient, headless) on the embedded demo snapshot."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
 import nbformat
 import pytest
 
-from ._run import NOTEBOOKS, ROOT, kernel_env, notebook_paths, workspace
+from ._run import NOTEBOOKS, ROOT, execute_all, kernel_env, notebook_paths, workspace
 
 NAMES = [p.name for p in notebook_paths()]
 
@@ -75,17 +74,19 @@ def _history_line(ref: str) -> str:
     return f"{ref}: {len(h)} history entries, {made} of them made a layer, {len(h) - made} only changed settings"
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_on_the_demo(name, tmp_path, monkeypatch):
-    from nbclient import NotebookClient
+@pytest.fixture(scope="module")
+def demo_runs(tmp_path_factory):
+    """Every notebook executed once on the demo (concurrently), with its folder."""
+    where = workspace(tmp_path_factory.mktemp("demo-run"))
+    return where, execute_all(where, NAMES, kernel_env())
 
-    where = workspace(tmp_path)
-    for key, value in kernel_env().items():
-        monkeypatch.setenv(key, value)
-    nb = nbformat.read(where / name, as_version=4)
-    client = NotebookClient(nb, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(where)}},
-                            store_widget_state=True)
-    client.execute()
+
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs_on_the_demo(name, demo_runs):
+    where, runs = demo_runs
+    nb = runs[name]
+    if isinstance(nb, BaseException):
+        raise nb
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors
     text = _text(nb)
@@ -100,30 +101,23 @@ def test_notebook_runs_on_the_demo(name, tmp_path, monkeypatch):
     plotly = [o for c in nb.cells for o in c.get("outputs", []) if "application/vnd.plotly.v1+json" in o.get("data", {})]
     if name[:2] in ("01", "03"):
         assert plotly, f"{name}: no plotly figure in the outputs"
-    assert not (NOTEBOOKS / "report.html").exists() or os.environ.get("CI") is None
 
 
 @pytest.mark.engine
-def test_notebooks_run_on_a_live_engine(engine, tmp_path, monkeypatch):
+def test_notebooks_run_on_a_live_engine(engine, tmp_path):
     """The same notebooks on a real engine that lacks the workshop images: they fall back to what is there."""
-    from nbclient import NotebookClient
-
     from ..report import _hostile
 
     _hostile.build(engine, tmp_path / "ctx")
     try:
         where = workspace(tmp_path / "ws")
-        for key, value in kernel_env().items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setenv("IMGVIZ_SOURCE", "engine")
-        monkeypatch.setenv("DOCKER_HOST", engine.host)
-        for name in NAMES:
-            nb = nbformat.read(where / name, as_version=4)
-            NotebookClient(nb, timeout=240, kernel_name="python3",
-                           resources={"metadata": {"path": str(where)}}).execute()
-            text = _text(nb)
+        env = dict(kernel_env(), IMGVIZ_SOURCE="engine", DOCKER_HOST=engine.host)
+        runs = execute_all(where, NAMES, env)
+        for name, nb in runs.items():
+            if isinstance(nb, BaseException):
+                raise nb
             if "open_source" in json.dumps(nb.cells):
-                assert f"Source: live engine at {engine.host}" in text, name
-        assert "report-test/hostile:1" in text and (where / "report.html").exists()
+                assert f"Source: live engine at {engine.host}" in _text(nb), name
+        assert "report-test/hostile:1" in _text(runs["05-your-engine.ipynb"]) and (where / "report.html").exists()
     finally:
         _hostile.remove(engine)
