@@ -120,18 +120,20 @@ class SharingDashboard:
         """Redraw every figure and the summary from the current control values."""
         from . import figures as F
         from .analysis.sizes import totals, what_if_totals
-        from .units import axis_bytes
+        import pandas as pd
+
+        from .figures._style import bytes_text as axis_bytes
 
         f = self.frames
         filt = self._filter_kwargs()
         remove = list(self.remove.value)
         top_n = int(self.top_n.value)
         self.figures = {
-            "image_sizes": F.image_sizes(f, top_n=top_n, **filt),
+            "image_sizes": F.image_sizes(f, top_n=top_n, remove=remove, **filt),
             "what_if": F.what_if(f, remove, remove_containers=self.remove_containers.value),
             "reported_vs_physical": F.reported_vs_physical(f),
             "sharing_matrix": F.sharing_matrix(f, top_n=top_n, **filt),
-            "layer_tree": F.layer_tree(f, **filt),
+            "layer_tree": F.layer_tree(f, remove=remove, remove_containers=self.remove_containers.value, **filt),
         }
         for name, fig in self.figures.items():
             self.outputs[name].outputs = (_bundle(fig),)
@@ -143,7 +145,7 @@ class SharingDashboard:
         if remove:
             parts.append(f"removing <b>{len(remove)}</b> frees <b>{axis_bytes(w['freed'])}</b> "
                          f"(on disk after: {axis_bytes(w['physical_after'])})")
-            if int(w["held_by_containers"] or 0):
+            if w["held_by_containers"] is not pd.NA and int(w["held_by_containers"]):
                 parts.append(f"{axis_bytes(w['held_by_containers'])} stay under containers")
         else:
             parts.append("pick images under Remove to see what they free")

@@ -82,3 +82,15 @@ def test_top_n_limits_bars(dash):
     labels = list(dash.figures["image_sizes"].data[0].y)
     assert len(labels) == 4 and labels[-1] == "other (6 images)"
     assert len(dash.figures["sharing_matrix"].data[0].x) == 3
+
+
+def test_figures_mark_the_picked_images(dash):
+    f = dash.frames
+    pick = _tag(f, "iv/same-b:1")
+    dash.remove.value = (pick,)
+    bars = dash.figures["image_sizes"].data[1]
+    marked = [label for label, shape in zip(bars.y, bars.marker.pattern.shape) if shape == "/"]
+    assert marked == ["iv/same-b:1"]
+    tree = dash.figures["layer_tree"].data[0]
+    green = [i for i, c in zip(tree.ids, tree.marker.colors) if c == "#54A24B"]
+    assert green == list(sizes.what_if(f, [pick]).query("freed")["chain_id"])

@@ -17,7 +17,7 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .sizes import _lists_by, image_labels, resolve_images
+from .sizes import _lists_by, distinct_layers, image_labels, resolve_images
 
 
 def _cum_sizes(layers: pd.DataFrame) -> pd.Series:
@@ -74,7 +74,7 @@ def layer_tree(frames) -> pd.DataFrame:
     for image_id, (_p, chain) in top_pos.items():
         ends.setdefault(chain, []).append(label_of.get(image_id, image_id))
 
-    nodes = layers.drop_duplicates("chain_id").sort_values("position", kind="stable")
+    nodes = distinct_layers(layers).sort_values("position", kind="stable")
     chains = nodes["chain_id"].to_numpy(object)
     parents = nodes["parent_chain_id"].astype(object).where(nodes["parent_chain_id"].notna(), None).to_numpy(object)
     index = {c: k for k, c in enumerate(chains)}
@@ -134,7 +134,7 @@ def diff_reuse(frames) -> pd.DataFrame:
         diff), ``images`` (labels), ``instruction``, ``created_by``; largest first.
     """
     layers = frames.layers.drop_duplicates(["image_id", "chain_id"])
-    nodes = layers.drop_duplicates("chain_id")
+    nodes = distinct_layers(layers)
     n_chains = nodes["diff_id"].map(nodes["diff_id"].value_counts(sort=False))
     again = nodes[n_chains.gt(1).to_numpy()]
     label_of = dict(zip(frames.images["image_id"], image_labels(frames.images)))
@@ -180,7 +180,7 @@ def sharing_matrix(frames, images: Iterable[str] | None = None) -> pd.DataFrame:
     m = np.zeros((n, n), dtype=np.int64)
     if n and len(layers):
         users = _lists_by(layers["chain_id"].to_numpy(object), layers["image_id"].to_numpy(object))
-        nodes = layers.drop_duplicates("chain_id")
+        nodes = distinct_layers(layers)
         chain_arr = nodes["chain_id"].to_numpy(object)
         parent_arr = nodes["parent_chain_id"].astype(object).where(nodes["parent_chain_id"].notna(), None).to_numpy(object)
         pos_arr = nodes["position"].to_numpy("int64")
@@ -222,7 +222,7 @@ def sharing_pairs(frames, images: Iterable[str] | None = None) -> pd.DataFrame:
     label_of = dict(zip(all_images["image_id"], image_labels(all_images)))
     layers = frames.layers[frames.layers["image_id"].isin(set(ids))]
     paths = {i: list(rows.sort_values("position")["chain_id"]) for i, rows in layers.groupby("image_id")}
-    info = layers.drop_duplicates("chain_id").set_index("chain_id")
+    info = distinct_layers(layers).set_index("chain_id")
     cum = _cum_sizes(layers) if len(layers) else pd.Series(dtype="int64")
     rows = []
     for a_pos, a in enumerate(ids):

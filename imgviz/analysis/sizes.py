@@ -62,6 +62,19 @@ def per_image_sizes(layers: pd.DataFrame) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------------- labels
 
+def distinct_layers(layers: pd.DataFrame) -> pd.DataFrame:
+    """One row per chain ID (first seen), taking a known size when any image knows it.
+
+    A chain ID names the same bytes in every image, so its size is the same wherever it is known;
+    a source may know it for one image and not another (NA).
+    """
+    if layers.empty or not layers["size"].isna().any():
+        return layers.drop_duplicates("chain_id")
+    order = layers["size"].isna().to_numpy().argsort(kind="stable")
+    first_known = layers.iloc[order].drop_duplicates("chain_id")
+    return first_known.sort_index(kind="stable")
+
+
 def _lists_by(keys, values) -> dict:
     """``{key: [values in first-seen order]}``: a fast groupby-to-list (pass unique pairs)."""
     out: dict = {}
@@ -141,7 +154,7 @@ def select_images(images: pd.DataFrame, pattern: str | None) -> pd.Series:
 # -------------------------------------------------------------------------------------- totals
 
 def _physical_derived(layers: pd.DataFrame):
-    distinct = layers.drop_duplicates("chain_id")
+    distinct = distinct_layers(layers)
     if distinct["size"].isna().any():
         return pd.NA
     return int(distinct["size"].sum())
@@ -269,12 +282,12 @@ def totals(frames) -> pd.DataFrame:
     derived_physical = _physical_derived(layers)
     distinct = layers.drop_duplicates(["image_id", "chain_id"])
     refs = distinct["chain_id"].value_counts(sort=False)
-    one = layers.drop_duplicates("chain_id").set_index("chain_id")["size"]
+    one = distinct_layers(layers).set_index("chain_id")["size"]
     shared = one[refs.reindex(one.index).gt(1)].sum() if not one.isna().any() else pd.NA
 
     dangling = images[images["dangling"]]
     prunable = dangling[dangling["containers"].fillna(0).astype("int64") == 0]["image_id"].tolist()
-    dangling_freed = int(what_if(frames, prunable).query("freed")["size"].sum()) if prunable else 0
+    dangling_freed = what_if_totals(frames, prunable)["freed_layers"] if prunable else 0
 
     src_phys = du.at["Images", "source"]
     img_src = "engine" if (images["size_source"] == "engine").all() and len(images) else "derived"
@@ -290,7 +303,7 @@ def totals(frames) -> pd.DataFrame:
         "counted_again_for_tags": (reported - logical if reported is not pd.NA else pd.NA, "derived"),
         "shared": (shared, "derived"),
         "dangling_images": (len(dangling), "snapshot"),
-        "dangling_size": (dangling["size"].sum() if len(dangling) else 0, img_src),
+        "dangling_size": (pd.NA if dangling["size"].isna().any() else int(dangling["size"].sum()), img_src),
         "dangling_freed": (dangling_freed, "derived"),
         "active_images": (du.at["Images", "active"], "snapshot"),
         "reclaimable": (du.at["Images", "reclaimable"], src_phys if img_src == "engine" else "derived"),
@@ -377,7 +390,7 @@ def what_if(frames, remove: Iterable[str] | str, *, remove_containers: bool = Fa
         out["size"] = out["size"].astype("Int64")
         out["freed"] = out["freed"].astype(bool)
         return out
-    by_chain = mine.drop_duplicates("chain_id").set_index("chain_id")
+    by_chain = distinct_layers(mine).set_index("chain_id")
     label_of = labels.to_dict()
     removed_by = {c: [label_of[i] for i in ids_]
                   for c, ids_ in _lists_by(mine["chain_id"].to_numpy(object), mine["image_id"].to_numpy(object)).items()}
@@ -388,14 +401,20 @@ def what_if(frames, remove: Iterable[str] | str, *, remove_containers: bool = Fa
         keeper[chain] = labels[image_id]
     if len(containers):
         held = containers if not remove_containers else containers[~containers["image_id"].isin(removed)]
-        for rec in held[held["image_id"].isin(removed)].itertuples(index=False):
-            names = list(rec.names or []) or [rec.short_id]
-            for chain in layers.loc[layers["image_id"] == rec.image_id, "chain_id"]:
-                keeper.setdefault(chain, f"container {names[0]}")
+        holders = held[held["image_id"].isin(removed)]
+        if len(holders):
+            under = mine[mine["image_id"].isin(set(holders["image_id"]))]
+            chains_of = _lists_by(under["image_id"].to_numpy(object), under["chain_id"].to_numpy(object))
+            for rec in holders.itertuples(index=False):
+                names = list(rec.names or []) or [rec.short_id]
+                for chain in chains_of.get(rec.image_id, []):
+                    keeper.setdefault(chain, f"container {names[0]}")
     out = pd.DataFrame({
         "chain_id": by_chain.index.astype("string"),
         "diff_id": by_chain["diff_id"].values,
-        "size": by_chain["size"].astype("Int64").values,
+        # a size any image knows (the chain names the same bytes everywhere)
+        "size": by_chain.index.map(distinct_layers(layers[layers["chain_id"].isin(by_chain.index)])
+                                   .set_index("chain_id")["size"]).astype("Int64").values,
         "instruction": by_chain["instruction"].values,
         "created_by": by_chain["created_by"].values,
         "removed_by": [removed_by[c] for c in by_chain.index],
@@ -426,21 +445,26 @@ def what_if_totals(frames, remove: Iterable[str] | str, *, remove_containers: bo
     """
     ids = resolve_images(frames.images, remove)
     layers = what_if(frames, ids, remove_containers=remove_containers)
-    size = layers["size"].fillna(0).astype("int64")
-    by_ctr = layers["kept_by"].fillna("").str.startswith("container ")
-    freed_layers = int(size[layers["freed"]].sum())
-    held = int(size[by_ctr].sum())
-    kept = int(size[~layers["freed"] & ~by_ctr].sum())
+    by_ctr = layers["kept_by"].fillna("").str.startswith("container ").to_numpy(bool)
+    freed_mask = layers["freed"].to_numpy(bool)
+
+    def total(mask):
+        part = layers["size"][mask]
+        return pd.NA if part.isna().any() else int(part.sum())  # a layer of unknown size: unknown
+
+    freed_layers, held, kept = total(freed_mask), total(by_ctr), total(~freed_mask & ~by_ctr)
     writable = 0
     if remove_containers and len(frames.containers):
         c = frames.containers
         writable = int(c.loc[c["image_id"].isin(ids), "size_rw"].fillna(0).sum())
     physical = disk_usage(frames).at["Images", "size"]
     return pd.Series({
-        "images_removed": len(ids), "layers_freed": int(layers["freed"].sum()),
+        "images_removed": len(ids), "layers_freed": int(freed_mask.sum()),
         "freed_layers": freed_layers, "held_by_containers": held, "freed_writable": writable,
-        "freed": freed_layers + writable, "physical_before": physical,
-        "physical_after": physical - freed_layers - held if physical is not pd.NA else pd.NA,
+        "freed": freed_layers + writable if freed_layers is not pd.NA else pd.NA,
+        "physical_before": physical,
+        "physical_after": (physical - freed_layers - held
+                           if not any(v is pd.NA for v in (physical, freed_layers, held)) else pd.NA),
         "kept_shared": kept,
         "unknown_containers": int((~frames.containers["image_id"].isin(frames.images["image_id"])).sum()),
     }, dtype="Int64")

@@ -27,6 +27,9 @@ PARAMS = {
     Figure height in pixels; by default one that fits the number of rows.""",
     "remove": """remove : str or list of str
     Tags or IDs of the images to remove (every tag of each).""",
+    "mark_remove": """remove : list of str, optional
+    Tags or IDs of images you consider removing: the figure marks what that would remove
+    (see :func:`imgviz.figures.what_if` for the bytes).""",
     "remove_containers": """remove_containers : bool, default False
     Also remove the containers of those images (`docker rm` first), freeing their writable layers.""",
     "returns": """Returns

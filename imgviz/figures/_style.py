@@ -85,6 +85,13 @@ def bytes_text(value) -> str:
     return axis_bytes(float(value))
 
 
+def int0(value) -> int:
+    """Bytes as an int for drawing; unknown (NA) is drawn as 0 (hover text says 'unknown')."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return 0
+    return int(value)
+
+
 def esc(text) -> str:
     """Text made safe for plotly hover/labels (which take a little HTML)."""
     return html.escape("" if text is None or text is pd.NA else str(text), quote=False)

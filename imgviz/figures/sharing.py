@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Iterable
 
 import numpy as np
-import pandas as pd
 
 from ..analysis import sharing as _sharing
 from ..analysis.sizes import image_labels
@@ -21,8 +20,9 @@ def _go():
 
 @document
 def layer_tree(frames, *, kind: str = "icicle", top_n: int | None = 300, pattern: str | None = None,
-               search: str | None = None, images: Iterable[str] | None = None, title: str | None = None,
-               height: int | None = None):
+               search: str | None = None, images: Iterable[str] | None = None,
+               remove: Iterable[str] | None = None, remove_containers: bool = False,
+               title: str | None = None, height: int | None = None):
     """The layers of all images as one tree of chain IDs, sized by bytes on disk.
 
     Each box is a distinct layer (chain ID); its children are the layers built on it; an image
@@ -40,6 +40,9 @@ def layer_tree(frames, *, kind: str = "icicle", top_n: int | None = 300, pattern
     {pattern}
     {search}
     {images}
+    {mark_remove}
+        Here: the layers removing them would free turn green.
+    {remove_containers}
     {title}
     {height}
 
@@ -55,6 +58,12 @@ def layer_tree(frames, *, kind: str = "icicle", top_n: int | None = 300, pattern
 
         raise ImgvizError(f"kind={kind!r}: layer_tree draws 'icicle' or 'sunburst'")
     tree = _sharing.layer_tree(frames)
+    freed: set = set()
+    if remove:
+        from ..analysis.sizes import what_if
+
+        detail = what_if(frames, list(remove), remove_containers=remove_containers)
+        freed = set(detail.loc[detail["freed"], "chain_id"])
     mask = st.image_mask(frames.images, pattern=pattern, search=search, refs=images)
     n_all = len(frames.images)
     chosen = set(frames.images.loc[mask, "image_id"])
@@ -93,7 +102,9 @@ def layer_tree(frames, *, kind: str = "icicle", top_n: int | None = 300, pattern
     kept_idx = np.nonzero(keep)[0]
     for k, r in zip(kept_idx, tree.iloc[kept_idx].to_dict("records")):
         n_img = int(r["n_images"])
-        if int(r["same_diff_elsewhere"] or 0) > 0 and n_img:
+        if r["chain_id"] in freed:
+            color = st.COLORS["freed"]
+        elif st.int0(r["same_diff_elsewhere"]) > 0 and n_img:
             color = st.COLORS["same_diff"]
         elif r["shared"]:
             color = st.COLORS["shared"]
@@ -109,8 +120,10 @@ def layer_tree(frames, *, kind: str = "icicle", top_n: int | None = 300, pattern
                  f"Used by {n_img} image{'s' if n_img != 1 else ''}: {st.names_text(r['images'])}"]
         if ends:
             hover.append(f"Top layer of: {st.names_text(ends)}")
-        if int(r["same_diff_elsewhere"] or 0) > 0:
+        if st.int0(r["same_diff_elsewhere"]) > 0:
             hover.append(f"Same diff on {int(r['same_diff_elsewhere'])} other parent(s): stored again, not shared")
+        if r["chain_id"] in freed:
+            hover.append("<i>freed if the marked images are removed</i>")
         hover.append(f"chain {st.esc(str(r['chain_id'])[7:19])}")
         rows_ids.append(ids[k])
         p = parent_idx[k]
@@ -153,7 +166,7 @@ def layer_tree(frames, *, kind: str = "icicle", top_n: int | None = 300, pattern
     what = f"{len(chosen)} of {n_all} images" if filtered else f"{n_all} images"
     default = f"Layer tree: {what}, {len(tree)} distinct layers, {st.bytes_text(physical)} on disk"
     sub = ("box size = bytes stored once; blue shared, orange one image only, red same diff on another "
-           "parent (stored again)") + (f"; {shown} largest layers shown, the rest merged" if len(dropped) else "")
+           "parent (stored again)" + (f", green freed by removing {len(list(remove))} image(s)" if remove else "")) + (f"; {shown} largest layers shown, the rest merged" if len(dropped) else "")
     return st.finish(fig, title=title or default, subtitle=sub, height=height, default_height=650)
 
 

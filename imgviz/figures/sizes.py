@@ -30,8 +30,8 @@ def _segments(go, name: str, row: str, values, hover, colors, *, offset: float =
 
 @document
 def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, search: str | None = None,
-                images: Iterable[str] | None = None, sort: str = "size", title: str | None = None,
-                height: int | None = None):
+                images: Iterable[str] | None = None, sort: str = "size", remove: Iterable[str] | None = None,
+                title: str | None = None, height: int | None = None):
     """Per image, stacked bars of shared and unique bytes (``docker system df -v``).
 
     The whole bar is the image's size (what ``docker image ls`` shows); the blue part is bytes
@@ -47,6 +47,8 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
     {images}
     sort : {'size', 'unique_size', 'shared_size'}
         Which bytes rank the images.
+    {mark_remove}
+        Here: their bars are hatched and their hover says so.
     {title}
     {height}
 
@@ -69,8 +71,9 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
     top, rest = st.top_n_other(table, sort, top_n)
     top = top.sort_values([sort, "size", "label"], ascending=[False, False, True], kind="stable")
     big = _sharing.largest_layers(frames)
+    marked = set(_sizes.resolve_images(frames.images, list(remove))) if remove else set()
 
-    labels, shared, unique, hs, hu = [], [], [], [], []
+    labels, shared, unique, hs, hu, hatch = [], [], [], [], [], []
     for r in top.itertuples(index=False):
         name = r.label
         tags = ", ".join(r.tags) if len(r.tags) else "<none> (dangling)"
@@ -87,9 +90,13 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
         elif info is not None:
             un += "<br>No layer of its own: every layer is another image's too (e.g. an ENV-only image)"
         un += f"<br>Containers: {r.containers}; size from the {r.size_source}"
+        if r.image_id in marked:
+            sh += "<br><i>marked for removal</i>"
+            un += "<br><i>marked for removal</i>"
+        hatch.append("/" if r.image_id in marked else "")
         labels.append(name)
-        shared.append(int(r.shared_size or 0))
-        unique.append(int(r.unique_size or 0))
+        shared.append(st.int0(r.shared_size))
+        unique.append(st.int0(r.unique_size))
         hs.append(sh)
         hu.append(un)
     if len(rest):
@@ -101,11 +108,13 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
         unique.append(u_sum)
         hs.append(f"<b>{name}</b>: {few}<br>Shared bytes, summed: {st.bytes_text(s_sum)}")
         hu.append(f"<b>{name}</b>: {few}<br>Unique bytes, summed: {st.bytes_text(u_sum)}")
+        hatch.append("")
+    pattern_ = {"shape": hatch} if any(hatch) else None
     fig = go.Figure([
         go.Bar(y=labels, x=shared, orientation="h", name="shared with other images", hovertext=hs,
-               hoverinfo="text", marker={"color": st.COLORS["shared"]}),
+               hoverinfo="text", marker={"color": st.COLORS["shared"], **({"pattern": pattern_} if pattern_ else {})}),
         go.Bar(y=labels, x=unique, orientation="h", name="unique to the image", hovertext=hu,
-               hoverinfo="text", marker={"color": st.COLORS["unique"]}),
+               hoverinfo="text", marker={"color": st.COLORS["unique"], **({"pattern": pattern_} if pattern_ else {})}),
     ])
     fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
     fig.update_yaxes(autorange="reversed", title={"text": "image"}, automargin=True)
@@ -191,8 +200,8 @@ def reported_vs_physical(frames, *, top_n: int | None = 20, title: str | None = 
     rep_name = f"docker image ls ({int(t['tags'])} rows)"
     why_name = "the same bytes, explained"
     phys_name = "on disk (distinct layers)"
-    reported, physical = int(t["reported"] or 0), int(t["physical"] or 0)
-    saved, again = int(t["saved_by_sharing"] or 0), int(t["counted_again_for_tags"] or 0)
+    reported, physical = st.int0(t["reported"]), st.int0(t["physical"])
+    saved, again = st.int0(t["saved_by_sharing"]), st.int0(t["counted_again_for_tags"])
     why = _segments(go, "explained", why_name, [physical, saved, again],
                     [f"<b>on disk</b>: every distinct layer once<br>{st.bytes_text(physical)}",
                      f"<b>shared layers counted again</b>: each image's size includes its shared layers"
@@ -211,10 +220,13 @@ def reported_vs_physical(frames, *, top_n: int | None = 20, title: str | None = 
         fig.add_annotation(x=total, y=row, text=f"<b>{st.bytes_text(total)}</b>", showarrow=False,
                            xanchor="left", xshift=6)
     st.byte_axis(fig, "x", max(reported, physical) * 1.12, title="Bytes")
-    default = (f"Reported {st.bytes_text(reported)} vs {st.bytes_text(physical)} on disk: "
+    default = (f"Reported {st.bytes_text(t['reported'])} vs {st.bytes_text(t['physical'])} on disk: "
                f"sharing saves {st.bytes_text(t['saved_by_sharing'])}")
     sub = (f"{int(t['images'])} images; reported counts every image (and every extra tag) in full, "
            f"the disk keeps each layer once")
+    unknown = int(frames.images["size"].isna().sum())
+    if unknown:
+        sub += f"; {unknown} image(s) of unknown size drawn as 0"
     return st.finish(fig, title=title or default, subtitle=sub, height=height, default_height=380)
 
 
@@ -272,7 +284,7 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
         row = f"{name} ({st.bytes_text(sum(vals))})"
         rows_order.append(row)
         traces.append(_segments(go, name, row, vals, hover, [color] * len(vals)))
-    if int(tot["freed_writable"] or 0):
+    if st.int0(tot["freed_writable"]):
         row = f"writable layers freed ({st.bytes_text(tot['freed_writable'])})"
         rows_order.append(row)
         traces.append(_segments(go, "writable", row, [int(tot["freed_writable"])],
@@ -298,7 +310,7 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
     default = f"Removing {who} frees {st.bytes_text(tot['freed'])}"
     sub = (f"{int(tot['images_removed'])} image(s), {int(tot['layers_freed'])} layer(s) freed"
            + (f"; {st.bytes_text(tot['held_by_containers'])} stay on disk under containers"
-              if int(tot["held_by_containers"] or 0) else "")
+              if st.int0(tot["held_by_containers"]) else "")
            + (" (containers removed too)" if remove_containers else ""))
     return st.finish(fig, title=title or default, subtitle=sub, height=height,
                      default_height=max(280, 120 + 45 * len(rows_order)))

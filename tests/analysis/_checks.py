@@ -73,10 +73,11 @@ def check_totals(f, cli: dict) -> dict:
     assert t["saved_by_sharing"] == t["logical"] - t["physical"]
     dangling_rows = [r for r in parse_table(cli["system_df_v"], "REPOSITORY") if r["REPOSITORY"] == "<none>"]
     assert t["dangling_images"] == len(dangling_rows) >= 1
-    # no container uses the dangling images, so each frees at least its own UNIQUE SIZE (engine's bytes);
+    # a dangling image no container uses frees at least its own UNIQUE SIZE (engine's bytes);
     # a single one frees exactly that
     uniques = [f.engine_df["images"][i]["Size"] - f.engine_df["images"][i]["SharedSize"]
-               for i in f.images.loc[f.images["dangling"], "image_id"]]
+               for i in f.images.loc[f.images["dangling"], "image_id"]
+               if f.engine_df["images"][i]["Containers"] == 0]  # `docker image prune` skips those in use
     assert t["dangling_freed"] >= sum(uniques)
     if len(uniques) == 1:
         assert t["dangling_freed"] == uniques[0]

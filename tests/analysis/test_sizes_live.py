@@ -117,3 +117,40 @@ def test_what_if_equals_real_removal(private):
     assert held_seen[3] > 0 and held_seen[0] == held_seen[1] == held_seen[2] == 0
     # the force-removed image's container now sits on layers the snapshot cannot name: said so
     assert sizes.what_if_totals(_now(eng), ["iv/base:1"])["unknown_containers"] == 1
+
+
+def test_sizes_derived_from_a_docker_save_archive_equal_the_engine(engine, fleet, tmp_path):
+    """Another source, no engine sizes: `docker save` of every image, sizes derived from the layers
+    by the same rule, equal the engine's own `docker system df -v` numbers and LayersSize."""
+    from imgviz.sources.archive import collect as collect_archive
+
+    def df():
+        api = engine.api()
+        try:
+            return api.df()
+        finally:
+            api.close()
+
+    before = df()
+    names = []
+    for im in before["Images"]:
+        tags = [t for t in (im["RepoTags"] or []) if t != "<none>:<none>"]
+        names.append(tags[0] if tags else im["Id"])
+    engine.docker("save", "-o", str(tmp_path / "all.tar"), *names, timeout=600)
+    def by_id(d):
+        return {im["Id"]: (im["Size"], im["SharedSize"]) for im in d["Images"]}
+
+    assert by_id(df()) == by_id(before), "the engine changed while saving"
+    f = frames(collect_archive(tmp_path / "all.tar", verify_layers=True))
+    assert f.engine_df is None and (f.images["size_source"] == "derived").all()
+    table = sizes.image_sizes(f).set_index("image_id")
+    assert set(table.index) == {im["Id"] for im in before["Images"]}
+    for im in before["Images"]:
+        row = table.loc[im["Id"]]
+        assert (row["size"], row["shared_size"], row["unique_size"]) == \
+            (im["Size"], im["SharedSize"], im["Size"] - im["SharedSize"]), im["RepoTags"]
+    t = sizes.totals(f)
+    assert t.at["physical", "source"] == "derived" and t.at["physical", "value"] == before["LayersSize"]
+    # the what-if needs no engine either: one image's freed bytes are its unique size
+    lone = next(im for im in before["Images"] if im["Containers"] == 0 and im["Size"] > im["SharedSize"])
+    assert sizes.what_if_totals(f, [lone["Id"]])["freed_layers"] == lone["Size"] - lone["SharedSize"]

@@ -167,3 +167,16 @@ def test_docstrings_share_parameter_text():
     for func in (F.image_sizes, F.layer_tree, F.sharing_matrix):
         assert "Keep only images `docker image ls PATTERN` would list" in func.__doc__
         assert "{" + "pattern}" not in func.__doc__
+
+
+def test_marking_images_to_remove(f):
+    pick = ["iv/same-b:1", "iv/classic:1"]
+    bars = _json(F.image_sizes(f, top_n=None, remove=pick))["data"][1]
+    for label, shape, hover in zip(bars["y"], bars["marker"]["pattern"]["shape"], bars["hovertext"]):
+        assert (shape == "/") == (label in pick)
+        assert ("marked for removal" in hover) == (label in pick)
+    (trace,) = _json(F.layer_tree(f, remove=pick))["data"]
+    freed = sizes.what_if(f, pick).query("freed")
+    green = {i for i, c in zip(trace["ids"], trace["marker"]["colors"]) if c == "#54A24B"}
+    assert green == set(freed["chain_id"]) and len(green) == 3
+    assert sum(v for i, v in zip(trace["ids"], trace["values"]) if i in green) == sizes.what_if_totals(f, pick)["freed_layers"]

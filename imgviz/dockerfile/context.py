@@ -1,0 +1,200 @@
+"""Build-context snapshots and file identity as the builders hash them.
+
+Both builders identify a copied file by a tar-style header without times
+and owners (BuildKit's ``contenthash`` and the classic builder's tarsum "v1"
+header): path, type, permission bits (including setuid/setgid/sticky), size,
+symlink target and content.  Modification time and owner do **not** matter.
+
+This module does the file-system I/O: it walks a context applying
+.dockerignore (see :mod:`imgviz.dockerfile.ignore`), records each entry's
+identity and hashes contents lazily (only files a COPY/ADD selects).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import posixpath
+import stat
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ImgvizError
+
+from .ignore import PatternMatcher, read_dockerignore
+
+__all__ = ["FileRecord", "BuildContext", "ContextError", "sha256_file"]
+
+_BUF = 1 << 20
+
+
+class ContextError(ImgvizError, ValueError):
+    """A build context that cannot be read or a source that is not in it."""
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    path: str          # relative, slash-separated; "." is the context root
+    kind: str          # "file", "dir", "symlink" or "other"
+    mode: int          # permission bits incl. setuid/setgid/sticky
+    size: int
+    mtime_ns: int
+    link: str | None   # symlink target
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    with open(path, "rb", buffering=0) as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def _kind(st_mode: int) -> str:
+    if stat.S_ISREG(st_mode):
+        return "file"
+    if stat.S_ISDIR(st_mode):
+        return "dir"
+    if stat.S_ISLNK(st_mode):
+        return "symlink"
+    return "other"
+
+
+def _has_magic(s: str) -> bool:
+    return any(c in s for c in "*?[")
+
+
+class BuildContext:
+    """The files a build would send, with their identities.
+
+    Parameters
+    ----------
+    root : path of the context directory
+    dockerfile : Dockerfile path (relative to *root* or absolute), used only for
+        ``<Dockerfile>.dockerignore`` when *prefer_dockerfile_ignore* is set
+    prefer_dockerfile_ignore : BuildKit frontend 1.5+ behaviour (off for Docker 20.10)
+    """
+
+    def __init__(self, root, dockerfile: str | None = None, prefer_dockerfile_ignore: bool = False):
+        self.root = Path(root)
+        if not self.root.is_dir():
+            raise ContextError(f"build context {str(root)!r} is not a directory")
+        self.patterns, self.ignore_file = read_dockerignore(self.root, dockerfile, prefer_dockerfile_ignore)
+        self.matcher = PatternMatcher(self.patterns)
+        self.files: dict[str, FileRecord] = {}
+        self._digests: dict[str, str] = {}
+        # False when times are not the user's (e.g. a `git archive` export): no #4817 check then
+        self.mtimes_known = True
+        self._walk()
+
+    # -- walking -------------------------------------------------------------
+    def _record(self, rel: str, st: os.stat_result, full: str) -> FileRecord:
+        kind = _kind(st.st_mode)
+        link = os.readlink(full) if kind == "symlink" else None
+        size = st.st_size if kind == "file" else 0
+        return FileRecord(rel, kind, stat.S_IMODE(st.st_mode), size, st.st_mtime_ns, link)
+
+    def _walk(self) -> None:
+        root = str(self.root)
+        st = os.lstat(root)
+        self.files["."] = self._record(".", st, root)
+        stack = [("", root)]
+        while stack:
+            rel_dir, full_dir = stack.pop()
+            try:
+                entries = sorted(os.scandir(full_dir), key=lambda e: e.name)
+            except OSError as exc:
+                raise ContextError(f"cannot read {full_dir!r}: {exc.strerror}") from None
+            for e in entries:
+                rel = f"{rel_dir}/{e.name}" if rel_dir else e.name
+                st = e.stat(follow_symlinks=False)
+                excluded = self.matcher.matches(rel)
+                is_dir = stat.S_ISDIR(st.st_mode)
+                if excluded:
+                    if is_dir and self.matcher.may_descend(rel):
+                        stack.append((rel, e.path))
+                    continue
+                self.files[rel] = self._record(rel, st, e.path)
+                if is_dir:
+                    stack.append((rel, e.path))
+
+    # -- content ---------------------------------------------------------------
+    def digest(self, rel: str) -> str:
+        d = self._digests.get(rel)
+        if d is None:
+            d = sha256_file(self.root / rel)
+            self._digests[rel] = d
+        return d
+
+    def hash_all(self, workers: int = 2) -> int:
+        """Hash every regular file (threads; hashlib releases the GIL).  Returns bytes hashed."""
+        todo = [r.path for r in self.files.values() if r.kind == "file" and r.path not in self._digests]
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for rel, d in zip(todo, pool.map(lambda p: sha256_file(self.root / p), todo)):
+                self._digests[rel] = d
+        return sum(self.files[p].size for p in todo)
+
+    def identity(self, rec: FileRecord) -> str:
+        """The identity line of one entry (no mtime, no owner)."""
+        if rec.kind == "file":
+            body = self.digest(rec.path)
+        elif rec.kind == "symlink":
+            body = rec.link or ""
+        else:
+            body = ""
+        return f"{rec.path}\0{rec.kind}\0{rec.mode:o}\0{rec.size}\0{body}"
+
+    # -- selection ---------------------------------------------------------------
+    def _resolve(self, rel: str, depth: int = 0) -> str | None:
+        rec = self.files.get(rel)
+        if rec is None:
+            return None
+        if rec.kind == "symlink" and depth < 40:
+            target = rec.link or ""
+            base = "" if target.startswith("/") else posixpath.dirname(rel)
+            nxt = posixpath.normpath(posixpath.join(base, target)).lstrip("/") or "."
+            if nxt.startswith(".."):
+                return None
+            return self._resolve(nxt, depth + 1)
+        return rel
+
+    def select(self, source: str) -> list[str]:
+        """Context paths a COPY/ADD *source* names (wildcards as ``filepath.Match``)."""
+        src = posixpath.normpath("/" + source).lstrip("/") or "."
+        if src == ".":
+            return ["."]
+        if not _has_magic(src):
+            r = self._resolve(src)
+            return [r] if r is not None else []
+        parts = src.split("/")
+        out = []
+        for rel in self.files:
+            if rel == ".":
+                continue
+            rp = rel.split("/")
+            if len(rp) == len(parts) and all(fnmatch.fnmatchcase(a, b) for a, b in zip(rp, parts)):
+                r = self._resolve(rel)
+                if r is not None:
+                    out.append(r)
+        return sorted(out)
+
+    def subtree(self, rel: str) -> list[FileRecord]:
+        if rel == ".":
+            return [self.files[k] for k in sorted(self.files)]
+        pre = rel + "/"
+        return [self.files[rel]] + [self.files[k] for k in sorted(self.files) if k.startswith(pre)]
+
+    def token(self, sources: list[str]) -> tuple[str, list[FileRecord], list[str]]:
+        """Identity of what *sources* select: ``(sha256 hex, records, missing sources)``."""
+        h = hashlib.sha256()
+        recs: list[FileRecord] = []
+        missing = []
+        for s in sources:
+            sel = self.select(s)
+            if not sel:
+                missing.append(s)
+            h.update(b"src\0" + s.encode("utf-8", "surrogateescape") + b"\0")
+            for root in sel:
+                for rec in self.subtree(root):
+                    recs.append(rec)
+                    h.update(self.identity(rec).encode("utf-8", "surrogateescape") + b"\n")
+        return h.hexdigest(), recs, missing

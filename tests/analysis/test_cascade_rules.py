@@ -1,0 +1,81 @@
+"""Cascade rules without an engine, on small build directories written here.
+
+The engine-backed proof is test_cascade_scenarios.py; these pin the rules it cannot reach on
+Docker 20.10 (features the engine rejects) or that need no engine to state."""
+
+from __future__ import annotations
+
+import pytest
+
+from imgviz.analysis.cascade import CascadeError, cascade
+
+
+def _pair(tmp_path, old_df, new_df, old_files=None, new_files=None):
+    for side, df, files in (("old", old_df, old_files), ("new", new_df, new_files)):
+        d = tmp_path / side
+        d.mkdir(parents=True)
+        (d / "Dockerfile").write_text(df)
+        for rel, text in (files or {"a.txt": "a\n", "b.txt": "b\n"}).items():
+            (d / rel).parent.mkdir(parents=True, exist_ok=True)
+            (d / rel).write_text(text)
+    return tmp_path / "old", tmp_path / "new"
+
+
+def _cached(df):
+    return dict(zip(df["line"], df["cached"]))
+
+
+def test_copy_link_does_not_depend_on_earlier_layers(tmp_path):
+    old, new = _pair(tmp_path, "FROM b\nRUN echo 1\nCOPY --link a.txt /a\n", "FROM b\nRUN echo 2\nCOPY --link a.txt /a\n")
+    steps = cascade(old, new, "buildkit")
+    assert _cached(steps) == {1: True, 2: False, 3: True}
+    assert "frontend 1.4+" in steps.loc[2, "warning"]
+    classic = cascade(old, new, "classic")
+    assert _cached(classic)[3] is False and "does not support --link" in classic.loc[2, "warning"]
+
+
+def test_stage_not_needed_is_not_built_by_buildkit(tmp_path):
+    df = "FROM b AS unused\nCOPY a.txt /a\nFROM b\nCOPY b.txt /b\n"
+    old, new = _pair(tmp_path, df, df, new_files={"a.txt": "changed\n", "b.txt": "b\n"})
+    bk = cascade(old, new, "buildkit")
+    assert bk.loc[1, "cached"] is None and "not needed" in bk.loc[1, "reason"]
+    assert _cached(cascade(old, new, "classic"))[2] is False
+    # with --target unused, the first stage is the one built
+    assert _cached(cascade(old, new, "buildkit", target="unused"))[2] is False
+
+
+def test_add_url_is_unknown(tmp_path):
+    df = "FROM b\nADD https://example.invalid/x.tgz /x\nRUN true\n"
+    old, new = _pair(tmp_path, df, df)
+    steps = cascade(old, new, "buildkit")
+    assert _cached(steps) == {1: True, 2: None, 3: None}
+    assert "remote URL" in steps.loc[1, "reason"] and "line 2" in steps.loc[2, "reason"]
+
+
+def test_build_args_in_scope_change_run_keys(tmp_path):
+    df = "FROM b\nARG V\nRUN echo unrelated\n"
+    old, new = _pair(tmp_path, df, df)
+    assert _cached(cascade(old, new, "buildkit"))[3] is True
+    a = cascade(old, new, "buildkit", build_args={"V": "1"})
+    assert _cached(a)[3] is True  # same value on both sides
+    # a value only in NEW (declared default) changes RUN's environment, unreferenced or not
+    old, new = _pair(tmp_path / "2", df, df.replace("ARG V", "ARG V=x"))
+    bk = cascade(old, new, "buildkit")
+    assert _cached(bk)[3] is False and "+V=x" in bk.loc[2, "reason"]
+    cl = cascade(old, new, "classic")
+    assert _cached(cl) == {1: True, 2: False, 3: False}
+
+
+def test_heredoc_content_is_part_of_the_key(tmp_path):
+    old_df = "FROM b\nRUN <<EOF\necho one\nEOF\n"
+    old, new = _pair(tmp_path, old_df, old_df.replace("one", "two"))
+    steps = cascade(old, new, "buildkit")
+    assert _cached(steps)[2] is False and "heredocs need" in steps.loc[1, "warning"]
+
+
+def test_unknown_builder_and_missing_source(tmp_path):
+    old, new = _pair(tmp_path, "FROM b\nCOPY nope.txt /x\n", "FROM b\nCOPY nope.txt /x\n")
+    with pytest.raises(CascadeError, match="unknown builder 'kaniko'"):
+        cascade(old, new, "kaniko")
+    steps = cascade(old, new, "buildkit")
+    assert steps.loc[1, "cached"] is False and "not in the build context: nope.txt" in steps.loc[1, "reason"]
