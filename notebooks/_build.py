@@ -327,6 +327,52 @@ inputs did not change:"""),
     ("code", '''\
 observed("webping-optimize")'''),
     ("md", """\
+## Predicting it without building
+
+`cascade(old, new, builder=...)` reads the two Dockerfiles and build contexts and says, for every
+instruction of the new one, whether the cache will be hit and why (the file contents a `COPY`
+takes, the instruction text, the steps before it). Side by side with what the engine did:"""),
+    ("code", '''\
+from imgviz.analysis.cascade import cascade
+
+
+def predicted(steps):
+    """The prediction in the words of the observed tables."""
+    out = []
+    for r in steps.itertuples():
+        if r.kind == "from":
+            out.append("base")
+        elif r.kind == "metadata":
+            out.append("no-vertex")
+        elif r.cached is None or r.cached != r.cached:
+            out.append("unknown")
+        else:
+            out.append("cached" if r.cached else "built")
+    return out
+
+
+def compare(case):
+    table = observed(case)
+    for builder in ("classic", "buildkit"):
+        steps = cascade(CASES / case / "old", CASES / case / "new", builder=builder)
+        table[f"{builder} predicted"] = predicted(steps)
+        table[f"{builder} reason"] = list(steps["reason"])
+        same = int((table[builder] == table[f"{builder} predicted"]).sum())
+        print(f"{case}, {builder}: the prediction matches the engine on {same} of {len(table)} steps")
+    return table
+
+
+compare("webping-edit")[["step", "instruction", "classic", "classic predicted", "buildkit",
+                         "buildkit predicted", "buildkit reason"]]'''),
+    ("code", '''\
+for case in ("webping-edit-optimized", "webping-optimize"):
+    compare(case)'''),
+    ("code", '''\
+from imgviz.figures.cascade import cascade as cascade_figure
+
+cascade_figure(cascade(CASES / "webping-edit" / "old", CASES / "webping-edit" / "new", builder="classic"),
+               title="webping-edit with the classic builder: what the app.js edit rebuilds")'''),
+    ("md", """\
 ## The same story in the images
 
 The demo fleet holds `web-ping:v1` and `web-ping:v2` (the `app.js` edit) built with BuildKit.

@@ -95,11 +95,16 @@ def test_notebook_runs_on_the_demo(name, demo_runs):
         expect.append(_history_line("workshop/web-ping:v1"))
     for expected in expect:
         assert expected in text, f"{name}: {expected!r} not in the outputs"
+    if name.startswith("04"):  # the predictor against what the engine did, recorded in data/cascade
+        import re
+
+        found = re.findall(r"(\S+), (classic|buildkit): the prediction matches the engine on (\d+) of (\d+) steps", text)
+        assert len(found) == 6 and all(a == b for *_, a, b in found), found
     if name.startswith("05"):
         assert "application/vnd.jupyter.widget-view+json" in json.dumps(nb.cells), "no widget shown"
         assert (where / "report.html").stat().st_size < 8_000_000
     plotly = [o for c in nb.cells for o in c.get("outputs", []) if "application/vnd.plotly.v1+json" in o.get("data", {})]
-    if name[:2] in ("01", "03"):
+    if name[:2] in ("01", "03", "04"):
         assert plotly, f"{name}: no plotly figure in the outputs"
 
 
