@@ -312,6 +312,12 @@ def env_table(ctx: Context) -> list:
         parts.append(Table(pd.DataFrame(rows), {"image": "text", "name": "text", "default": "code"},
                            caption="ENV defaults in images (PATH left out)",
                            note=None if not ctx.many else f"For the {ctx.top} images listed first above."))
+    labels = [{"image": r.name, "label": key, "value": value}
+              for r in ctx.ranked_images.head(ctx.top).itertuples(index=False)
+              for key, value in sorted((r.labels or {}).items())]
+    if labels:
+        parts.append(Table(pd.DataFrame(labels), {"image": "text", "label": "text", "value": "code"},
+                           caption="Labels (LABEL instructions: notes about the image, no effect on containers)"))
     img_env = {r.image_id: dict(str(e).partition("=")[::2] for e in (r.env or []))
                for r in ctx.images.itertuples(index=False)}
     names = dict(zip(ctx.ranked_images["image_id"], ctx.ranked_images["name"]))
@@ -434,9 +440,10 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], list]]] = [
      "`docker image history`, newest first. Each Dockerfile instruction is one history entry; only those "
      "that change files (RUN, COPY, ADD, and WORKDIR when it creates the folder) make a layer; ENV, CMD "
      "and LABEL only change the image's settings and show 0 B.", history_tables),
-    ("env", "ENV defaults and -e overrides",
+    ("env", "ENV defaults, labels and -e overrides",
      "ENV instructions store default settings in the image. `docker run -e NAME=value` replaces a default "
-     "for one container without rebuilding the image.", env_table),
+     "for one container without rebuilding the image. Anyone who can pull an image can read its ENV and "
+     "labels, so secret-looking values are masked here.", env_table),
     ("containers", "Containers",
      "Every container adds one thin writable layer on top of its image's read-only layers.",
      containers_table),

@@ -44,6 +44,9 @@ def check_hostile(page, log, *, masked: bool = True) -> None:
     text = page.inner_text("body")
     for markup in MARKUP:
         assert markup in text, f"not shown as text: {markup}"
+    # the label itself, in the labels table, as the engine recorded it
+    cell = page.locator("table.iv-table td", has_text="<img src=x onerror=window.__pwned=2>")
+    assert cell.count() >= 1 and "<img src=x onerror=window.__pwned=2>" in cell.all_inner_texts()
     # no element came from image text: the only <img>, <a href=javascript:> would be injected ones
     assert page.locator(".imgviz-report img").count() == 0
     assert page.locator("a[href^='javascript']").count() == 0
