@@ -54,5 +54,9 @@ def execute_all(where: Path, names: list[str], env: dict[str, str], *, timeout: 
     with pytest.MonkeyPatch.context() as mp:
         for key, value in env.items():
             mp.setenv(key, value)
-        results = asyncio.run(every())
+        # a thread of its own: the session's Playwright (sync API) may hold this thread's event loop
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            results = pool.submit(lambda: asyncio.run(every())).result()
     return dict(zip(names, results))
