@@ -238,13 +238,17 @@ f.layers[f.layers["diff_id"].isin(same_diff)].assign(image=lambda d: d["image_id
 - `docker system df -v` splits each image into SHARED SIZE (layers other images use too) and
   UNIQUE SIZE (what removing just this image would free)."""),
     ("code", '''\
+rows = image_list(f.images)  # one row per tag, each with the image's full size
+listed = int(rows["size"].sum())
 reported = int(f.images["size"].sum())
 physical = int(f.layers.drop_duplicates("chain_id")["size"].sum())
-print(f"sum of `docker image ls` sizes: {human_size(reported)}")
-print(f"distinct layers on disk:       {human_size(physical)}")
+print(f"`docker image ls` adds up to: {human_size(listed)} ({len(rows)} rows, one per tag)")
+print(f"each image counted once:      {human_size(reported)} ({len(f.images)} images)")
+print(f"distinct layers on disk:      {human_size(physical)}")
 if f.engine_df and f.engine_df.get("layers_size") is not None:
-    print(f"the engine's own total (df):   {human_size(f.engine_df['layers_size'])}")
-print(f"sharing saves {human_size(reported - physical)} ({(reported - physical) / reported:.0%})")'''),
+    print(f"the engine's own total (df):  {human_size(f.engine_df['layers_size'])}")
+print(f"sharing saves {human_size(reported - physical)} ({(reported - physical) / reported:.0%}) "
+      f"of the per-image sum")'''),
     ("code", '''\
 from imgviz.analysis.sizes import per_image_sizes
 
