@@ -380,15 +380,20 @@ cascade_figure(cascade(CASES / "webping-edit" / "old", CASES / "webping-edit" / 
 ## The same story in the images
 
 The demo fleet holds `web-ping:v1` and `web-ping:v2` (the `app.js` edit) built with BuildKit.
-They share every layer but the `COPY app.js .` one: the reused steps did not even get a new layer.
-A step that was reused keeps its original creation time."""),
+They share every layer but the `COPY app.js .` one: a step that hit the cache made no new layer,
+so on disk v2 costs only its new `COPY` layer."""),
     ("code", SOURCE_CELL),
     ("code", PICK_CELL),
     ("code", '''\
 v1, v2 = pick("workshop/web-ping:v1"), pick("workshop/web-ping:v2")
-both = f.layers[f.layers["image_id"].isin([v1, v2])].assign(image=lambda d: d["image_id"].map(name))
-both.pivot_table(index=["position", "instruction"], columns="image", values="chain_id",
-                 aggfunc=lambda s: s.iloc[0][7:19], dropna=False)'''),
+a = f.layers[f.layers["image_id"] == v1].set_index("position")
+b = f.layers[f.layers["image_id"] == v2].set_index("position")
+side = pd.DataFrame({"instruction": a["instruction"].fillna("base"),
+                     f"{name(v1)} layer": a["chain_id"].str.slice(7, 19),
+                     f"{name(v2)} layer": b["chain_id"].str.slice(7, 19),
+                     "size": b["size"]})
+side["same layer"] = a["chain_id"] == b["chain_id"]
+side'''),
 ]
 
 # ------------------------------------------------------------------------------------------------
