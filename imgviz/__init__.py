@@ -13,6 +13,7 @@ from __future__ import annotations
 from ._demo import demo, demo_snapshot
 from .errors import EngineUnavailable, ImgvizError, SnapshotError, SourceError
 from .frames import Frames, frames
+from .report import Report, open_source
 from .snapshot import Snapshot, load
 from .sources.engine import collect
 
@@ -45,6 +46,6 @@ def __getattr__(name: str):
 
 __all__ = [
     "EngineUnavailable", "Frames", "ImgvizError", "Snapshot", "SnapshotError", "SourceError",
-    "cascade", "collect", "demo", "demo_snapshot", "frames", "load", "schema", "sharing_dashboard",
-    "__version__",
+    "Report", "cascade", "collect", "demo", "demo_snapshot", "frames", "load", "open_source", "schema",
+    "sharing_dashboard", "__version__",
 ]

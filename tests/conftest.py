@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from ._browser import chromium  # noqa: F401  (fixture: one headless chromium per session)
 from ._engine import Engine, EngineUnavailableForTests, ping, start_private_engine
 from ._registry import auth_registry, registry  # noqa: F401  (session fixtures: real registries on 127.0.0.1)
 

@@ -1,0 +1,468 @@
+"""The report's data: sections of (title, explanation, tables / figures / facts), from frames.
+
+Nothing here renders HTML. A section is built by a small function from a :class:`Context` that
+holds the (masked) frames and the options; :data:`SECTIONS` lists them in report order, so adding a
+figure to the report is one line there.
+
+Large engines are aggregated rather than drawn in full: tables and figures show the top ``top``
+images (by bytes only they hold) and repositories, and say how many were left out; images are
+grouped by repository once there are more than ``top`` of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable
+
+import pandas as pd
+
+from ..units import human_size
+
+
+# ------------------------------------------------------------------------------------ content types
+
+@dataclass
+class Table:
+    """A table for the report. ``formats`` maps a column to how it is shown:
+    ``bytes``, ``int``, ``text``, ``code`` (monospace, wrapped), ``time``, ``id`` (short hex)."""
+
+    frame: pd.DataFrame
+    formats: dict[str, str] = field(default_factory=dict)
+    note: str | None = None
+    caption: str | None = None
+
+    def records(self) -> list[dict[str, Any]]:
+        out = []
+        for row in self.frame.itertuples(index=False):
+            rec = {}
+            for col, value in zip(self.frame.columns, row):
+                if value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value)):
+                    rec[col] = None
+                elif isinstance(value, pd.Timestamp):
+                    rec[col] = value.isoformat()
+                elif hasattr(value, "item"):
+                    rec[col] = value.item()
+                else:
+                    rec[col] = value
+            out.append(rec)
+        return out
+
+
+@dataclass
+class Facts:
+    """Label/value pairs, already formatted as text."""
+
+    items: list[tuple[str, str]]
+
+
+@dataclass
+class Figure:
+    """A plotly figure and a note (e.g. what was aggregated)."""
+
+    figure: Any
+    note: str | None = None
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    explanation: str
+    parts: list[Table | Facts | Figure]
+
+
+# ----------------------------------------------------------------------------------------- context
+
+@dataclass
+class Context:
+    """What the section builders read: the frames (already masked unless asked otherwise) and options."""
+
+    frames: Any
+    description: str
+    top: int = 25
+    history_images: int = 8
+    masked: bool = True
+
+    @property
+    def images(self) -> pd.DataFrame:
+        return self.frames.images
+
+    @property
+    def many(self) -> bool:
+        """More images than one table shows: aggregate by repository."""
+        return len(self.images) > self.top
+
+    @cached_property
+    def distinct_layers(self) -> pd.DataFrame:
+        """One row per chain ID with the number of images using it."""
+        layers = self.frames.layers
+        if layers.empty:
+            return layers.assign(n_images=pd.Series([], dtype="Int64"))
+        refs = layers.drop_duplicates(["image_id", "chain_id"]).groupby("chain_id")["image_id"].nunique()
+        distinct = layers.drop_duplicates("chain_id").copy()
+        distinct["n_images"] = distinct["chain_id"].map(refs).astype("Int64")
+        return distinct
+
+    @cached_property
+    def ranked_images(self) -> pd.DataFrame:
+        """Images, the ones holding the most bytes of their own first (ties: larger first)."""
+        imgs = self.images.copy()
+        imgs["name"] = [image_name(r) for r in imgs.itertuples(index=False)]
+        return imgs.sort_values(["unique_size", "size", "name"], ascending=[False, False, True],
+                                na_position="last", kind="stable").reset_index(drop=True)
+
+    @cached_property
+    def totals(self) -> dict[str, Any]:
+        imgs = self.images
+        distinct = self.distinct_layers
+        reported = int(imgs["size"].fillna(0).sum()) if len(imgs) else 0
+        physical = int(distinct["size"].fillna(0).sum()) if len(distinct) else 0
+        df = self.frames.engine_df or {}
+        from ..analysis.listing import image_list
+
+        rows = image_list(imgs) if len(imgs) else None
+        return {
+            "ls_rows": 0 if rows is None else len(rows),
+            "ls_bytes": 0 if rows is None else int(rows["size"].fillna(0).sum()),
+            "images": len(imgs),
+            "tags": int(sum(len(t or []) for t in imgs["tags"])) if len(imgs) else 0,
+            "dangling": int(imgs["dangling"].sum()) if len(imgs) else 0,
+            "repositories": int(imgs.loc[~imgs["dangling"], "repository"].nunique()) if len(imgs) else 0,
+            "layer_refs": len(self.frames.layers),
+            "distinct_layers": len(distinct),
+            "shared_layers": int((distinct["n_images"] > 1).sum()) if len(distinct) else 0,
+            "containers": len(self.frames.containers),
+            "reported_bytes": reported,
+            "physical_bytes": physical,
+            "engine_layers_size": df.get("layers_size"),
+            "container_bytes": int(self.frames.containers["size_rw"].fillna(0).sum())
+            if len(self.frames.containers) else 0,
+        }
+
+
+def image_name(rec) -> str:
+    """``repo:tag`` (first tag) or ``<none> <short id>`` for a dangling image."""
+    tags = list(getattr(rec, "tags", None) or [])
+    if tags:
+        return tags[0]
+    return f"<none> {rec.short_id}"
+
+
+def _others_note(shown: int, total: int, what: str, order: str) -> str | None:
+    if total <= shown:
+        return None
+    return f"Showing {shown} of {total:,} {what} ({order}); the rest are summed in the last row."
+
+
+# ---------------------------------------------------------------------------------------- sections
+
+def overview(ctx: Context) -> list:
+    t = ctx.totals
+    src = ctx.frames.source or {}
+    items = [("Source", ctx.description)]
+    if src.get("collected_at"):
+        items.append(("Collected at", str(src["collected_at"])))
+    if src.get("engine_version"):
+        items.append(("Engine", f"Docker {src['engine_version']} (API {src.get('api_version', '?')}, "
+                                f"{src.get('os', '?')}/{src.get('arch', '?')})"))
+    items += [
+        ("Images", f"{t['images']:,} ({t['tags']:,} tags in {t['repositories']:,} repositories, "
+                   f"{t['dangling']:,} dangling)"),
+        ("Layers", f"{t['distinct_layers']:,} distinct, {t['shared_layers']:,} of them used by more than one "
+                   f"image; {t['layer_refs']:,} layer references in all"),
+        ("Containers", f"{t['containers']:,}, writable layers {human_size(t['container_bytes'])}"),
+        ("`docker image ls` adds up to", f"{human_size(t['ls_bytes'])} ({t['ls_rows']:,} rows: one per tag, each with "
+                                         f"the image's full size)"),
+        ("Sum of image sizes", f"{human_size(t['reported_bytes'])} (each image once, shared layers counted in "
+                               f"every image that uses them)"),
+        ("Bytes of distinct layers", f"{human_size(t['physical_bytes'])} (what the disk holds for images)"),
+    ]
+    if t["engine_layers_size"] is not None:
+        items.append(("Engine's own total", f"{human_size(t['engine_layers_size'])} (`docker system df` Images SIZE)"))
+    if ctx.masked:
+        items.append(("Secrets", "values of secret-looking names (TOKEN, SECRET, PASSWORD, API_KEY, ...) are "
+                                 "masked as ******** (imgviz report --show-secrets keeps them)"))
+    else:
+        items.append(("Secrets", "NOT masked: this report was made with --show-secrets"))
+    return [Facts(items)]
+
+
+def images_table(ctx: Context) -> list:
+    ranked = ctx.ranked_images
+    shown = ranked.head(ctx.top)
+    frame = pd.DataFrame({
+        "image": shown["name"],
+        "other tags": [", ".join(list(t or [])[1:]) for t in shown["tags"]],
+        "id": shown["short_id"],
+        "created": shown["created"],
+        "size": shown["size"],
+        "shared": shown["shared_size"],
+        "unique": shown["unique_size"],
+        "layers": shown["n_layers"],
+        "containers": shown["containers"],
+    })
+    rest = ranked.iloc[ctx.top:]
+    if len(rest):
+        frame = pd.concat([frame, pd.DataFrame([{
+            "image": f"(other {len(rest):,} images)", "other tags": "", "id": "", "created": pd.NaT,
+            "size": rest["size"].sum(), "shared": rest["shared_size"].sum(), "unique": rest["unique_size"].sum(),
+            "layers": rest["n_layers"].sum(), "containers": rest["containers"].sum()}])], ignore_index=True)
+    return [Table(frame, {"image": "text", "other tags": "text", "id": "id", "created": "time", "size": "bytes",
+                          "shared": "bytes", "unique": "bytes", "layers": "int", "containers": "int"},
+                  note=_others_note(len(shown), len(ranked), "images", "most bytes of their own first"))]
+
+
+def repositories_table(ctx: Context) -> list:
+    """Images grouped by repository: how much each repository costs on its own."""
+    imgs = ctx.images
+    if imgs.empty:
+        return []
+    repo_of = dict(zip(imgs["image_id"], imgs["repository"].where(~imgs["dangling"], "<none>")))
+    layers = ctx.frames.layers.drop_duplicates(["image_id", "chain_id"]).copy()
+    layers["repository"] = layers["image_id"].map(repo_of)
+    per_chain = layers.groupby("chain_id")["repository"].nunique()
+    distinct = layers.drop_duplicates(["repository", "chain_id"]).copy()
+    distinct["only_here"] = distinct["chain_id"].map(per_chain).eq(1)
+    grouped = distinct.groupby("repository")
+    frame = pd.DataFrame({
+        "layers": grouped["chain_id"].nunique(),
+        "bytes": grouped["size"].sum(),
+        "only in this repository": distinct[distinct["only_here"]].groupby("repository")["size"].sum(),
+    })
+    img_group = imgs.assign(repository=imgs["image_id"].map(repo_of)).groupby("repository")
+    frame["images"] = img_group["image_id"].nunique()
+    frame["tags"] = img_group["tags"].apply(lambda s: sum(len(t or []) for t in s))
+    frame["sum of image sizes"] = img_group["size"].sum()
+    frame = frame.fillna({"only in this repository": 0}).reset_index().rename(columns={"index": "repository"})
+    frame = frame.sort_values(["only in this repository", "bytes", "repository"], ascending=[False, False, True],
+                              kind="stable").reset_index(drop=True)
+    frame = frame[["repository", "images", "tags", "layers", "sum of image sizes", "bytes",
+                   "only in this repository"]]
+    total = len(frame)
+    shown = frame.head(ctx.top)
+    if total > ctx.top:
+        rest = frame.iloc[ctx.top:]
+        shown = pd.concat([shown, pd.DataFrame([{
+            "repository": f"(other {len(rest):,} repositories)", "images": rest["images"].sum(),
+            "tags": rest["tags"].sum(), "layers": rest["layers"].sum(),
+            "sum of image sizes": rest["sum of image sizes"].sum(), "bytes": rest["bytes"].sum(),
+            "only in this repository": rest["only in this repository"].sum()}])], ignore_index=True)
+    return [Table(shown, {"repository": "text", "images": "int", "tags": "int", "layers": "int",
+                          "sum of image sizes": "bytes", "bytes": "bytes", "only in this repository": "bytes"},
+                  note=_others_note(min(total, ctx.top), total, "repositories", "most bytes of their own first"))]
+
+
+def shared_layers_table(ctx: Context) -> list:
+    distinct = ctx.distinct_layers
+    if distinct.empty:
+        return []
+    names = dict(zip(ctx.ranked_images["image_id"], ctx.ranked_images["name"]))
+    users = (ctx.frames.layers.drop_duplicates(["image_id", "chain_id"])
+             .groupby("chain_id")["image_id"].apply(list))
+    shared = distinct[distinct["n_images"] > 1].copy()
+    if shared.empty:
+        return [Facts([("Shared layers", "no layer is used by more than one image")])]
+    shared["saved"] = shared["size"] * (shared["n_images"] - 1)
+    shared = shared.sort_values(["saved", "n_images"], ascending=[False, False], kind="stable")
+    rows = []
+    for r in shared.head(ctx.top).itertuples(index=False):
+        who = sorted(names.get(i, i) for i in users.get(r.chain_id, []))
+        rows.append({"layer": r.chain_id.split(":", 1)[-1][:12], "size": r.size, "images": r.n_images,
+                     "saved by sharing": r.saved, "made by": r.created_by or (r.comment or ""),
+                     "used by": ", ".join(who[:6]) + (f" and {len(who) - 6} more" if len(who) > 6 else "")})
+    return [Table(pd.DataFrame(rows), {"layer": "id", "size": "bytes", "images": "int", "saved by sharing": "bytes",
+                                       "made by": "code", "used by": "text"},
+                  note=_others_note(min(len(shared), ctx.top), len(shared), "shared layers", "most bytes saved first"))]
+
+
+def history_tables(ctx: Context) -> list:
+    """One history per image (newest first, as `docker image history`), for the top images."""
+    hist = ctx.frames.history
+    parts = []
+    ranked = ctx.ranked_images
+    # the images a reader of the workshop looks at first: tagged ones, largest own bytes first
+    chosen = ranked[~ranked["dangling"]].head(ctx.history_images)
+    for r in chosen.itertuples(index=False):
+        rows = hist[hist["image_id"] == r.image_id].sort_values("index", ascending=False)
+        frame = pd.DataFrame({
+            "step": rows["index"], "instruction": rows["instruction"].fillna(""),
+            "created by": [cb or (c or "") for cb, c in zip(rows["created_by"], rows["comment"])],
+            "layer": ["-" if e else f"#{int(p)}" for e, p in zip(rows["empty_layer"], rows["layer_position"].fillna(-1))],
+            "size": rows["size"]})
+        parts.append(Table(frame, {"step": "int", "instruction": "text", "created by": "code", "layer": "text",
+                                   "size": "bytes"}, caption=f"{r.name} ({r.short_id})"))
+    left = len(ranked) - len(chosen)
+    if left > 0:
+        parts.append(Facts([("Not shown", f"{left:,} more images; `imgviz history IMAGE` prints any of them")]))
+    return parts
+
+
+def env_table(ctx: Context) -> list:
+    """ENV defaults baked into images, and what containers run with instead (-e overrides)."""
+    parts = []
+    rows = []
+    for r in ctx.ranked_images.head(ctx.top).itertuples(index=False):
+        for item in r.env or []:
+            name, _, value = str(item).partition("=")
+            if name == "PATH":
+                continue
+            rows.append({"image": r.name, "name": name, "default": value})
+    if rows:
+        parts.append(Table(pd.DataFrame(rows), {"image": "text", "name": "text", "default": "code"},
+                           caption="ENV defaults in images (PATH left out)",
+                           note=None if not ctx.many else f"For the {ctx.top} images listed first above."))
+    labels = [{"image": r.name, "label": key, "value": value}
+              for r in ctx.ranked_images.head(ctx.top).itertuples(index=False)
+              for key, value in sorted((r.labels or {}).items())]
+    if labels:
+        parts.append(Table(pd.DataFrame(labels), {"image": "text", "label": "text", "value": "code"},
+                           caption="Labels (LABEL instructions: notes about the image, no effect on containers)"))
+    img_env = {r.image_id: dict(str(e).partition("=")[::2] for e in (r.env or []))
+               for r in ctx.images.itertuples(index=False)}
+    names = dict(zip(ctx.ranked_images["image_id"], ctx.ranked_images["name"]))
+    over = []
+    for c in ctx.frames.containers.itertuples(index=False):
+        defaults = img_env.get(c.image_id, {})
+        for item in c.env or []:
+            name, _, value = str(item).partition("=")
+            if defaults.get(name) != value:
+                over.append({"container": ", ".join(c.names or []) or c.short_id,
+                             "image": names.get(c.image_id, c.image or ""), "name": name,
+                             "image default": defaults.get(name, "(not set)"), "container runs with": value})
+    if over:
+        frame = pd.DataFrame(over)
+        parts.append(Table(frame.head(ctx.top * 4), {"container": "text", "image": "text", "name": "text",
+                                                    "image default": "code", "container runs with": "code"},
+                           caption="Containers that run with other values (docker run -e NAME=value)",
+                           note=_others_note(min(len(frame), ctx.top * 4), len(frame), "overrides", "in container order")))
+    return parts
+
+
+def containers_table(ctx: Context) -> list:
+    cons = ctx.frames.containers
+    if cons.empty:
+        return [Facts([("Containers", "none")])]
+    names = dict(zip(ctx.ranked_images["image_id"], ctx.ranked_images["name"]))
+    frame = pd.DataFrame({
+        "container": [", ".join(n or []) for n in cons["names"]], "image": [names.get(i, im) for i, im in
+                                                                           zip(cons["image_id"], cons["image"])],
+        "state": cons["state"], "status": cons["status"], "command": cons["command"],
+        "writable layer": cons["size_rw"], "created": cons["created"]})
+    frame = frame.sort_values("writable layer", ascending=False, kind="stable").reset_index(drop=True)
+    return [Table(frame.head(ctx.top), {"container": "text", "image": "text", "state": "text", "status": "text",
+                                        "command": "code", "writable layer": "bytes", "created": "time"},
+                  note=_others_note(min(len(frame), ctx.top), len(frame), "containers", "largest writable layer first"))]
+
+
+def _figures():
+    from .. import figures
+
+    return figures
+
+
+class SectionWarning(UserWarning):
+    """A figure or section of the report could not be built; the report says so in its place."""
+
+
+def _not_drawn(what: str, exc: Exception) -> Facts:
+    import warnings
+
+    line = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+    warnings.warn(f"report {what} not drawn ({line})", SectionWarning, stacklevel=3)
+    return Facts([("Not drawn", f"this {what} could not be made from this source ({line})")])
+
+
+def figure(make: Callable[[], Any], note: str | None = None) -> list:
+    """``[Figure(make())]``, or one line saying why the figure is missing (the rest of the report stays)."""
+    try:
+        return [Figure(make(), note=note)]
+    except Exception as exc:  # a figure that cannot handle this source must not cost the whole report
+        return [_not_drawn("figure", exc)]
+
+
+def dangling_what_if(ctx: Context) -> list:
+    """What removing the dangling images would free (only when there are some)."""
+    dangling = list(ctx.images.loc[ctx.images["dangling"], "image_id"])
+    if not dangling:
+        return []
+    return figure(lambda: _figures().what_if(ctx.frames, dangling, top_n=ctx.top))
+
+
+def compressed_figure(ctx: Context) -> list:
+    """Download vs unpacked bytes, when the source knows compressed blob sizes (registry, archive)."""
+    layers = ctx.frames.layers
+    if layers.empty or not layers["size_compressed"].notna().any():
+        return []
+    known = set(layers.loc[layers["size_compressed"].notna(), "image_id"])
+    chosen = [i for i in ctx.ranked_images["image_id"] if i in known][: ctx.top]
+    note = None if len(known) <= ctx.top else f"The first {ctx.top} of {len(known):,} images with blob sizes."
+    from ..figures import blobs
+
+    return figure(lambda: blobs.compressed_totals(ctx.frames, images=chosen), note)
+
+
+#: (key, title, explanation, builder) in report order. Adding a figure is one line here.
+SECTIONS: list[tuple[str, str, str, Callable[[Context], list]]] = [
+    ("overview", "At a glance",
+     "Where the data came from and the totals. An image is a stack of read-only layers; "
+     "images built on the same base share those layers on disk.", overview),
+    ("sizes", "Reported size vs bytes on disk",
+     "`docker image ls` shows each image's full size, counting every layer it uses, so shared layers are "
+     "counted once per image (and once per extra tag). The disk keeps each layer once. The difference is "
+     "what sharing saves.",
+     lambda ctx: figure(lambda: _figures().reported_vs_physical(ctx.frames, top_n=ctx.top))),
+    ("images", "Images",
+     "Size is what `docker image ls` reports. Shared is the part in layers other images use too; unique is "
+     "what removing the image would free (the rule `docker system df -v` uses).",
+     lambda ctx: figure(lambda: _figures().image_sizes(ctx.frames, top_n=ctx.top, sort="unique_size"))
+     + images_table(ctx)),
+    ("repositories", "Repositories",
+     "Images grouped by repository. Bytes counts each layer once per repository; the last column is what "
+     "only this repository's images use.", repositories_table),
+    ("layer-tree", "The layer tree",
+     "Every distinct layer once, on top of the layers below it: images that start the same way share a "
+     "branch. Box size is bytes on disk.",
+     lambda ctx: figure(lambda: _figures().layer_tree(ctx.frames, top_n=max(ctx.top * 4, 40)))),
+    ("sharing", "Which images share layers",
+     "A layer is shared when images have the same layer on the same parent layers (the same chain ID). "
+     "The heatmap gives the bytes each pair of images shares; the table lists the shared layers, "
+     "saved by sharing = size x (images using it - 1).",
+     lambda ctx: figure(lambda: _figures().sharing_matrix(ctx.frames, top_n=min(ctx.top, 30)))
+     + shared_layers_table(ctx)),
+    ("dangling", "What removing the dangling images would free",
+     "A dangling image (`<none>`) lost its tag to a rebuild. Removing it frees only the layers no other "
+     "image or container uses.", dangling_what_if),
+    ("compressed", "Download size vs size on disk",
+     "A registry stores and sends each layer compressed; the engine keeps it unpacked. A pull "
+     "downloads the compressed bytes of the layers the engine does not have yet.", compressed_figure),
+    ("history", "History and layers",
+     "`docker image history`, newest first. Each Dockerfile instruction is one history entry; only those "
+     "that change files (RUN, COPY, ADD, and WORKDIR when it creates the folder) make a layer; ENV, CMD "
+     "and LABEL only change the image's settings and show 0 B.", history_tables),
+    ("env", "ENV defaults, labels and -e overrides",
+     "ENV instructions store default settings in the image. `docker run -e NAME=value` replaces a default "
+     "for one container without rebuilding the image. Anyone who can pull an image can read its ENV and "
+     "labels, so secret-looking values are masked here.", env_table),
+    ("containers", "Containers",
+     "Every container adds one thin writable layer on top of its image's read-only layers.",
+     containers_table),
+]
+
+
+def build_sections(ctx: Context) -> list[Section]:
+    """Every section of :data:`SECTIONS` that has something to show, in order.
+
+    A figure or section that fails on this source (data it cannot handle, e.g. sizes a registry
+    does not know) is replaced by one line saying so, with a :class:`SectionWarning`, and the rest
+    of the report is still made.
+    """
+    out = []
+    for key, title, explanation, builder in SECTIONS:
+        try:
+            parts = builder(ctx)
+        except Exception as exc:  # one section must not cost the whole report
+            parts = [_not_drawn(f"section ({key})", exc)]
+        if parts:
+            out.append(Section(key, title, explanation, parts))
+    return out

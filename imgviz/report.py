@@ -1,0 +1,210 @@
+"""The imgviz report: one object, many outputs (a self-contained HTML page, a notebook view, JSON).
+
+>>> import imgviz
+>>> r = imgviz.Report("demo")                    # the embedded demo snapshot
+>>> r.write_html("report.html")                  # doctest: +SKIP
+>>> r                                            # in a notebook: the report itself, inline
+
+The object is lazy: it keeps the frames and computes sections (tables, figures, facts) the first
+time an output is asked for. The command ``imgviz report`` uses this same object.
+
+Sources
+-------
+``source`` may be frames, a snapshot, a snapshot file, ``"demo"`` (the embedded demo snapshot),
+``"engine"`` (insist on the live engine) or ``None``/``"auto"``: the live engine when one answers,
+else the demo, and the report says which. The environment variable ``IMGVIZ_SOURCE`` (``demo``,
+``engine``, ``auto`` or a snapshot file) sets what ``None`` means, so a notebook run in a test or a
+workshop can be pinned to the demo.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from pathlib import Path
+from typing import Any
+
+from .errors import ImgvizError
+
+#: environment variable that decides what ``source=None`` means (demo / engine / auto / a file)
+SOURCE_ENV = "IMGVIZ_SOURCE"
+
+
+def open_source(source: Any = None, *, host: str | None = None, progress: bool = True):
+    """Frames for a source, and one line saying which source it was.
+
+    Parameters
+    ----------
+    source : Frames, Snapshot, str or path, optional
+        ``"demo"``, ``"engine"``, ``"auto"``, a snapshot file, a Snapshot or Frames. None means the
+        value of the ``IMGVIZ_SOURCE`` environment variable, else ``"auto"``: the live engine when
+        one answers, the embedded demo snapshot otherwise.
+    host : str, optional
+        Engine address for ``"engine"``/``"auto"`` (default DOCKER_HOST, else the default socket).
+    progress : bool
+        Show a progress bar while collecting from the engine.
+
+    Returns
+    -------
+    (Frames, str)
+
+    Examples
+    --------
+    >>> f, where = open_source("demo")
+    >>> where
+    'embedded demo snapshot'
+    """
+    from . import _demo
+    from .frames import Frames, frames
+    from .snapshot import Snapshot, load
+    from .sources import engine
+
+    if source is None:
+        source = os.environ.get(SOURCE_ENV) or "auto"
+    if isinstance(source, Frames):
+        return source, _describe(source.source)
+    if isinstance(source, Snapshot):
+        return frames(source), _describe(source.source)
+    text = str(source)
+    if text == "demo":
+        return _demo.demo(), "embedded demo snapshot"
+    if text == "engine":
+        snap = engine.collect(host=host, progress=progress)
+        return frames(snap), f"live engine at {snap.source.get('host')}"
+    if text == "auto":
+        try:
+            api = engine.connect(host, timeout=5)
+        except ImgvizError as exc:
+            reason = exc.args[0].split(";")[0] if exc.args else "no engine"
+            return _demo.demo(), f"embedded demo snapshot ({reason})"
+        snap = engine.collect(api, host=engine.docker_host(host), progress=progress)
+        return frames(snap), f"live engine at {snap.source.get('host')}"
+    path = Path(text)
+    if not path.exists():
+        raise ImgvizError(f"{text}: not a source (use 'demo', 'engine', 'auto' or an existing snapshot file)")
+    return frames(load(path)), f"snapshot file {path}"
+
+
+def _describe(source: dict) -> str:
+    kind = source.get("kind", "unknown")
+    host = source.get("host")
+    return f"{kind} snapshot of {host}" if host else f"{kind} snapshot"
+
+
+class Report:
+    """A report of images, layers, sharing, sizes, history, ENV and containers.
+
+    Parameters
+    ----------
+    source : Frames, Snapshot, str or path, optional
+        What to report on; see :func:`open_source` (default: the live engine when one answers,
+        else the embedded demo snapshot).
+    title : str, optional
+        Page title (default ``"Docker images: <source>"``).
+    show_secrets : bool
+        Keep the values of secret-looking ENV names, labels and build arguments. By default they
+        are masked (see :mod:`imgviz.analysis.secrets`).
+    top : int
+        Largest number of images, repositories and layers a table or figure shows; the rest are
+        summed in one row, so a report of thousands of images stays small.
+    history_images : int
+        How many images get their history table.
+    description : str, optional
+        The "source" line shown in the report (default: derived from the source).
+
+    Examples
+    --------
+    >>> r = Report("demo")
+    >>> r.sections()[0].title
+    'At a glance'
+    """
+
+    def __init__(self, source: Any = None, *, title: str | None = None, show_secrets: bool = False,
+                 top: int = 25, history_images: int = 8, description: str | None = None,
+                 progress: bool = True):
+        frames, where = open_source(source, progress=progress)
+        self.frames = frames
+        self.description = description or where
+        self.title = title or "Docker images: what they are made of"
+        self.show_secrets = bool(show_secrets)
+        if top < 1:
+            raise ImgvizError(f"top={top}: must be at least 1")
+        self.top = int(top)
+        self.history_images = int(history_images)
+        self._sections = None
+
+    # -- data ------------------------------------------------------------------------------------
+    def _context(self):
+        from ._report._summarize import Context
+        from .analysis.secrets import mask_frames
+
+        shown = self.frames if self.show_secrets else mask_frames(self.frames)
+        return Context(frames=shown, description=self.description, top=self.top,
+                       history_images=self.history_images, masked=not self.show_secrets)
+
+    def sections(self):
+        """The report's sections (computed once): each has ``title``, ``explanation`` and ``parts``."""
+        if self._sections is None:
+            from ._report._summarize import build_sections
+
+            self._sections = build_sections(self._context())
+        return self._sections
+
+    def _subtitle(self) -> str:
+        n_img, n_ctr = len(self.frames.images), len(self.frames.containers)
+        return f"Source: {self.description}. {n_img:,} images, {n_ctr:,} containers."
+
+    def _meta(self) -> dict[str, Any]:
+        from . import __version__
+
+        return {"title": self.title, "source": self.description, "source_info": dict(self.frames.source),
+                "images": len(self.frames.images), "containers": len(self.frames.containers),
+                "secrets_masked": not self.show_secrets, "top": self.top, "imgviz": __version__}
+
+    # -- outputs ---------------------------------------------------------------------------------
+    def html(self) -> str:
+        """The whole report as one self-contained HTML page (plotly.js inlined once, no network)."""
+        from ._report._html import render_page
+
+        return render_page(self.sections(), title=self.title, subtitle=self._subtitle())
+
+    def html_snippet(self, *, include_plotlyjs: bool = True) -> str:
+        """The report as an HTML fragment (style and scripts included) to put inside another page.
+
+        With ``include_plotlyjs=False`` the page must load plotly.js itself (as ``window.Plotly``).
+        """
+        from ._report._html import new_nonce, render_body
+
+        return render_body(self.sections(), title=self.title, subtitle=self._subtitle(), nonce=new_nonce(),
+                           include_plotlyjs=include_plotlyjs, prefix=f"iv{id(self) % 100000}")
+
+    def json(self) -> str:
+        """The report's data as JSON: meta, then every section's tables (raw bytes), facts and figures."""
+        from ._report._html import render_json
+
+        return render_json(self.sections(), self._meta())
+
+    def write_html(self, path: str | os.PathLike) -> Path:
+        """Write :meth:`html` to ``path`` (UTF-8) and return the path."""
+        path = Path(path)
+        try:
+            path.write_text(self.html(), encoding="utf-8")
+        except OSError as exc:
+            raise ImgvizError(f"{path}: cannot write the report ({exc.strerror or exc})") from None
+        return path
+
+    # -- notebooks -------------------------------------------------------------------------------
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        # The page goes into an iframe: its style and scripts cannot touch the notebook, and
+        # plotly.js is inside it once. The frame grows to the page's height after drawing.
+        page = self.html()
+        frame = (f'<iframe data-imgviz-frame="1" title="{html.escape(self.title)}" '
+                 f'style="width: 100%; height: 900px; border: 1px solid #d9e2ec;" '
+                 f'srcdoc="{html.escape(page, quote=True)}"></iframe>')
+        return {"text/html": frame, "text/plain": repr(self)}
+
+    def __repr__(self) -> str:
+        state = "secrets masked" if not self.show_secrets else "secrets SHOWN"
+        return (f"<imgviz Report of the {self.description}: {len(self.frames.images):,} images, "
+                f"{len(self.frames.containers):,} containers, {state}. Display it in a notebook, or call "
+                f".write_html('report.html'), .html(), .html_snippet() or .json()>")

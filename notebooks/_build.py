@@ -1,0 +1,503 @@
+"""Write the workshop notebooks (nbformat, outputs empty). Run from anywhere:
+
+    python notebooks/_build.py
+
+The notebooks are generated so that their text and code are reviewed as plain Python here, and so
+that what is committed never carries outputs (tests/notebooks checks both). Each notebook runs on
+the live engine when one answers and on the embedded demo snapshot otherwise;
+``IMGVIZ_SOURCE=demo`` pins it to the demo.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+HERE = Path(__file__).resolve().parent
+
+SOURCE_CELL = '''\
+import imgviz
+from imgviz.analysis.listing import find_image, history_table, image_list
+from imgviz.units import human_size
+
+# The live engine when one answers, else the embedded demo snapshot (IMGVIZ_SOURCE=demo pins the demo).
+f, where = imgviz.open_source()
+if f.images.empty:  # an engine without images has nothing to show yet
+    f, where = imgviz.open_source("demo")
+print("Source:", where)
+f'''
+
+PICK_CELL = '''\
+def pick(*refs):
+    """The first of `refs` this source has; else its tagged image with the most layers."""
+    for ref in refs:
+        try:
+            return find_image(f.images, ref)
+        except imgviz.ImgvizError:
+            pass
+    tagged = f.images[~f.images["dangling"]] if (~f.images["dangling"]).any() else f.images
+    return tagged.sort_values(["n_layers", "size"], ascending=False).iloc[0]["image_id"]
+
+
+def name(image_id):
+    """The image's first tag, or its short ID when it has none."""
+    row = f.images.set_index("image_id").loc[image_id]
+    return row["tags"][0] if len(row["tags"]) else row["short_id"]'''
+
+NOTEBOOKS = {}
+
+# ------------------------------------------------------------------------------------------------
+NOTEBOOKS["01-images-and-layers.ipynb"] = [
+    ("md", """\
+# 1. An image is a stack of layers
+
+The chapter starts by pulling `diamol/ch03-web-ping`. `docker image pull` prints one `Pull complete`
+line per download, not one for the whole image: an image is **one logical thing made of several
+files**, its *layers*. The engine stacks them to build the file system a container sees.
+
+This notebook looks at those layers in data the engine reported. It uses the live Docker engine
+when one answers and otherwise the embedded demo snapshot, which was recorded from a real engine
+holding the workshop fleet (`workshop/web-ping`, `workshop/node`, ... built from Debian packages,
+see `data/fleet/README.md`)."""),
+    ("code", SOURCE_CELL),
+    ("code", PICK_CELL),
+    ("md", """\
+## `docker image ls`
+
+`image_list` gives the rows `docker image ls` prints: one per tag, newest first. An image with two
+tags has two rows with the same IMAGE ID; an image whose tag moved to a rebuild is left *dangling*
+(`<none>`)."""),
+    ("code", '''\
+ls = image_list(f.images)
+ls.assign(size=ls["size"].map(human_size))[["repository", "tag", "short_id", "created", "size"]]'''),
+    ("md", """\
+The chapter filters by name with `docker image ls 'w*'`. The pattern is matched against
+`repository:tag` and against the repository, and `*` does not cross a `/`, so with the workshop's
+`workshop/...` names the filter is `'workshop/w*'`:"""),
+    ("code", '''\
+image_list(f.images, "workshop/w*")[["repository", "tag", "short_id"]]'''),
+    ("md", """\
+## The layers of one image
+
+`f.layers` has one row per (image, layer), base first. `diff_id` is the hash of the layer's
+uncompressed content; `chain_id` identifies the layer *together with all layers below it*, which
+is how the engine knows two images hold the very same layer. A pull downloads one compressed blob
+per layer it does not have yet, which is why the chapter's pull printed six lines."""),
+    ("code", '''\
+web_ping = pick("workshop/web-ping:v1", "web-ping:latest")
+print(name(web_ping))
+layers = f.layers[f.layers["image_id"] == web_ping]
+layers[["position", "size", "instruction", "created_by", "diff_id", "chain_id"]]'''),
+    ("code", '''\
+import plotly.express as px
+
+shown = layers.assign(
+    layer=[f"#{p} {i or 'base'}" for p, i in zip(layers["position"], layers["instruction"])],
+    MB=layers["size"] / 1e6,
+    made_by=layers["created_by"].fillna("").str.slice(0, 80),
+)
+px.bar(shown, x="MB", y="layer", orientation="h", hover_data=["made_by", "size"], log_x=True,
+       title=f"Layers of {name(web_ping)} (uncompressed, log scale)", labels={"MB": "size (MB)"})'''),
+    ("md", """\
+## `docker image history`: instructions and layers
+
+The chapter says Dockerfile instructions and image layers are one to one. That is true of the
+**history**: every instruction leaves one history entry. Only instructions that change files make
+a **layer**: `RUN`, `COPY`, `ADD`, and `WORKDIR` when it creates the folder. `ENV`, `CMD` and
+`LABEL` only change the image's settings; their entries show `0B` and have no layer."""),
+    ("code", '''\
+h = history_table(f.history, web_ping)
+h.assign(size=h["size"].map(human_size))[
+    ["created_by", "instruction", "size", "empty_layer", "layer_position", "comment"]]'''),
+    ("code", '''\
+entries, made = len(h), int((~h["empty_layer"]).sum())
+print(f"{name(web_ping)}: {entries} history entries, {made} of them made a layer, "
+      f"{entries - made} only changed settings")'''),
+]
+
+# ------------------------------------------------------------------------------------------------
+NOTEBOOKS["02-env-defaults-and-overrides.ipynb"] = [
+    ("md", """\
+# 2. ENV defaults and `-e` overrides
+
+web-ping reads its target, HTTP method and interval from environment variables. The Dockerfile
+stores defaults with `ENV`, and `docker container run -e TARGET=google.com ...` replaces one of
+them for one container. The image does not change; only the container's settings do.
+
+This is the Dockerfile the demo fleet builds (`data/fleet/web-ping/Dockerfile`):"""),
+    ("code", '''\
+from pathlib import Path
+
+dockerfile = Path("..") / "data" / "fleet" / "web-ping" / "Dockerfile"
+print(dockerfile.read_text() if dockerfile.exists() else "(not in this checkout)")'''),
+    ("code", SOURCE_CELL),
+    ("code", PICK_CELL),
+    ("md", """\
+## Defaults stored in the images
+
+`f.images["env"]` is the config's `Env`: what every container of the image starts with unless told
+otherwise."""),
+    ("code", '''\
+import pandas as pd
+
+rows = []
+for rec in f.images.itertuples():
+    for item in rec.env:
+        key, _, value = item.partition("=")
+        if key != "PATH":
+            rows.append({"image": name(rec.image_id), "name": key, "default": value})
+defaults = pd.DataFrame(rows, columns=["image", "name", "default"])
+defaults'''),
+    ("md", """\
+## What containers really run with
+
+`f.containers["env"]` is the env each container was created with: the image's defaults with the
+`-e` values on top. Comparing the two shows every override. In the demo, `web-ping-google` was
+started with `-e TARGET=google.com`, `web-ping-docker` with `-e TARGET=docker.com -e INTERVAL=5000`,
+as in the chapter."""),
+    ("code", '''\
+image_env = {r.image_id: dict(e.partition("=")[::2] for e in r.env) for r in f.images.itertuples()}
+over = []
+for c in f.containers.itertuples():
+    base = image_env.get(c.image_id, {})
+    for item in c.env:
+        key, _, value = item.partition("=")
+        if base.get(key) != value:
+            over.append({"container": ", ".join(c.names), "image": c.image, "name": key,
+                         "image default": base.get(key, "(not set)"), "runs with": value})
+overrides = pd.DataFrame(over, columns=["container", "image", "name", "image default", "runs with"])
+overrides'''),
+    ("md", """\
+## Settings are not secrets
+
+Anything in `ENV` is part of the image: whoever can pull it can read the values (`docker image
+inspect`, and the history shows the `ENV` line). The demo's `workshop/web-ping:staging` carries a
+made-up `API_TOKEN` to show this. imgviz masks values whose names look like secrets (TOKEN,
+SECRET, PASSWORD, API_KEY, ...) in its reports; the function is plain and can be used directly:"""),
+    ("code", '''\
+from imgviz.analysis.secrets import mask_env, mask_text
+
+staging = pick("workshop/web-ping:staging")
+env = f.images.set_index("image_id").loc[staging, "env"]
+print(name(staging))
+print("as stored:", env)
+print("masked:   ", mask_env(env))
+last_env = f.history[(f.history["image_id"] == staging) & (f.history["instruction"] == "ENV")]["created_by"]
+print("history:  ", [mask_text(t) for t in last_env])'''),
+    ("md", """\
+Pass secrets at run time instead (`-e`, an env file, or a secrets mechanism), so they never enter
+a layer or the config."""),
+]
+
+# ------------------------------------------------------------------------------------------------
+NOTEBOOKS["03-sharing-and-size.ipynb"] = [
+    ("md", """\
+# 3. Shared layers, and why the sizes do not add up
+
+Images built `FROM` the same base reuse its layers: the engine stores each layer once and every
+image that uses it points at the same files. Layers are **read-only**, so sharing is safe: no image
+or container can change a layer another one uses (a container writes to its own thin layer on top).
+
+That is why `docker image ls` can list several images of about 172 MB each while the disk holds
+far less: SIZE counts every layer an image uses, shared or not."""),
+    ("code", SOURCE_CELL),
+    ("code", PICK_CELL),
+    ("md", """\
+## Which images share which layers
+
+Two images share a layer when they have the same **chain ID**: the same content on the same
+layers below. Below, a mark means the image (column) uses the layer (row)."""),
+    ("code", '''\
+import pandas as pd
+
+chosen = [pick(r) for r in ("workshop/debian:12", "workshop/node:18", "workshop/web-ping:v1",
+                            "workshop/web-ping:v2", "workshop/web-ping:optimized")]
+chosen = list(dict.fromkeys(chosen))  # an image with two tags counts once
+use = f.layers[f.layers["image_id"].isin(chosen)].copy()
+use["image"] = use["image_id"].map(name)
+use["layer"] = [f"{c[7:19]} {i or 'base'} ({human_size(s)})"
+                for c, i, s in zip(use["chain_id"], use["instruction"], use["size"])]
+pd.crosstab(use["layer"], use["image"]).replace({1: "x", 0: ""})'''),
+    ("md", """\
+The web-ping images differ only in their small top layers: the base and the Node.js runtime are the
+same files on disk for all of them.
+
+A subtle case: the same file copied onto two *different* parents is two layers. The demo's
+`pingall` and `httpcheck` both copy `fleet-targets.list`: same `diff_id`, different `chain_id`."""),
+    ("code", '''\
+same_diff = (f.layers.groupby("diff_id")["chain_id"].nunique().loc[lambda s: s > 1].index)
+f.layers[f.layers["diff_id"].isin(same_diff)].assign(image=lambda d: d["image_id"].map(name))[
+    ["image", "position", "created_by", "diff_id", "chain_id", "size"]]'''),
+    ("md", """\
+## Reported size vs bytes on disk
+
+- `docker image ls` SIZE: all layers of the image. Summing it counts shared layers many times.
+- `docker system df`: each distinct layer once; that is what the disk holds.
+- `docker system df -v` splits each image into SHARED SIZE (layers other images use too) and
+  UNIQUE SIZE (what removing just this image would free)."""),
+    ("code", '''\
+rows = image_list(f.images)  # one row per tag, each with the image's full size
+listed = int(rows["size"].sum())
+reported = int(f.images["size"].sum())
+physical = int(f.layers.drop_duplicates("chain_id")["size"].sum())
+print(f"`docker image ls` adds up to: {human_size(listed)} ({len(rows)} rows, one per tag)")
+print(f"each image counted once:      {human_size(reported)} ({len(f.images)} images)")
+print(f"distinct layers on disk:      {human_size(physical)}")
+if f.engine_df and f.engine_df.get("layers_size") is not None:
+    print(f"the engine's own total (df):  {human_size(f.engine_df['layers_size'])}")
+print(f"sharing saves {human_size(reported - physical)} ({(reported - physical) / reported:.0%}) "
+      f"of the per-image sum")'''),
+    ("code", '''\
+from imgviz.analysis.sizes import per_image_sizes
+
+sizes = per_image_sizes(f.layers)
+sizes["image"] = sizes["image_id"].map(name)
+sizes.sort_values("unique_size", ascending=False)[["image", "size", "shared_size", "unique_size"]]'''),
+    ("md", """\
+The same numbers as figures (`imgviz.figures`): the first bar adds up `docker image ls`, the last
+one is the disk; then shared and unique bytes per image."""),
+    ("code", '''\
+from imgviz import figures
+
+figures.reported_vs_physical(f)'''),
+    ("code", '''\
+figures.image_sizes(f, sort="unique_size")'''),
+    ("md", """\
+The layer tree draws every distinct layer once, on top of the layers below it: images that start
+the same way share a branch (hover a box for the instruction and the images using it)."""),
+    ("code", '''\
+figures.layer_tree(f)'''),
+    ("md", """\
+Several web-ping tags show **0 B unique**: they use exactly the same layers as another image, so
+removing one of them frees nothing until the last image using those layers is gone. `what_if`
+shows it: removing `web-ping:v1` frees only its own `COPY` layer, the rest stays for the others."""),
+    ("code", '''\
+figures.what_if(f, [pick("workshop/web-ping:v1")])'''),
+]
+
+# ------------------------------------------------------------------------------------------------
+NOTEBOOKS["04-build-cache-and-order.ipynb"] = [
+    ("md", """\
+# 4. The build cache, and why instruction order matters
+
+When you rebuild, the engine reuses a step's result when nothing that step depends on changed.
+The chapter explains it with the classic builder: each step's cache key is a hash of its parent
+plus the instruction (plus the copied files' content for `COPY`), so **once one step changes, every
+step after it runs again**. Put what rarely changes first and what changes often (your source
+code) last.
+
+The cases below were built on a real engine (dockerd 20.10) with both builders and recorded in
+`data/cascade/`; `webping-edit` is the chapter's edit of `app.js` with the first Dockerfile."""),
+    ("code", '''\
+from pathlib import Path
+
+import pandas as pd
+
+CASES = Path("..") / "data" / "cascade"
+print((CASES / "webping-edit" / "new" / "Dockerfile").read_text())'''),
+    ("code", '''\
+def observed(case):
+    """What the engine did for each step of new/Dockerfile, with both builders."""
+    out = None
+    for builder in ("classic", "buildkit"):
+        t = pd.read_csv(CASES / case / f"observed-{builder}.tsv", sep="\\t", comment="#")
+        t = t.rename(columns={"outcome": builder})
+        out = t if out is None else out.merge(t[["step", builder]], on="step")
+    return out
+
+
+observed("webping-edit")'''),
+    ("md", """\
+The classic builder does what the chapter says: `COPY app.js .` changed, so it and the `CMD` after
+it were built again.
+
+**BuildKit (the default builder today) decides per step.** `ENV`, `CMD` and `LABEL` are not build
+steps at all for it (*no vertex*): they are edits of the image's settings, applied at the end. A
+file-system step is reused when its own inputs and the file-system steps before it are unchanged.
+So under BuildKit a changed `ENV` does not force a later `COPY` to run again (a later `RUN` does
+run, because it sees the variables)."""),
+    ("code", '''\
+print((CASES / "webping-edit-optimized" / "new" / "Dockerfile").read_text())
+observed("webping-edit-optimized")'''),
+    ("md", """\
+With the optimized order (`CMD` and one `ENV` first, `COPY app.js .` last) an edit of `app.js`
+rebuilds only the last step with either builder.
+
+Reordering the Dockerfile itself is a change too. With the classic builder the first moved line
+breaks the cache for everything below it, once; BuildKit keeps `WORKDIR` and `COPY` because their
+inputs did not change:"""),
+    ("code", '''\
+observed("webping-optimize")'''),
+    ("md", """\
+## Predicting it without building
+
+`cascade(old, new, builder=...)` reads the two Dockerfiles and build contexts and says, for every
+instruction of the new one, whether the cache will be hit and why (the file contents a `COPY`
+takes, the instruction text, the steps before it). Side by side with what the engine did:"""),
+    ("code", '''\
+from imgviz.analysis.cascade import cascade
+
+
+def predicted(steps):
+    """The prediction in the words of the observed tables."""
+    out = []
+    for r in steps.itertuples():
+        if r.kind == "from":
+            out.append("base")
+        elif r.kind == "metadata":
+            out.append("no-vertex")
+        elif r.cached is None or r.cached != r.cached:
+            out.append("unknown")
+        else:
+            out.append("cached" if r.cached else "built")
+    return out
+
+
+def compare(case):
+    table = observed(case)
+    for builder in ("classic", "buildkit"):
+        steps = cascade(CASES / case / "old", CASES / case / "new", builder=builder)
+        table[f"{builder} predicted"] = predicted(steps)
+        table[f"{builder} reason"] = list(steps["reason"])
+        same = int((table[builder] == table[f"{builder} predicted"]).sum())
+        print(f"{case}, {builder}: the prediction matches the engine on {same} of {len(table)} steps")
+    return table
+
+
+compare("webping-edit")[["step", "instruction", "classic", "classic predicted", "buildkit",
+                         "buildkit predicted", "buildkit reason"]]'''),
+    ("code", '''\
+for case in ("webping-edit-optimized", "webping-optimize"):
+    compare(case)'''),
+    ("code", '''\
+from imgviz.figures.cascade import cascade as cascade_figure
+
+cascade_figure(cascade(CASES / "webping-edit" / "old", CASES / "webping-edit" / "new", builder="classic"),
+               title="webping-edit with the classic builder: what the app.js edit rebuilds")'''),
+    ("md", """\
+## The same story in the images
+
+The demo fleet holds `web-ping:v1` and `web-ping:v2` (the `app.js` edit) built with BuildKit.
+They share every layer but the `COPY app.js .` one: a step that hit the cache made no new layer,
+so on disk v2 costs only its new `COPY` layer."""),
+    ("code", SOURCE_CELL),
+    ("code", PICK_CELL),
+    ("code", '''\
+v1, v2 = pick("workshop/web-ping:v1"), pick("workshop/web-ping:v2")
+a = f.layers[f.layers["image_id"] == v1].set_index("position")
+b = f.layers[f.layers["image_id"] == v2].set_index("position")
+side = pd.DataFrame({"instruction": a["instruction"].fillna("base"),
+                     f"{name(v1)} layer": a["chain_id"].str.slice(7, 19),
+                     f"{name(v2)} layer": b["chain_id"].str.slice(7, 19),
+                     "size": b["size"]})
+side["same layer"] = a["chain_id"] == b["chain_id"]
+side'''),
+]
+
+# ------------------------------------------------------------------------------------------------
+NOTEBOOKS["05-your-engine.ipynb"] = [
+    ("md", """\
+# 5. Your engine
+
+Point imgviz at your own engine: this notebook collects it when one answers (set `DOCKER_HOST` to
+use another address) and falls back to the embedded demo snapshot otherwise. Nothing is changed on
+the engine: imgviz only reads metadata (no layer contents).
+
+Save a snapshot to explore it later, or on another machine, without the engine."""),
+    ("code", SOURCE_CELL),
+    ("code", '''\
+imgs = f.images
+physical = int(f.layers.drop_duplicates("chain_id")["size"].sum())
+print(f"{len(imgs)} images in {imgs.loc[~imgs['dangling'], 'repository'].nunique()} repositories, "
+      f"{int(imgs['dangling'].sum())} dangling, {len(f.containers)} containers")
+print(f"sum of image sizes {human_size(int(imgs['size'].sum()))}, on disk {human_size(physical)}")'''),
+    ("md", """\
+## Explore
+
+Pick an image to see its layers and history (an ipywidgets drop-down; the figure and the table
+below it follow the choice)."""),
+    ("code", '''\
+import ipywidgets as widgets
+import plotly.graph_objects as go
+from IPython.display import clear_output, display
+
+labels = {(t[0] if len(t) else f"<none> {s}"): i for t, s, i in
+          zip(imgs["tags"], imgs["short_id"], imgs["image_id"])}
+choice = widgets.Dropdown(options=sorted(labels), description="image", layout={"width": "60%"})
+figure = widgets.Output()
+table = widgets.Output()
+
+
+def show(change=None):
+    image_id = labels[choice.value]
+    lay = f.layers[f.layers["image_id"] == image_id]
+    fig = go.Figure(go.Bar(
+        x=lay["size"] / 1e6, y=[f"#{p} {i or 'base'}" for p, i in zip(lay["position"], lay["instruction"])],
+        orientation="h", customdata=lay["created_by"].fillna("").str.slice(0, 80),
+        hovertemplate="%{y}: %{x:.3f} MB<br>%{customdata}<extra></extra>"))
+    fig.update_layout(title=f"Layers of {choice.value}", xaxis_title="MB", height=160 + 30 * len(lay))
+    with figure:
+        clear_output(wait=True)
+        display(fig)
+    with table:
+        clear_output(wait=True)
+        display(history_table(f.history, image_id)[["created_by", "size", "empty_layer"]])
+
+
+choice.observe(show, names="value")
+show()
+widgets.VBox([choice, figure, table])'''),
+    ("md", """\
+## Sharing dashboard
+
+Filter images by a `docker image ls` pattern or a search text, choose images to remove, and the
+figures (shared vs unique, what removing them frees, reported vs on disk, the sharing heatmap, the
+layer tree) follow."""),
+    ("code", '''\
+from imgviz.widgets import sharing_dashboard
+
+sharing_dashboard(f, top_n=15)'''),
+    ("md", """\
+## The report
+
+The same report `imgviz report -o report.html` writes, inline. Secret-looking values are masked.
+`write_html` makes a single file (plotly.js inside) to open offline or send to colleagues."""),
+    ("code", '''\
+report = imgviz.Report(f, description=where)
+report'''),
+    ("code", '''\
+path = report.write_html("report.html")
+print(f"wrote {path.resolve()} ({path.stat().st_size / 1e6:.1f} MB)")'''),
+    ("md", """\
+To keep what you saw, save a snapshot and load it anywhere later:
+
+```python
+snap = imgviz.collect()              # the live engine
+snap.save("my-engine.json.gz")
+f = imgviz.frames(imgviz.load("my-engine.json.gz"))
+```"""),
+]
+
+
+def build(directory: Path = HERE) -> list[Path]:
+    written = []
+    for filename, cells in NOTEBOOKS.items():
+        nb = new_notebook()
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+        nb.metadata["language_info"] = {"name": "python"}
+        for kind, text in cells:
+            nb.cells.append(new_markdown_cell(text) if kind == "md" else new_code_cell(text))
+        for i, cell in enumerate(nb.cells):
+            cell["id"] = f"{filename[:2]}-{i:02d}"  # stable ids: regenerating changes nothing
+        path = directory / filename
+        nbformat.validate(nb)
+        path.write_text(nbformat.writes(nb) + "\n")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for p in build():
+        print(p)

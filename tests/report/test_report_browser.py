@@ -1,0 +1,102 @@
+"""The report in Debian's chromium: it renders offline, every figure draws, image text runs nothing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from imgviz import Report, frames
+
+from ._hostile import MARKUP, SECRETS
+
+pytestmark = pytest.mark.browser
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def open_report(chromium, path: Path):
+    from .._browser import PageLog
+
+    page = chromium.new_page(viewport={"width": 1280, "height": 900})
+    log = PageLog(page)
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    n = page.locator(".iv-figure").count()
+    if n:
+        page.wait_for_function(f"document.querySelectorAll('.iv-figure svg.main-svg').length >= {n}", timeout=20_000)
+    return page, log
+
+
+def check_page(page, log) -> None:
+    figures = page.locator(".iv-figure")
+    assert figures.count() >= 2
+    for i in range(figures.count()):
+        assert figures.nth(i).locator("svg.main-svg").count() >= 1, f"figure {i} did not render"
+    assert page.evaluate("typeof window.MathJax") == "undefined"
+    assert log.console_errors == []
+    assert log.outside_requests() == [], "the report fetched something from the network"
+
+
+def check_hostile(page, log, *, masked: bool = True) -> None:
+    check_page(page, log)
+    assert page.evaluate("window.__pwned") is None, "markup from an image ran"
+    text = page.inner_text("body")
+    for markup in MARKUP:
+        assert markup in text, f"not shown as text: {markup}"
+    # the label itself, in the labels table, as the engine recorded it
+    cell = page.locator("table.iv-table td", has_text="<img src=x onerror=window.__pwned=2>")
+    assert cell.count() >= 1 and "<img src=x onerror=window.__pwned=2>" in cell.all_inner_texts()
+    # no element came from image text: the only <img>, <a href=javascript:> would be injected ones
+    assert page.locator(".imgviz-report img").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    for secret in SECRETS:
+        assert (secret in text) is (not masked)
+    # hover text in a figure shows the label as text too
+    svg_text = page.locator(".iv-figure svg").first.text_content()
+    assert "report-test/hostile:1" in svg_text or "report-test/hostile:1" in page.locator(".iv-figure").nth(1).text_content()
+
+
+def test_recorded_hostile_report(chromium, hostile_frames, tmp_path):
+    path = Report(hostile_frames, description="recorded hostile fleet").write_html(tmp_path / "hostile.html")
+    page, log = open_report(chromium, path)
+    try:
+        check_hostile(page, log)
+    finally:
+        page.close()
+
+
+def test_demo_report(chromium, tmp_path):
+    path = Report("demo").write_html(tmp_path / "demo.html")
+    page, log = open_report(chromium, path)
+    try:
+        check_page(page, log)
+        assert "embedded demo snapshot" in page.inner_text(".iv-sub")
+        assert page.evaluate("window.__pwned") is None and "<script>alert" in page.inner_text("body")
+        assert page.locator("table.iv-table").count() >= 5
+    finally:
+        page.close()
+
+
+@pytest.mark.engine
+def test_live_hostile_images(engine, chromium, tmp_path):
+    """Build the hostile images on a real engine, collect it, render, open: nothing runs."""
+    from imgviz.sources.engine import collect
+
+    from . import _hostile
+
+    _hostile.build(engine, tmp_path / "ctx")
+    try:
+        f = frames(collect(host=engine.host, progress=False))
+        assert any(_hostile.TAG in t for t in f.images["tags"])
+        path = Report(f).write_html(tmp_path / "live.html")
+        page, log = open_report(chromium, path)
+        try:
+            check_hostile(page, log)
+        finally:
+            page.close()
+        shown = Report(f, show_secrets=True).html()
+        assert all(secret in shown for secret in _hostile.SECRETS)
+    finally:
+        if not os.environ.get("IMGVIZ_KEEP_TEST_IMAGES"):
+            _hostile.remove(engine)
