@@ -55,3 +55,17 @@ def fleet(engine, tmp_path_factory):
     from ._fleet import build_fleet
 
     return build_fleet(engine, tmp_path_factory.mktemp("fleet"))
+
+
+@pytest.fixture
+def private_engine():
+    """A dockerd of the test's own (for whole-engine numbers no other test can disturb)."""
+    try:
+        eng = start_private_engine()
+    except EngineUnavailableForTests as exc:
+        _no_engine(str(exc))
+        return
+    try:
+        yield eng
+    finally:
+        eng.stop()
