@@ -33,6 +33,10 @@ def __getattr__(name: str):
         import importlib
 
         return importlib.import_module(f".{name}", __name__)
+    if name == "cascade":
+        from .analysis.cascade import cascade
+
+        return cascade
     if name == "sharing_dashboard":
         from .widgets import sharing_dashboard
 
@@ -42,5 +46,6 @@ def __getattr__(name: str):
 
 __all__ = [
     "EngineUnavailable", "Frames", "ImgvizError", "Snapshot", "SnapshotError", "SourceError",
-    "Report", "collect", "demo", "demo_snapshot", "frames", "load", "open_source", "schema", "__version__",
+    "Report", "cascade", "collect", "demo", "demo_snapshot", "frames", "load", "open_source", "schema",
+    "sharing_dashboard", "__version__",
 ]
