@@ -124,6 +124,6 @@ def test_notebooks_run_on_a_live_engine(engine, tmp_path):
             if "open_source" in json.dumps(nb.cells):
                 assert f"Source: live engine at {engine.host}" in _text(nb), name
         report = (where / "report.html").read_text()
-        assert f"live engine at {engine.host}" in report and "report-test/" in report
+        assert f"live engine at {engine.host}" in report
     finally:
         _hostile.remove(engine)
