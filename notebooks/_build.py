@@ -333,11 +333,12 @@ observed("webping-optimize")'''),
     ("md", """\
 ## Predicting it without building
 
-`cascade(old, new, builder=...)` reads the two Dockerfiles and build contexts and says, for every
-instruction of the new one, whether the cache will be hit and why (the file contents a `COPY`
-takes, the instruction text, the steps before it). Side by side with what the engine did:"""),
+`imgviz.cascade(old, new, builder=...)` (or `imgviz cascade OLD NEW` in a shell) reads the two
+Dockerfiles and build contexts and says, for every instruction of the new one, whether the cache
+will be hit and why (the file contents a `COPY` takes, the instruction text, the steps before it).
+Side by side with what the engine did:"""),
     ("code", '''\
-from imgviz.analysis.cascade import cascade
+import imgviz
 
 
 def predicted(steps):
@@ -358,7 +359,7 @@ def predicted(steps):
 def compare(case):
     table = observed(case)
     for builder in ("classic", "buildkit"):
-        steps = cascade(CASES / case / "old", CASES / case / "new", builder=builder)
+        steps = imgviz.cascade(CASES / case / "old", CASES / case / "new", builder=builder)
         table[f"{builder} predicted"] = predicted(steps)
         table[f"{builder} reason"] = list(steps["reason"])
         same = int((table[builder] == table[f"{builder} predicted"]).sum())
@@ -374,7 +375,7 @@ for case in ("webping-edit-optimized", "webping-optimize"):
     ("code", '''\
 from imgviz.figures.cascade import cascade as cascade_figure
 
-cascade_figure(cascade(CASES / "webping-edit" / "old", CASES / "webping-edit" / "new", builder="classic"),
+cascade_figure(imgviz.cascade(CASES / "webping-edit" / "old", CASES / "webping-edit" / "new", builder="classic"),
                title="webping-edit with the classic builder: what the app.js edit rebuilds")'''),
     ("md", """\
 ## The same story in the images
