@@ -629,9 +629,11 @@ def collect(path: str | os.PathLike, *, platform: str | None = None, verify_laye
     platform : str, optional
         ``os/arch`` to choose from multi-platform indexes (default: this machine).
     verify_layers : bool
-        Also read every layer: check its digest and diff ID, and measure its uncompressed size by
-        the engine's rule (:func:`layer_stats`), which fills the frames' ``size`` columns. Reads
-        all bytes; off by default, when sizes stay NA.
+        Also read every layer: check its digest and diff ID, and measure its uncompressed size as
+        an engine reports it after ``docker load`` (:func:`layer_stats`), which fills the frames'
+        ``size`` columns (``size_source == "derived"``). The engine that built a layer with
+        BuildKit reports less by the layer's symlink target lengths. Reads all bytes; off by
+        default, when sizes stay NA.
 
     Returns
     -------
