@@ -12,7 +12,10 @@ bytes (int64). Words mean one thing everywhere:
 
 A column whose value a source cannot know is NA (``pd.NA``), never a guessed number; the
 ``size_source`` column of ``images`` says whether the image sizes came from the engine
-(``"engine"``) or were derived from the layers by the engine's rule (``"derived"``).
+(``"engine"``) or were derived from the layers (``"derived"``). A derived layer size is what an
+engine reports after ``docker load`` or ``docker pull`` of that layer
+(:func:`imgviz.sources.archive.layer_stats`); the engine that *built* a layer with BuildKit reports
+less by the target lengths of the layer's symlinks, which a tar cannot tell.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ IMAGES = {
     "shared_size": ("Int64", "bytes of this image's layers that other images use too (df SHARED SIZE)"),
     "unique_size": ("Int64", "size - shared_size (df UNIQUE SIZE)"),
     "containers": ("Int64", "number of containers (any state) created from this image"),
-    "size_source": ("string", "'engine' when size/shared_size came from the engine, 'derived' otherwise"),
+    "size_source": ("string", "'engine' when size/shared_size came from the engine, 'derived' when computed from "
+                              "the layer tars (what an engine reports after loading or pulling them)"),
     "os": ("string", "operating system from the config"),
     "architecture": ("string", "CPU architecture from the config"),
     "n_layers": ("Int64", "number of layers (rootfs.diff_ids)"),

@@ -13,7 +13,9 @@ layer on disk, and is not shared.
 Every function here is pure: frames in, a new frame out, nothing printed or read. Where the source
 gave engine-computed numbers (``images.size_source == "engine"``, ``Frames.engine_df``) they are
 used and the output says ``source == "engine"``; otherwise the same rule is applied to the layers
-and the output says ``"derived"``.
+and the output says ``"derived"``. Derived layer sizes are those an engine reports after loading or
+pulling the layers (:func:`imgviz.sources.archive.layer_stats`); for BuildKit-built layers with
+symlinks the engine that built them reports less, by the symlinks' target lengths.
 """
 
 from __future__ import annotations

@@ -347,33 +347,73 @@ class LayerReader(io.RawIOBase):
 
 
 def layer_stats(chunks: Iterable[bytes], *, where: str = "layer") -> dict[str, Any]:
-    """Read a whole layer blob: its digests and its size by the engine's rule.
+    """Read a whole layer blob: its digests and its size as an engine reports it after a load or pull.
 
-    The engine's layer size (``docker image history`` SIZE; moby ``pkg/directory.Size`` over the
-    unpacked layer) sums the sizes of every non-directory entry, counting hard-linked files once:
-    regular files by their length, symlinks by the length of their target, whiteouts and devices
-    as 0. The same sum is taken here from the layer's tar entries.
+    The rule (moby 20.10, overlay2 with native diff, as ``docker info`` shows "Native Overlay
+    Diff: true"): ``docker load``, ``docker pull``, ``docker import``, ``docker commit`` and every
+    step of the classic builder register a layer by unpacking its tar into a fresh directory
+    (``pkg/archive.Unpack``) and walking it with ``pkg/directory.Size``. That sum counts every
+    non-directory entry left in the directory once per inode, by its ``lstat`` size: regular files
+    by their length, symlinks by the length of their target, hard links once, whiteouts, devices
+    and directories as 0. ``size`` replays that on the tar's headers, without extracting anything.
+    (The engine refuses a layer naming one path twice, so no entry replaces another; should a tar
+    do so anyway, the last entry counts, as unpacking would leave it.)
+
+    Where the engine's number can differ from ``size`` (the tar does not tell which applies):
+
+    - a layer made by **BuildKit** (``docker build`` with ``DOCKER_BUILDKIT=1``) is sized from the
+      tar it exports (``layer.ChecksumForGraphID``, summing tar header sizes), so its symlinks
+      count 0: the engine that built it reports ``header_size``;
+    - an engine whose overlay2 uses the *naive* diff (kernels with ``redirect_dir``, user
+      namespaces) sizes every load and pull by ``pkg/archive.UnpackLayer``: ``header_size`` too;
+    - a layer the engine already holds (same chain ID) keeps the size of its first registration:
+      loading a BuildKit-built image back into the engine that built it changes nothing.
+
+    Measured on dockerd 20.10.24 (tests/analysis/test_sizes_live.py): a BuildKit ``COPY`` of
+    ``x.txt`` (2 bytes) and ``link -> x.txt`` is 2 bytes on the engine that built it and 7 after
+    ``docker load`` or ``docker pull`` into an engine that did not hold it; ``size`` is 7.
 
     Returns
     -------
     dict
-        ``size`` (engine rule), ``diff_id``, ``digest`` (sha256 of the blob as stored),
-        ``blob_bytes``, ``tar_bytes``.
+        ``size`` (the load/pull rule above), ``header_size`` (sum of the tar headers' sizes:
+        regular file bytes, every copy counted, symlinks 0), ``diff_id``, ``digest`` (sha256 of
+        the blob as stored), ``blob_bytes``, ``tar_bytes``.
     """
     reader = LayerReader(chunks, where)
-    size = 0
+    header_size = 0
+    inode_of: dict[str, int] = {}  # path -> inode number (ours), for every non-directory
+    inode_size: list[int] = []  # inode number -> lstat size
     try:
         with tarfile.open(fileobj=reader, mode="r|") as tar:
             for m in tar:
-                if m.isreg():
-                    size += m.size
+                header_size += m.size
+                path = posixpath.normpath("/" + m.name).lstrip("/")
+                base = posixpath.basename(path)
+                if not path or m.isdir() or base == ".wh..wh..opq":
+                    continue
+                if base.startswith(".wh."):
+                    # a whiteout becomes a 0:0 character device at the path it hides: 0 bytes
+                    path, nbytes = posixpath.join(posixpath.dirname(path), base[4:]), 0
+                elif m.islnk():
+                    target = posixpath.normpath("/" + m.linkname).lstrip("/")
+                    if target in inode_of:
+                        inode_of[path] = inode_of[target]
+                    continue
+                elif m.isreg():
+                    nbytes = m.size
                 elif m.issym():
-                    size += len(m.linkname.encode("utf-8", "surrogateescape"))
+                    nbytes = len(m.linkname.encode("utf-8", "surrogateescape"))
+                else:
+                    nbytes = 0  # devices, fifos
+                inode_of[path] = len(inode_size)
+                inode_size.append(nbytes)
         reader.drain()
     except (tarfile.TarError, EOFError) as exc:
         raise ArchiveError(f"{where}: layer is not a readable tar ({str(exc)[:80]})") from None
-    return {"size": size, "diff_id": reader.diff_id, "digest": reader.blob_digest,
-            "blob_bytes": reader.blob_bytes, "tar_bytes": reader.tar_bytes}
+    size = sum(inode_size[i] for i in set(inode_of.values()))
+    return {"size": size, "header_size": header_size, "diff_id": reader.diff_id,
+            "digest": reader.blob_digest, "blob_bytes": reader.blob_bytes, "tar_bytes": reader.tar_bytes}
 
 
 class Archive:
@@ -589,9 +629,11 @@ def collect(path: str | os.PathLike, *, platform: str | None = None, verify_laye
     platform : str, optional
         ``os/arch`` to choose from multi-platform indexes (default: this machine).
     verify_layers : bool
-        Also read every layer: check its digest and diff ID, and measure its uncompressed size by
-        the engine's rule (:func:`layer_stats`), which fills the frames' ``size`` columns. Reads
-        all bytes; off by default, when sizes stay NA.
+        Also read every layer: check its digest and diff ID, and measure its uncompressed size as
+        an engine reports it after ``docker load`` (:func:`layer_stats`), which fills the frames'
+        ``size`` columns (``size_source == "derived"``). The engine that built a layer with
+        BuildKit reports less by the layer's symlink target lengths. Reads all bytes; off by
+        default, when sizes stay NA.
 
     Returns
     -------

@@ -593,7 +593,9 @@ def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, 
         Also ``HEAD`` every layer blob (it exists, and has the manifest's size).
     layer_sizes : bool
         Also download every layer blob (streamed, never stored): verify its digest and diff ID and
-        measure its uncompressed size by the engine's rule (:func:`imgviz.sources.archive.layer_stats`).
+        measure its uncompressed size as an engine reports it after pulling the layer
+        (:func:`imgviz.sources.archive.layer_stats`; an engine that built it with BuildKit reports
+        less by its symlinks' target lengths).
         Off by default: without it uncompressed sizes stay NA.
     progress : bool
         tqdm progress bar over references.

@@ -119,38 +119,236 @@ def test_what_if_equals_real_removal(private):
     assert sizes.what_if_totals(_now(eng), ["iv/base:1"])["unknown_containers"] == 1
 
 
+def _saved_layer_stats(tar_path):
+    """diff_id -> imgviz.sources.archive.layer_stats of every layer of a legacy `docker save` tar."""
+    import json
+    import tarfile
+
+    from imgviz.sources.archive import layer_stats
+
+    out = {}
+    with tarfile.open(tar_path) as t:
+        for entry in json.load(t.extractfile("manifest.json")):
+            for name in entry["Layers"]:
+                stats = layer_stats(iter([t.extractfile(name).read()]), where=name)
+                out[stats["diff_id"]] = stats
+    return out
+
+
+def _df(eng):
+    api = eng.api()
+    try:
+        return api.df()
+    finally:
+        api.close()
+
+
 def test_sizes_derived_from_a_docker_save_archive_equal_the_engine(engine, fleet, tmp_path):
-    """Another source, no engine sizes: `docker save` of every image, sizes derived from the layers
-    by the same rule, equal the engine's own `docker system df -v` numbers and LayersSize."""
+    """Another source, no engine sizes: `docker save` of every image, sizes derived from the layers.
+
+    A derived size is what an engine reports after loading or pulling the layer
+    (:func:`imgviz.sources.archive.layer_stats`). The engine that *built* a layer with BuildKit
+    sized it by its tar headers instead (symlinks 0), a history the tar does not carry, so:
+    every layer on this engine must be either equal to its derived size or, for a BuildKit layer
+    only, equal to its header size; the fleet's images (built without such symlinks) must equal
+    `docker system df -v` exactly, and LayersSize must equal the derived total less exactly those
+    BuildKit symlink bytes."""
     from imgviz.sources.archive import collect as collect_archive
 
-    def df():
-        api = engine.api()
-        try:
-            return api.df()
-        finally:
-            api.close()
-
-    before = df()
+    before = _df(engine)
     names = []
     for im in before["Images"]:
         tags = [t for t in (im["RepoTags"] or []) if t != "<none>:<none>"]
         names.append(tags[0] if tags else im["Id"])
     engine.docker("save", "-o", str(tmp_path / "all.tar"), *names, timeout=600)
+
     def by_id(d):
         return {im["Id"]: (im["Size"], im["SharedSize"]) for im in d["Images"]}
 
-    assert by_id(df()) == by_id(before), "the engine changed while saving"
+    assert by_id(_df(engine)) == by_id(before), "the engine changed while saving"
     f = frames(collect_archive(tmp_path / "all.tar", verify_layers=True))
     assert f.engine_df is None and (f.images["size_source"] == "derived").all()
     table = sizes.image_sizes(f).set_index("image_id")
     assert set(table.index) == {im["Id"] for im in before["Images"]}
+
+    # layer by layer: the engine's number is the load/pull rule, or (BuildKit-built) the header sum
+    stats = _saved_layer_stats(tmp_path / "all.tar")
+    live_layers = frames(collect(host=engine.host, progress=False)).layers.drop_duplicates("chain_id")
+    assert set(live_layers["diff_id"]) <= set(stats)
+    divergence, diverging_chains = 0, set()
+    for row in live_layers.itertuples():
+        st = stats[row.diff_id]
+        if row.size != st["size"]:
+            assert row.comment == "buildkit.dockerfile.v0" and row.size == st["header_size"], \
+                (row.created_by, row.size, st)
+            divergence += st["size"] - row.size
+            diverging_chains.add(row.chain_id)
+    fleet_ids = set(f.images.loc[f.images["tags"].map(lambda ts: any(t.startswith("iv/") for t in ts)),
+                                 "image_id"]) | {fleet["dangling_id"]}
+    assert len(fleet_ids) >= 9
+    checked = 0
     for im in before["Images"]:
+        if im["Id"] not in fleet_ids:
+            continue
+        mine = set(f.layers.loc[f.layers["image_id"] == im["Id"], "chain_id"])
+        assert not mine & diverging_chains, f"the fleet is meant to hold no BuildKit symlinks: {im['RepoTags']}"
         row = table.loc[im["Id"]]
         assert (row["size"], row["shared_size"], row["unique_size"]) == \
             (im["Size"], im["SharedSize"], im["Size"] - im["SharedSize"]), im["RepoTags"]
+        checked += 1
+    assert checked == len(fleet_ids)
     t = sizes.totals(f)
-    assert t.at["physical", "source"] == "derived" and t.at["physical", "value"] == before["LayersSize"]
-    # the what-if needs no engine either: one image's freed bytes are its unique size
-    lone = next(im for im in before["Images"] if im["Containers"] == 0 and im["Size"] > im["SharedSize"])
+    assert t.at["physical", "source"] == "derived"
+    assert t.at["physical", "value"] - divergence == before["LayersSize"]
+    # the what-if needs no engine either: one fleet image's freed bytes are its unique size
+    lone = next(im for im in before["Images"] if im["Id"] in fleet_ids and im["Containers"] == 0
+                and im["Size"] > im["SharedSize"])
     assert sizes.what_if_totals(f, [lone["Id"]])["freed_layers"] == lone["Size"] - lone["SharedSize"]
+
+
+@pytest.fixture(scope="module")
+def engines3():
+    """Three fresh private engines: one builds, the others only load or pull (no layer held before)."""
+    started = []
+    try:
+        for _ in range(3):
+            started.append(start_private_engine())
+    except EngineUnavailableForTests as exc:
+        for eng in started:
+            eng.stop()
+        pytest.skip(f"no private engine: {exc}")
+    try:
+        yield started
+    finally:
+        for eng in started:
+            eng.stop()
+
+
+def _top_layer_size(eng, ref) -> int:
+    api = eng.api()
+    try:
+        return int(api.history(ref)[0]["Size"])
+    finally:
+        api.close()
+
+
+def _context(root, name, dockerfile, files):
+    ctx = root / name
+    ctx.mkdir()
+    (ctx / "Dockerfile").write_text(dockerfile)
+    for rel, target in files.items():
+        p = ctx / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if target.startswith("->"):
+            p.symlink_to(target[2:])
+        else:
+            p.write_text(target)
+    return ctx
+
+
+def test_layer_rule_replays_the_engine_on_an_awkward_tar():
+    """`docker import` registers a layer like load and pull do; a tar with hard links, a symlink,
+    a fifo, whiteouts and implicit parent folders: the engine's size equals layer_stats' size, and
+    differs from the plain header sum. (A tar naming one path twice, even as `old/` and `old`, is
+    refused by the engine: "duplicates of file paths not supported".)"""
+    import io
+    import subprocess
+    import tarfile
+
+    from imgviz.sources.archive import layer_stats
+
+    buf = io.BytesIO()
+
+    def add(name, kind=tarfile.REGTYPE, data=b"", link=""):
+        ti = tarfile.TarInfo(name)
+        ti.type, ti.linkname, ti.mode = kind, link, 0o755 if kind == tarfile.DIRTYPE else 0o644
+        ti.size = len(data) if kind == tarfile.REGTYPE else 0
+        tar.addfile(ti, io.BytesIO(data) if ti.size else None)
+
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        add("./", tarfile.DIRTYPE)
+        add("d/", tarfile.DIRTYPE)
+        add("d/a.txt", data=b"12345")
+        add("d/hard", tarfile.LNKTYPE, link="d/a.txt")
+        add("d/sym", tarfile.SYMTYPE, link="a.txt")
+        add("dup.txt", data=b"0123456789")
+        add("f2/g", data=b"g")
+        add("dev", tarfile.FIFOTYPE)
+        add("keep.txt", data=b"eightbyt")
+        add("keep2", tarfile.LNKTYPE, link="keep.txt")
+        add(".wh.gone")
+        add("e/", tarfile.DIRTYPE)
+        add("e/.wh..wh..opq")
+    raw = buf.getvalue()
+    try:
+        eng = start_private_engine()
+    except EngineUnavailableForTests as exc:
+        pytest.skip(f"no private engine: {exc}")
+    try:
+        proc = subprocess.run(["/usr/bin/docker", "import", "-", "ivtest-layersize/awkward:1"], input=raw,
+                              env=eng.env(), capture_output=True)
+        assert proc.returncode == 0, proc.stderr
+        engine_size = _top_layer_size(eng, "ivtest-layersize/awkward:1")
+    finally:
+        eng.stop()
+    st = layer_stats(iter([raw]))
+    assert st["size"] == engine_size
+    assert st["header_size"] != st["size"]
+
+
+def test_buildkit_symlinks_diverge_until_loaded_or_pulled(engines3, registry, tmp_path):
+    """The measured divergence, exactly: a BuildKit-built layer is sized on its engine by its tar
+    headers (symlinks 0), so the tar-derived size is larger by the symlinks' target lengths; the
+    classic builder registers its tar like a load (symlinks counted). After `docker load` or
+    `docker pull` into an engine that did not hold the layers, the engine reports exactly the
+    derived sizes, image by image and in total."""
+    from imgviz.sources.archive import collect as collect_archive
+
+    builder, loader, puller = engines3
+    builder.busybox_base("bb:base")
+    cases = {  # tag -> (buildkit, symlink target bytes the engine that built it leaves out)
+        "ivtest-layersize/bk-copy:1": (True, len("x.txt")),
+        "ivtest-layersize/bk-run:1": (True, len("abcdefghij")),
+        "ivtest-layersize/cl-copy:1": (False, 0),
+        "ivtest-layersize/cl-run:1": (False, 0),
+    }
+    copy_df, run_df = "FROM bb:base\nCOPY tree /tree\n", "FROM bb:base\nRUN ln -s abcdefghij /r && echo WHO > /h\n"
+    for tag, (buildkit, _) in cases.items():
+        name = tag.split("/")[1].split(":")[0]
+        # each build has its own file contents, so no two builds produce the same layer
+        files = {"tree/x.txt": name[:2], "tree/link": "->x.txt"} if "copy" in tag else {}
+        builder.build(_context(tmp_path, name, copy_df if "copy" in tag else run_df.replace("WHO", name), files),
+                      tag, buildkit=buildkit)
+    tar = tmp_path / "built.tar"
+    builder.docker("save", "-o", str(tar), *cases)
+    stats = _saved_layer_stats(tar)
+    built_df = _df(builder)
+    for tag, (_, left_out) in cases.items():
+        engine_size = _top_layer_size(builder, tag)
+        top = builder.docker("image", "inspect", "--format", "{{json .RootFS.Layers}}", tag).stdout
+        st = stats[__import__("json").loads(top)[-1]]
+        assert st["size"] - engine_size == left_out, (tag, st, engine_size)
+        if left_out:
+            assert engine_size == st["header_size"], tag
+    # loading the same tar back into the engine that built it: the layers exist, sizes stay
+    builder.docker("load", "-i", str(tar))
+    assert _df(builder)["LayersSize"] == built_df["LayersSize"]
+    assert _top_layer_size(builder, "ivtest-layersize/bk-copy:1") == 2
+
+    derived = frames(collect_archive(tar, verify_layers=True))
+    want = sizes.image_sizes(derived).set_index("image_id")
+    physical = sizes.totals(derived).at["physical", "value"]
+    for tag in cases:
+        builder.docker("tag", tag, registry.ref(tag))
+        builder.docker("push", registry.ref(tag))
+    loader.docker("load", "-i", str(tar))
+    for tag in cases:
+        puller.docker("pull", registry.ref(tag))
+    for eng in (loader, puller):
+        df = _df(eng)
+        assert {im["Id"] for im in df["Images"]} == set(want.index)
+        for im in df["Images"]:
+            row = want.loc[im["Id"]]
+            assert (row["size"], row["shared_size"]) == (im["Size"], im["SharedSize"]), im["RepoTags"]
+        assert df["LayersSize"] == physical
+    assert physical - built_df["LayersSize"] == sum(left for _, left in cases.values())
