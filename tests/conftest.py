@@ -30,6 +30,11 @@ def engine():
             _no_engine(f"IMGVIZ_TEST_DOCKER_HOST={host} does not answer")
         yield Engine(host)
         return
+    yield from _private()
+
+
+def _private():
+    """Start a private dockerd for the fixture's scope; skip (fail under CI) when we cannot."""
     try:
         eng = start_private_engine()
     except EngineUnavailableForTests as exc:
@@ -60,12 +65,4 @@ def fleet(engine, tmp_path_factory):
 @pytest.fixture
 def private_engine():
     """A dockerd of the test's own (for whole-engine numbers no other test can disturb)."""
-    try:
-        eng = start_private_engine()
-    except EngineUnavailableForTests as exc:
-        _no_engine(str(exc))
-        return
-    try:
-        yield eng
-    finally:
-        eng.stop()
+    yield from _private()

@@ -526,21 +526,7 @@ class _Simulator:
             if unc:
                 step.uncertain, step.unknown_why = True, why
             state.pathops.append((dest_n, _h("copy", op, token), unc, ins.line))
-        if step.uncertain and step.kwc is not None:
-            # optimistic: content equals what the old build had for the same definition
-            key = self.old.kwc.get(step.kwc, key) if self.old else key
-        step.key = key
-        if step.uncertain and state.unknown_line is None:
-            state.unknown_line = ins.line
-        elif state.uncertain and not step.uncertain:
-            step.unknown_why = f"it follows line {state.unknown_line}, whose cache outcome is unknown"
-        step.uncertain = step.uncertain or state.uncertain
-        if kw == "RUN":
-            hit = self.old_has(key) and not step.uncertain
-            state.pathops.append((None, _h("run-out", key), not hit and self.old is not None, ins.line))
-        state.key = key
-        state.uncertain = step.uncertain
-        state.last_op_line = ins.line
+        self._settle(ins, state, step, key)
 
     def _classic(self, ins: Instruction, state: _State, step: _Step, meta) -> None:
         kw = ins.keyword
@@ -576,6 +562,15 @@ class _Simulator:
         if kw in ("COPY", "ADD"):
             step.kwc = _h("classic", parent, (desc[0],) + desc[2:], cfg[1:])
         key = _h("classic", parent, cfg)
+        self._settle(ins, state, step, key)
+
+    def _settle(self, ins: Instruction, state: _State, step: _Step, key) -> None:
+        """Fix a step's key and carry its state forward (the same for both builders).
+
+        An uncertain COPY/ADD takes the old build's key for the same definition (optimistic: the
+        content equals what the old build had); once a step is uncertain, every later step is too.
+        """
+        kw = ins.keyword
         if step.uncertain and step.kwc is not None and self.old is not None:
             key = self.old.kwc.get(step.kwc, key)
         step.key = key
