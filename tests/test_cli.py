@@ -63,11 +63,16 @@ def test_history_unknown_image_is_one_line(capsys, ref):
     assert err.strip() == f"imgviz: error: {ref}: no such image in this snapshot"
 
 
-def test_summary_names_its_source(capsys):
+def test_summary_names_its_source(capsys, recorded):
     code, out, _ = run(capsys, "summary", "--snapshot", SNAP)
     assert code == 0
     assert out.splitlines()[0] == f"Source: snapshot file {SNAP}"
-    assert "Bytes of distinct layers" in out
+    # the disk line is what `docker system df` printed for the same engine
+    from ._compare import parse_table
+
+    df_images = {r["TYPE"]: r for r in parse_table(recorded.cli["system_df"], "TYPE")}["Images"]
+    disk = next(line for line in out.splitlines() if line.startswith("Bytes of distinct layers"))
+    assert disk.split()[-1] == df_images["SIZE"]
 
 
 def test_snapshot_of_missing_engine_fails_cleanly(capsys, tmp_path):

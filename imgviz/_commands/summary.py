@@ -12,24 +12,33 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    import pandas as pd
+
     from ..analysis.listing import image_list
+    from ..analysis.sizes import totals
     from ..units import human_size
     from ._table import render
 
     f, where = resolve_frames(args)
-    imgs = f.images
-    distinct = f.layers.drop_duplicates("chain_id")
-    # unknown sizes (registry and archive sources) print as '-', never as a partial sum
-    reported = (int(imgs["size"].sum()) if imgs["size"].notna().all() else None) if len(imgs) else 0
-    physical = (int(distinct["size"].sum()) if distinct["size"].notna().all() else None) if len(distinct) else 0
+    t = totals(f)["value"]
+
+    def size(name: str) -> str:
+        # unknown sizes (registry and archive sources) print as '-', never as a partial sum
+        return "-" if pd.isna(t[name]) else human_size(t[name])
+
+    n_distinct = f.layers["chain_id"].nunique()
     print(f"Source: {where}")
-    print(f"{len(imgs)} images ({int(imgs['dangling'].sum())} dangling), {len(f.layers)} layer references, "
-          f"{len(distinct)} distinct layers, {len(f.containers)} containers")
-    print(f"Sum of image sizes (what `docker image ls` adds up to): {human_size(reported)}")
-    print(f"Bytes of distinct layers (what the disk holds):        {human_size(physical)}")
+    print(f"{t['images']} images ({t['dangling_images']} dangling), {len(f.layers)} layer references, "
+          f"{n_distinct} distinct layers, {t['containers']} containers")
+    lines = [(f"`docker image ls` SIZE column added up ({t['tags']} rows):", size("reported")),
+             ("Each image counted once:", size("logical")),
+             ("Bytes of distinct layers (what the disk holds):", size("physical"))]
+    width = max(len(label) for label, _ in lines)
+    for label, value in lines:
+        print(f"{label:<{width}} {value}")
     print()
-    table = image_list(imgs)
-    by_id = imgs.set_index("image_id")
+    table = image_list(f.images)
+    by_id = f.images.set_index("image_id")
     rows = [(r.repository, r.tag, r.short_id, human_size(r.size), human_size(by_id.at[r.image_id, "shared_size"]),
              human_size(by_id.at[r.image_id, "unique_size"]), int(by_id.at[r.image_id, "n_layers"]))
             for r in table.itertuples(index=False)]
