@@ -53,13 +53,7 @@ def bench_predict(engine, names, root: Path) -> list[dict]:
                 runner.import_base(engine, tar2, f"{tag}:base2")
                 subs["{BASE2}"] = f"{tag}:base2"
 
-            def fill(tree):
-                out = dict(tree)
-                for k, v in subs.items():
-                    out["Dockerfile"] = out["Dockerfile"].replace(k, v)
-                return out
-
-            old, new = fill(sc["old"]), fill(sc["new"])
+            old, new = runner.with_bases(sc["old"], subs), runner.with_bases(sc["new"], subs)
             nt = runner.new_mtimes(old, new)
             d = root / f"{name}-{builder}"
             runner.materialize(old, d / "old", {}, runner.T_OLD)

@@ -42,13 +42,7 @@ def _run_one(engine, root, name, builder):
         subs["{BASE2}"] = f"{tag}:base2"
     bases = inspect_bases(list(subs.values()), engine.host)
 
-    def fill(tree):
-        out = dict(tree)
-        for k, v in subs.items():
-            out["Dockerfile"] = out["Dockerfile"].replace(k, v)
-        return out
-
-    old, new = fill(sc["old"]), fill(sc["new"])
+    old, new = runner.with_bases(sc["old"], subs), runner.with_bases(sc["new"], subs)
     nt = runner.new_mtimes(old, new)
     d = root / f"{name}-{builder}"
     ws, old_dir, new_dir = d / "ctx", d / "old", d / "new"

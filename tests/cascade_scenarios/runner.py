@@ -104,6 +104,14 @@ def clear(root: Path) -> None:
             child.unlink()
 
 
+def with_bases(tree: dict, subs: dict[str, str]) -> dict:
+    """A scenario tree whose Dockerfile names this run's base images ({BASE} -> tag:base)."""
+    out = dict(tree)
+    for placeholder, tag in subs.items():
+        out["Dockerfile"] = out["Dockerfile"].replace(placeholder, tag)
+    return out
+
+
 def new_mtimes(old: dict, new: dict) -> dict[str, int]:
     """Unchanged files keep OLD's time (an untouched file); changed ones get T_NEW."""
     out = {}

@@ -5,12 +5,12 @@ through a read-only view that answers the SDK calls these checks make from the r
 responses; and also on the live fleet engine when IMGVIZ_FLEET_HOST (default
 unix:///tmp/fleet/sock, where data/build_fleet.sh is usually run) answers.
 """
-import hashlib
 import os
 
 import pytest
 
 from imgviz import demo_snapshot
+from imgviz.frames import chain_ids
 
 HOST = os.environ.get("IMGVIZ_FLEET_HOST", "unix:///tmp/fleet/sock")
 MB = 1000 * 1000
@@ -84,17 +84,6 @@ def api(request):
     client = _live()
     yield client
     client.close()
-
-
-def chain_ids(diff_ids):
-    """OCI chain IDs: the first is the diff_id, then sha256 of 'parent child'."""
-    chain = []
-    for diff in diff_ids:
-        if not chain:
-            chain.append(diff)
-        else:
-            chain.append("sha256:" + hashlib.sha256(f"{chain[-1]} {diff}".encode()).hexdigest())
-    return chain
 
 
 def test_all_tags_present(api):
