@@ -108,11 +108,12 @@ def run(args) -> int:
             git_export = False
         history, bases = None, None
         if args.image:
-            from imgviz.dockerfile.bases import image_history
+            from imgviz.dockerfile.bases import history_frame
+            from imgviz.sources.engine import image_history
 
-            history = image_history(args.image)
+            history = history_frame(image_history(args.image))
         if args.inspect_bases:
-            from imgviz.dockerfile.bases import inspect_bases
+            from imgviz.sources.engine import inspect_bases
 
             refs = {st.base for d in (old, new) for st in load_build(d, args.dockerfile).dockerfile.stages}
             found = inspect_bases(sorted(refs))
