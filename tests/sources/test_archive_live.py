@@ -280,3 +280,14 @@ def test_a_layer_whose_bytes_changed_is_caught_when_read(saved, tmp_path):
     assert collect(bad).images
     with pytest.raises(ArchiveError, match=rf"{bad}: layer {layer} unpacks to sha256:\w+, the config says sha256:"):
         collect(bad, read_layers=True)
+
+
+def test_open_reads_archives_by_path_and_prefix(saved):
+    from imgviz import open as open_source
+
+    _ids, out, _inspect = saved
+    for source in (out / "all.tar", str(out / "all.tar"), f"archive:{out / 'all.tar'}"):
+        snap, where = open_source(source)
+        assert where == f"archive {out / 'all.tar'} (docker-save)" and len(snap.images) == 4
+    snap, where = open_source(out / "layout", read_layers=True)  # a directory: an OCI layout
+    assert where == f"archive {out / 'layout'} (oci)" and all(snap.images[0]["layer_sizes"])

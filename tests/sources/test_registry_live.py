@@ -198,6 +198,17 @@ def test_a_layer_streamed_from_the_registry_lists_what_docker_save_holds(engine,
             assert any(e.digest for e in remote) or all(e.type != "file" for e in remote)
 
 
+def test_open_reads_registry_references(registry, pushed):
+    from imgviz import open as open_source
+
+    ids, refs = pushed
+    snap, where = open_source(f"registry:{refs['ivreg/app:1']}", progress=False)
+    assert where == f"registry {registry.addr}" and [r["id"] for r in snap.images] == [ids["ivreg/app:1"]]
+    snap, where = open_source(list(refs.values()), progress=False, read_layers=True)
+    assert where == f"registry {registry.addr}" and len(snap.images) == 4
+    assert all(isinstance(n, int) for r in snap.images for n in r["layer_sizes"])
+
+
 def test_unknown_reference_names_it(registry, pushed):
     with pytest.raises(RegistryError, match=r"rl/app:nope: manifest not found"):
         collect([registry.ref("rl/app:nope")], progress=False)
