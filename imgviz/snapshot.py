@@ -32,11 +32,14 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import stat
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import _records
 from .errors import SnapshotError
 
 FORMAT = "imgviz-snapshot"
@@ -98,50 +101,131 @@ class Snapshot:
         return {"format": FORMAT, "format_version": FORMAT_VERSION, "source": self.source,
                 "records": self.records}
 
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write the snapshot as gzip-compressed JSON (``.json`` without gzip if the name says so)."""
-        path = Path(path)
+    def to_bytes(self, *, compress: bool = True) -> bytes:
+        """The file's bytes: JSON, gzip-compressed unless ``compress=False`` (byte-identical for
+        identical records)."""
         data = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")).encode()
-        tmp = path.with_name(path.name + ".tmp")
-        try:
-            if path.suffix == ".json":
-                tmp.write_bytes(data)
-            else:
-                # mtime=0 keeps the file byte-identical for identical records
-                with open(tmp, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz:
-                    gz.write(data)
-            os.replace(tmp, path)  # a reader sees the old file or the whole new one, never a part
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise SnapshotError(f"{path}: cannot write the snapshot ({exc.strerror or exc})") from None
-        return path
+        if not compress:
+            return data
+        # mtime=0 keeps the file byte-identical for identical records
+        return gzip.compress(data, mtime=0)
+
+    def write(self, path: str | os.PathLike, *, replace: bool = True, force: bool = False):
+        """Write the snapshot by imgviz's output rule (:mod:`imgviz._output`); returns where it went.
+
+        gzip-compressed JSON, or plain JSON when the name ends in ``.json``. Only a regular file
+        is ever replaced, atomically; an incomplete snapshot (``complete`` False) never replaces
+        an existing file: it is written beside it (``NAME.incomplete-<time>.json.gz``) unless
+        ``force``. ``replace=False`` refuses to replace an existing file at all (unless ``force``).
+
+        Returns
+        -------
+        imgviz._output.Written
+            ``path`` (where it went), ``replaced``, ``beside``.
+        """
+        from ._output import write_file
+
+        data = self.to_bytes(compress=Path(path).suffix != ".json")
+        return write_file(path, data, complete=self.complete, replace=replace, force=force, what="snapshot")
+
+    def save(self, path: str | os.PathLike, *, force: bool = False) -> Path:
+        """Write the snapshot (see :meth:`write`: an existing regular file is replaced by a complete
+        snapshot, an incomplete one goes beside it unless ``force``); returns the path written."""
+        return self.write(path, force=force).path
 
     @classmethod
     def from_dict(cls, data: Any, *, name: str = "snapshot") -> "Snapshot":
+        """A snapshot from its JSON form, every record checked against :mod:`imgviz._records`.
+
+        Raises
+        ------
+        SnapshotError
+            One line naming ``name`` and the first field that is not what a snapshot holds.
+        """
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise SnapshotError(f"{name}: not an imgviz snapshot (no '\"format\": \"{FORMAT}\"' field)")
-        if data.get("format_version", 0) > FORMAT_VERSION:
-            raise SnapshotError(f"{name}: snapshot format {data.get('format_version')} is newer than this "
+        version = data.get("format_version", 0)
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise SnapshotError(f"{name}: format_version {str(version)[:40]!r} is not a whole number")
+        if version > FORMAT_VERSION:
+            raise SnapshotError(f"{name}: snapshot format {version} is newer than this "
                                 f"imgviz understands ({FORMAT_VERSION}); upgrade imgviz")
+        source, raw_records = data.get("source"), data.get("records")
+        if source is None:
+            source = {}
+        _records.check(_records.SOURCE, source, "source", SnapshotError, name)
+        if raw_records is None:
+            raw_records = {}
+        if not isinstance(raw_records, dict):
+            raise SnapshotError(f"{name}: records: expected an object, got {_records._got(raw_records)}")
         records = empty_records()
-        records.update(data.get("records") or {})
-        return cls(source=dict(data.get("source") or {}), records=records)
+        records.update(raw_records)
+        _records.check_records(records, source.get("kind", ""), where=name, error=SnapshotError)
+        return cls(source=dict(source), records=records)
 
     @classmethod
-    def read(cls, path: str | os.PathLike) -> "Snapshot":
-        """Read a snapshot file as stored, without replaying it (see :func:`imgviz.sources.load`)."""
+    def read(cls, path: str | os.PathLike, *, limits=None) -> "Snapshot":
+        """Read a snapshot file as stored, without replaying it (see :func:`imgviz.sources.load`).
+
+        Only a regular file is read (a FIFO or a device is refused before it is opened), and
+        never more than ``max_snapshot_bytes`` of JSON (:mod:`imgviz.limits`), compressed or not.
+        """
+        from . import limits as _limits
+
         path = Path(path)
+        cap = _limits.get(limits).max_snapshot_bytes
         try:
-            raw = path.read_bytes()
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode):
+                from ._output import _kind
+
+                raise SnapshotError(f"{path}: is {_kind(st.st_mode)}, not a snapshot file (refused)")
+            with open(path, "rb") as fh:
+                raw = _read_bounded(fh, cap, str(path))
         except OSError as exc:
             raise SnapshotError(f"{path}: cannot read snapshot ({exc.strerror or exc})") from None
         try:
-            if raw[:2] == b"\x1f\x8b":
-                raw = gzip.decompress(raw)
-            data = json.loads(raw)
-        except (OSError, EOFError, ValueError) as exc:
-            raise SnapshotError(f"{path}: not a readable snapshot ({type(exc).__name__}: {exc})") from None
+            data = json.loads(raw, parse_constant=_no_constant)
+        except RecursionError:
+            raise SnapshotError(f"{path}: not a readable snapshot (JSON nested too deep)") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise SnapshotError(f"{path}: not a readable snapshot ({type(exc).__name__}: {str(exc)[:100]})") from None
         return cls.from_dict(data, name=str(path))
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _read_bounded(fh, cap: int, name: str) -> bytes:
+    """The file's bytes, gunzipped when they are gzip, refused past ``cap`` bytes either way."""
+    head = fh.read(2)
+    if head != b"\x1f\x8b":
+        rest = fh.read(cap + 1 - len(head))
+        data = head + rest
+        if len(data) > cap:
+            raise SnapshotError(f"{name}: more than {cap} bytes of JSON (max_snapshot_bytes; refused)")
+        return data
+    z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    out = bytearray(z.decompress(head))
+    try:
+        while True:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                break
+            data = z.decompress(chunk, cap + 1 - len(out))
+            out += data
+            while z.unconsumed_tail and len(out) <= cap:
+                out += z.decompress(z.unconsumed_tail, cap + 1 - len(out))
+            if len(out) > cap:
+                raise SnapshotError(f"{name}: unpacks to more than {cap} bytes of JSON (max_snapshot_bytes; refused)")
+            if z.eof:
+                break
+        if not z.eof:
+            raise SnapshotError(f"{name}: not a readable snapshot (the gzip data is truncated)")
+    except zlib.error as exc:
+        raise SnapshotError(f"{name}: not a readable snapshot (broken gzip: {exc})") from None
+    return bytes(out)
 
 
 def utc_now_iso() -> str:

@@ -6,6 +6,47 @@ import argparse
 import sys
 
 
+def _host(text: str) -> str:
+    """argparse type of ``--host``: an engine address, never silently the default socket."""
+    from ..errors import UsageError
+    from ..sources.engine import check_host
+
+    try:
+        return check_host(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
+
+
+def _seconds(text: str) -> float:
+    """argparse type of a time limit in seconds (positive, finite)."""
+    from ..errors import UsageError
+    from ..limits import Limits
+
+    try:
+        return Limits().replace(deadline=text).deadline
+    except UsageError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds") from None
+
+
+def add_limit_args(parser: argparse.ArgumentParser) -> None:
+    """``--deadline`` and ``--request-timeout`` (see :mod:`imgviz.limits`)."""
+    group = parser.add_argument_group("time limits (also IMGVIZ_DEADLINE, IMGVIZ_REQUEST_TIMEOUT)")
+    group.add_argument("--deadline", type=_seconds, metavar="SECONDS",
+                       help="give up after this long in all (default 900)")
+    group.add_argument("--request-timeout", type=_seconds, metavar="SECONDS",
+                       help="longest wait for one answer of an engine or registry (default 120)")
+
+
+def limits_of(args: argparse.Namespace) -> dict:
+    """The limits the flags set (the rest come from the environment or the defaults)."""
+    return {"deadline": getattr(args, "deadline", None), "request_timeout": getattr(args, "request_timeout", None)}
+
+
+def add_host_arg(parser) -> None:
+    parser.add_argument("--host", metavar="URL", type=_host,
+                        help="engine address (default: DOCKER_HOST, else the default socket)")
+
+
 def add_source_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("source (default: $IMGVIZ_SOURCE, else the live engine when one answers, "
                                       "else the demo)")
@@ -16,7 +57,8 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
     excl.add_argument("--registry", metavar="REF", action="append",
                       help="read images from a registry without pulling (repeatable; HOST/REPO:* = every tag)")
     excl.add_argument("--archive", metavar="FILE", help="read a `docker save` tar or an OCI image layout")
-    group.add_argument("--host", metavar="URL", help="engine address (default: DOCKER_HOST, else the default socket)")
+    add_host_arg(group)
+    add_limit_args(parser)
 
 
 def source_of(args: argparse.Namespace):
@@ -40,7 +82,7 @@ def resolve_snapshot(args: argparse.Namespace, *, progress: bool | None = None):
 
     if progress is None:
         progress = sys.stderr.isatty()
-    return open_source(source_of(args), host=getattr(args, "host", None), progress=progress)
+    return open_source(source_of(args), host=getattr(args, "host", None), progress=progress, limits=limits_of(args))
 
 
 def resolve_frames(args: argparse.Namespace, *, progress: bool | None = None):

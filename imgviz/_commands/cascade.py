@@ -30,6 +30,16 @@ class _BuilderNames:
         return iter(self._names())
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
 def register(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "cascade",
@@ -43,7 +53,7 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--advise", action="store_true",
                    help="REPO [PATH]: replay the commits touching PATH, report steps rebuilt per commit "
                         "and propose an order of instructions that rebuilds less")
-    p.add_argument("--max-commits", type=int, default=50, help="with --advise: newest commits to replay")
+    p.add_argument("--max-commits", type=_positive, default=50, help="with --advise: newest commits to replay")
     p.add_argument("--builder", choices=_BuilderNames(), default="buildkit", metavar="BUILDER",
                    help="whose cache rules: %(choices)s (default: %(default)s)")
     p.add_argument("-f", "--file", dest="dockerfile", default="Dockerfile",

@@ -1,25 +1,58 @@
-"""``imgviz snapshot -o FILE``: record an engine (raw responses) for later, offline use."""
+"""``imgviz snapshot -o FILE``: record an engine (raw responses) for later, offline use.
+
+Writing follows imgviz's one output rule (:mod:`imgviz._output`): only a regular file is ever
+replaced, atomically. A snapshot is a recording that cannot be made again, so an existing file is
+not replaced unless ``--force``. An incomplete collection (the engine stopped answering, answered
+something malformed, or a limit ran out) is written beside an existing file as
+``NAME.incomplete-<UTC time>.json.gz``, never over it (unless ``--force``), and the command exits 1.
+"""
 
 from __future__ import annotations
 
 import sys
 
+from ._source import add_host_arg, add_limit_args, limits_of
+
 
 def register(sub) -> None:
     p = sub.add_parser("snapshot", help="record the live engine into a snapshot file",
                        description="Collect every image and container of the engine and save the raw "
-                                   "responses (gzip JSON). Load it later with --snapshot FILE.")
+                                   "responses (gzip JSON). Load it later with --snapshot FILE. An existing "
+                                   "FILE is kept unless --force; an incomplete collection is written beside "
+                                   "it (FILE.incomplete-TIME.json.gz), never over it.")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write (.json.gz)")
-    p.add_argument("--host", metavar="URL", help="engine address (default: DOCKER_HOST, else the default socket)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing FILE (a regular file only), even with an incomplete collection")
+    add_host_arg(p)
+    add_limit_args(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from .. import limits
+    from .._output import target_of
+    from ..errors import ImgvizError
     from ..sources.engine import collect
 
-    snap = collect(host=args.host, progress=sys.stderr.isatty())
-    path = snap.save(args.output)
+    target_of(args.output)  # a path that can never be written is refused before the engine is read
+    with limits.using(limits_of(args)):
+        try:
+            snap = collect(host=args.host, progress=sys.stderr.isatty())
+        except ImgvizError as exc:
+            if exc.partial is None:
+                raise
+            written = exc.partial.write(args.output, replace=args.force, force=args.force)
+            print(f"imgviz: error: {exc}", file=sys.stderr)
+            print(f"kept what was collected in {written.path} (INCOMPLETE: {len(exc.partial.images)} images, "
+                  f"{len(exc.partial.containers)} containers)", file=sys.stderr)
+            return 1
+    written = snap.write(args.output, replace=args.force, force=args.force)
     state = "" if snap.complete else " (INCOMPLETE: the engine stopped answering; kept what was collected)"
-    print(f"wrote {path}: {len(snap.images)} images, {len(snap.containers)} containers, "
+    where = written.path
+    if written.beside:
+        state += f"; {args.output} exists and was left as it was"
+    elif written.replaced:
+        state += f"; replaced the previous {args.output}"
+    print(f"wrote {where}: {len(snap.images)} images, {len(snap.containers)} containers, "
           f"{len(snap.skipped)} skipped, from {snap.source.get('host')}{state}")
     return 0 if snap.complete else 1

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import posixpath
+import re
 import subprocess
 import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ImgvizError
+from .. import limits as _limits
+from ..errors import ImgvizError, UsageError
 from .context import BuildContext, ContextError
 from .ignore import read_dockerignore
 from .parser import Dockerfile, DockerfileSyntaxError, parse_file
@@ -136,35 +139,100 @@ def load_build(directory, dockerfile: str = "Dockerfile", *, rules: ContextRules
         ctx.ignore_choice_matters = (read_dockerignore(d, dockerfile, True)[1]
                                      != read_dockerignore(d, dockerfile, False)[1])
         ctx.read_selected(_context_sources(df))
+    except UnicodeDecodeError as exc:
+        # the parser reads the Dockerfile (and the ignore file) as UTF-8, as BuildKit does
+        raise CascadeError(f"{df_path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+                           if isinstance(exc.object, bytes) else f"{df_path}: not UTF-8 text") from None
+    except RecursionError:
+        raise CascadeError(f"{df_path}: nests variables or instructions too deep to read") from None
     except (DockerfileSyntaxError, ContextError, ValueError) as exc:
         raise CascadeError(str(exc)) from None
+    except OSError as exc:
+        name = exc.filename if exc.filename else d
+        raise CascadeError(f"{name}: cannot read a file of the build context ({exc.strerror or exc})") from None
     ctx.seal()
     return BuildInput(df, ctx, dict(base_ids or {}), dict(build_args or {}), target, rules)
 
 
 # -- git revisions ------------------------------------------------------------------------------
+#: what a revision may look like before git sees it: no leading '-', no blanks or control
+#: characters, nothing git would read as an option or a path list (``HEAD``, ``v1.2``, ``main~3``,
+#: ``abc123``, ``origin/main^2``, ``HEAD@{1}``)
+_REV_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./~^@{}+-]{0,255}$")
+
+
 def _check_repo(repo: Path) -> None:
     if not (repo / ".git").exists() and not (repo / "HEAD").exists():
         raise CascadeError(f"{str(repo)!r} is not a git repository")
 
 
+def _git(repo: Path, *args: str, text: bool = False) -> subprocess.CompletedProcess:
+    """git in *repo*, within the deadline; arguments were checked by the caller."""
+    deadline = _limits.deadline(what="reading the git repository")
+    try:
+        return subprocess.run(["git", "-c", "core.fsmonitor=false", "-C", str(repo), *args], capture_output=True,
+                              text=text, timeout=deadline.timeout())
+    except subprocess.TimeoutExpired:
+        deadline.check(f"git {args[0]} in {str(repo)!r}")
+        raise CascadeError(f"git {args[0]} in {str(repo)!r} took too long") from None
+    except OSError as exc:
+        raise CascadeError(f"cannot run git ({exc.strerror or exc})") from None
+
+
+def check_revision(rev) -> str:
+    """*rev* when it may be handed to git as a revision, else :class:`~imgviz.errors.UsageError`.
+
+    A revision starting with ``-`` would be read by git as an option (``--output=FILE`` makes
+    ``git archive`` write a file), so it never reaches git.
+    """
+    if not isinstance(rev, str) or not _REV_RE.match(rev) or ".." in rev or rev.endswith((".lock", "/", ".")):
+        raise UsageError(f"git revision {str(rev)[:80]!r}: not a revision (a commit, tag or branch name such as "
+                         f"HEAD, v1.2, main~3)")
+    return rev
+
+
+def check_subdir(path) -> str:
+    """A build directory inside a repository (relative, no '..'), else :class:`~imgviz.errors.UsageError`."""
+    text = str(path)
+    norm = posixpath.normpath(text.replace("\\", "/")) if text else ""
+    if not text or "\x00" in text or norm.startswith(("/", "../")) or norm == ".." or text.startswith("-"):
+        raise UsageError(f"path {text[:80]!r}: not a directory inside the repository")
+    return norm
+
+
+def resolve_revision(repo: Path, rev: str) -> str:
+    """The full commit ID *rev* names in *repo* (checked first by :func:`check_revision`)."""
+    check_revision(rev)
+    proc = _git(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", text=True)
+    sha = proc.stdout.strip()
+    if proc.returncode != 0 or not re.fullmatch(r"[0-9a-f]{40,64}", sha):
+        raise CascadeError(f"git revision {rev!r} of {str(repo)!r}: no such commit")
+    return sha
+
+
 def _checkout(repo: Path, rev: str, dest: Path) -> None:
-    """Files of *rev* (``git archive``) written below *dest*."""
-    proc = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", rev], capture_output=True)
+    """Files of *rev* (``git archive`` of the commit it names) written below *dest*."""
+    sha = resolve_revision(repo, rev)
+    proc = _git(repo, "archive", "--format=tar", sha)
     if proc.returncode != 0:
         msg = proc.stderr.decode(errors="replace").strip().splitlines()
         raise CascadeError(f"git revision {rev!r} of {str(repo)!r}: {msg[-1] if msg else 'git archive failed'}")
     dest.mkdir(parents=True)
-    with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tf:
-        tf.extractall(dest, filter="tar")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tf:
+            tf.extractall(dest, filter="tar")
+    except (tarfile.TarError, OSError) as exc:
+        raise CascadeError(f"git revision {rev!r} of {str(repo)!r}: cannot unpack ({exc})") from None
 
 
 def git_commits(repo, path: str = ".", limit: int = 50) -> list[str]:
     """The newest *limit* commits of *repo* that touch *path*, oldest first."""
     repo = Path(repo)
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise UsageError(f"--max-commits {limit!r}: must be a whole number of at least 1")
+    path = check_subdir(path)
     _check_repo(repo)
-    proc = subprocess.run(["git", "-C", str(repo), "log", "--format=%H", f"-n{limit}", "--", path],
-                          capture_output=True, text=True)
+    proc = _git(repo, "log", "--format=%H", f"-n{limit}", "--end-of-options", "HEAD", "--", path, text=True)
     if proc.returncode != 0:
         lines = proc.stderr.strip().splitlines()
         raise CascadeError(f"git log in {str(repo)!r}: {lines[-1] if lines else 'failed'}")
@@ -179,6 +247,10 @@ def load_git_revisions(repo, revisions, path: str = ".", dockerfile: str = "Dock
     ``git archive`` stamps every file with the commit time, which is not the user's modification
     time, so the contexts say their times are unknown (no moby/buildkit#4817 check on them)."""
     repo = Path(repo)
+    revisions = [check_revision(r) for r in revisions]
+    path = check_subdir(path)
+    if Path(dockerfile).is_absolute() or check_subdir(dockerfile) != posixpath.normpath(dockerfile):
+        raise UsageError(f"-f {dockerfile!r}: with git revisions, the Dockerfile is a path inside the build directory")
     _check_repo(repo)
     out = []
     with tempfile.TemporaryDirectory(prefix="imgviz-cascade-") as tmp:

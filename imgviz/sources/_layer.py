@@ -7,6 +7,18 @@ file-level analysis needs. Nothing is extracted and nothing but the current chun
 last entry has been yielded the rest of the blob is read and both digests are checked, so a
 consumer that iterates to the end has read a verified layer.
 
+Bounds, so a hostile blob costs neither memory nor unbounded time (every reader of layers gets them,
+because they live here):
+
+- memory: at most one chunk (1 MiB) of compressed input and one of unpacked output is held;
+  a gzip bomb is inflated a chunk at a time, never a whole input chunk at once;
+- the blob as stored: never more bytes than its descriptor's ``size`` (the manifest's claim);
+- the blob unpacked: never more than the size a record claims (``unpacked_size``: an uncompressed
+  layer's own size, or a size the caller knows), else never more than ``max_unpack_ratio``
+  (:mod:`imgviz.limits`) times the compressed bytes: decompression stops at that point with one
+  line naming the layer;
+- time: the reader checks the deadline it was given between chunks.
+
 :func:`layer_stats` is the first consumer: the layer's size by the engine's rule.
 """
 
@@ -20,12 +32,15 @@ import zlib
 from dataclasses import dataclass
 from typing import IO, Any, Iterable, Iterator
 
-from ..errors import SourceError
+from ..errors import DeadlineExceeded, SourceError
 from ._oci import DigestingStream
 
 CHUNK = 1 << 20
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
+#: media types of layers stored as plain tars (their descriptor's size is their unpacked size)
+UNCOMPRESSED = ("application/vnd.oci.image.layer.v1.tar", "application/vnd.docker.image.rootfs.diff.tar",
+                "application/vnd.oci.image.layer.nondistributable.v1.tar")
 
 #: what a tar member is, in our words (``LayerEntry.type``)
 _TYPES = {tarfile.REGTYPE: "file", tarfile.AREGTYPE: "file", tarfile.CONTTYPE: "file", tarfile.DIRTYPE: "dir",
@@ -83,15 +98,19 @@ class _Unpacked(io.RawIOBase):
     """The tar inside a blob, as a file object, while hashing both (what tarfile reads from).
 
     ``blob`` and ``tar`` are the shared streaming digest checks (:class:`~imgviz.sources._oci.DigestingStream`)
-    of the bytes as stored and as unpacked.
+    of the bytes as stored and as unpacked. ``size`` bounds the stored bytes, ``unpacked`` the
+    unpacked ones (None: ``ratio`` times the stored bytes read so far, at least one chunk's worth).
     """
 
-    def __init__(self, blob: DigestingStream, tar: DigestingStream, label: str, error: type[SourceError]):
+    def __init__(self, blob: DigestingStream, tar: DigestingStream, label: str, error: type[SourceError], *,
+                 size: int | None = None, unpacked: int | None = None, ratio: int = 256, deadline=None):
         self.blob, self.tar = blob, tar
         self._chunks = iter(blob)
         self._label, self._error = label, error
+        self._size, self._unpacked, self._ratio, self._deadline = size, unpacked, ratio, deadline
         self._buf = bytearray()
         self._z = None
+        self._pending = b""  # compressed input not yet inflated (held back by the output bound)
         self._head = b""  # bytes held back until the compression can be told
         self._sniffed = False
         self._done = False
@@ -99,13 +118,35 @@ class _Unpacked(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def _unpack(self, data: bytes) -> None:
-        try:
-            out = self._z.decompress(data) if self._z is not None else data
-        except zlib.error as exc:
-            raise self._error(f"{self._label} is not valid gzip ({exc})") from None
+    def _limit(self) -> int | None:
+        if self._unpacked is not None:
+            return self._unpacked
+        if self._z is None:
+            return None  # a plain tar: its bytes are the stored bytes, bounded by ``size``
+        base = self._size if self._size is not None else max(self.blob.nbytes, CHUNK)
+        return self._ratio * base
+
+    def _emit(self, out: bytes) -> None:
+        if not out:
+            return
         self.tar.update(out)
         self._buf += out
+        limit = self._limit()
+        if limit is not None and self.tar.nbytes > limit:
+            if self._unpacked is not None:
+                raise self._error(f"{self._label} unpacks to more than the {self._unpacked} bytes its record "
+                                  f"claims (refused)")
+            raise self._error(f"{self._label} unpacks to more than {self._ratio} times its compressed size "
+                              f"({self.tar.nbytes} bytes from {self.blob.nbytes}; max_unpack_ratio, refused)")
+
+    def _inflate(self, data: bytes) -> None:
+        """Inflate at most one chunk of output; what is left waits in ``_pending``."""
+        try:
+            out = self._z.decompress(data, CHUNK)
+        except zlib.error as exc:
+            raise self._error(f"{self._label} is not valid gzip ({exc})") from None
+        self._pending = self._z.unconsumed_tail
+        self._emit(out)
 
     def _feed(self, chunk: bytes, *, last: bool = False) -> None:
         if not self._sniffed:
@@ -118,19 +159,33 @@ class _Unpacked(io.RawIOBase):
             if self._head[:2] == _GZIP:
                 self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
             chunk, self._head = self._head, b""
-        self._unpack(chunk)
+        if self._z is not None:
+            self._inflate(chunk)
+        else:
+            self._emit(chunk)
+
+    def _next_chunk(self):
+        if self._deadline is not None and self._deadline.expired:
+            raise DeadlineExceeded(self._deadline.message(self._label))
+        chunk = next(self._chunks, None)
+        if chunk is not None and self._size is not None and self.blob.nbytes > self._size:
+            raise self._error(f"{self._label} is more than the {self._size} bytes its manifest says (refused)")
+        return chunk
 
     def read(self, size: int = -1) -> bytes:
         while not self._done and (size < 0 or len(self._buf) < size):
-            chunk = next(self._chunks, None)
+            if self._pending:
+                self._inflate(self._pending)
+                continue
+            chunk = self._next_chunk()
             if chunk is None:
                 self._done = True
                 if not self._sniffed:
                     self._feed(b"", last=True)
+                while self._pending:
+                    self._inflate(self._pending)
                 if self._z is not None:
-                    tail = self._z.flush()
-                    self.tar.update(tail)
-                    self._buf += tail
+                    self._emit(self._z.flush())
                 break
             if chunk:
                 self._feed(bytes(chunk))
@@ -169,6 +224,16 @@ class LayerStream:
         archive).
     content_digests : bool
         Also hash every regular file's content (``LayerEntry.digest``).
+    size : int, optional
+        The blob's size as its descriptor claims it: reading stops, with an error, past it.
+    unpacked_size : int, optional
+        The unpacked tar's size when a record claims one; an uncompressed media type
+        (``media_type``) makes it ``size``. Without one, ``max_unpack_ratio`` times the
+        compressed size bounds it (:mod:`imgviz.limits`).
+    media_type : str, optional
+        The descriptor's ``mediaType``.
+    deadline : imgviz.limits.Deadline, optional
+        Checked between chunks.
     error : type
         The :class:`~imgviz.errors.SourceError` subclass raised (one line, naming ``where``).
 
@@ -191,13 +256,19 @@ class LayerStream:
 
     def __init__(self, chunks: Iterable[bytes], *, digest: str | None = None, diff_id: str | None = None,
                  where: str = "layer", what: str = "layer blob", name: str | None = None, by: str = "read",
-                 content_digests: bool = False, error: type[SourceError] = SourceError):
+                 content_digests: bool = False, size: int | None = None, unpacked_size: int | None = None,
+                 media_type: str | None = None, deadline=None, error: type[SourceError] = SourceError):
+        from .. import limits as _limits
+
         self.expected_digest, self.expected_diff_id = digest, diff_id
         self.where, self.what, self.name, self.by = where, what, name or digest or "", by
         self._label = f"{where}: {what} {self.name}".rstrip()
+        if unpacked_size is None and size is not None and media_type in UNCOMPRESSED:
+            unpacked_size = size
         blob = DigestingStream(chunks, digest, what=what, where=where, by=by, error=error)
         tar = DigestingStream((), diff_id, what=f"{what} {self.name}", where=where, error=error)
-        self._reader = _Unpacked(blob, tar, self._label, error)
+        self._reader = _Unpacked(blob, tar, self._label, error, size=size, unpacked=unpacked_size,
+                                 ratio=_limits.get().max_unpack_ratio, deadline=deadline)
         self.content_digests = content_digests
         self.error = error
         self._used = False
@@ -230,6 +301,8 @@ class LayerStream:
             self._reader.drain()
         except (tarfile.TarError, EOFError) as exc:
             raise self.error(f"{self._label} is not a readable tar ({str(exc)[:80]})") from None
+        except (ValueError, OverflowError) as exc:  # a header tarfile cannot decode (a huge size field...)
+            raise self.error(f"{self._label} is not a readable tar ({type(exc).__name__}: {str(exc)[:80]})") from None
         self._verify()
 
     def _entry(self, tar: tarfile.TarFile, m: tarfile.TarInfo) -> LayerEntry:
@@ -257,6 +330,9 @@ class LayerStream:
                           uid=m.uid, gid=m.gid, link=link, mtime=int(m.mtime), digest=content)
 
     def _verify(self) -> None:
+        size = self._reader._size
+        if size is not None and self.blob_bytes != size:
+            raise self.error(f"{self._label} is {self.blob_bytes} bytes, its manifest says {size}")
         self._reader.blob.verify()
         if self.expected_diff_id and self.diff_id != self.expected_diff_id:
             raise self.error(f"{self.where}: {self.what} {self.name} unpacks to {self.diff_id}, the config says "
@@ -265,6 +341,7 @@ class LayerStream:
 
 def layer_stats(chunks: Iterable[bytes], *, where: str = "layer", digest: str | None = None,
                 diff_id: str | None = None, what: str = "layer blob", name: str | None = None, by: str = "read",
+                size: int | None = None, unpacked_size: int | None = None, media_type: str | None = None,
                 error: type[SourceError] = SourceError) -> dict[str, Any]:
     """Read a whole layer blob: its digests and its size as an engine reports it after a load or pull.
 
@@ -292,7 +369,8 @@ def layer_stats(chunks: Iterable[bytes], *, where: str = "layer", digest: str | 
     ``x.txt`` (2 bytes) and ``link -> x.txt`` is 2 bytes on the engine that built it and 7 after
     ``docker load`` or ``docker pull`` into an engine that did not hold it; ``size`` is 7.
 
-    ``digest`` and ``diff_id``, when given, are checked (see :class:`LayerStream`).
+    ``digest`` and ``diff_id``, when given, are checked, and ``size``/``unpacked_size`` bound what
+    is read (see :class:`LayerStream`).
 
     Returns
     -------
@@ -302,7 +380,7 @@ def layer_stats(chunks: Iterable[bytes], *, where: str = "layer", digest: str | 
         the blob as stored), ``blob_bytes``, ``tar_bytes``.
     """
     return measure(LayerStream(chunks, digest=digest, diff_id=diff_id, where=where, what=what, name=name, by=by,
-                               error=error))
+                               size=size, unpacked_size=unpacked_size, media_type=media_type, error=error))
 
 
 def measure(stream: LayerStream) -> dict[str, Any]:

@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import platform as _platform
-import re
 from typing import Any, Iterable, Iterator
 
+from .. import _records
 from ..errors import SourceError
 
 MT_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -29,25 +29,19 @@ INDEXES = (MT_DOCKER_LIST, MT_OCI_INDEX)
 #: the ``Accept`` header for a manifest request: indexes first, then single-platform manifests
 ACCEPT = ", ".join((MT_OCI_INDEX, MT_DOCKER_LIST, MT_OCI_MANIFEST, MT_DOCKER_MANIFEST))
 
-#: image manifests and indexes bigger than this are refused: the limit distribution's registry
-#: itself puts on a pushed manifest body (4 MiB)
+#: image manifests and indexes bigger than this are refused by default: the limit distribution's
+#: registry itself puts on a pushed manifest body (``max_manifest_bytes`` in :mod:`imgviz.limits`)
 MAX_MANIFEST = 4 * 1024 * 1024
-#: any other JSON document (image configs, ``docker save``'s manifest.json, a layout's index.json)
+#: any other JSON document (image configs, ``docker save``'s manifest.json, a layout's index.json);
+#: the default of ``max_json_bytes``
 MAX_JSON = 64 * 1024 * 1024
-
-_DIGEST_RE = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
-_HEX = {"sha256": 64, "sha384": 96, "sha512": 128}
 
 
 # ----------------------------------------------------------------------------------- digests
 
 def is_digest(text: Any) -> bool:
     """True for an OCI digest string (``algorithm:encoded``; sha256/384/512 with the right length)."""
-    if not isinstance(text, str) or not _DIGEST_RE.match(text):
-        return False
-    algo, _, hexpart = text.partition(":")
-    want = _HEX.get(algo)
-    return want is None or (len(hexpart) == want and all(c in "0123456789abcdef" for c in hexpart))
+    return _records.is_digest(text)
 
 
 def _hasher(digest: str, *, what: str, where: str, error: type[SourceError]):
@@ -126,8 +120,14 @@ def check_descriptor(desc: Any, *, what: str, where: str, error: type[SourceErro
         got = desc.get("digest") if isinstance(desc, dict) else desc
         raise error(f"{where}: {what} has no valid digest ({str(got)[:80]!r})")
     size = desc.get("size")
-    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
-        raise error(f"{where}: {what} {desc['digest']} has an invalid size {size!r}")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= _records.SIZE_MAX):
+        shown = repr(size) if not isinstance(size, int) or abs(size) < 10**30 else "a huge number"
+        raise error(f"{where}: {what} {desc['digest']} has an invalid size {shown[:40]}")
+    for key in ("mediaType", "urls", "annotations", "platform"):
+        value = desc.get(key)
+        kind = {"mediaType": str, "urls": list, "annotations": dict, "platform": dict}[key]
+        if value is not None and not isinstance(value, kind):
+            raise error(f"{where}: {what} {desc['digest']} has a {key} that is not {'a string' if kind is str else 'an object' if kind is dict else 'a list'}")
     return desc
 
 
@@ -143,7 +143,7 @@ def image_manifest(body: dict, *, where: str, what: str = "manifest",
 
 # --------------------------------------------------------------------------------------- JSON
 
-def parse_json(raw: bytes, *, what: str, where: str, limit: int = MAX_JSON,
+def parse_json(raw: bytes, *, what: str, where: str, limit: int | None = None,
                error: type[SourceError] = SourceError) -> dict:
     """A JSON object from ``raw``, refusing documents over ``limit`` bytes, nesting too deep to
     parse, broken JSON and anything but an object: one line from ``error`` naming ``where`` and
@@ -154,18 +154,33 @@ def parse_json(raw: bytes, *, what: str, where: str, limit: int = MAX_JSON,
     return body
 
 
-def parse_json_any(raw: bytes, *, what: str, where: str, limit: int = MAX_JSON,
+def parse_json_any(raw: bytes, *, what: str, where: str, limit: int | None = None,
                    error: type[SourceError] = SourceError) -> Any:
     """Like :func:`parse_json` for documents whose top level may be a list (``docker save``'s
-    manifest.json)."""
+    manifest.json). ``limit`` defaults to ``max_json_bytes`` (:mod:`imgviz.limits`); NaN and
+    Infinity, which Python's JSON reader would accept, are refused like any other broken JSON."""
+    if limit is None:
+        from .. import limits as _limits
+
+        limit = _limits.get().max_json_bytes
     if len(raw) > limit:
         raise error(f"{where}: {what} is {len(raw)} bytes, more than the {limit} a real one needs (refused)")
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_no_constant)
     except RecursionError:
         raise error(f"{where}: {what} nests too deep to be JSON we accept") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise error(f"{where}: {what} is not valid JSON ({str(exc)[:80]})") from None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def check_shape(t: "_records.T", value: Any, *, what: str, where: str, error: type[SourceError] = SourceError) -> Any:
+    """``value`` checked against one of the record types of :mod:`imgviz._records` (the one schema
+    every record is held to where it enters); ``error`` names ``where`` and the field."""
+    return _records.check(t, value, what, error, where)
 
 
 # ------------------------------------------------------------------------------ image config

@@ -13,6 +13,8 @@ import zlib
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from .. import _records
+from .. import limits as _limits
 from ..errors import EngineUnavailable, ImgvizError, SnapshotError
 from ..snapshot import Snapshot
 
@@ -32,7 +34,7 @@ class Opened(NamedTuple):
     description: str
 
 
-def load(path: str | os.PathLike) -> Snapshot:
+def load(path: str | os.PathLike, *, limits=None) -> Snapshot:
     """Load a snapshot file and replay it through the code its source uses live.
 
     An engine snapshot is replayed through :func:`imgviz.sources.engine.collect` with a client that
@@ -43,15 +45,25 @@ def load(path: str | os.PathLike) -> Snapshot:
     Raises
     ------
     SnapshotError
-        One line naming the file when it cannot be read or is not an imgviz snapshot.
+        One line naming the file when it cannot be read, is not an imgviz snapshot, or holds a
+        record that is not what a snapshot holds (checked against :mod:`imgviz._records`).
     """
-    snap = Snapshot.read(path)
+    snap = Snapshot.read(path, limits=limits)
     if snap.kind == "engine":
+        import warnings
+
+        from ..errors import EngineError
         from . import engine
         from ._replay import ReplayClient
 
-        return engine.collect(ReplayClient(snap), progress=False, host=snap.source.get("host"),
-                              collected_at=snap.source.get("collected_at"))
+        try:
+            with warnings.catch_warnings():
+                if not snap.complete:  # the file says so; replaying it says it again
+                    warnings.simplefilter("ignore", engine.CollectionWarning)
+                return engine.collect(ReplayClient(snap), progress=False, host=snap.source.get("host"),
+                                      collected_at=snap.source.get("collected_at"))
+        except EngineError as exc:
+            raise SnapshotError(f"{path}: {str(exc).split(': ', 1)[-1]}") from None
     return snap
 
 
@@ -72,7 +84,7 @@ def describe(snapshot: Snapshot | dict) -> str:
 
 
 def open(source: Any = None, *, host: str | None = None, platform: str | None = None,  # noqa: A001
-         read_layers: bool = False, progress: bool = True) -> Opened:
+         read_layers: bool = False, progress: bool = True, limits=None) -> Opened:
     """Open a source: a :class:`~imgviz.snapshot.Snapshot` and the line saying which source it was.
 
     Parameters
@@ -102,6 +114,9 @@ def open(source: Any = None, *, host: str | None = None, platform: str | None = 
         uncompressed sizes (see :func:`imgviz.sources.registry.collect`).
     progress : bool
         Progress bars while collecting.
+    limits : imgviz.limits.Limits or dict, optional
+        Time and size limits (``{"deadline": 60, "request_timeout": 300}``; see :mod:`imgviz.limits`).
+        The whole call shares one deadline.
 
     Returns
     -------
@@ -123,9 +138,20 @@ def open(source: Any = None, *, host: str | None = None, platform: str | None = 
     >>> len(snap.images) > 0
     True
     """
+    with _limits.using(limits), _limits.deadline_scope(what="opening the source"):
+        return _open(source, host=host, platform=platform, read_layers=read_layers, progress=progress)
+
+
+def _open(source: Any, *, host, platform, read_layers: bool, progress: bool) -> Opened:
+    if host is not None:
+        from .engine import check_host
+
+        check_host(host)
     if source is None:
         source = os.environ.get(SOURCE_ENV) or "auto"
     if isinstance(source, Snapshot):
+        _records.check(_records.SOURCE, source.source, "source", SnapshotError, "snapshot")
+        _records.check_records(source.records, source.kind, where="snapshot", error=SnapshotError)
         return Opened(source, describe(source))
     if isinstance(source, (list, tuple)):
         return _registry([str(r) for r in source], platform=platform, read_layers=read_layers, progress=progress)
@@ -143,7 +169,8 @@ def open(source: Any = None, *, host: str | None = None, platform: str | None = 
         from . import engine
 
         try:
-            api = engine.connect(host, timeout=5)
+            # the probe waits connect_timeout; the collection then waits request_timeout per call
+            api = engine.connect(host)
         except EngineUnavailable as exc:
             reason = exc.args[0].split(";")[0] if exc.args else "no engine"
             return Opened(demo_snapshot(), f"embedded demo snapshot ({reason})")
@@ -153,7 +180,11 @@ def open(source: Any = None, *, host: str | None = None, platform: str | None = 
         if kind == "registry":
             return _registry([rest], platform=platform, read_layers=read_layers, progress=progress)
         if kind == "archive":
+            if not rest:
+                raise ImgvizError(f"{text}: names no archive")
             return _archive(Path(rest), platform=platform, read_layers=read_layers)
+        if not rest:
+            raise ImgvizError(f"{text}: names no {kind}")
         return Opened(load(rest), f"snapshot file {rest}")
     path = Path(text)
     if not path.exists():
@@ -193,7 +224,7 @@ def _looks_like_snapshot(path: Path) -> bool:
     """A snapshot file is JSON (gzip-compressed or not); archives are tars or directories."""
     if path.name.endswith((".json", ".json.gz")):
         return True
-    if not path.is_file():
+    if not path.is_file():  # a FIFO or a device is never opened here (the archive reader refuses it)
         return False
     try:
         with builtins.open(path, "rb") as fh:

@@ -27,17 +27,22 @@ does not match its digest) raises one :class:`ArchiveError` naming the file and 
 from __future__ import annotations
 
 import io
+import lzma
 import os
 import posixpath
+import stat
 import tarfile
+import zlib
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, Iterator
 
+from .. import _records
+from .. import limits as _limits
 from ..errors import SourceError
 from ..snapshot import Snapshot, empty_records, utc_now_iso
 from ._layer import LayerStream, file_chunks, layer_stats, measure
-from ._oci import (INDEXES, MAX_JSON, MAX_MANIFEST, check_descriptor, check_digest, choose_platform, diff_ids_of,
+from ._oci import (INDEXES, check_descriptor, check_digest, check_shape, choose_platform, diff_ids_of,
                    image_manifest, is_attestation, parse_json, parse_json_any)
 
 __all__ = ["Archive", "ArchiveError", "collect", "layer_stats"]
@@ -45,6 +50,14 @@ __all__ = ["Archive", "ArchiveError", "collect", "layer_stats"]
 
 class ArchiveError(SourceError):
     """An image archive or layout is malformed."""
+
+
+#: a tar with more members than this is not an image archive (``docker save`` writes a few per layer)
+MAX_MEMBERS = 1_000_000
+
+#: ``docker save``'s manifest.json: one entry per image
+_SAVE_ENTRY = _records.Obj({"Config": _records.Str(), "Layers": _records.List(_records.Str()),
+                            "RepoTags": _records.Opt(_records.List(_records.Str()))}, required=("Config", "Layers"))
 
 
 class CountingFile(io.RawIOBase):
@@ -120,7 +133,8 @@ class _Store:
     def has(self, name: str) -> bool:
         return name in self.names()
 
-    def read_small(self, name: str, what: str, limit: int = MAX_JSON) -> bytes:
+    def read_small(self, name: str, what: str, limit: int | None = None) -> bytes:
+        limit = _limits.get().max_json_bytes if limit is None else limit
         if not self.has(name):
             raise ArchiveError(f"{self.where}: {what} {name} is missing")
         if self.size(name) > limit:
@@ -152,7 +166,12 @@ class _TarStore(_Store):
             compressed = magic[:2] == b"\x1f\x8b" or magic[:3] == b"BZh" or magic == b"\xfd7zXZ\x00"
             self.compressed = compressed
             self._tar = tarfile.open(fileobj=self.counter, mode="r:*" if compressed else "r:")
+            deadline = _limits.deadline()
             for m in self._tar:
+                if len(self._members) >= MAX_MEMBERS:
+                    raise ArchiveError(f"{self.where}: more than {MAX_MEMBERS} members: not an image archive (refused)")
+                if len(self._members) % 1024 == 0:
+                    deadline.check(self.where)
                 name = _safe_name(m.name, self.where)
                 if m.issym() or m.islnk():
                     _link_target(name, m.linkname, self.where, hard=m.islnk())
@@ -166,10 +185,13 @@ class _TarStore(_Store):
         except ArchiveError:
             self.close()
             raise
-        except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
+        except (tarfile.TarError, EOFError, OSError, ValueError, OverflowError, zlib.error, lzma.LZMAError) as exc:
             self.close()
             raise ArchiveError(f"{self.where}: not a readable tar archive ({type(exc).__name__}: "
                                f"{str(exc)[:100] or 'corrupt'})") from None
+        except BaseException:
+            self.close()
+            raise
 
     def names(self) -> set[str]:
         return {n for n, m in self._members.items() if not m.isdir()}
@@ -221,7 +243,10 @@ class _DirStore(_Store):
         return self._names
 
     def _path(self, name: str) -> Path:
-        p = (self.root / name).resolve()
+        try:
+            p = (self.root / name).resolve()
+        except (RuntimeError, OSError) as exc:  # a symlink loop
+            raise ArchiveError(f"{self.where}: {name}: cannot resolve ({str(exc)[:80]})") from None
         if self.root not in p.parents and p != self.root:
             raise ArchiveError(f"{self.where}: {name} points outside the layout (refused)")
         return p
@@ -233,16 +258,25 @@ class _DirStore(_Store):
             return False
 
     def size(self, name: str) -> int:
-        return self._path(name).stat().st_size
+        try:
+            return self._path(name).stat().st_size
+        except OSError as exc:
+            raise ArchiveError(f"{self.where}: cannot read {name} ({exc.strerror or exc})") from None
 
     def open(self, name: str) -> IO[bytes]:
         try:
-            return open(self._path(name), "rb")
+            path = self._path(name)
+            # O_NONBLOCK: a FIFO planted in a layout must not block the open; it is refused below
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                os.close(fd)
+                raise ArchiveError(f"{self.where}: {name} is not a regular file (refused)")
+            return os.fdopen(fd, "rb")
         except OSError as exc:
             raise ArchiveError(f"{self.where}: cannot read {name} ({exc.strerror or exc})") from None
 
 
-def _json(store: _Store, name: str, what: str, limit: int = MAX_JSON) -> Any:
+def _json(store: _Store, name: str, what: str, limit: int | None = None) -> Any:
     raw = store.read_small(name, what, limit)
     return parse_json_any(raw, what=f"{what} {name}", where=store.where, limit=limit, error=ArchiveError)
 
@@ -266,12 +300,21 @@ class Archive:
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        if self.path.is_dir():
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            raise ArchiveError(f"{self.path}: no such file or directory") from None
+        except OSError as exc:
+            raise ArchiveError(f"{self.path}: cannot open ({exc.strerror or exc})") from None
+        if stat.S_ISDIR(st.st_mode):
             self.store: _Store = _DirStore(self.path)
-        elif self.path.exists():
+        elif stat.S_ISREG(st.st_mode):
             self.store = _TarStore(self.path)
         else:
-            raise ArchiveError(f"{self.path}: no such file or directory")
+            from .._output import _kind
+
+            # a FIFO or a device would block or never end: refused before it is opened
+            raise ArchiveError(f"{self.path}: is {_kind(st.st_mode)}, not an archive file or directory (refused)")
 
     @property
     def bytes_read(self) -> int | None:
@@ -307,15 +350,19 @@ class Archive:
 
     @contextmanager
     def layer(self, name: str, *, digest: str | None = None, diff_id: str | None = None,
-              content_digests: bool = False) -> Iterator[LayerStream]:
+              content_digests: bool = False, media_type: str | None = None,
+              unpacked_size: int | None = None) -> Iterator[LayerStream]:
         """Open one layer (a member name: ``<id>/layer.tar`` or ``blobs/sha256/<hex>``) as a stream
         of tar entries (:class:`~imgviz.sources._layer.LayerStream`); iterating to the end checks
-        ``digest`` and ``diff_id`` when given."""
+        ``digest`` and ``diff_id`` when given. The member's stored size bounds what is read, and
+        ``media_type``/``unpacked_size`` what it may unpack to (see the streaming reader)."""
         st = self.store
+        size = st.size(name)
         with st.open(name) as fh:
             yield LayerStream(file_chunks(fh), digest=digest, diff_id=diff_id, where=st.where,
                               what="layer blob" if digest else "layer", name=name, by="stored",
-                              content_digests=content_digests, error=ArchiveError)
+                              content_digests=content_digests, size=size, unpacked_size=unpacked_size,
+                              media_type=media_type, deadline=_limits.deadline(), error=ArchiveError)
 
     # -- docker save, legacy ---------------------------------------------------------------
     def _legacy(self, read_layers: bool) -> list[dict]:
@@ -328,6 +375,7 @@ class Archive:
             if not isinstance(entry, dict) or not isinstance(entry.get("Config"), str) \
                     or not isinstance(entry.get("Layers"), list):
                 raise ArchiveError(f"{st.where}: manifest.json entry {i} has no Config or Layers")
+            check_shape(_SAVE_ENTRY, entry, what=f"manifest.json[{i}]", where=st.where, error=ArchiveError)
             cfg_name = _safe_name(entry["Config"], st.where)
             raw = st.read_small(cfg_name, "config")
             base = posixpath.basename(cfg_name)
@@ -335,6 +383,7 @@ class Archive:
                 f"{posixpath.basename(posixpath.dirname(cfg_name))}:{base}"
             check_digest(raw, digest, what=f"config {cfg_name}", where=st.where, by="stored", error=ArchiveError)
             config = parse_json(raw, what=f"config {cfg_name}", where=st.where, error=ArchiveError)
+            check_shape(_records.IMAGE_CONFIG, config, what=f"config {cfg_name}", where=st.where, error=ArchiveError)
             layers = [_safe_name(p, st.where) for p in entry["Layers"]]
             diff_ids = diff_ids_of(config, n_layers=len(layers), what=f"config of image {digest[:19]}",
                                    where=st.where, error=ArchiveError)
@@ -360,6 +409,7 @@ class Archive:
         index = _json(st, "index.json", "index")
         if not isinstance(index, dict) or not isinstance(index.get("manifests"), list):
             raise ArchiveError(f"{st.where}: index.json has no manifests list")
+        check_shape(_records.INDEX, index, what="index.json", where=st.where, error=ArchiveError)
         save_tags: dict[str, list[str]] = {}
         if layout == "docker-save-oci":
             entries = _json(st, "manifest.json", "manifest") or []
@@ -402,7 +452,8 @@ class Archive:
                 continue
             names = _names(desc)
             if desc.get("mediaType") in INDEXES:
-                nested = self._blob_json(desc, "index", limit=MAX_MANIFEST)
+                nested = self._blob_json(desc, "index", limit=_limits.get().max_manifest_bytes)
+                check_shape(_records.INDEX, nested, what=f"index {desc['digest']}", where=where, error=ArchiveError)
                 chosen = choose_platform(nested.get("manifests") or [], platform,
                                          where=f"{where}: index {desc['digest']}", error=ArchiveError)
                 check_descriptor(chosen, what=f"index {desc['digest']} entry", where=where, error=ArchiveError)
@@ -416,19 +467,25 @@ class Archive:
         for names, entries in groups.items():
             yield choose_platform(entries, platform, where=f"{where}: index.json", error=ArchiveError), list(names)
 
-    def _blob_json(self, desc: dict, what: str, limit: int = MAX_JSON) -> dict:
+    def _blob_json(self, desc: dict, what: str, limit: int | None = None) -> dict:
         st = self.store
+        limit = _limits.get().max_json_bytes if limit is None else limit
         name = _blob_name(desc["digest"], st.where)
+        if isinstance(desc.get("size"), int) and desc["size"] > limit:
+            raise ArchiveError(f"{st.where}: {what} blob {name} is {desc['size']} bytes by its descriptor, more than "
+                               f"the {limit} a real one needs (refused)")
         raw = st.read_small(name, f"{what} blob", limit)
         check_digest(raw, desc["digest"], what=f"{what} blob {name}", where=st.where, by="stored", error=ArchiveError)
         return parse_json(raw, what=f"{what} blob {name}", where=st.where, limit=limit, error=ArchiveError)
 
     def _oci_image(self, desc: dict, read_layers: bool) -> dict:
         st = self.store
-        manifest = self._blob_json(desc, "manifest", limit=MAX_MANIFEST)
+        manifest = self._blob_json(desc, "manifest", limit=_limits.get().max_manifest_bytes)
         config_desc, layers = image_manifest(manifest, where=st.where, what=f"manifest {desc['digest']}",
                                              error=ArchiveError)
         config = self._blob_json(config_desc, "config")
+        check_shape(_records.IMAGE_CONFIG, config, what=f"config {config_desc['digest']}", where=st.where,
+                    error=ArchiveError)
         diff_ids = diff_ids_of(config, n_layers=len(layers), what=f"config of manifest {desc['digest'][:19]}",
                                where=st.where, error=ArchiveError)
         sizes: list[int] | None = [] if read_layers else None
@@ -440,7 +497,8 @@ class Archive:
                 raise ArchiveError(f"{st.where}: layer blob {name} is {st.size(name)} bytes, the manifest says "
                                    f"{layer['size']}")
             if read_layers:
-                with self.layer(name, digest=layer["digest"], diff_id=diff_id) as stream:
+                with self.layer(name, digest=layer["digest"], diff_id=diff_id,
+                                media_type=layer.get("mediaType")) as stream:
                     sizes.append(measure(stream)["size"])
         return {"id": config_desc["digest"], "inspect": None, "history": None, "config": config,
                 "manifest": manifest, "manifest_digest": desc["digest"], "digests": [], "layer_sizes": sizes}
@@ -489,6 +547,7 @@ def collect(path: str | os.PathLike, *, platform: str | None = None, read_layers
         images = arc.images(platform=platform, read_layers=read_layers)
         records = empty_records()
         records["images"] = images
+        _records.check_records(records, "archive", where=str(Path(path)), error=ArchiveError)
         source = {"kind": "archive", "host": str(Path(path)), "collected_at": utc_now_iso(), "layout": layout,
                   "bytes_read": arc.bytes_read}
         if isinstance(arc.store, _TarStore):

@@ -13,8 +13,17 @@ Calls made, cheapest first (metadata only; no layer bytes are ever read):
 6. ``GET /system/df``                       the engine's own shared sizes and totals
 
 An image or container removed between the list and its detail call is skipped with a warning and
-recorded in ``records["skipped"]``; a daemon that stops answering mid-way ends the collection with a
-warning and a snapshot marked incomplete that keeps everything collected so far.
+recorded in ``records["skipped"]``; a daemon that stops answering mid-way (or does not answer one
+request within ``request_timeout``, or the ``deadline`` passes: :mod:`imgviz.limits`) ends the
+collection with a warning and a snapshot marked incomplete that keeps everything collected so far.
+
+Every answer is bounded and checked where it enters: it is read as it arrives, refused past
+``max_engine_answer_bytes``, and checked against the record types of :mod:`imgviz._records` (an
+image list of objects with digest IDs, sizes that are whole numbers from 0 to 2**63-1, lists of
+strings where the engine sends lists of strings...). A malformed answer raises
+:class:`~imgviz.errors.EngineError` naming the call and the field, with what was collected before
+it in ``partial``. Each request runs on a daemon thread the caller waits for at most the time
+left, so an engine that sends one byte every few seconds cannot hold the caller.
 
 Look-ups for the build-cache prediction go through the same :func:`connect` (so no engine is the
 same one-line :class:`~imgviz.errors.EngineUnavailable`): :func:`inspect_bases` (``GET
@@ -24,12 +33,17 @@ A recorded snapshot is replayed through :func:`collect` by :class:`imgviz.source
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable
 
-from ..errors import EngineUnavailable, ImageNotFound
+from .. import _records
+from .. import limits as _limits
+from ..errors import EngineError, EngineUnavailable, ImageNotFound, UsageError
 from ..snapshot import Snapshot, empty_records, utc_now_iso
 from ._oci import chain_ids
 
@@ -50,44 +64,243 @@ class _Lost(Exception):
     """The engine stopped answering."""
 
 
+class _Malformed(Exception):
+    """The engine answered something that is not what the API says (one line: the call and the field)."""
+
+
+_HOST_FORMS = {
+    "unix": re.compile(r"^unix://(/[^\x00]*)$"),
+    "tcp": re.compile(r"^(?:tcp|http|https)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?/?$"),
+    "ssh": re.compile(r"^ssh://(?:[^@/\s]+@)?[A-Za-z0-9.-]+(?::[0-9]{1,5})?$"),
+}
+
+
+def check_host(address: str, *, name: str = "--host") -> str:
+    """``address`` when it is an engine address the docker client can use, else a
+    :class:`~imgviz.errors.UsageError` (``unix:///PATH``, ``tcp://HOST[:PORT]``, ``http(s)://...``,
+    ``ssh://[USER@]HOST``); an empty address or one with no path or host is refused, never
+    silently replaced by the default socket."""
+    text = address if isinstance(address, str) else ""
+    for kind, form in _HOST_FORMS.items():
+        m = form.match(text)
+        if m:
+            if kind == "tcp" and m.group(2) is not None and not 0 < int(m.group(2)) < 65536:
+                break
+            return text
+    raise UsageError(f"{name} {text!r}: not an engine address (unix:///PATH, tcp://HOST:PORT, "
+                     f"http(s)://HOST:PORT or ssh://[USER@]HOST)")
+
+
 def docker_host(host: str | None = None) -> str:
-    """The engine address we will use: the argument, else DOCKER_HOST, else the default socket."""
-    return host or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+    """The engine address we will use: the argument, else DOCKER_HOST, else the default socket.
+
+    An address given (the argument, or DOCKER_HOST when set and not empty) is checked by
+    :func:`check_host`; an empty argument is an error, not the default.
+    """
+    if host is not None:
+        return check_host(host)
+    env = os.environ.get("DOCKER_HOST")
+    if env:
+        return check_host(env, name="DOCKER_HOST")
+    return DEFAULT_HOST
 
 
 _address = docker_host  # for functions whose ``docker_host`` parameter hides the name
 
 
-def connect(host: str | None = None, *, timeout: float = 60):
+def connect(host: str | None = None, *, timeout: float | None = None, limits=None):
     """A docker SDK ``APIClient`` for ``host`` (honours DOCKER_HOST and DOCKER_TLS_VERIFY).
+
+    The probe (``/version`` and ``/_ping``, cheap on every engine however many images it holds)
+    must answer within ``timeout`` (default: ``connect_timeout`` of :mod:`imgviz.limits`); the
+    client returned then waits up to ``request_timeout`` per request, so a slow engine is slow,
+    not missing.
 
     Raises
     ------
     EngineUnavailable
-        with one line naming the address when nothing answers there.
+        with one line naming the address when nothing answers there (or the probe timed out:
+        the line says so).
+    UsageError
+        when ``host`` is not an engine address.
     """
     import docker
     from docker.utils import kwargs_from_env
 
+    lim = _limits.get(limits)
+    probe = lim.connect_timeout if timeout is None else float(timeout)
     address = docker_host(host)
     kwargs = kwargs_from_env()
     kwargs["base_url"] = address
-    try:
-        api = docker.APIClient(version="auto", timeout=timeout, **kwargs)
+
+    def make():
+        api = docker.APIClient(version="auto", timeout=probe, **kwargs)
         api.ping()
+        return api
+
+    try:
+        api = _bounded_call(make, probe, _limits.current_deadline())
+    except _Timeout:
+        raise EngineUnavailable(f"no Docker engine answered at {address} in time (timed out after {probe:g} s; "
+                                f"IMGVIZ_CONNECT_TIMEOUT to wait longer)") from None
     except Exception as exc:  # the SDK wraps socket errors in several ways
         reason = _short_reason(exc)
         raise EngineUnavailable(f"no Docker engine answered at {address} ({reason}); {START_HINT}") from None
+    api.timeout = lim.request_timeout
     return api
 
 
-def available(host: str | None = None, *, timeout: float = 3) -> bool:
+def available(host: str | None = None, *, timeout: float | None = None) -> bool:
     """True when an engine answers at ``host`` (default: DOCKER_HOST or the default socket)."""
     try:
         connect(host, timeout=timeout).close()
         return True
     except EngineUnavailable:
         return False
+
+
+class _Timeout(Exception):
+    """A bounded call did not end in time."""
+
+
+def _bounded_call(fn, seconds: float, deadline=None, cancel: threading.Event | None = None):
+    """``fn()`` on a daemon thread, waited for at most ``seconds`` (and never past ``deadline``).
+
+    A call that does not end in time raises :class:`_Timeout`; its thread is left to end by itself
+    (its socket has a read timeout, and ``cancel`` is set for it to stop reading), and being a
+    daemon it never holds the process open.
+    """
+    box: dict[str, Any] = {}
+
+    def run():
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+
+    wait = deadline.timeout(seconds) if deadline is not None else seconds
+    t = threading.Thread(target=run, daemon=True, name="imgviz-engine-call")
+    t.start()
+    t.join(wait)
+    if t.is_alive():
+        if cancel is not None:
+            cancel.set()
+        raise _Timeout()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
+
+
+class _Answers:
+    """The engine calls :func:`collect` makes, each one request bounded in time and size.
+
+    The same methods as :class:`~imgviz.sources._replay.ReplayClient` (the calls of docker-py's
+    ``APIClient`` they replace), each answer read as it arrives: refused past
+    ``max_engine_answer_bytes``, parsed as JSON (NaN and Infinity refused), and given up after
+    ``request_timeout`` or at the deadline (an engine that stops sending is an engine lost).
+    """
+
+    def __init__(self, api, limits: _limits.Limits, deadline: _limits.Deadline):
+        self.api, self.limits, self.deadline = api, limits, deadline
+        self.recorded_host = None
+
+    def _get(self, path: str, params: dict | None = None, *, what: str) -> Any:
+        api, lim = self.api, self.limits
+        url = f"{api.base_url}/v{api.api_version}{path}"
+        cancel = threading.Event()
+
+        def work():
+            resp = api.get(url, params=params, stream=True, timeout=(lim.connect_timeout, lim.request_timeout))
+            try:
+                body = bytearray()
+                for chunk in resp.iter_content(1 << 16):
+                    body += chunk
+                    if len(body) > lim.max_engine_answer_bytes:
+                        raise _Malformed(f"{what}: the answer is more than {lim.max_engine_answer_bytes} bytes "
+                                         f"(max_engine_answer_bytes; refused)")
+                    if cancel.is_set():
+                        raise _Lost("cancelled")
+                return resp.status_code, bytes(body)
+            finally:
+                resp.close()
+
+        if self.deadline.expired:
+            raise _Lost(f"the deadline of {self.deadline.seconds:g} s passed before {what}")
+        try:
+            status, body = _bounded_call(work, lim.request_timeout, self.deadline, cancel)
+        except _Timeout:
+            if self.deadline.expired:
+                raise _Lost(f"the deadline of {self.deadline.seconds:g} s passed during {what}") from None
+            raise _Lost(f"{what} got no complete answer within {lim.request_timeout:g} s "
+                        f"(IMGVIZ_REQUEST_TIMEOUT)") from None
+        except (_Malformed, _Lost):
+            raise
+        except Exception as exc:
+            raise _Lost(f"{what}: {_short_reason(exc)}") from None
+        if status == 404:
+            raise _Gone(f"{what}: not found (404)")
+        try:
+            value = json.loads(body, parse_constant=_no_constant) if body else None
+        except RecursionError:
+            raise _Malformed(f"{what}: the answer nests too deep to be the API's JSON") from None
+        except (ValueError, UnicodeDecodeError) as exc:
+            if status >= 400:
+                raise _Lost(f"{what}: the engine answered {status}") from None
+            raise _Malformed(f"{what}: the answer is not JSON ({str(exc)[:80]})") from None
+        if status >= 400:
+            message = value.get("message") if isinstance(value, dict) else None
+            raise _Lost(f"{what}: the engine answered {status}"
+                        f"{': ' + str(message)[:200] if isinstance(message, str) else ''}")
+        return value
+
+    def version(self):
+        return self._get("/version", what="/version")
+
+    def images(self):
+        return self._get("/images/json", {"only_ids": 0, "all": 0}, what="/images/json")
+
+    def inspect_image(self, image_id: str):
+        return self._get(f"/images/{_url_id(image_id)}/json", what=f"/images/{image_id[:19]}/json")
+
+    def history(self, image_id: str):
+        return self._get(f"/images/{_url_id(image_id)}/history", what=f"/images/{image_id[:19]}/history")
+
+    def containers(self, all: bool = True, size: bool = True):  # noqa: A002 - SDK signature
+        return self._get("/containers/json", {"limit": -1, "all": int(all), "size": int(size), "trunc_cmd": 0},
+                         what="/containers/json")
+
+    def inspect_container(self, container_id: str):
+        return self._get(f"/containers/{_url_id(container_id)}/json", what=f"/containers/{container_id[:12]}/json")
+
+    def df(self):
+        return self._get("/system/df", what="/system/df")
+
+    def close(self) -> None:
+        self.api.close()
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _url_id(value: str) -> str:
+    """An ID or reference made safe for a URL path (``/`` of references kept, nothing else special)."""
+    from urllib.parse import quote
+
+    return quote(value, safe="/:@")
+
+
+#: an image reference or ID as the engine accepts one in ``/images/{name}/...`` (checked before it
+#: goes into a URL: no ``..`` segment, no leading ``/`` or ``-``, nothing but reference characters)
+_REF_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@/+-]{0,511}$")
+
+
+def check_reference(ref: str) -> str:
+    """``ref`` when it is an image reference or ID the engine can look up, else
+    :class:`~imgviz.errors.UsageError` (it never reaches the engine's URL)."""
+    if not isinstance(ref, str) or not _REF_RE.match(ref) or any(p in ("", ".", "..") for p in ref.split("/")):
+        raise UsageError(f"{str(ref)[:80]!r}: not an image reference or ID")
+    return ref
 
 
 def _short_reason(exc: BaseException) -> str:
@@ -104,14 +317,22 @@ def _is_not_found(exc: BaseException) -> bool:
     return status == 404 or type(exc).__name__ in {"NotFound", "ImageNotFound"}
 
 
-def _call(fn, *args, **kwargs):
-    """Run one API call, translating 'gone' and 'engine lost' into our two signals."""
+def _call(fn, *args, schema: "_records.T | None" = None, what: str = "", **kwargs):
+    """Run one API call, translating 'gone' and 'engine lost' into our two signals, and check the
+    answer against ``schema`` (:mod:`imgviz._records`): a malformed answer is :class:`_Malformed`."""
     try:
-        return fn(*args, **kwargs)
+        value = fn(*args, **kwargs)
+    except (_Gone, _Lost, _Malformed):
+        raise
     except Exception as exc:
         if _is_not_found(exc):
             raise _Gone(_short_reason(exc)) from None
         raise _Lost(_short_reason(exc)) from None
+    if schema is not None:
+        found = _records.problem(schema, value, what or getattr(fn, "__name__", "answer"))
+        if found is not None:
+            raise _Malformed(found)
+    return value
 
 
 def _progress(iterable: Iterable, *, total: int, desc: str, enabled: bool):
@@ -123,7 +344,7 @@ def _progress(iterable: Iterable, *, total: int, desc: str, enabled: bool):
 
 
 def collect(client=None, *, host: str | None = None, progress: bool = True, workers: int = 4,
-            collected_at: str | None = None) -> Snapshot:
+            collected_at: str | None = None, limits=None) -> Snapshot:
     """Collect every image and container of an engine into a :class:`~imgviz.snapshot.Snapshot`.
 
     Parameters
@@ -136,94 +357,146 @@ def collect(client=None, *, host: str | None = None, progress: bool = True, work
         Show a tqdm progress bar for the per-image and per-container calls.
     workers : int
         Concurrent detail calls.
+    limits : imgviz.limits.Limits or dict, optional
+        ``request_timeout`` per call, one ``deadline`` for the whole collection, the size of an
+        answer (:mod:`imgviz.limits`).
 
     Returns
     -------
     Snapshot
-        ``records["complete"]`` is False when the engine stopped answering part-way; everything
-        collected before that is kept.
+        ``records["complete"]`` is False when the engine stopped answering part-way (or a request
+        or the deadline ran out); everything collected before that is kept.
+
+    Raises
+    ------
+    EngineError
+        When an answer is malformed: one line naming the call and the field; ``partial`` holds
+        what was collected before it (marked incomplete).
 
     Examples
     --------
     >>> snap = collect()                      # doctest: +SKIP
     >>> snap.save("engine.json.gz")           # doctest: +SKIP
     """
-    api = client if client is not None else connect(host)
-    address = host or getattr(api, "recorded_host", None) or docker_host(None)
+    with _limits.using(limits) as lim, _limits.deadline_scope(what="the engine collection") as deadline:
+        api = client if client is not None else connect(host, limits=lim)
+        address = (docker_host(host) if host is not None and client is None else host) \
+            or getattr(api, "recorded_host", None) or docker_host(None)
+        if _is_sdk_client(api):
+            api = _Answers(api, lim, deadline)
+        return _collect(api, address, progress, workers, collected_at)
+
+
+def _is_sdk_client(api) -> bool:
+    try:
+        import docker
+    except ImportError:  # pragma: no cover - a dependency
+        return False
+    return isinstance(api, docker.APIClient)
+
+
+def _collect(api, address: str, progress: bool, workers: int, collected_at: str | None) -> Snapshot:
     records = empty_records()
     snap = Snapshot(source={"kind": "engine", "host": address,
                             "collected_at": collected_at or utc_now_iso()}, records=records)
     try:
-        version = _call(api.version)
+        version = _call(api.version, schema=_records.VERSION, what="/version")
         records["version"] = version
         snap.source["engine_version"] = version.get("Version")
         snap.source["api_version"] = version.get("ApiVersion")
         snap.source["os"] = version.get("Os")
         snap.source["arch"] = version.get("Arch")
 
-        image_list = _call(api.images)
+        image_list = _call(api.images, schema=_records.IMAGE_LIST, what="/images/json")
         records["image_list"] = image_list
         _collect_images(api, snap, [im["Id"] for im in image_list], progress, workers)
 
-        container_list = _call(api.containers, all=True, size=True)
+        container_list = _call(api.containers, all=True, size=True, schema=_records.CONTAINER_LIST,
+                               what="/containers/json")
         records["container_list"] = container_list
         _collect_containers(api, snap, [c["Id"] for c in container_list], progress, workers)
 
-        records["df"] = _call(api.df)
+        records["df"] = _call(api.df, schema=_records.DF, what="/system/df")
     except _Lost as lost:
         records["complete"] = False
         records["skipped"].append({"kind": "engine", "id": address, "reason": "engine stopped answering",
                                    "detail": str(lost)})
         warnings.warn(f"engine at {address} stopped answering ({lost}); kept what was collected: "
                       f"{len(records['images'])} images, {len(records['containers'])} containers",
-                      CollectionWarning, stacklevel=2)
+                      CollectionWarning, stacklevel=3)
+    except _Malformed as bad:
+        records["complete"] = False
+        records["skipped"].append({"kind": "engine", "id": address, "reason": "malformed answer", "detail": str(bad)})
+        raise EngineError(f"engine at {address}: malformed answer: {bad}", partial=snap) from None
     return snap
 
 
 def _collect_images(api, snap: Snapshot, ids: list[str], progress: bool, workers: int) -> None:
     def one(image_id: str) -> dict[str, Any]:
-        return {"id": image_id, "inspect": _call(api.inspect_image, image_id),
-                "history": _call(api.history, image_id), "config": None, "manifest": None, "ref": None}
+        inspect = _call(api.inspect_image, image_id, schema=_records.INSPECT, what=f"/images/{image_id[:19]}/json")
+        if inspect.get("Id") != image_id:
+            raise _Malformed(f"/images/{image_id[:19]}/json: names image {str(inspect.get('Id'))[:19]}")
+        history = _call(api.history, image_id, schema=_records.HISTORY, what=f"/images/{image_id[:19]}/history")
+        return {"id": image_id, "inspect": inspect, "history": history, "config": None, "manifest": None,
+                "ref": None}
 
-    _gather(snap, "image", ids, one, snap.records["images"], progress, workers)
+    _gather(snap, "image", ids, one, snap.records["images"], progress, workers, isinstance(api, _Answers))
 
 
 def _collect_containers(api, snap: Snapshot, ids: list[str], progress: bool, workers: int) -> None:
     def one(container_id: str) -> dict[str, Any]:
-        return {"id": container_id, "inspect": _call(api.inspect_container, container_id)}
+        return {"id": container_id, "inspect": _call(api.inspect_container, container_id,
+                                                     schema=_records.CONTAINER_INSPECT,
+                                                     what=f"/containers/{container_id[:12]}/json")}
 
-    _gather(snap, "container", ids, one, snap.records["containers"], progress, workers)
+    _gather(snap, "container", ids, one, snap.records["containers"], progress, workers, isinstance(api, _Answers))
 
 
-def _gather(snap: Snapshot, kind: str, ids: list[str], one, out: list, progress: bool, workers: int) -> None:
-    """Run ``one(id)`` for every id, keep results in list order, skip the gone, stop when lost."""
+def _gather(snap: Snapshot, kind: str, ids: list[str], one, out: list, progress: bool, workers: int,
+            live: bool = True) -> None:
+    """Run ``one(id)`` for every id, keep results in list order, skip the gone, stop when lost or
+    malformed (keeping what came before; a live engine's calls not started yet are dropped, a
+    recording's are all replayed)."""
     if not ids:
         return
+    if len(set(ids)) != len(ids):
+        raise _Malformed(f"the {kind} list names one {kind} twice")
     results: dict[str, dict] = {}
-    lost: _Lost | None = None
+    stop: Exception | None = None
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         futures = {i: pool.submit(one, i) for i in ids}
-        for i in _progress(ids, total=len(ids), desc=f"{kind}s", enabled=progress):
-            try:
-                results[i] = futures[i].result()
-            except _Gone as gone:
-                snap.records["skipped"].append({"kind": kind, "id": i, "reason": "removed during collection",
-                                                "detail": str(gone)})
-                warnings.warn(f"{kind} {i[7:19] if i.startswith('sha256:') else i[:12]} was removed during "
-                              f"collection; skipped", CollectionWarning, stacklevel=4)
-            except _Lost as exc:
-                lost = lost or exc
-    out.extend(results[i] for i in ids if i in results)
-    if lost is not None:
-        raise lost
+        try:
+            for i in _progress(ids, total=len(ids), desc=f"{kind}s", enabled=progress):
+                fut = futures[i]
+                if stop is not None and fut.cancelled():
+                    continue
+                try:
+                    results[i] = fut.result()
+                except _Gone as gone:
+                    snap.records["skipped"].append({"kind": kind, "id": i, "reason": "removed during collection",
+                                                    "detail": str(gone)})
+                    warnings.warn(f"{kind} {i[7:19] if i.startswith('sha256:') else i[:12]} was removed during "
+                                  f"collection; skipped", CollectionWarning, stacklevel=5)
+                except (_Lost, _Malformed) as exc:
+                    if stop is None:
+                        stop = exc
+                        if live:  # calls not started yet would only wait for the same end
+                            for f in futures.values():
+                                f.cancel()
+        finally:
+            out.extend(results[i] for i in ids if i in results)
+    if stop is not None:
+        raise stop
 
 
 def platform_of(client=None, *, host: str | None = None) -> str | None:
     """``os/arch`` of the engine (``GET /version``): the platform ``docker pull`` would choose."""
     api = client if client is not None else connect(host)
+    if _is_sdk_client(api):
+        api = _Answers(api, _limits.get(), _limits.deadline())
     try:
-        version = _call(api.version)
-    except (_Gone, _Lost) as exc:
+        version = _call(api.version, schema=_records.VERSION, what="/version")
+    except (_Gone, _Lost, _Malformed) as exc:
         raise EngineUnavailable(f"engine at {docker_host(host)} stopped answering ({exc})") from None
     finally:
         if client is None:
@@ -259,16 +532,23 @@ def inspect_bases(refs: Iterable[str], docker_host: str | None = None) -> dict:
     from ..dockerfile.bases import BaseImage
 
     address = _address(docker_host)
-    api = connect(docker_host)
+    sdk = connect(docker_host)
+    api = _Answers(sdk, _limits.get(), _limits.deadline())
     out = {}
     try:
         for ref in refs:
             if ref in out or ref == "scratch":
                 continue
             try:
-                info = _call(api.inspect_image, ref)
+                check_reference(ref)
+            except UsageError:
+                continue  # not a reference the engine could hold: the prediction identifies it by its text
+            try:
+                info = _call(api.inspect_image, ref, schema=_records.INSPECT, what=f"/images/{ref}/json")
             except _Gone:
                 continue
+            except _Malformed as exc:
+                raise EngineError(f"engine at {address}: malformed answer: {exc}") from None
             except _Lost as exc:
                 raise EngineUnavailable(f"engine at {address} stopped answering ({exc})") from None
             cfg = info.get("Config") or {}
@@ -299,12 +579,15 @@ def image_history(ref: str, docker_host: str | None = None) -> list[dict]:
     EngineUnavailable
         One line naming the address when no engine answers.
     """
+    check_reference(ref)
     address = _address(docker_host)
-    api = connect(docker_host)
+    api = _Answers(connect(docker_host), _limits.get(), _limits.deadline())
     try:
-        return list(_call(api.history, ref))
+        return list(_call(api.history, ref, schema=_records.HISTORY, what=f"/images/{ref}/history"))
     except _Gone:
         raise ImageNotFound(f"image {ref!r} is not in the engine") from None
+    except _Malformed as exc:
+        raise EngineError(f"engine at {address}: malformed answer: {exc}") from None
     except _Lost as exc:
         raise EngineUnavailable(f"engine at {address} stopped answering ({exc})") from None
     finally:

@@ -20,9 +20,15 @@ Everything read is checked against its digest (a manifest fetched by digest, by 
 ``Docker-Content-Digest`` header when fetched by tag, the config always); a registry that answers
 with other bytes, broken JSON or a missing blob raises :class:`RegistryError` naming the
 reference. Manifests over 4 MiB and other JSON over 64 MiB are refused before they are read
-whole. 429 and 5xx answers and transport errors are retried with exponential backoff
-(``Retry-After`` honoured up to a cap); every request has a timeout; references are read by a
-bounded pool of threads sharing one connection pool.
+whole, token answers over 1 MiB too, and every document is checked against the record types of
+:mod:`imgviz._records` before it is used. 429 and 5xx answers and transport errors are retried with
+exponential backoff (``Retry-After`` honoured up to a cap); references are read by a bounded pool
+of threads sharing one connection pool.
+
+Time is bounded by :mod:`imgviz.limits`: each request, from sending it to its last byte, by
+``request_timeout`` (a server sending one byte every few seconds is cut off: every socket wait is
+clamped to what is left), a whole collection with its retries by ``deadline``, redirects by
+``max_redirects``; a pagination ``Link`` that leads back to a page already read ends the tag list.
 
 Authentication follows the registry's challenge: anonymous first; on ``401`` with
 ``WWW-Authenticate: Basic`` the credentials are sent; with ``Bearer realm=...,service=...`` a token
@@ -35,6 +41,7 @@ printed, logged, put into an error message or stored in a snapshot.
 from __future__ import annotations
 
 import base64
+import contextvars
 import hashlib
 import ipaddress
 import json
@@ -46,11 +53,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from ..errors import SourceError
+from .. import _records
+from .. import limits as _limits
+from ..errors import DeadlineExceeded, SourceError
 from ..snapshot import Snapshot, empty_records, utc_now_iso
 from ._layer import CHUNK, LayerStream, measure
-from ._oci import (ACCEPT, INDEXES, MANIFESTS, MAX_JSON, MAX_MANIFEST, MT_DOCKER_SCHEMA1, MT_OCI_INDEX,
-                   MT_OCI_MANIFEST, check_descriptor, check_digest, choose_platform, diff_ids_of, image_manifest, is_digest, parse_json,
+from ._oci import (ACCEPT, INDEXES, MANIFESTS, MT_DOCKER_SCHEMA1, MT_OCI_INDEX, MT_OCI_MANIFEST,
+                   check_descriptor, check_digest, check_shape, choose_platform, diff_ids_of, image_manifest, is_digest, parse_json,
                    parse_platform)
 
 DOCKER_HUB = "docker.io"
@@ -63,7 +72,9 @@ class RegistryError(SourceError):
 
 # ------------------------------------------------------------------------------------ references
 
-_TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
+_TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$", re.ASCII)
+_HOST_RE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+                      r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
 _REPO_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
 
 
@@ -127,8 +138,11 @@ def parse_reference(ref: str) -> Reference:
         if not is_digest(digest):
             raise RegistryError(f"{ref}: not a valid digest {digest!r}")
     first, _, rest = text.partition("/")
-    if rest and ("." in first or ":" in first or first == "localhost"):
+    if rest and ("." in first or ":" in first or first == "localhost" or first.startswith("[")):
         registry, path = first, rest
+        port = registry.rsplit(":", 1)[1] if registry.count(":") == 1 or "]:" in registry else None
+        if not _HOST_RE.match(registry) or (port is not None and not 0 < int(port) < 65536):
+            raise RegistryError(f"{ref}: not a valid registry host {registry!r}")
     else:
         registry, path = DOCKER_HUB, text
     tag = None
@@ -195,6 +209,70 @@ def docker_credentials(registry: str, config_path: str | None = None) -> tuple[s
 
 # ---------------------------------------------------------------------------------------- client
 
+_clock = threading.local()  # .until: the monotonic time no socket wait of this thread may pass
+
+
+def _bounded(timeout: float | None, exc_type):
+    """``timeout`` clamped to what is left of this thread's request window."""
+    until = getattr(_clock, "until", None)
+    if until is None:
+        return timeout
+    left = until - time.monotonic()
+    if left <= 0:
+        raise exc_type("the request's time is up")
+    return left if timeout is None else min(timeout, left)
+
+
+def _bounded_backend(inner):
+    """httpcore's network backend with every socket wait clamped by :func:`_bounded`: a server that
+    sends one byte every few seconds cannot stretch a request past its window."""
+    import httpcore
+
+    class Stream(httpcore.NetworkStream):
+        def __init__(self, raw):
+            self._raw = raw
+
+        def read(self, max_bytes, timeout=None):
+            return self._raw.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
+
+        def write(self, buffer, timeout=None):
+            self._raw.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+
+        def close(self):
+            self._raw.close()
+
+        def start_tls(self, ssl_context, server_hostname=None, timeout=None):
+            return Stream(self._raw.start_tls(ssl_context, server_hostname, _bounded(timeout, httpcore.ConnectTimeout)))
+
+        def get_extra_info(self, info):
+            return self._raw.get_extra_info(info)
+
+    class Backend(httpcore.NetworkBackend):
+        def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+            return Stream(inner.connect_tcp(host, port, _bounded(timeout, httpcore.ConnectTimeout), local_address,
+                                            socket_options))
+
+        def connect_unix_socket(self, path, timeout=None, socket_options=None):
+            return Stream(inner.connect_unix_socket(path, _bounded(timeout, httpcore.ConnectTimeout), socket_options))
+
+        def sleep(self, seconds):
+            inner.sleep(seconds)
+
+    return Backend()
+
+
+@contextmanager
+def _window(seconds: float | None, deadline):
+    """This thread's sockets wait no longer than ``seconds`` from now, nor past ``deadline``."""
+    before = getattr(_clock, "until", None)
+    until = deadline.at if seconds is None else min(time.monotonic() + seconds, deadline.at)
+    _clock.until = until if before is None else min(until, before)
+    try:
+        yield
+    finally:
+        _clock.until = before
+
+
 class RegistryClient:
     """A small, careful OCI Distribution API client over ``httpx``.
 
@@ -207,34 +285,48 @@ class RegistryClient:
     plain_http : bool, optional
         Speak HTTP instead of HTTPS. Default: only for loopback registries (as dockerd treats
         127.0.0.0/8 as insecure).
-    timeout : float
-        Seconds for connect and each read.
-    retries : int
-        Extra attempts after a 429, a 5xx or a transport error.
+    timeout : float, optional
+        Seconds one request may take, from sending it to its last byte (default: the
+        ``request_timeout`` of :mod:`imgviz.limits`).
+    retries : int, optional
+        Extra attempts after a 429, a 5xx or a transport error (default: ``retries``).
     backoff : float
         First delay in seconds; doubled every attempt, capped at ``max_delay``.
+    max_delay : float, optional
+        Longest wait between attempts (default: ``retry_delay_max``).
     workers : int
         Threads used by :func:`collect` (also the connection pool's size).
+    limits : imgviz.limits.Limits or dict, optional
+        Every other limit (sizes, redirects, the connect timeout); see :mod:`imgviz.limits`.
+        Retries and waits never go past the deadline in force (:func:`imgviz.limits.deadline`).
     """
 
     def __init__(self, *, auth: tuple[str, str] | None = None, docker_config: str | None = None,
-                 plain_http: bool | None = None, timeout: float = 30.0, retries: int = 4,
-                 backoff: float = 0.25, max_delay: float = 8.0, workers: int = 8, verify_tls: bool = True):
+                 plain_http: bool | None = None, timeout: float | None = None, retries: int | None = None,
+                 backoff: float = 0.25, max_delay: float | None = None, workers: int = 8, verify_tls: bool = True,
+                 limits=None):
         import httpx
 
+        self.limits = _limits.get(limits).replace(request_timeout=timeout, retries=retries,
+                                                  retry_delay_max=max_delay)
         self._auth = auth
         self._docker_config = docker_config
         self._plain_http = plain_http
-        self.retries = max(0, int(retries))
+        self.retries = self.limits.retries
         self.backoff = backoff
-        self.max_delay = max_delay
+        self.max_delay = self.limits.retry_delay_max
         self.workers = max(1, int(workers))
         self._tokens: dict[tuple[str, str], str] = {}
         self._basic: dict[str, str] = {}
         self._lock = threading.Lock()
-        limits = httpx.Limits(max_connections=self.workers * 2, max_keepalive_connections=self.workers * 2)
-        self._http = httpx.Client(timeout=httpx.Timeout(timeout), limits=limits, verify=verify_tls,
-                                  follow_redirects=True, headers={"User-Agent": "imgviz"})
+        pool = httpx.Limits(max_connections=self.workers * 2, max_keepalive_connections=self.workers * 2)
+        transport = httpx.HTTPTransport(verify=verify_tls, limits=pool)
+        inner = getattr(transport, "_pool", None)
+        if inner is not None and hasattr(inner, "_network_backend"):
+            inner._network_backend = _bounded_backend(inner._network_backend)
+        self._http = httpx.Client(timeout=httpx.Timeout(self.limits.request_timeout, connect=self.limits.connect_timeout),
+                                  transport=transport, follow_redirects=True,
+                                  max_redirects=self.limits.max_redirects, headers={"User-Agent": "imgviz"})
         self.requests = 0  # every HTTP request made, for tests and benchmarks
 
     def close(self) -> None:
@@ -261,52 +353,70 @@ class RegistryClient:
         realm = params.get("realm")
         if not realm:
             raise RegistryError(f"{ref}: the registry asked for a bearer token but named no realm")
+        if not realm.startswith(("http://", "https://")):
+            raise RegistryError(f"{ref}: the registry named a token realm that is not an http(s) URL")
         query = {"scope": f"repository:{ref.repository}:pull"}
         if params.get("service"):
             query["service"] = params["service"]
         creds = self._credentials(ref.registry)
-        resp = self._send("GET", realm, ref, params=query, auth=creds, what="token", limit=MAX_MANIFEST)
+        resp = self._send("GET", realm, ref, params=query, auth=creds, what="token",
+                          limit=self.limits.max_token_bytes)
         if resp.status_code == 401:
             raise RegistryError(f"{ref}: the token service refused the credentials"
                                 f"{'' if creds else ' (none configured: anonymous)'} (401)")
         if resp.status_code != 200:
             raise RegistryError(f"{ref}: the token service answered {resp.status_code}")
         try:
-            body = resp.json()
-            token = body.get("token") or body.get("access_token")
-        except ValueError:
-            token = None
+            body = json.loads(resp.content)
+        except (ValueError, RecursionError):
+            raise RegistryError(f"{ref}: the token service's answer is not JSON") from None
+        token = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
         if not token:
             raise RegistryError(f"{ref}: the token service sent no token")
+        if not isinstance(token, str) or not token.isprintable() or len(token) > self.limits.max_token_bytes:
+            raise RegistryError(f"{ref}: the token service sent a token that is not text (refused)")
         return token
 
     def _send(self, method: str, url: str, ref: Reference, *, headers=None, params=None, auth=None,
-              what: str = "request", limit: int = MAX_JSON):
+              what: str = "request", limit: int | None = None):
         """One request with retries on 429/5xx/transport errors; returns the final response.
 
         The body is read as it arrives and refused past ``limit`` bytes (a registry cannot make us
-        hold more than that for a document we parse).
+        hold more than that for a document we parse). Each attempt has ``request_timeout`` from
+        sending to the last byte; attempts and waits stop at the deadline.
         """
         import httpx
 
+        limit = self.limits.max_json_bytes if limit is None else limit
+        deadline = _limits.deadline(self.limits)
         delay = self.backoff
         last_exc: Exception | None = None
         for attempt in range(self.retries + 1):
+            deadline.check(f"{ref}: {what} at {_host_of(url)}")
             try:
                 with self._lock:
                     self.requests += 1
-                request = self._http.build_request(method, url, headers=headers, params=params)
-                streamed = self._http.send(request, auth=auth, stream=True)
-                try:
-                    body = _read_capped(streamed, limit, f"{ref}: {what}")
-                finally:
-                    streamed.close()
+                with _window(self.limits.request_timeout, deadline):
+                    request = self._http.build_request(method, url, headers=headers, params=params)
+                    streamed = self._http.send(request, auth=auth, stream=True)
+                    try:
+                        body = _read_capped(streamed, limit, f"{ref}: {what}")
+                    finally:
+                        streamed.close()
                 resp = _Answer(streamed.status_code, streamed.headers, body)
             except httpx.TimeoutException:
-                last_exc = RegistryError(f"{ref}: {what} timed out at {_host_of(url)}")
+                if deadline.expired:
+                    raise DeadlineExceeded(deadline.message(f"{ref}: {what} at {_host_of(url)}")) from None
+                last_exc = RegistryError(f"{ref}: {what} timed out at {_host_of(url)} (more than "
+                                         f"{self.limits.request_timeout:g} s; IMGVIZ_REQUEST_TIMEOUT)")
+            except httpx.TooManyRedirects:
+                raise RegistryError(f"{ref}: {what} at {_host_of(url)} redirected more than "
+                                    f"{self.limits.max_redirects} times (a redirect loop?)") from None
+            except httpx.UnsupportedProtocol:
+                raise RegistryError(f"{ref}: {what} at {_host_of(url)} redirected to a URL that is not http(s)") from None
             except httpx.TransportError as exc:
                 last_exc = RegistryError(f"{ref}: cannot reach {_host_of(url)} ({type(exc).__name__})")
-            except httpx.HTTPError as exc:  # an answer we cannot decode: retrying will not help
+            except (httpx.HTTPError, httpx.InvalidURL, UnicodeError) as exc:  # an answer we cannot decode
                 raise RegistryError(f"{ref}: {what} from {_host_of(url)} is unreadable ({type(exc).__name__})") from None
             else:
                 if resp.status_code != 429 and resp.status_code < 500:
@@ -317,13 +427,17 @@ class RegistryClient:
                 if wait is not None:
                     delay = min(max(wait, delay), self.max_delay)
             if attempt < self.retries:
-                time.sleep(min(delay, self.max_delay))
+                pause = min(delay, self.max_delay)
+                if pause >= deadline.remaining():
+                    raise DeadlineExceeded(deadline.message(f"{ref}: {what} at {_host_of(url)}") +
+                                           f" (last: {str(last_exc).split(': ', 1)[-1]})")
+                time.sleep(pause)
                 delay *= 2
         assert last_exc is not None
         raise last_exc
 
     def request(self, method: str, ref: Reference, path: str, *, accept: str | None = None,
-                what: str = "request", limit: int = MAX_JSON):
+                what: str = "request", limit: int | None = None):
         """``method`` on ``/v2/<repo>/<path>`` with the auth dance; returns the response."""
         url = f"{self.base_url(ref.registry)}/v2/{ref.repository}/{path}"
         headers = {"Accept": accept} if accept else {}
@@ -361,30 +475,39 @@ class RegistryClient:
 
     # -- the API ---------------------------------------------------------------------------
     def tags(self, repository: str | Reference) -> list[str]:
-        """Every tag of a repository (``GET /v2/<repo>/tags/list``, following ``Link`` pages)."""
+        """Every tag of a repository (``GET /v2/<repo>/tags/list``, following ``Link`` pages; a
+        page already read ends the walk)."""
         ref = repository if isinstance(repository, Reference) else parse_reference(repository)
         out: list[str] = []
         path = "tags/list?n=1000"
-        for _ in range(1000):
+        seen: set[str] = set()
+        for _ in range(10_000):
+            seen.add(path)
             resp = self.request("GET", ref, path, what="tag list")
             if resp.status_code == 404:
                 raise RegistryError(f"{ref.name}: no such repository in the registry (404)")
             if resp.status_code != 200:
                 raise RegistryError(f"{ref.name}: tag list failed ({resp.status_code})")
             body = parse_json(resp.content, what="tag list", where=ref.name, error=RegistryError)
-            out.extend(body.get("tags") or [])
+            check_shape(_TAG_LIST, body, what="tag list", where=ref.name, error=RegistryError)
+            for tag in body.get("tags") or []:
+                if not _TAG_RE.match(tag):
+                    raise RegistryError(f"{ref.name}: the tag list holds {tag[:80]!r}, which is not a valid tag")
+                out.append(tag)
             link = resp.headers.get("Link")
             m = re.search(r"<([^>]+)>", link or "")
             if not m:
                 break
             nxt = m.group(1)
             path = nxt.split(f"/v2/{ref.repository}/", 1)[-1]
+            if path in seen or not path.startswith("tags/list"):
+                break
         return out
 
     def manifest(self, ref: Reference) -> tuple[dict, str, str, bytes]:
         """(manifest, media type, digest, raw bytes) of ``ref``; the digest is verified."""
         resp = self.request("GET", ref, f"manifests/{ref.target}", accept=ACCEPT, what="manifest",
-                            limit=MAX_MANIFEST)
+                            limit=self.limits.max_manifest_bytes)
         if resp.status_code == 404:
             raise RegistryError(f"{ref}: manifest not found in the registry (404)")
         if resp.status_code != 200:
@@ -393,22 +516,36 @@ class RegistryClient:
         digest = "sha256:" + hashlib.sha256(raw).hexdigest()
         expected = ref.digest or resp.headers.get("Docker-Content-Digest")
         if expected:
+            if not is_digest(expected):
+                raise RegistryError(f"{ref}: the registry sent a Docker-Content-Digest that is not a digest")
             check_digest(raw, expected, what="manifest", where=str(ref), by="served", error=RegistryError)
             digest = expected
-        body = parse_json(raw, what="manifest", where=str(ref), limit=MAX_MANIFEST, error=RegistryError)
+        body = parse_json(raw, what="manifest", where=str(ref), limit=self.limits.max_manifest_bytes,
+                          error=RegistryError)
         media = body.get("mediaType") or resp.headers.get("Content-Type", "").split(";")[0].strip()
+        if not isinstance(media, str):
+            raise RegistryError(f"{ref}: manifest.mediaType: expected a string, got {_records._got(media)}")
         if media in MT_DOCKER_SCHEMA1 or body.get("schemaVersion") == 1:
             raise RegistryError(f"{ref}: Docker schema 1 manifests are not supported (push it again with a "
                                 f"newer client)")
         if media not in MANIFESTS + INDEXES:
             media = MT_OCI_INDEX if "manifests" in body else MT_OCI_MANIFEST if "config" in body else media
         if media not in MANIFESTS + INDEXES:
-            raise RegistryError(f"{ref}: unsupported manifest media type {media!r}")
+            raise RegistryError(f"{ref}: unsupported manifest media type {media[:80]!r}")
+        check_shape(_records.INDEX if media in INDEXES else _records.MANIFEST, body, what="manifest",
+                    where=str(ref), error=RegistryError)
         return body, media, digest, raw
 
-    def blob(self, ref: Reference, digest: str, *, what: str = "blob", limit: int = MAX_JSON) -> bytes:
-        """A (small) blob's bytes, verified against ``digest`` (refused past ``limit`` bytes)."""
-        resp = self.request("GET", ref, f"blobs/{digest}", what=what, limit=limit)
+    def blob(self, ref: Reference, digest: str, *, what: str = "blob", limit: int | None = None,
+             size: int | None = None) -> bytes:
+        """A (small) blob's bytes, hashed as they arrive and verified against ``digest``; refused
+        past ``limit`` bytes (``max_json_bytes``), and past ``size`` when the descriptor gives one."""
+        limit = self.limits.max_json_bytes if limit is None else limit
+        if size is not None and size > limit:
+            raise RegistryError(f"{ref}: {what} {digest} is {size} bytes by its descriptor, more than the {limit} "
+                                f"a real one needs (refused before reading it)")
+        resp = self.request("GET", ref, f"blobs/{digest}", what=what,
+                            limit=limit if size is None else min(limit, size))
         if resp.status_code == 404:
             raise RegistryError(f"{ref}: {what} {digest} is missing from the registry (404)")
         if resp.status_code != 200:
@@ -424,10 +561,10 @@ class RegistryClient:
             raise RegistryError(f"{ref}: layer blob {digest} is missing from the registry (404)")
         if resp.status_code != 200:
             raise RegistryError(f"{ref}: HEAD of blob {digest} failed ({resp.status_code})")
-        try:
-            return int(resp.headers.get("Content-Length"))
-        except (TypeError, ValueError):
-            raise RegistryError(f"{ref}: HEAD of blob {digest} gave no Content-Length") from None
+        length = resp.headers.get("Content-Length") or ""
+        if not length.isdigit() or int(length) > _records.SIZE_MAX:
+            raise RegistryError(f"{ref}: HEAD of blob {digest} gave no valid Content-Length")
+        return int(length)
 
     @contextmanager
     def layer(self, ref: Reference, layer: dict, diff_id: str | None = None, *,
@@ -435,7 +572,8 @@ class RegistryClient:
         """Open one layer blob as a stream of tar entries (:class:`~imgviz.sources._layer.LayerStream`).
 
         The blob is streamed, never stored; iterating to the end checks its digest (and its diff
-        ID when given) and raises :class:`RegistryError` on a mismatch.
+        ID when given) and raises :class:`RegistryError` on a mismatch. Reading stops past the
+        descriptor's ``size``, past what the blob may unpack to, and at the deadline.
 
         Examples
         --------
@@ -453,8 +591,9 @@ class RegistryClient:
             headers["Authorization"] = f"Bearer {token}"
         elif ref.registry in self._basic:
             headers["Authorization"] = self._basic[ref.registry]
+        deadline = _limits.deadline(self.limits)
         try:
-            with self._http.stream("GET", url, headers=headers) as resp:
+            with _window(None, deadline), self._http.stream("GET", url, headers=headers) as resp:
                 with self._lock:
                     self.requests += 1
                 if resp.status_code == 404:
@@ -463,11 +602,19 @@ class RegistryClient:
                     raise RegistryError(f"{ref}: layer blob {digest} request failed ({resp.status_code})")
                 yield LayerStream(resp.iter_raw(CHUNK), digest=digest, diff_id=diff_id, where=str(ref),
                                   what="layer blob", name=digest, by="served", content_digests=content_digests,
+                                  size=layer.get("size"), media_type=layer.get("mediaType"), deadline=deadline,
                                   error=RegistryError)
         except httpx.TimeoutException:
+            if deadline.expired:
+                raise DeadlineExceeded(deadline.message(f"{ref}: layer blob {digest}")) from None
             raise RegistryError(f"{ref}: layer blob {digest} timed out") from None
+        except httpx.TooManyRedirects:
+            raise RegistryError(f"{ref}: layer blob {digest} redirected more than {self.limits.max_redirects} "
+                                f"times (a redirect loop?)") from None
         except httpx.TransportError as exc:
             raise RegistryError(f"{ref}: layer blob {digest}: transfer failed ({type(exc).__name__})") from None
+        except httpx.HTTPError as exc:
+            raise RegistryError(f"{ref}: layer blob {digest} is unreadable ({type(exc).__name__})") from None
 
     def layer_stats(self, ref: Reference, layer: dict, diff_id: str) -> dict:
         """Stream one layer blob: verify its digest and diff ID, measure its size (engine rule,
@@ -492,8 +639,10 @@ class RegistryClient:
             if media in INDEXES:
                 raise RegistryError(f"{ref}: nested index under {chosen['digest']} is not supported")
         config_desc, layers = image_manifest(body, where=str(ref), what=f"manifest {digest}", error=RegistryError)
-        config_raw = self.blob(ref, config_desc["digest"], what="config")
+        config_raw = self.blob(ref, config_desc["digest"], what="config", size=config_desc.get("size"))
         config = parse_json(config_raw, what=f"config {config_desc['digest']}", where=str(ref), error=RegistryError)
+        check_shape(_records.IMAGE_CONFIG, config, what=f"config {config_desc['digest'][:19]}", where=str(ref),
+                    error=RegistryError)
         diff_ids = diff_ids_of(config, n_layers=len(layers), what="config", where=str(ref), error=RegistryError)
         if check_blobs:
             for layer in layers:
@@ -510,6 +659,9 @@ class RegistryClient:
                 "index": index, "layer_sizes": sizes}
 
 
+_TAG_LIST = _records.Obj({"name": _records.TEXT, "tags": _records.Opt(_records.List(_records.Str()))})
+
+
 @dataclass
 class _Answer:
     """A response whose body was read (within its limit): what :meth:`RegistryClient.request` returns."""
@@ -523,14 +675,15 @@ class _Answer:
 
 
 def _read_capped(resp, limit: int, what: str) -> bytes:
-    """A streamed response's (decoded) body, refused past ``limit`` bytes."""
+    """A streamed response's (decoded) body, refused past ``limit`` bytes (a redirect's or an
+    error's body is read within the same limit)."""
     if resp.request.method == "HEAD":
         return b""
     declared = resp.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise RegistryError(f"{what} is {int(declared)} bytes, more than the {limit} a real one needs (refused)")
     out = bytearray()
-    for chunk in resp.iter_bytes():
+    for chunk in resp.iter_bytes(CHUNK):
         out += chunk
         if len(out) > limit:
             raise RegistryError(f"{what} is more than the {limit} bytes a real one needs (refused)")
@@ -543,9 +696,10 @@ def _host_of(url: str) -> str:
 
 def _retry_after(value: str | None) -> float | None:
     try:
-        return float(value) if value is not None else None
+        wait = float(value) if value is not None else None
     except ValueError:
         return None
+    return wait if wait is not None and 0 <= wait < 1e7 else None
 
 
 # ------------------------------------------------------------------------------------ collection
@@ -553,7 +707,7 @@ def _retry_after(value: str | None) -> float | None:
 def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, platform: str | None = None,
             check_blobs: bool = False, read_layers: bool = False, progress: bool = True,
             workers: int | None = None,
-            auth: tuple[str, str] | None = None, plain_http: bool | None = None) -> Snapshot:
+            auth: tuple[str, str] | None = None, plain_http: bool | None = None, limits=None) -> Snapshot:
     """Read images from registries into a :class:`~imgviz.snapshot.Snapshot` (``kind == 'registry'``).
 
     Parameters
@@ -579,6 +733,8 @@ def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, 
         tqdm progress bar over references.
     workers : int, optional
         Concurrent references (default: the client's).
+    limits : imgviz.limits.Limits or dict, optional
+        Time and size limits (:mod:`imgviz.limits`); the whole collection shares one deadline.
 
     Returns
     -------
@@ -592,9 +748,17 @@ def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, 
     ------
     RegistryError
         With one line naming the reference that failed.
+    DeadlineExceeded
+        When the collection took longer than the deadline.
     """
+    with _limits.using(limits) as lim, _limits.deadline_scope(what="the registry collection"):
+        return _collect(refs, client=client, platform=platform, check_blobs=check_blobs, read_layers=read_layers,
+                        progress=progress, workers=workers, auth=auth, plain_http=plain_http, limits=lim)
+
+
+def _collect(refs, *, client, platform, check_blobs, read_layers, progress, workers, auth, plain_http, limits):
     own = client is None
-    client = client or RegistryClient(auth=auth, plain_http=plain_http, workers=workers or 8)
+    client = client or RegistryClient(auth=auth, plain_http=plain_http, workers=workers or 8, limits=limits)
     try:
         wanted = [refs] if isinstance(refs, str) else list(refs)
         expanded: list[Reference] = []
@@ -614,8 +778,9 @@ def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, 
         if expanded:
             n = max(1, workers or client.workers)
             with ThreadPoolExecutor(max_workers=n) as pool:
-                futures = [pool.submit(client.image, r, platform=platform, check_blobs=check_blobs,
-                                       read_layers=read_layers) for r in expanded]
+                # each job runs in a copy of this context: the limits and the deadline in force
+                futures = [pool.submit(contextvars.copy_context().run, client.image, r, platform=platform,
+                                       check_blobs=check_blobs, read_layers=read_layers) for r in expanded]
                 it = futures
                 if progress:
                     from tqdm.auto import tqdm
@@ -639,6 +804,7 @@ def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, 
                 have["refs"].append(rec["ref"])
                 have["tags"] += [t for t in rec["tags"] if t not in have["tags"]]
                 have["digests"] += [d for d in rec["digests"] if d not in have["digests"]]
+        _records.check_records(records, "registry", where=snap.source["host"] or "registry", error=RegistryError)
         return snap
     finally:
         if own:
