@@ -37,8 +37,8 @@ Size
     A token service's answer.
 ``max_engine_answer_bytes`` (256 MiB)
     One answer of the Docker Engine API (the image list of a very large engine is a few MB).
-``max_snapshot_bytes`` (1 GiB)
-    A snapshot file's JSON, after decompression.
+``max_snapshot_bytes`` (256 MiB)
+    A snapshot file's JSON, after decompression (a snapshot of 2,000 images is about 20 MB).
 ``max_unpack_ratio`` (256)
     A compressed layer blob may unpack to at most this many times its size before it is
     refused; gzip reaches about 1000:1 only on long runs of zeros. (A layer whose manifest or
@@ -76,7 +76,7 @@ class Limits:
     max_json_bytes: int = 64 * MiB
     max_token_bytes: int = 1 * MiB
     max_engine_answer_bytes: int = 256 * MiB
-    max_snapshot_bytes: int = 1024 * MiB
+    max_snapshot_bytes: int = 256 * MiB
     max_unpack_ratio: int = 256
 
     def replace(self, **overrides: Any) -> "Limits":

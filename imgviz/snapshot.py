@@ -197,7 +197,7 @@ def _no_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _read_bounded(fh, cap: int, name: str) -> bytes:
+def _read_bounded(fh, cap: int, name: str) -> bytes | bytearray:
     """The file's bytes, gunzipped when they are gzip, refused past ``cap`` bytes either way."""
     head = fh.read(2)
     if head != b"\x1f\x8b":
@@ -225,7 +225,7 @@ def _read_bounded(fh, cap: int, name: str) -> bytes:
             raise SnapshotError(f"{name}: not a readable snapshot (the gzip data is truncated)")
     except zlib.error as exc:
         raise SnapshotError(f"{name}: not a readable snapshot (broken gzip: {exc})") from None
-    return bytes(out)
+    return out  # json.loads reads a bytearray as it is: no second copy
 
 
 def utc_now_iso() -> str:

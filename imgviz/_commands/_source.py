@@ -14,7 +14,14 @@ def _host(text: str) -> str:
     try:
         return check_host(text)
     except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc).split(": ", 1)[-1]) from None
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--host ")) from None
+
+
+def _path(text: str) -> str:
+    """argparse type of a file or directory argument: never empty (an empty name is no file)."""
+    if not text:
+        raise argparse.ArgumentTypeError("an empty path names no file")
+    return text
 
 
 def _seconds(text: str) -> float:
@@ -51,12 +58,12 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("source (default: $IMGVIZ_SOURCE, else the live engine when one answers, "
                                       "else the demo)")
     excl = group.add_mutually_exclusive_group()
-    excl.add_argument("--snapshot", metavar="FILE", help="read a snapshot saved by `imgviz snapshot`")
+    excl.add_argument("--snapshot", metavar="FILE", type=_path, help="read a snapshot saved by `imgviz snapshot`")
     excl.add_argument("--engine", action="store_true", help="insist on the live engine (error when none answers)")
     excl.add_argument("--demo", action="store_true", help="use the embedded demo snapshot")
     excl.add_argument("--registry", metavar="REF", action="append",
                       help="read images from a registry without pulling (repeatable; HOST/REPO:* = every tag)")
-    excl.add_argument("--archive", metavar="FILE", help="read a `docker save` tar or an OCI image layout")
+    excl.add_argument("--archive", metavar="FILE", type=_path, help="read a `docker save` tar or an OCI image layout")
     add_host_arg(group)
     add_limit_args(parser)
 
@@ -86,7 +93,7 @@ def resolve_snapshot(args: argparse.Namespace, *, progress: bool | None = None):
 
 
 def resolve_frames(args: argparse.Namespace, *, progress: bool | None = None):
+    snap, description = resolve_snapshot(args, progress=progress)  # a bad source fails before pandas loads
     from ..frames import frames
 
-    snap, description = resolve_snapshot(args, progress=progress)
     return frames(snap), description

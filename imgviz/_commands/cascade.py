@@ -129,14 +129,22 @@ def run(args) -> int:
 
         found = inspect_bases(sorted({st.base for b in (old, new) for st in b.dockerfile.stages}))
         old, new = old.with_bases(found), new.with_bases(found)
-    df = cascade_steps(old, new, builder, history=history)
+    try:
+        df = cascade_steps(old, new, builder, history=history)
+    except RecursionError:
+        # variables nested thousands deep (${A:-${A:-...}}): the lexer's own bound is the Dockerfile
+        # work's; until then the command says what it is instead of a traceback
+        raise CascadeError(f"{args.paths[1]}: the Dockerfile nests variables too deep to expand") from None
     if args.json:
         print(json.dumps(steps_json(df, builder.name, with_bytes=bool(args.image)), indent=2))
         return 0
+    from .._text import terminal_safe as safe
+
     mark = {True: "hit ", False: "MISS", None: "??? "}
     for r in df.itertuples(index=False):
         c = None if r.cached is None else bool(r.cached)
-        print(f"{r.line:4d}  {mark[c]}  {r.text[:60]:<60}  {r.reason}" + (f"  [warning: {r.warning}]" if r.warning else ""))
+        print(f"{r.line:4d}  {mark[c]}  {safe(r.text)[:60]:<60}  {safe(r.reason)}"
+              + (f"  [warning: {safe(r.warning)}]" if r.warning else ""))
     n_miss = int((df["cached"] == False).sum())  # noqa: E712
     print(f"{builder.name}: {len(df)} instructions, {n_miss} rebuilt, "
           f"{int(df['cached'].isna().sum())} unknown")

@@ -31,6 +31,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from .. import limits
     from .._output import target_of
+    from .._text import terminal_safe as safe
     from ..errors import ImgvizError
     from ..sources.engine import collect
 
@@ -43,16 +44,20 @@ def run(args) -> int:
                 raise
             written = exc.partial.write(args.output, replace=args.force, force=args.force)
             print(f"imgviz: error: {exc}", file=sys.stderr)
-            print(f"kept what was collected in {written.path} (INCOMPLETE: {len(exc.partial.images)} images, "
+            print(f"kept what was collected in {safe(written.path)} (INCOMPLETE: {len(exc.partial.images)} images, "
                   f"{len(exc.partial.containers)} containers)", file=sys.stderr)
             return 1
     written = snap.write(args.output, replace=args.force, force=args.force)
     state = "" if snap.complete else " (INCOMPLETE: the engine stopped answering; kept what was collected)"
-    where = written.path
     if written.beside:
-        state += f"; {args.output} exists and was left as it was"
+        state += f"; {safe(args.output)} exists and was left as it was"
     elif written.replaced:
-        state += f"; replaced the previous {args.output}"
-    print(f"wrote {where}: {len(snap.images)} images, {len(snap.containers)} containers, "
-          f"{len(snap.skipped)} skipped, from {snap.source.get('host')}{state}")
-    return 0 if snap.complete else 1
+        state += f"; replaced the previous {safe(args.output)}"
+    print(f"wrote {safe(written.path)}: {len(snap.images)} images, {len(snap.containers)} containers, "
+          f"{len(snap.skipped)} skipped, from {safe(snap.source.get('host'))}{state}")
+    if snap.complete:
+        return 0
+    lost = next((s.get("detail") for s in snap.skipped if s.get("kind") == "engine"), None)
+    print(f"imgviz: error: the snapshot is INCOMPLETE: the engine at {snap.source.get('host')} stopped answering"
+          f"{f' ({lost})' if lost else ''}; what was collected is in {safe(written.path)}", file=sys.stderr)
+    return 1

@@ -132,22 +132,37 @@ def connect(host: str | None = None, *, timeout: float | None = None, limits=Non
     address = docker_host(host)
     kwargs = kwargs_from_env()
     kwargs["base_url"] = address
-
-    def make():
-        api = docker.APIClient(version="auto", timeout=probe, **kwargs)
-        api.ping()
-        return api
-
     try:
-        api = _bounded_call(make, probe, _limits.current_deadline())
-    except _Timeout:
-        raise EngineUnavailable(f"no Docker engine answered at {address} in time (timed out after {probe:g} s; "
-                                f"IMGVIZ_CONNECT_TIMEOUT to wait longer)") from None
-    except Exception as exc:  # the SDK wraps socket errors in several ways
-        reason = _short_reason(exc)
+        # no request yet: the API version is read below, bounded and checked like every answer
+        api = docker.APIClient(version=_MIN_API, timeout=probe, **kwargs)
+    except Exception as exc:  # a malformed address or TLS setting the SDK refuses
+        raise EngineUnavailable(f"no Docker engine answered at {address} ({_short_reason(exc)}); {START_HINT}") from None
+    outer = _limits.current_deadline()
+    answers = _Answers(api, lim.replace(request_timeout=probe), outer or _limits.Deadline(probe, "the probe"))
+    try:
+        version = _call(answers.probe_version, schema=_records.VERSION, what="/version")
+    except _Lost as exc:
+        api.close()
+        text = str(exc)
+        if "within" in text or "deadline" in text:
+            raise EngineUnavailable(f"no Docker engine answered at {address} in time (timed out after {probe:g} s; "
+                                    f"IMGVIZ_CONNECT_TIMEOUT to wait longer)") from None
+        reason = text.split(": ", 1)[-1]
         raise EngineUnavailable(f"no Docker engine answered at {address} ({reason}); {START_HINT}") from None
+    except (_Malformed, _Gone) as exc:
+        api.close()
+        raise EngineError(f"engine at {address}: malformed answer: {exc}") from None
+    api_version = version.get("ApiVersion")
+    if not isinstance(api_version, str) or not re.fullmatch(r"1\.[0-9]{1,3}", api_version):
+        api.close()
+        raise EngineError(f"engine at {address}: malformed answer: /version.ApiVersion: "
+                          f"{str(api_version)[:40]!r} is not an API version")
+    api._version = api_version  # what docker-py's version="auto" would have set
     api.timeout = lim.request_timeout
     return api
+
+
+_MIN_API = "1.24"
 
 
 def available(host: str | None = None, *, timeout: float | None = None) -> bool:
@@ -204,9 +219,9 @@ class _Answers:
         self.api, self.limits, self.deadline = api, limits, deadline
         self.recorded_host = None
 
-    def _get(self, path: str, params: dict | None = None, *, what: str) -> Any:
+    def _get(self, path: str, params: dict | None = None, *, what: str, versioned: bool = True) -> Any:
         api, lim = self.api, self.limits
-        url = f"{api.base_url}/v{api.api_version}{path}"
+        url = f"{api.base_url}/v{api.api_version}{path}" if versioned else f"{api.base_url}{path}"
         cancel = threading.Event()
 
         def work():
@@ -255,6 +270,10 @@ class _Answers:
 
     def version(self):
         return self._get("/version", what="/version")
+
+    def probe_version(self):
+        """``GET /version`` without an API version in the path (what the docker CLI asks first)."""
+        return self._get("/version", what="/version", versioned=False)
 
     def images(self):
         return self._get("/images/json", {"only_ids": 0, "all": 0}, what="/images/json")
@@ -306,7 +325,7 @@ def check_reference(ref: str) -> str:
 def _short_reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     for marker in ("No such file or directory", "Connection refused", "Permission denied",
-                   "timed out", "Name or service not known"):
+                   "timed out", "Name or service not known", "Connection reset", "Remote end closed connection"):
         if marker in str(exc):
             return marker
     return text[:160]

@@ -522,13 +522,15 @@ class RegistryClient:
             digest = expected
         body = parse_json(raw, what="manifest", where=str(ref), limit=self.limits.max_manifest_bytes,
                           error=RegistryError)
-        media = body.get("mediaType") or resp.headers.get("Content-Type", "").split(";")[0].strip()
-        if not isinstance(media, str):
-            raise RegistryError(f"{ref}: manifest.mediaType: expected a string, got {_records._got(media)}")
+        declared = body.get("mediaType")
+        if declared is not None and not isinstance(declared, str):
+            raise RegistryError(f"{ref}: manifest.mediaType: expected a string, got {_records._got(declared)}")
+        media = declared or resp.headers.get("Content-Type", "").split(";")[0].strip()
         if media in MT_DOCKER_SCHEMA1 or body.get("schemaVersion") == 1:
             raise RegistryError(f"{ref}: Docker schema 1 manifests are not supported (push it again with a "
                                 f"newer client)")
-        if media not in MANIFESTS + INDEXES:
+        if media not in MANIFESTS + INDEXES and not declared:
+            # no mediaType in the body (OCI allows that) and an unhelpful Content-Type: the shape decides
             media = MT_OCI_INDEX if "manifests" in body else MT_OCI_MANIFEST if "config" in body else media
         if media not in MANIFESTS + INDEXES:
             raise RegistryError(f"{ref}: unsupported manifest media type {media[:80]!r}")
