@@ -25,6 +25,7 @@ message and ``phase="expand"``.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 from typing import Mapping
 
@@ -32,7 +33,7 @@ from .lexer import ExpansionError, Lexer, lexer_for
 from .parser import Dockerfile, Instruction
 from .refusal import BuildRefused
 
-__all__ = ["ExpandedInstruction", "StageScope", "Evaluation", "evaluate", "needed_stages"]
+__all__ = ["ExpandedInstruction", "StageScope", "Evaluation", "evaluate", "needed_stages", "normalize_workdir"]
 
 
 @dataclass
@@ -218,6 +219,7 @@ class _Evaluator:
         ev.global_args = dict(glob)
         need = set(needed_stages(df, target, self.builder, glob, self.lex))
         stage_env: dict[int, tuple[dict, dict]] = {}
+        stage_wd: dict[int, str] = {}
         for st in df.stages:
             if st.index not in need:
                 continue
@@ -230,6 +232,7 @@ class _Evaluator:
             else:
                 env = self._base_env(base)
             args: dict[str, str] = {}
+            self.workdir = stage_wd.get(dep.index, "") if (dep is not None and dep.index < st.index) else ""
             ev.instructions.append(ExpandedInstruction(fi, st.index, {"base": base, "platform": platform}))
             # BuildKit: one dict the lexer reads, written by ENV and by ARG; the image config
             # keeps the ENV ones.  Classic: the config first, then the ARGs.
@@ -244,6 +247,7 @@ class _Evaluator:
                 for k, v in args.items():
                     run_env.setdefault(k, v)
             stage_env[st.index] = (env, args)
+            stage_wd[st.index] = self.workdir
             ev.stages[st.index] = StageScope(st.index, dict(env), dict(args), run_env)
 
     def instruction(self, ins: Instruction, scope, env: dict, args: dict, glob: dict) -> dict:
@@ -279,7 +283,12 @@ class _Evaluator:
             return {"args": out}
         if kw == "LABEL":
             return {"labels": [(w(ins, k, scope), w(ins, v, scope)) for k, v in ins.pairs()]}
-        if kw in ("WORKDIR", "USER", "STOPSIGNAL"):
+        if kw == "WORKDIR":
+            value = w(ins, ins.args[0], scope) if ins.args else ""
+            self.workdir = normalize_workdir(self.workdir, value,
+                                             clean_absolute=not self.buildkit and self.df.engine == "28.5")
+            return {"value": value, "workdir": self.workdir}
+        if kw in ("USER", "STOPSIGNAL"):
             return {"value": w(ins, ins.args[0], scope) if ins.args else ""}
         if kw == "VOLUME":
             return {"values": [w(ins, a, scope) for a in ins.args]}
@@ -315,6 +324,18 @@ class _Evaluator:
                     "chmod": w(ins, chmod, scope) if chmod else chmod,
                     "from": ins.flag("from"), "heredocs": docs}
         return {}
+
+
+def normalize_workdir(current: str, requested: str, *, clean_absolute: bool = False) -> str:
+    """The image's WorkingDir after ``WORKDIR requested``.  A relative path is joined to the current
+    directory and cleaned.  An absolute one is kept as written by BuildKit (both engines) and by
+    Docker 20.10's classic builder (``/srv/`` is not ``/srv``: the steps after it rebuild); Docker
+    28.5's classic builder cleans it (*clean_absolute*)."""
+    if requested.startswith("/"):
+        return posixpath.normpath(requested).replace("//", "/") if clean_absolute else requested
+    if requested == "":
+        return current or "/"
+    return posixpath.normpath(posixpath.join("/", current or "/", requested))
 
 
 def _expand_raw(lx: Lexer, text: str, scope) -> str:

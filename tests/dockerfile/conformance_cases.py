@@ -312,7 +312,9 @@ _A: list[tuple[str, dict]] = [
     ("json-not-strings", {"dockerfile": "FROM {BASE}\nRUN [\"echo\", 1]\n"}),
     ("copy-heredoc-dest", {"dockerfile": "FROM {BASE}\nCOPY a.txt <<EOF\nx\nEOF\n", "files": {"a.txt": "a"}}),
     ("workdir-trailing-slash", {"dockerfile": "FROM {BASE}\nWORKDIR /srv/\nRUN pwd > /out/pwd\n",
-                                "check": ["out/pwd"]}),
+                                "check": ["out/pwd"], "inspect": ["WorkingDir"]}),
+    ("workdir-double-slash", {"dockerfile": "FROM {BASE}\nWORKDIR /srv//x/./\n", "inspect": ["WorkingDir"]}),
+    ("workdir-relative-slash", {"dockerfile": "FROM {BASE}\nWORKDIR /a\nWORKDIR b/\n", "inspect": ["WorkingDir"]}),
     ("nested-braces-deep", {"dockerfile": "FROM {BASE}\nENV A=" + "${UNSET:-" * 3000 + "x" + "}" * 3000 + "\n"}),
 ]
 

@@ -202,6 +202,9 @@ class Recorder:
                 out[c["id"]] = res
                 continue
             res = {"ok": True}
+            for key in c.get("inspect", ()):
+                shown = self.t.daemon.cli_run("image", "inspect", "--format", "{{json .Config.%s}}" % key, tag).stdout
+                res.setdefault("config", {})[key] = json.loads(shown)
             if c.get("check"):
                 fs = self.t.export(tag)
                 res["files"] = {p: (_text(fs[p]) if isinstance(fs.get(p), bytes) else None) for p in c["check"]}

@@ -89,3 +89,48 @@ def test_recordings_still_hold(daemons, family, tmp_path):
             checked += 1
         shutil.rmtree(tmp_path / tname, ignore_errors=True)
     assert checked >= 2 * len(cases)
+
+
+def test_workdir_trailing_slash_rebuilds(daemons, tmp_path):
+    """Issue 11: ``WORKDIR /srv`` edited to ``WORKDIR /srv/`` rebuilds the steps after it, with
+    both builders; imgviz's expansion keeps the two apart (evaluate's ``workdir`` value)."""
+    from imgviz.dockerfile.expand import evaluate
+    from imgviz.dockerfile.parser import parse
+
+    base = "imgviz-df/busybox:base"
+    texts = [f"FROM {base}\nWORKDIR /srv{s}\nRUN echo built > /out/f\n" for s in ("", "/")]
+    wds = [evaluate(parse(t), builder="buildkit").instructions[1].values["workdir"] for t in texts]
+    assert wds == ["/srv", "/srv/"]
+    # Docker 28.5's classic builder cleans /srv/ to /srv: there, the step is a hit
+    same = {("28.5", "classic")}
+    for version, d in daemons.items():
+        for builder in ("buildkit", "classic"):
+            t = Target(d, builder)
+            logs = []
+            for i, text in enumerate(texts):
+                ctx = tmp_path / f"{version}-{builder}-{i}"
+                ctx.mkdir()
+                (ctx / "Dockerfile").write_text(text)
+                rc, log = t.build(ctx, f"imgviz-df/wd:{builder}{i}")
+                assert rc == 0, log
+                logs.append(log)
+            again = tmp_path / f"{version}-{builder}-again"
+            again.mkdir()
+            (again / "Dockerfile").write_text(texts[1])
+            rc, log_again = t.build(again, f"imgviz-df/wd:{builder}again")
+            cached = "CACHED" if builder == "buildkit" else "Using cache"
+            run_line = "RUN echo built"
+            # the /srv/ build does not reuse the /srv build's RUN; a repeat of /srv/ does
+            assert _run_cached(logs[1], run_line, cached) is ((version, builder) in same), (version, builder, logs[1])
+            assert _run_cached(log_again, run_line, cached) is True, (version, builder, log_again)
+
+
+def _run_cached(log: str, run_line: str, cached: str) -> bool:
+    lines = log.splitlines()
+    for i, line in enumerate(lines):
+        if run_line in line:
+            if cached == "Using cache":   # classic: the step's next line
+                return any(cached in x for x in lines[i + 1:i + 3])
+            step = line.split()[0]        # BuildKit: "#N [3/3] RUN ..." then "#N CACHED"
+            return any(x.startswith(step + " ") and cached in x for x in lines)
+    raise AssertionError(f"no {run_line!r} in the build log")
