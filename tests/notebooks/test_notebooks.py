@@ -66,7 +66,8 @@ EXPECT = {
 
 def _history_line(ref: str) -> str:
     import imgviz
-    from imgviz.analysis.listing import find_image, history_table
+    from imgviz.analysis.listing import history_table
+    from imgviz.selection import find_image
 
     f = imgviz.demo()
     h = history_table(f.history, find_image(f.images, ref))
