@@ -101,17 +101,16 @@ class Context:
         return len(self.images) > self.top
 
     @cached_property
+    def totals_table(self) -> pd.DataFrame:
+        """:func:`imgviz.analysis.sizes.totals`: value, unit, source and meaning of each total."""
+        from ..analysis.sizes import totals
+
+        return totals(self.frames)
+
+    @property
     def totals(self) -> pd.Series:
-        """:func:`imgviz.analysis.sizes.totals` (values; NA where the source does not say)."""
-        from ..analysis.sizes import totals
-
-        return totals(self.frames)["value"]
-
-    @cached_property
-    def totals_source(self) -> pd.Series:
-        from ..analysis.sizes import totals
-
-        return totals(self.frames)["source"]
+        """The totals' values (NA where the source does not say)."""
+        return self.totals_table["value"]
 
     @cached_property
     def ranked_images(self) -> pd.DataFrame:
@@ -146,7 +145,7 @@ def _others_note(shown: int, total: int, what: str, order: str) -> str | None:
 # ---------------------------------------------------------------------------------------- sections
 
 def overview(ctx: Context) -> list:
-    t, src_of = ctx.totals, ctx.totals_source
+    t, src_of = ctx.totals, ctx.totals_table["source"]
     src = ctx.frames.source or {}
     items = [("Source", ctx.description)]
     if src.get("collected_at"):
