@@ -4,7 +4,8 @@ Sources (engine, registry, archive) -> :class:`Snapshot` (raw records) -> :class
 -> analyses -> figures -> widgets / report / CLI.
 
 >>> import imgviz
->>> f = imgviz.demo()            # frames of the embedded demo snapshot, no engine needed
+>>> snap, where = imgviz.open("demo")   # any source: "auto", "engine", "registry:REF", a file...
+>>> f = imgviz.frames(snap)             # or imgviz.demo(): frames of the embedded demo snapshot
 >>> f.images[["repository", "tag", "size"]].head()   # doctest: +SKIP
 
 ``import imgviz`` is light: every public name is imported on first use (pandas with the first
@@ -29,10 +30,11 @@ _LAZY = {
     "Report": (".report", "Report"),
     "open_source": (".report", "open_source"),
     "Snapshot": (".snapshot", "Snapshot"),
-    "load": (".snapshot", "load"),
+    "open": (".sources", "open"),
+    "load": (".sources", "load"),
     "collect": (".sources.engine", "collect"),
     "demo": ("._demo", "demo"),
-    "demo_snapshot": ("._demo", "demo_snapshot"),
+    "demo_snapshot": (".sources", "demo_snapshot"),
     "cascade": (".analysis.cascade", "cascade"),
     "sharing_dashboard": (".widgets", "sharing_dashboard"),
     "analysis": (".analysis", None),
@@ -83,6 +85,6 @@ sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "EngineUnavailable", "Frames", "ImageNotFound", "ImgvizError", "Snapshot", "SnapshotError", "SourceError",
-    "Report", "cascade", "collect", "demo", "demo_snapshot", "frames", "load", "open_source", "schema",
+    "Report", "cascade", "collect", "demo", "demo_snapshot", "frames", "load", "open", "open_source", "schema",
     "sharing_dashboard", "__version__",
 ]

@@ -14,8 +14,9 @@ from typing import Any
 import pandas as pd
 
 from . import _schema
-from .rows import chain_ids, normalize_df, rows
+from .rows import normalize_df, rows
 from .snapshot import Snapshot
+from .sources._oci import chain_ids  # the one chain-ID rule (sources, frames and the cascade share it)
 
 __all__ = ["Frames", "chain_ids", "frames", "normalize_df"]
 

@@ -25,7 +25,6 @@ derived by the engine's own rule (:func:`derive_image_sizes`) and ``size_source 
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,26 +33,10 @@ from typing import Any, Iterable
 from ._instructions import instruction_of, is_metadata
 from .selection import repo_tag, short_id
 from .snapshot import Snapshot
+from .sources._oci import chain_ids  # the one chain-ID rule (sources, frames and the cascade share it)
 
 _NONE_TAG = "<none>:<none>"
 _NONE_DIGEST = "<none>@<none>"
-
-
-def chain_ids(diff_ids: list[str]) -> list[str]:
-    """OCI ChainIDs: ``ChainID(L0) = DiffID(L0)``, ``ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln))``.
-
-    Examples
-    --------
-    >>> chain_ids(["sha256:a"])
-    ['sha256:a']
-    """
-    out: list[str] = []
-    for diff in diff_ids:
-        if not out:
-            out.append(diff)
-        else:
-            out.append("sha256:" + hashlib.sha256(f"{out[-1]} {diff}".encode()).hexdigest())
-    return out
 
 
 def derive_image_sizes(layers: Iterable[tuple[str, str, Any]]) -> dict[str, tuple[int | None, int | None]]:

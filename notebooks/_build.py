@@ -24,9 +24,10 @@ from imgviz.selection import find_image, labels, short_id
 from imgviz.units import axis_bytes, byte_unit, human_size
 
 # The live engine when one answers, else the embedded demo snapshot (IMGVIZ_SOURCE=demo pins the demo).
-f, where = imgviz.open_source()
-if f.images.empty:  # an engine without images has nothing to show yet
-    f, where = imgviz.open_source("demo")
+snap, where = imgviz.open()
+if not snap.images:  # an engine without images has nothing to show yet
+    snap, where = imgviz.open("demo")
+f = imgviz.frames(snap)
 print("Source:", where)
 f'''
 

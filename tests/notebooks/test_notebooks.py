@@ -122,7 +122,7 @@ def test_notebooks_run_on_a_live_engine(engine, tmp_path):
         for name, nb in runs.items():
             if isinstance(nb, BaseException):
                 raise nb
-            if "open_source" in json.dumps(nb.cells):
+            if "imgviz.open()" in json.dumps(nb.cells):
                 assert f"Source: live engine at {engine.host}" in _text(nb), name
         report = (where / "report.html").read_text()
         assert f"live engine at {engine.host}" in report
