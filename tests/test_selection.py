@@ -16,7 +16,7 @@ from imgviz import selection
 from imgviz.errors import ImageNotFound
 from imgviz.frames import frames
 from imgviz.rows import rows
-from imgviz.snapshot import load
+from imgviz.sources import load
 
 DATA = Path(__file__).parent / "data"
 
