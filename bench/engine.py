@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import resource
 import subprocess
 import sys
@@ -106,6 +107,11 @@ print(len(f.images), len(f.layers), resource.getrusage(resource.RUSAGE_SELF).ru_
 """
 
 
+def startup(code: str, repeat: int) -> float:
+    """Best time of a fresh interpreter running ``code``: where imgviz's own time goes."""
+    return min(timed([sys.executable, "-c", code], dict(os.environ)) for _ in range(repeat))
+
+
 def measure(engine, repeat: int, out: Path) -> tuple[int, float, float]:
     """(images, best imgviz time, best CLI time), the two routes alternating."""
     n = len(engine.api().images())
@@ -144,6 +150,10 @@ def main() -> None:
             flag = "ok" if best_ours / best_cli <= 0.25 else "ABOVE GOAL"
             print(f"  {n:>7}  {best_ours:>14.2f} s  {best_cli:>15.2f} s  {best_ours / best_cli:>7.3f}  "
                   f"(goal <= 0.25: {flag})")
+        bare = startup("pass", args.repeat * 2)
+        print(f"  where imgviz's time goes (fresh interpreters, best of {args.repeat * 2}): python "
+              f"{bare:.2f} s, + import imgviz.cli {startup('import imgviz.cli', args.repeat * 2) - bare:.2f} s, "
+              f"+ import docker (the SDK) {startup('import docker', args.repeat * 2) - bare:.2f} s")
         if args.memory:
             print(f"growing to {args.memory} images...", file=sys.stderr)
             t0 = time.monotonic()
