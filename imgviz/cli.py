@@ -9,7 +9,8 @@ import warnings
 
 from . import __version__
 from ._commands import COMMANDS
-from .errors import ImgvizError
+from ._text import terminal_safe
+from .errors import ImgvizError, UsageError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,7 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    print(f"imgviz: warning: {message}", file=sys.stderr)
+    print(f"imgviz: warning: {terminal_safe(message)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +34,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     warnings.showwarning = _show_warning
     try:
-        return int(args.func(args) or 0)
+        from . import limits
+        from ._commands._source import limits_of
+
+        # one set of limits and one deadline for the whole command (imgviz.limits; --deadline, IMGVIZ_*)
+        with limits.using(limits_of(args)), limits.deadline_scope(what=f"imgviz {args.command}"):
+            return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"imgviz: error: {exc}", file=sys.stderr)
+        return 2
     except ImgvizError as exc:
         print(f"imgviz: error: {exc}", file=sys.stderr)
         return 1

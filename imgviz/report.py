@@ -152,14 +152,21 @@ class Report:
 
         return render_json(self.sections(), self._meta())
 
+    #: where :meth:`write_html` last wrote (an :class:`imgviz._output.Written`), None before
+    last_written = None
+
     def write_html(self, path: str | os.PathLike) -> Path:
-        """Write :meth:`html` to ``path`` (UTF-8) and return the path."""
-        path = Path(path)
-        try:
-            path.write_text(self.html(), encoding="utf-8")
-        except OSError as exc:
-            raise ImgvizError(f"{path}: cannot write the report ({exc.strerror or exc})") from None
-        return path
+        """Write :meth:`html` to ``path`` (UTF-8) and return the path.
+
+        By imgviz's one output rule (:mod:`imgviz._output`): only a regular file is replaced,
+        atomically (a symlink is followed to an existing regular file); a directory, device, FIFO
+        or socket is refused with an :class:`~imgviz.errors.OutputError`.
+        """
+        from ._output import target_of, write_file
+
+        target_of(path)  # refused before the page is made
+        self.last_written = write_file(path, self.html().encode("utf-8"), what="report")
+        return self.last_written.path
 
     # -- notebooks -------------------------------------------------------------------------------
     def _repr_mimebundle_(self, include=None, exclude=None):

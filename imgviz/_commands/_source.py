@@ -65,6 +65,9 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
                       help="read images from a registry without pulling (repeatable; HOST/REPO:* = every tag)")
     excl.add_argument("--archive", metavar="FILE", type=_path, help="read a `docker save` tar or an OCI image layout")
     add_host_arg(group)
+    parser.add_argument("--show-secrets", action="store_true",
+                        help="keep the values imgviz masks as secret-looking (names with TOKEN, SECRET, PASS..., "
+                             "URL passwords, private keys, Authorization headers, -u user:pw)")
     add_limit_args(parser)
 
 
@@ -84,12 +87,20 @@ def source_of(args: argparse.Namespace):
 
 
 def resolve_snapshot(args: argparse.Namespace, *, progress: bool | None = None):
-    """Return ``(snapshot, description)`` for the source the arguments name."""
+    """Return ``(snapshot, description)`` for the source the arguments name, its secret-looking values
+    masked by the one rule (:mod:`imgviz.analysis.secrets`) unless ``--show-secrets``: every table,
+    JSON document and report the commands print is made from it."""
     from ..sources import open as open_source
 
     if progress is None:
         progress = sys.stderr.isatty()
-    return open_source(source_of(args), host=getattr(args, "host", None), progress=progress, limits=limits_of(args))
+    snap, description = open_source(source_of(args), host=getattr(args, "host", None), progress=progress,
+                                    limits=limits_of(args))
+    if not getattr(args, "show_secrets", False):
+        from ..analysis.secrets import mask_snapshot
+
+        snap = mask_snapshot(snap)
+    return snap, description
 
 
 def resolve_frames(args: argparse.Namespace, *, progress: bool | None = None):

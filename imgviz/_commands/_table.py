@@ -12,7 +12,11 @@ from typing import Any, Sequence
 
 
 def render(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in r] for r in rows]
+    """The table as text; every cell made inert first (:func:`imgviz._text.terminal_safe`: a tag or a
+    history line holding ESC sequences, newlines or U+202E prints as visible escapes)."""
+    from .._text import terminal_safe
+
+    cells = [[terminal_safe(h) for h in headers]] + [["" if c is None else terminal_safe(c) for c in r] for r in rows]
     widths = [max(10, max(len(r[i]) for r in cells) + 3) for i in range(len(headers))]
     lines = []
     for r in cells:

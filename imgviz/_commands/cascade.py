@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from imgviz.errors import ImgvizError
+from imgviz.errors import ImgvizError, UsageError
 
 
 class _BuilderNames:
@@ -191,7 +191,7 @@ def main(argv=None) -> int:
         return args.func(args)
     except ImgvizError as exc:
         print(f"imgviz: error: {exc}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1
 
 
 if __name__ == "__main__":  # python -m imgviz._commands.cascade OLD NEW

@@ -21,6 +21,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..analysis.sizes import disk_usage, image_sizes, totals
     from ..selection import repo_tag
+    from .._text import terminal_safe
     from ..units import human_size
 
     f, where = resolve_frames(args)
@@ -48,7 +49,7 @@ def run(args) -> int:
     derived = " (derived from layers: the source has no engine sizes)" if \
         (f.images["size_source"] == "derived").any() else ""
     print()
-    print(f"Source: {where}{derived}")
+    print(f"Source: {terminal_safe(where)}{derived}")
     lines = [
         ("Reported (sum of `docker image ls` SIZE)", f"{human_size(t['reported'])} over {int(t['tags'])} rows"),
         ("Each image counted once", human_size(t["logical"])),

@@ -23,6 +23,10 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write (.json.gz)")
     p.add_argument("--force", action="store_true",
                    help="replace an existing FILE (a regular file only), even with an incomplete collection")
+    p.add_argument("--mask-secrets", action="store_true",
+                   help="mask secret-looking values in the saved records by imgviz's one rule (ENV and labels with "
+                        "TOKEN, SECRET, PASS... names, URL passwords, private keys, Authorization headers, -u "
+                        "user:pw), for a snapshot to share; the raw engine answers are otherwise kept as said")
     add_host_arg(p)
     add_limit_args(p)
     p.set_defaults(func=run)
@@ -35,14 +39,21 @@ def run(args) -> int:
     from ..errors import ImgvizError
     from ..sources.engine import collect
 
+    def shared(snap):
+        if not args.mask_secrets:
+            return snap
+        from ..analysis.secrets import mask_snapshot
+
+        return mask_snapshot(snap)
+
     target_of(args.output)  # a path that can never be written is refused before the engine is read
     with limits.using(limits_of(args)):
         try:
-            snap = collect(host=args.host, progress=sys.stderr.isatty())
+            snap = shared(collect(host=args.host, progress=sys.stderr.isatty()))
         except ImgvizError as exc:
             if exc.partial is None:
                 raise
-            written = exc.partial.write(args.output, replace=args.force, force=args.force)
+            written = shared(exc.partial).write(args.output, replace=args.force, force=args.force)
             print(f"imgviz: error: {exc}", file=sys.stderr)
             print(f"kept what was collected in {safe(written.path)} (INCOMPLETE: {len(exc.partial.images)} images, "
                   f"{len(exc.partial.containers)} containers)", file=sys.stderr)

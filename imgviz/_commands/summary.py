@@ -14,6 +14,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..analysis.listing import image_list
     from ..analysis.sizes import totals
+    from .._text import terminal_safe
     from ..units import human_size
     from ._table import render
 
@@ -24,7 +25,7 @@ def run(args) -> int:
         # unknown sizes (registry and archive sources) print as '-', never as a partial sum
         return human_size(t[name])
 
-    print(f"Source: {where}")
+    print(f"Source: {terminal_safe(where)}")
     print(f"{t['images']} images ({t['dangling_images']} dangling), {t['layer_references']} layer references, "
           f"{t['distinct_layers']} distinct layers, {t['containers']} containers")
     lines = [(f"`docker image ls` SIZE column added up ({t['tags']} rows):", size("reported")),

@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from .._text import visible_controls
 from ..units import human_size
 from . import _templates
 from ._safe import safe_figure_dict
@@ -24,7 +25,10 @@ _TEXT_LIMIT = 600  # characters of one cell; the full text is in the cell's titl
 
 
 def esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    """Text from an image, as HTML that shows it as it is: markup escaped, and characters that would
+    hide or reorder text (U+202E and the other bidi controls, zero-width characters, control
+    characters) shown as visible ``<U+202E>`` markers."""
+    return html.escape(visible_controls("" if value is None else str(value)), quote=True)
 
 
 def prose(value: Any) -> str:

@@ -12,13 +12,17 @@ Two places show image text (tags, labels, commands, env):
   brought along survives; image text that a figure function already escaped stays as it was.
 
 Escaping is idempotent: an entity that is already there (``&lt;``) is left alone, so a figure
-function that escaped its own strings is not escaped twice.
+function that escaped its own strings is not escaped twice. Characters that hide or reorder text
+(U+202E and the other bidi controls, zero-width and control characters) are shown as visible
+``<U+202E>`` markers, as in the tables (:func:`imgviz._text.visible_controls`).
 """
 
 from __future__ import annotations
 
 import re
 from typing import Any
+
+from .._text import visible_controls
 
 _ENTITY = re.compile(r"&(?!(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)")
 _FORMAT_TAG = re.compile(r"</?(?:b|i|em|sup|sub|br|s|u|extra)\s*/?>", re.IGNORECASE)
@@ -34,7 +38,7 @@ def escape_plotly_text(text: str) -> str:
     >>> escape_plotly_text("&lt;already&gt;")
     '&lt;already&gt;'
     """
-    return _ENTITY.sub("&amp;", text).replace("<", "&lt;").replace(">", "&gt;")
+    return _ENTITY.sub("&amp;", visible_controls(text)).replace("<", "&lt;").replace(">", "&gt;")
 
 
 def escape_authored_text(text: str) -> str:

@@ -19,6 +19,10 @@ SECRETS = ("tok-live-9f8e7d", "build-time-secret-4711", "url-secret-55", "ghp-co
     ("GOOGLE_APPLICATION_CREDENTIALS", True), ("org.example.secret", True), ("GPG_PASSPHRASE", True),
     ("PATH", False), ("TARGET", False), ("INTERVAL", False), ("NODE_VERSION", False), ("AUTHOR", False),
     ("KEYBOARD", False), ("", False), (None, False),
+    # PASS / PASSWD / PWD variants, and what only looks like them
+    ("DB_PASS", True), ("MYSQL_ROOT_PASS", True), ("PGPASS", True), ("MYSQL_PWD", True), ("SMTP_PW", True),
+    ("dbPass", True), ("redis.pass", True), ("PWD", False), ("OLDPWD", False), ("BYPASS_CACHE", False),
+    ("COMPASS_HOME", False), ("PASSENGER_APP_ENV", False),
 ])
 def test_secret_names(name, secret):
     assert is_secret_name(name) is secret
@@ -36,12 +40,39 @@ def test_secret_names(name, secret):
     ("ENV PASSWORD=two words OTHER=1", f"ENV PASSWORD={MASK} OTHER=1"),
     ('/bin/sh -c export GITHUB_TOKEN="a b c" && make', f"/bin/sh -c export GITHUB_TOKEN={MASK} && make"),
     ("/bin/sh -c A_SECRET=x;make", f"/bin/sh -c A_SECRET={MASK};make"),
-    ("/bin/sh -c curl -u bob:pw https://bob:pw123@host/x", f"/bin/sh -c curl -u bob:pw https://bob:{MASK}@host/x"),
+    ("/bin/sh -c curl -u bob:pw https://bob:pw123@host/x", f"/bin/sh -c curl -u bob:{MASK} https://bob:{MASK}@host/x"),
+    # the issue's misses: empty URL user, PASS names, Authorization/Bearer, -u in a CMD, private keys
+    ("ENV REDIS_URL=redis://:pw@host DB_PASS=p1 MYSQL_ROOT_PASS=p2",
+     f"ENV REDIS_URL=redis://:{MASK}@host DB_PASS={MASK} MYSQL_ROOT_PASS={MASK}"),
+    ("RUN /bin/sh -c curl -H 'Authorization: Bearer abc.def' https://x/",
+     f"RUN /bin/sh -c curl -H 'Authorization: Bearer {MASK}' https://x/"),
+    ('/bin/sh -c curl -H "authorization: token ghp_x" https://x/', f'/bin/sh -c curl -H "authorization: token {MASK}" https://x/'),
+    ('CMD ["curl" "-u" "admin:pw" "https://x/"]', f'CMD ["curl" "-u" "admin:{MASK}" "https://x/"]'),
+    ("curl --user=admin:pw x; wget --http-password=p2 y", f"curl --user=admin:{MASK} x; wget --http-password={MASK} y"),
+    ("LABEL k=-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY----- n=1",
+     f"LABEL k=-----BEGIN OPENSSH PRIVATE KEY-----{MASK}-----END OPENSSH PRIVATE KEY----- n=1"),
+    ("echo -----BEGIN RSA PRIVATE KEY-----\nMIIE (no end)", f"echo -----BEGIN RSA PRIVATE KEY-----{MASK}-----END RSA PRIVATE KEY-----"),
+    ("docker login --password-stdin < pw.txt && cd $PWD", "docker login --password-stdin < pw.txt && cd $PWD"),
     ("ENV TARGET=blog.example.org METHOD=HEAD", "ENV TARGET=blog.example.org METHOD=HEAD"),
     ("", ""),
 ])
 def test_mask_text(text, expected):
     assert mask_text(text) == expected
+
+
+def test_mask_argv_and_records():
+    from imgviz.analysis.secrets import mask_argv, mask_record
+
+    assert mask_argv(["curl", "-u", "admin:pw", "-H", "Authorization: Bearer t", "--password", "p", "x"]) == \
+        ["curl", "-u", f"admin:{MASK}", "-H", f"Authorization: {MASK}", "--password", MASK, "x"]
+    record = {"Config": {"Env": ["A_TOKEN=t", "X=redis://:p@h"], "Labels": {"pw": "v", "k": "-----BEGIN EC PRIVATE "
+                                                                             "KEY-----\nabc\n-----END EC PRIVATE KEY-----"},
+                         "Cmd": ["sh", "-c", "curl -u a:b x"]}, "Id": "sha256:" + "a" * 64, "Size": 5}
+    masked = mask_record(record)
+    assert masked["Config"]["Env"] == [f"A_TOKEN={MASK}", f"X=redis://:{MASK}@h"]
+    assert masked["Config"]["Labels"]["pw"] == MASK and "abc" not in masked["Config"]["Labels"]["k"]
+    assert masked["Config"]["Cmd"] == ["sh", "-c", f"curl -u a:{MASK} x"]
+    assert masked["Id"] == record["Id"] and masked["Size"] == 5 and record["Config"]["Env"][0] == "A_TOKEN=t"
 
 
 def test_mask_env_and_labels():

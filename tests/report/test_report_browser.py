@@ -8,7 +8,7 @@ import pytest
 
 from imgviz import Report, frames
 
-from ._hostile import MARKUP, SECRETS
+from ._hostile import INVISIBLE, MARKUP, SECRETS, TEXT_PAYLOADS
 
 pytestmark = pytest.mark.browser
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -39,10 +39,22 @@ def check_page(page, log) -> None:
 
 def check_hostile(page, log, *, masked: bool = True) -> None:
     check_page(page, log)
+    page.wait_for_timeout(300)  # an onload/onerror handler, had one been injected, has run by now
     assert page.evaluate("window.__pwned") is None, "markup from an image ran"
     text = page.inner_text("body")
-    for markup in MARKUP:
+    for markup in MARKUP + TEXT_PAYLOADS:
         assert markup in text, f"not shown as text: {markup}"
+    # nothing an image brought along became an element: no svg but plotly's, no iframe, no style
+    assert page.locator(".imgviz-report iframe").count() == 0
+    assert page.locator(".imgviz-report svg[onload]").count() == 0
+    assert page.locator(".imgviz-report table svg").count() == 0
+    # characters that reorder or hide text are shown, not obeyed (U+202E as a visible marker); the
+    # tables hold only image text (plotly puts zero-width spaces of its own into figure text)
+    tables = "\n".join(page.locator("table.iv-table").all_inner_texts())
+    for ch in INVISIBLE:
+        assert ch not in tables, f"{ch!r} reached a table as it is"
+    assert "\u202e" not in text and "\x1b" not in text
+    assert "invoice<U+202E>gpj.exe" in tables and "zero<U+200B>width" in tables and "title<U+001B>]0;owned" in tables
     # the label itself, in the labels table, as the engine recorded it
     cell = page.locator("table.iv-table td", has_text="<img src=x onerror=window.__pwned=2>")
     assert cell.count() >= 1 and "<img src=x onerror=window.__pwned=2>" in cell.all_inner_texts()
