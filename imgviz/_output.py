@@ -15,10 +15,10 @@ The rule
    mid-way, a deadline reached) is never written over an existing file: it goes beside it, as
    ``NAME.incomplete-<UTC time>.EXT``, and the caller says so. ``force=True`` (``--force``)
    writes it over the file anyway.
-5. **Whether an existing complete file may be replaced at all** is the caller's choice
-   (``replace=``): ``imgviz report -o`` replaces an existing report and says so (a report can
-   be made again); ``imgviz snapshot -o`` refuses to replace an existing file unless
-   ``--force`` (a recording cannot be made again).
+5. **Never silently.** ``imgviz report -o`` and ``imgviz snapshot -o`` replace an existing
+   regular file with complete content and say so ("replaced the previous FILE"); an incomplete
+   snapshot goes beside it (rule 4) and the command exits 1. ``replace=False`` (Python) refuses
+   to replace an existing file at all unless ``force``.
 
 A missing directory, a path under a regular file, or a failed write is an
 :class:`~imgviz.errors.OutputError` naming the path; nothing is left behind.
@@ -62,9 +62,9 @@ def target_of(path: str | os.PathLike) -> tuple[Path, bool]:
 
     Raises :class:`~imgviz.errors.OutputError` for anything the rule refuses.
     """
-    requested = Path(path)
     if str(path) == "":
         raise OutputError("an empty output path")
+    requested = Path(path)
     try:
         lst = os.lstat(requested)
     except FileNotFoundError:
@@ -135,8 +135,8 @@ def write_file(path: str | os.PathLike, content: bytes | Callable[[IO[bytes]], N
     -------
     Written
     """
+    target, exists = target_of(path)
     requested = Path(path)
-    target, exists = target_of(requested)
     beside = False
     if exists and not force:
         if not complete:

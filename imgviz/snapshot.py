@@ -213,10 +213,10 @@ def _read_bounded(fh, cap: int, name: str) -> bytes | bytearray:
             chunk = fh.read(1 << 20)
             if not chunk:
                 break
-            data = z.decompress(chunk, cap + 1 - len(out))
-            out += data
+            # inflate a MiB at a time: a bomb never makes more than that beside what is kept
+            out += z.decompress(chunk, min(1 << 20, cap + 1 - len(out)))
             while z.unconsumed_tail and len(out) <= cap:
-                out += z.decompress(z.unconsumed_tail, cap + 1 - len(out))
+                out += z.decompress(z.unconsumed_tail, min(1 << 20, cap + 1 - len(out)))
             if len(out) > cap:
                 raise SnapshotError(f"{name}: unpacks to more than {cap} bytes of JSON (max_snapshot_bytes; refused)")
             if z.eof:

@@ -1,10 +1,10 @@
 """``imgviz snapshot -o FILE``: record an engine (raw responses) for later, offline use.
 
 Writing follows imgviz's one output rule (:mod:`imgviz._output`): only a regular file is ever
-replaced, atomically. A snapshot is a recording that cannot be made again, so an existing file is
-not replaced unless ``--force``. An incomplete collection (the engine stopped answering, answered
-something malformed, or a limit ran out) is written beside an existing file as
-``NAME.incomplete-<UTC time>.json.gz``, never over it (unless ``--force``), and the command exits 1.
+replaced, atomically, and the command says when it replaced one. An incomplete collection (the
+engine stopped answering, answered something malformed, or a limit ran out) is never written over
+an existing file: it goes beside it as ``NAME.incomplete-<UTC time>.json.gz`` (``--force`` writes
+it over the file anyway), and the command exits 1.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ def register(sub) -> None:
     p = sub.add_parser("snapshot", help="record the live engine into a snapshot file",
                        description="Collect every image and container of the engine and save the raw "
                                    "responses (gzip JSON). Load it later with --snapshot FILE. An existing "
-                                   "FILE is kept unless --force; an incomplete collection is written beside "
-                                   "it (FILE.incomplete-TIME.json.gz), never over it.")
+                                   "FILE is replaced by a complete snapshot (and the command says so); an "
+                                   "incomplete collection is written beside it (FILE.incomplete-TIME.json.gz), "
+                                   "never over it unless --force.")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="file to write (.json.gz)")
     p.add_argument("--force", action="store_true",
-                   help="replace an existing FILE (a regular file only), even with an incomplete collection")
+                   help="write an incomplete collection over an existing FILE too (a regular file only)")
     p.add_argument("--mask-secrets", action="store_true",
                    help="mask secret-looking values in the saved records by imgviz's one rule (ENV and labels with "
                         "TOKEN, SECRET, PASS... names, URL passwords, private keys, Authorization headers, -u "
@@ -53,12 +54,12 @@ def run(args) -> int:
         except ImgvizError as exc:
             if exc.partial is None:
                 raise
-            written = shared(exc.partial).write(args.output, replace=args.force, force=args.force)
+            written = shared(exc.partial).write(args.output, force=args.force)
             print(f"imgviz: error: {exc}", file=sys.stderr)
             print(f"kept what was collected in {safe(written.path)} (INCOMPLETE: {len(exc.partial.images)} images, "
                   f"{len(exc.partial.containers)} containers)", file=sys.stderr)
             return 1
-    written = snap.write(args.output, replace=args.force, force=args.force)
+    written = snap.write(args.output, force=args.force)
     state = "" if snap.complete else " (INCOMPLETE: the engine stopped answering; kept what was collected)"
     if written.beside:
         state += f"; {safe(args.output)} exists and was left as it was"

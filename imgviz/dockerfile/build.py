@@ -249,7 +249,11 @@ def load_git_revisions(repo, revisions, path: str = ".", dockerfile: str = "Dock
     repo = Path(repo)
     revisions = [check_revision(r) for r in revisions]
     path = check_subdir(path)
-    if Path(dockerfile).is_absolute() or check_subdir(dockerfile) != posixpath.normpath(dockerfile):
+    try:
+        inside = not Path(dockerfile).is_absolute() and check_subdir(dockerfile) == posixpath.normpath(dockerfile)
+    except UsageError:
+        inside = False
+    if not inside:
         raise UsageError(f"-f {dockerfile!r}: with git revisions, the Dockerfile is a path inside the build directory")
     _check_repo(repo)
     out = []

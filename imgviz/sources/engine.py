@@ -144,7 +144,7 @@ def connect(host: str | None = None, *, timeout: float | None = None, limits=Non
     except _Lost as exc:
         api.close()
         text = str(exc)
-        if "within" in text or "deadline" in text:
+        if "within" in text or "deadline" in text or "timed out" in text:
             raise EngineUnavailable(f"no Docker engine answered at {address} in time (timed out after {probe:g} s; "
                                     f"IMGVIZ_CONNECT_TIMEOUT to wait longer)") from None
         reason = text.split(": ", 1)[-1]
@@ -251,6 +251,12 @@ class _Answers:
         except (_Malformed, _Lost):
             raise
         except Exception as exc:
+            if "timed out" in str(exc).lower() or "timeout" in type(exc).__name__.lower():
+                # the socket's own read timeout (the same request_timeout) fired first
+                if self.deadline.expired:
+                    raise _Lost(f"the deadline of {self.deadline.seconds:g} s passed during {what}") from None
+                raise _Lost(f"{what} got no complete answer within {lim.request_timeout:g} s "
+                            f"(IMGVIZ_REQUEST_TIMEOUT)") from None
             raise _Lost(f"{what}: {_short_reason(exc)}") from None
         if status == 404:
             raise _Gone(f"{what}: not found (404)")

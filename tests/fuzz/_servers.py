@@ -599,6 +599,10 @@ class HostileEngine(_Stoppable):
                 except OSError:
                     return
                 return
+            if action == "slow":  # a big engine: a long wait, then the right answer
+                if self.wait(3.0):
+                    return
+                return self._send(h, 200, value)
             if action == "status500":
                 return self._send(h, 500, {"message": "snapshot abc does not exist: not found"})
             if isinstance(action, bytes):
@@ -663,6 +667,7 @@ MUTATIONS: dict[str, tuple[str, object]] = {
     "dfimagesstring": ("df", _set(("Images",), "all")),
     "dfimageidnumber": ("df", _set(("Images", 0, "Id"), 5)),
     "dfstatus500": ("df", "status500"),
+    "imagesslow": ("images", "slow"),
     "imageshang": ("images", "hang"),
     "imagesdrip": ("images", "drip"),
     "imagesendless": ("images", "endless"),

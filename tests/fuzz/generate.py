@@ -4,7 +4,8 @@
 its input (a file or tree it writes into its own directory, a hostile server it talks to), the
 imgviz command or Python call that reads it, and what must happen:
 
-``error``    exit 1 with one ``imgviz: error: ...`` line naming the thing (``names``), no traceback
+``error``    exit 1 with one ``imgviz: error: ...`` line naming the thing (``names``; ``a|b`` means
+             either), no traceback
 ``usage``    exit 2 (a bad argument or setting), no traceback
 ``ok``       exit 0 (valid input that merely looks odd), output checked where it matters
 ``partial``  exit 1, and what was collected is kept (``present``) without touching ``protect``
@@ -38,7 +39,9 @@ from typing import Callable
 from ._servers import FLEET, Image, bomb_gzip, sha256, tar_of
 
 #: limits the hostile-server cases run with, so a case that must stop on time stops in seconds
-FAST = {"IMGVIZ_REQUEST_TIMEOUT": "2", "IMGVIZ_DEADLINE": "6", "IMGVIZ_CONNECT_TIMEOUT": "2",
+#: (the deadline counts from the command's start, imports included: on a loaded CI machine they take
+#: seconds, so these are short but not razor-thin)
+FAST = {"IMGVIZ_REQUEST_TIMEOUT": "4", "IMGVIZ_DEADLINE": "15", "IMGVIZ_CONNECT_TIMEOUT": "5",
         "IMGVIZ_RETRIES": "2", "IMGVIZ_RETRY_DELAY_MAX": "0.2"}
 
 
@@ -278,7 +281,7 @@ def _snapshot_cases() -> list[Case]:
     for cmd in (["images"], ["summary"], ["sizes"]):
         out.append(Case(f"snapshot/control-chars-{cmd[0]}", "terminal", "ok", [*cmd, "--snapshot", "{D}/s.json.gz"],
                         setup=weird_names, output_lacks=("\x1b", "\u202e", "\x07", "\r"),
-                        stdout_has=("\\x1b", "\\u202e")))
+                        stdout_has=("\\x1b",) if cmd[0] == "sizes" else ("\\x1b", "\\u202e")))
     out.append(Case("snapshot/control-chars-history", "terminal", "ok",
                     ["history", "--snapshot", "{D}/s.json.gz", "--no-trunc", "{IMAGE0}"],
                     setup=weird_names, output_lacks=("\x1b", "\u202e", "\r"), stdout_has=("\\x1b[31mred",)))
@@ -704,7 +707,8 @@ REGISTRY_ERRORS = [
 ]
 
 #: modes that must end at a time limit (they would otherwise hold the command for ever)
-REGISTRY_SLOW = [("hang", "stopped after"), ("slowheaders", "stopped after"), ("drip", "stopped after"),
+REGISTRY_SLOW = [("hang", "timed out|stopped after"), ("slowheaders", "timed out|stopped after"),
+                 ("drip", "timed out|stopped after"),
                  ("status503", "503"), ("tokenendless", "token"), ("endless", "manifest"),
                  ("configendless", "config")]
 
@@ -715,10 +719,10 @@ def _registry_cases() -> list[Case]:
     for i, (mode, words) in enumerate(REGISTRY_ERRORS):
         cmd = commands[i % len(commands)]
         out.append(Case(f"registry/{mode}", "registry", "error", [*cmd, "{REG}/" + mode + "/app:1"], names=words,
-                        env=dict(FAST), server="registry", seconds=30))
+                        env=dict(FAST), server="registry", seconds=40))
     for mode, word in REGISTRY_SLOW:
         out.append(Case(f"registry/{mode}", "registry-slow", "error", ["images", "--registry", "{REG}/" + mode + "/app:1"],
-                        names=(f"{mode}/app:1", word), env=dict(FAST), server="registry", seconds=30,
+                        names=(f"{mode}/app:1", word), env=dict(FAST), server="registry", seconds=40,
                         max_rss_mb=400))
     out.append(Case("registry/valid", "registry", "ok", ["images", "--registry", "{REG}/valid/app:1"],
                     env=dict(FAST), server="registry", stdout_has=("valid/app",)))
@@ -733,7 +737,7 @@ def _registry_cases() -> list[Case]:
         out.append(Case(f"registry/{mode}", "registry", "error", ["images", "--registry", "{REG}/" + mode + "/app:*"],
                         names=(mode, word), env=dict(FAST), server="registry"))
     out.append(Case("registry/tagsendless", "registry-slow", "error", ["images", "--registry", "{REG}/tagsendless/app:*"],
-                    names=("tagsendless", "tag list"), env=dict(FAST), server="registry", seconds=30, max_rss_mb=400))
+                    names=("tagsendless", "tag list"), env=dict(FAST), server="registry", seconds=40, max_rss_mb=400))
     # through the Python API: read_layers and check_blobs
     py = ("from imgviz.sources import registry\n"
           "registry.collect(['{REG}/MODE/app:1'], read_layers=True, check_blobs=CHECK, progress=False)\n")
@@ -773,7 +777,7 @@ def _engine_cases() -> list[Case]:
     for i, (mode, word) in enumerate(ENGINE_ERRORS):
         cmd = commands[i % len(commands)]
         out.append(Case(f"engine/{mode}", "engine", "error", [*cmd, "{ENGINE}"], names=("malformed answer", word),
-                        env=dict(FAST), server=f"engine:{mode}", seconds=30))
+                        env=dict(FAST), server=f"engine:{mode}", seconds=40))
     out.append(Case("engine/valid", "engine", "ok", ["images", "--host", "{ENGINE}"], env=dict(FAST),
                     server="engine:valid", stdout_has=("iv/app",)))
     out.append(Case("engine/tcp-wrong-shape", "engine", "error", ["images", "--host", "{ENGINE}"],
@@ -785,7 +789,7 @@ def _engine_cases() -> list[Case]:
                                ("inspecthang", "ok", "stopped answering"), ("dfdrip", "ok", "stopped answering"),
                                ("dfstatus500", "ok", "stopped answering")]:
         out.append(Case(f"engine/{mode}", "engine-slow", expect, ["images", "--host", "{ENGINE}"],
-                        names=(word,), env=dict(FAST), server=f"engine:{mode}", seconds=30, max_rss_mb=450))
+                        names=(word,), env=dict(FAST), server=f"engine:{mode}", seconds=40, max_rss_mb=450))
     out.append(Case("engine/imagesendless", "engine-slow", "error", ["images", "--host", "{ENGINE}"],
                     names=("malformed answer", "max_engine_answer_bytes"), server="engine:imagesendless", seconds=60,
                     env=dict(FAST, IMGVIZ_REQUEST_TIMEOUT="60", IMGVIZ_DEADLINE="60"), max_rss_mb=450))
@@ -794,7 +798,7 @@ def _engine_cases() -> list[Case]:
                     env=dict(FAST, IMGVIZ_REQUEST_TIMEOUT="30", IMGVIZ_DEADLINE="40",
                              IMGVIZ_MAX_ENGINE_ANSWER_BYTES="20000000"), max_rss_mb=300))
     out.append(Case("engine/versionhang", "engine-slow", "error", ["images", "--engine", "--host", "{ENGINE}"],
-                    names=("timed out",), env=dict(FAST), server="engine:versionhang", seconds=30))
+                    names=("timed out",), env=dict(FAST), server="engine:versionhang", seconds=40))
     out.append(Case("engine/nothing-listening", "engine", "error",
                     ["images", "--engine", "--host", "unix://{D}/none.sock"], names=("none.sock", "no Docker engine")))
 
@@ -804,14 +808,14 @@ def _engine_cases() -> list[Case]:
     out.append(Case("engine/dies-midway-keeps-saved-snapshot", "output", "partial",
                     ["snapshot", "-o", "{D}/keep.json.gz", "--host", "{ENGINE}"], setup=existing,
                     names=("stopped answering",), env=dict(FAST), server="engine:diesmidway",
-                    protect=("keep.json.gz",), present=("keep.incomplete-*.json.gz",), seconds=30))
+                    protect=("keep.json.gz",), present=("keep.incomplete-*.json.gz",), seconds=40))
     out.append(Case("engine/dies-midway-force-writes-partial", "output", "partial",
                     ["snapshot", "-o", "{D}/keep.json.gz", "--force", "--host", "{ENGINE}"], setup=existing,
                     names=("INCOMPLETE",), env=dict(FAST), server="engine:diesmidway", present=("keep.json.gz",),
-                    seconds=30))
+                    seconds=40))
     out.append(Case("engine/dies-midway-new-file", "output", "partial",
                     ["snapshot", "-o", "{D}/new.json.gz", "--host", "{ENGINE}"], names=("INCOMPLETE",),
-                    env=dict(FAST), server="engine:diesmidway", present=("new.json.gz",), seconds=30))
+                    env=dict(FAST), server="engine:diesmidway", present=("new.json.gz",), seconds=40))
     out.append(Case("engine/malformed-keeps-saved-snapshot", "output", "partial",
                     ["snapshot", "-o", "{D}/keep.json.gz", "--host", "{ENGINE}"], setup=existing,
                     names=("malformed answer",), env=dict(FAST), server="engine:historysizeneg",
@@ -820,10 +824,10 @@ def _engine_cases() -> list[Case]:
     out.append(Case("engine/real-engine-cut-off-keeps-saved-snapshot", "output", "partial",
                     ["snapshot", "-o", "{D}/keep.json.gz", "--host", "{ENGINE}"], setup=existing,
                     names=("stopped answering",), env=dict(FAST), server="real-engine-cutoff",
-                    protect=("keep.json.gz",), present=("keep.incomplete-*.json.gz",), seconds=30))
+                    protect=("keep.json.gz",), present=("keep.incomplete-*.json.gz",), seconds=40))
     out.append(Case("engine/real-engine-cut-off-report", "engine", "ok",
                     ["summary", "--host", "{ENGINE}"], names=("stopped answering",), env=dict(FAST),
-                    server="real-engine-cutoff", seconds=30))
+                    server="real-engine-cutoff", seconds=40))
     return out
 
 
@@ -872,12 +876,11 @@ def _output_cases() -> list[Case]:
         mk("symlink-to-fifo", lambda d: os.mkfifo(d / "fifo") or os.symlink(d / "fifo", d / "link"), "{D}/link",
            "error", ("FIFO",), cmd=cmd, seconds=20)
         mk("empty-path", None, "", "error", ("empty",), cmd=cmd)
-    # snapshot: an existing file is kept unless --force
-    mk("existing-kept", None, "{D}/keep.json.gz", "error", ("exists", "--force"), protect=("keep.json.gz",))
-    mk("existing-forced", None, "{D}/keep.json.gz", "ok", (), extra=("--force",))
+    # snapshot: a complete snapshot replaces an existing file, and says so
+    mk("existing-replaced", None, "{D}/keep.json.gz", "ok", (), stdout_has=("replaced the previous",))
     mk("new-file", None, "{D}/new.json.gz", "ok", (), present=("new.json.gz",))
-    mk("symlink-to-existing-kept", lambda d: os.symlink(d / "keep.json.gz", d / "link"), "{D}/link", "error",
-       ("exists",), protect=("keep.json.gz",))
+    mk("symlink-to-existing-followed", lambda d: os.symlink(d / "keep.json.gz", d / "link"), "{D}/link", "ok",
+       (), stdout_has=("replaced the previous",), present=("keep.json.gz",))
     mk("control-chars-in-name", None, "{D}/evil\x1b[2J.json.gz", "ok", (), output_lacks=("\x1b",))
     # report: an existing report is replaced, atomically, and the command says so
     mk("existing-replaced", lambda d: (d / "r.html").write_text("old report"), "{D}/r.html", "ok", (), cmd="report",
@@ -951,10 +954,10 @@ def _cascade_cases() -> list[Case]:
     def dirs_case(name, dockerfile, expect, words, *, fifo=False, extra=(), **kw):
         out.append(Case(f"cascade/{name}", "dockerfile", expect, ["cascade", "{D}/old", "{D}/new", *extra],
                         setup=lambda d: _build_dirs(d, dockerfile, fifo=fifo), names=tuple(words), **kw))
-    dirs_case("dockerfile-not-utf8", b"FROM scratch\nCOPY caf\x9a.txt /\n", "error", ("Dockerfile", "UTF-8"))
+    # BuildKit reads a Dockerfile as bytes: a non-UTF-8 name is a name (the Dockerfile work, issue 11)
+    dirs_case("dockerfile-not-utf8", b"FROM scratch\nCOPY caf\x9a.txt /\n", "ok", (), output_lacks=("\x9a",))
     dirs_case("dockerfile-nested-vars", b"FROM scratch\nARG A=1\nENV X=" + b"${A:-" * 3000 + b"x" + b"}" * 3000
-              + b"\nCOPY a.txt /\n", "error", ("nests",), seconds=30,
-              depends_on="dockerfile (the lexer's own bound; the CLI says it meanwhile)")
+              + b"\nCOPY a.txt /\n", "ok", (), seconds=30, depends_on="dockerfile (issue 11: the lexer expands it)")
     dirs_case("dockerfile-control-bytes", b"FROM scratch\nCOPY a\x00\x1b[2J.txt /\n", "ok", (),
               output_lacks=("\x00", "\x1b"))
     dirs_case("dockerfile-empty", b"", "error", ("Dockerfile",))
@@ -988,7 +991,7 @@ def _argument_cases() -> list[Case]:
     case("host-port-too-big", ["images", "--host", "tcp://127.0.0.1:99999"], "usage", ("99999",))
     case("host-control-chars", ["images", "--host", "unix:///x\x1b[2J"], "error", ("no Docker engine",),
          output_lacks=("\x1b",), env=dict(FAST))
-    case("docker-host-env-garbage", ["images", "--engine"], "error", ("DOCKER_HOST",),
+    case("docker-host-env-garbage", ["images", "--engine"], "usage", ("DOCKER_HOST",),
          env={"DOCKER_HOST": "garbage"})
     case("top-zero", ["report", "--demo", "--top", "0", "-o", "/tmp/never-written.html"], "error", ("--top",))
     case("registry-empty", ["images", "--registry", ""], "error", ("empty image reference",))

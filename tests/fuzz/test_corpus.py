@@ -174,7 +174,7 @@ def check(case: Case, r: dict) -> list[str]:
         problems.append("no error line")
     text = err + out
     for word in case.names:
-        if word not in text:
+        if not any(alt in text for alt in word.split("|")):
             problems.append(f"does not name {word!r}")
     for word in case.stdout_has:
         if word not in out:
