@@ -20,6 +20,7 @@ HERE = Path(__file__).resolve().parent
 SOURCE_CELL = '''\
 import imgviz
 from imgviz.analysis.listing import history_table, image_list
+from imgviz.analysis.secrets import mask_frames
 from imgviz.selection import find_image, labels, short_id
 from imgviz.units import axis_bytes, byte_unit, human_size
 
@@ -27,7 +28,9 @@ from imgviz.units import axis_bytes, byte_unit, human_size
 snap, where = imgviz.open()
 if not snap.images:  # an engine without images has nothing to show yet
     snap, where = imgviz.open("demo")
-f = imgviz.frames(snap)
+# Secret-looking values (names with TOKEN, SECRET, PASS..., URL passwords, private keys, Authorization
+# headers) are masked by imgviz's one rule, as in its reports and CLI; imgviz.frames(snap) keeps them.
+f = mask_frames(imgviz.frames(snap))
 print("Source:", where)
 f'''
 
@@ -162,17 +165,20 @@ env_overrides(f)[["container", "label", "name", "image_default", "value"]]'''),
 Anything in `ENV` is part of the image: whoever can pull it can read the values (`docker image
 inspect`, and the history shows the `ENV` line). The demo's `workshop/web-ping:staging` carries a
 made-up `API_TOKEN` to show this. imgviz masks values whose names look like secrets (TOKEN,
-SECRET, PASSWORD, API_KEY, ...) in its reports; the function is plain and can be used directly:"""),
+SECRET, PASSWORD, PASS, API_KEY, ...) and secrets recognised by their shape (URL passwords, private
+keys, `Authorization` headers, `-u user:pw`) in everything it shows, these notebooks included; the
+functions are plain and can be used directly:"""),
     ("code", '''\
 from imgviz.analysis.secrets import mask_env, mask_text
 
 staging = pick("workshop/web-ping:staging")
-env = f.images.set_index("image_id").loc[staging, "env"]
 print(name(staging))
-print("as stored:", env)
-print("masked:   ", mask_env(env))
+print("ENV:      ", f.images.set_index("image_id").loc[staging, "env"])  # f is masked (first cell)
 last_env = f.history[(f.history["image_id"] == staging) & (f.history["instruction"] == "ENV")]["created_by"]
-print("history:  ", [mask_text(t) for t in last_env])'''),
+print("history:  ", list(last_env))
+# the rule on made-up values
+print(mask_env(["API_TOKEN=abc123", "DB_PASS=hunter2", "REDIS_URL=redis://:pw@cache:6379", "TARGET=example.org"]))
+print(mask_text("RUN curl -H 'Authorization: Bearer abc' -u admin:pw https://example.org/"))'''),
     ("md", """\
 Pass secrets at run time instead (`-e`, an env file, or a secrets mechanism), so they never enter
 a layer or the config."""),
