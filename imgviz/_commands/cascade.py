@@ -110,11 +110,12 @@ def run(args) -> int:
         old, new = (load_build(Path(d), args.dockerfile, **read) for d in args.paths)
     history = None
     if args.image:
-        from imgviz.dockerfile.bases import image_history
+        from imgviz.dockerfile.bases import history_frame
+        from imgviz.sources.engine import image_history
 
-        history = image_history(args.image)
+        history = history_frame(image_history(args.image))
     if args.inspect_bases:
-        from imgviz.dockerfile.bases import inspect_bases
+        from imgviz.sources.engine import inspect_bases
 
         found = inspect_bases(sorted({st.base for b in (old, new) for st in b.dockerfile.stages}))
         old, new = old.with_bases(found), new.with_bases(found)

@@ -25,7 +25,7 @@ class BuildKit(Builder):
     Base images
         A FROM image is identified by the chain ID of its layers, not by its ID or tag: a base
         re-imported with another LABEL still gives hits (pass ``base_ids`` from
-        :func:`imgviz.dockerfile.bases.inspect_bases` to know this).  The config's Env, User,
+        :func:`imgviz.sources.engine.inspect_bases` to know this).  The config's Env, User,
         WorkingDir and Shell enter later keys through state only.
     Context
         The BuildKit client of 20.10 reads ``<Dockerfile>.dockerignore`` in preference to
