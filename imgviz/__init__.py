@@ -25,7 +25,7 @@ __version__ = "0.1.0"
 
 
 def schema(name: str) -> str:
-    """The columns of frame ``name`` ('images', 'layers', 'history', 'containers') with meanings."""
+    """The columns of frame ``name`` ('images', 'layers', 'history', 'containers', 'files') with meanings."""
     from ._schema import describe
 
     return describe(name)
@@ -45,6 +45,10 @@ def __getattr__(name: str):
         from .analysis.cascade import cascade
 
         return cascade
+    if name == "files":
+        from ._files import files
+
+        return files
     if name == "sharing_dashboard":
         from .widgets import sharing_dashboard
 
@@ -74,6 +78,6 @@ sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "EngineUnavailable", "Frames", "ImgvizError", "Snapshot", "SnapshotError", "SourceError",
-    "Report", "cascade", "collect", "demo", "demo_snapshot", "frames", "load", "open", "open_source", "schema",
+    "Report", "cascade", "collect", "demo", "demo_snapshot", "files", "frames", "load", "open", "open_source", "schema",
     "sharing_dashboard", "__version__",
 ]
