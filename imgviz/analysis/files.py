@@ -235,8 +235,8 @@ def _classify(old: Entry | None, new: Entry) -> str:
     if old is None:
         return "added"
     if new.type in ("dir", "opaque") and old.type in ("dir", "opaque"):
-        if new.type == "opaque":
-            return "unchanged"
+        if new.opaque:
+            return "modified"  # its lower content is hidden: the directory's content is new
         return "unchanged" if (old.mode, old.uid, old.gid) == (new.mode, new.uid, new.gid) else "metadata"
     same = _same_content(old, new)
     if same is None:
