@@ -871,7 +871,8 @@ def duplicate_matrix(files, layers, *, images: Iterable[str] | None = None, min_
 
     _need_digests(files)
     il = _image_layers(layers, images)
-    ids = list(dict.fromkeys(il["image_id"]))
+    ids = [i for i in dict.fromkeys(images) if i in set(il["image_id"])] if images is not None \
+        else list(dict.fromkeys(il["image_id"]))
     img_layers = {i: set(g) for i, g in il.groupby("image_id")["diff_id"]}
     f = files[(files["type"] == "file") & files["digest"].notna() & (files["size"] >= max(min_size, 1))
               & files["diff_id"].isin(set(il["diff_id"]))]
