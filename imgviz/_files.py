@@ -18,6 +18,10 @@ from typing import Any, Iterable, Sequence
 from .analysis.files import FIELDS, Entry, entries_from_layer
 from .errors import ImageNotFound, ImgvizError
 
+#: the layers' files of the demo fleet's web-ping and python images, recorded from a build of it
+#: with data/build_fleet.sh (``source="demo"``; see tests/_files_images.record_demo)
+DEMO_FILES = Path(__file__).resolve().parent.parent / "data" / "demo-files.json.gz"
+
 #: rows kept per diff ID for the session; (diff_id) -> (entries, has content digests)
 _CACHE: dict[str, tuple[list[Entry], bool]] = {}
 #: at most this many rows are kept (oldest layers are dropped first)
@@ -95,7 +99,9 @@ def _kind(source: Any) -> tuple[str, Any]:
     text = source.strip()
     if text in ("auto", "engine"):
         return "engine", None
-    if text == "demo" or text.startswith("snapshot:") or text.endswith((".json", ".json.gz")):
+    if text == "demo":
+        return "demo", DEMO_FILES
+    if text.startswith("snapshot:") or text.endswith((".json", ".json.gz")):
         raise ImgvizError(f"{text}: a snapshot holds no layer contents; read files from an engine, an archive "
                           f"or a registry (source='engine', 'archive:PATH', 'registry')")
     if text == "registry":
@@ -121,7 +127,7 @@ def read_entries(images: Iterable[str], *, source: Any = None, host: str | None 
         Registry: references ``HOST/REPO:TAG`` (``HOST/REPO:*`` for every tag).
     source : str or path, optional
         ``"engine"`` (default, also ``"auto"``), an engine address (``unix://...``), ``"archive:PATH"``
-        or a path, ``"registry"``.
+        or a path, ``"registry"``, ``"demo"`` (the demo fleet's web-ping and python images, recorded).
     host : str, optional
         Engine address (default DOCKER_HOST, else the default socket).
     digests : bool
@@ -140,6 +146,8 @@ def read_entries(images: Iterable[str], *, source: Any = None, host: str | None 
         return _read_engine(refs, host=host, digests=digests, route=route, progress=progress)
     if kind == "archive":
         return _read_archive(Path(where), refs, digests=digests, platform=platform, progress=progress)
+    if kind == "demo":
+        return _read_demo(refs, digests=digests)
     return _read_registry(refs, digests=digests, platform=platform, progress=progress)
 
 
@@ -213,6 +221,32 @@ def _read_archive(path: Path, refs: list[str], *, digests: bool, platform, progr
                                       tags, diff_ids, layer_commands(config, len(diff_ids))))
         nbytes = arc.bytes_read or 0
     return _finish(images, fresh, digests, f"archive {path}", "archive", nbytes)
+
+
+def _read_demo(refs: list[str], *, digests: bool) -> Read:
+    import gzip
+    import json
+
+    if digests:
+        raise ImgvizError("the recorded demo files have no content digests; read an engine for those")
+    try:
+        with gzip.open(DEMO_FILES, "rt") as fh:
+            doc = json.load(fh)
+    except OSError as exc:
+        raise ImgvizError(f"{DEMO_FILES}: the recorded demo files cannot be read ({exc})") from None
+    records = doc["images"]
+    chosen = records if not refs else []
+    for ref in refs:
+        hits = [r for r in records if _match(r["image_id"], r["tags"], ref)]
+        if not hits:
+            names = ", ".join(r["tags"][0] for r in records)
+            raise ImageNotFound(f"{ref}: not in the recorded demo files ({names})")
+        chosen.append(hits[0])
+    images = [ImageLayers(r["image_id"], refs[k] if refs else r["tags"][0], list(r["tags"]), list(r["diff_ids"]),
+                          list(r["created_by"])) for k, r in enumerate(chosen)]
+    layers = {d: [Entry(*row) for row in doc["layers"][d]] for img in images for d in img.diff_ids}
+    return Read(images, layers, f"recorded demo files ({doc.get('engine', 'an engine')})", "demo", 0,
+                layers_read=len(layers))
 
 
 def _blob_member(digest: str) -> str:
@@ -366,7 +400,8 @@ def files(images: str | Iterable[str] = (), *, source: Any = None, host: str | N
         Engine: tags or IDs. Archive: tags or IDs in it (empty: all). Registry: ``HOST/REPO:TAG``.
     source : str or path, optional
         ``"engine"`` (default), an engine address, ``"archive:PATH"`` (a ``docker save`` tar or OCI
-        layout) or a path, ``"registry"``.
+        layout) or a path, ``"registry"``, ``"demo"`` (the demo fleet's web-ping and python images,
+        recorded from a build of it; no engine needed).
     host : str, optional
         Engine address (default DOCKER_HOST, else the default socket).
     digests : bool, default False

@@ -257,3 +257,23 @@ def load_recording(path: Path) -> dict:
         img["dive"]["files"] = [tuple(f) for f in img["dive"]["files"]]
         img["export"] = {r[0]: tuple(r[1:]) for r in img["export"]}
     return doc
+
+
+DEMO_IMAGES = ["workshop/web-ping:v1", "workshop/web-ping:v2", "workshop/web-ping:optimized", "workshop/python:3.11"]
+
+
+def record_demo(host: str, dest: Path) -> None:
+    """Record data/demo-files.json.gz from an engine holding the demo fleet (data/build_fleet.sh)."""
+    from imgviz._files import clear_cache, read_entries
+
+    clear_cache()
+    got = read_entries(DEMO_IMAGES, source="engine", host=host)
+    env = dict(os.environ, DOCKER_HOST=host)
+    version = subprocess.run(["/usr/bin/docker", "version", "--format", "{{.Server.Version}}"], env=env,
+                             capture_output=True, text=True).stdout.strip()
+    doc = {"engine": f"dockerd {version}, demo fleet built by data/build_fleet.sh",
+           "images": [{"image_id": i.image_id, "tags": [i.ref] + [t for t in i.tags if t != i.ref],
+                       "diff_ids": i.diff_ids, "created_by": i.created_by} for i in got.images],
+           "layers": {d: [list(e) for e in rows] for d, rows in got.layers.items()}}
+    with gzip.open(dest, "wt", compresslevel=9) as fh:
+        json.dump(doc, fh, separators=(",", ":"), sort_keys=True)

@@ -58,6 +58,11 @@ def _label(images, image_id: str) -> str:
     return image_id.split(":", 1)[-1][:12]
 
 
+def _s(value) -> str:
+    """Text, or "" for None / NA (a base layer has no instruction)."""
+    return value if isinstance(value, str) else ""
+
+
 def _layer_name(row) -> str:
     cmd = row.get("created_by") if hasattr(row, "get") else None
     return st.short(str(cmd).replace("/bin/sh -c ", "").replace("#(nop) ", ""), 40) if isinstance(cmd, str) and cmd \
@@ -128,7 +133,7 @@ def files_tree(files, layers=None, image: str | None = None, *, by: str = "bytes
         rows = f[f["diff_id"] == row["diff_id"]]
         nodes[lid] = {"label": f"{row['position']}: {_layer_name(row)}", "parent": root, "bytes": 0, "entries": 0,
                       "value": 0.0, "color": st.PALETTE[row["position"] % len(st.PALETTE)],
-                      "hover": st.esc(st.short(row.get("created_by") or row["diff_id"], 90))}
+                      "hover": st.esc(st.short(_s(row.get("created_by")) or row["diff_id"], 90))}
         for path, typ, size, opaque in rows[["path", "type", "size", "opaque"]].itertuples(index=False, name=None):
             parts = path.strip("/").split("/")
             keep = parts[: depth + 1]
@@ -235,7 +240,7 @@ def wasted_files(files, layers=None, image: str | None = None, *, top_n: int | N
         if part.empty:
             continue
         hover = [f"<b>{st.esc(r.path)}</b><br>{st.bytes_text(r.wasted_bytes)} {reason}<br>shipped by layer "
-                 f"{r.position}: {st.esc(st.short(r.created_by, 60))}<br>hidden by layer "
+                 f"{r.position}: {st.esc(st.short(_s(r.created_by), 60))}<br>hidden by layer "
                  f"{'' if r.by_position is None or r.by_position is st.pd.NA else int(r.by_position)}: "
                  f"{st.esc(st.short(_cmd(info, r.by_position), 60))}" for r in part.itertuples(index=False)]
         fig.add_bar(y=[f"{st.esc(r.path)} (layer {r.position})" for r in part.itertuples(index=False)],
@@ -257,7 +262,7 @@ def wasted_files(files, layers=None, image: str | None = None, *, top_n: int | N
 
 def _cmd(info, position) -> str:
     try:
-        return str(info.loc[int(position), "created_by"] or "")
+        return _s(info.loc[int(position), "created_by"])
     except (KeyError, TypeError, ValueError):
         return ""
 

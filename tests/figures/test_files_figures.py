@@ -90,3 +90,23 @@ def test_files_explorer_follows_image_and_layer():
     x.by.value = "count"
     assert "entries" in x.figures["tree"].layout.title.text
     assert "FilesExplorer" in repr(x)
+
+
+def test_the_recorded_demo_files_draw_without_an_engine():
+    import imgviz
+    from imgviz.widgets import files_explorer
+
+    fs = imgviz.files(["workshop/web-ping:v1", "workshop/web-ping:v2"], source="demo")
+    shared = fs.layers.groupby("diff_id")["image_id"].nunique()
+    assert (shared == 2).sum() == 3 and (shared == 1).sum() == 2  # base, node, WORKDIR shared; COPY each
+    assert not fs.files.duplicated(["diff_id", "path"]).any()
+    w = fs.waste("workshop/web-ping:v2")
+    assert 0 < w["shipped_not_final_bytes"] < w["wasted_bytes"]
+    fig = F.wasted_files(fs, image="workshop/web-ping:v2", top_n=10)
+    assert fig.data and "shipped that no container sees" in fig.layout.title.text
+    tree = F.files_tree(fs, image="workshop/web-ping:v1", by="log", depth=2)
+    assert "L3:/web-ping" in tree.data[0].ids
+    x = files_explorer(fs, image="workshop/web-ping:v2")
+    assert x.layer.value == 3 and "added <b>1</b>" in x.summary.value
+    with pytest.raises(imgviz.ImgvizError, match="not in the recorded demo files"):
+        imgviz.files(["workshop/nope:1"], source="demo")
