@@ -110,3 +110,32 @@ def test_the_recorded_demo_files_draw_without_an_engine():
     assert x.layer.value == 3 and "added <b>1</b>" in x.summary.value
     with pytest.raises(imgviz.ImgvizError, match="not in the recorded demo files"):
         imgviz.files(["workshop/nope:1"], source="demo")
+
+
+def test_report_has_a_files_section_for_the_top_images():
+    import json
+
+    import imgviz
+
+    r = imgviz.Report("demo")
+    data = json.loads(r.json())
+    files = next(s for s in data["sections"] if s["key"] == "files")
+    table = files["parts"][0]
+    rows = table["rows"] if "rows" in table else table.get("records") or table.get("data")
+    assert rows, table.keys()
+    fs = imgviz.files([row["image"] for row in rows], source="demo")
+    for row in rows:
+        w = fs.waste(row["image"])
+        assert row["not in final filesystem"] == w["shipped_not_final_bytes"]
+        assert row["dive wasted bytes"] == w["wasted_bytes"]
+    assert len(files["parts"]) == 3  # the table, per-layer changes, the files no container sees
+    assert "What is inside the layers" in r.html()
+
+
+def test_report_of_a_snapshot_file_says_why_there_are_no_files(tmp_path):
+    import imgviz
+
+    path = tmp_path / "s.json.gz"
+    imgviz.demo_snapshot().save(path)
+    section = next(s for s in imgviz.Report(str(path)).sections() if s.key == "files")
+    assert "holds no layer contents" in section.parts[0].items[0][1]
