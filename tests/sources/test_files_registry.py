@@ -109,3 +109,18 @@ def test_a_corrupt_zstd_blob_is_one_line(engine, registry):
     with pytest.raises(SourceError) as err:
         read_entries([f"{registry.addr}/{name}:1"], source="registry")
     assert "zstd" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_engine_files_house_rules():
+    """The engine's file reader lives under sources/ and imports no other medium; the files frame
+    builder and the waste command need no pandas to read and compute dive's figures."""
+    import subprocess
+    import sys
+
+    from .test_layout import imports
+
+    assert not imports("imgviz.sources.engine_files") & {"imgviz.sources.registry", "imgviz.sources.archive"}
+    code = ("import sys; from imgviz.cli import main; from imgviz._commands import waste, files; "
+            "import imgviz._files, imgviz.analysis.files; print('pandas' in sys.modules)")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip() == "False"
