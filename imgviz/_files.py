@@ -183,11 +183,13 @@ def _read_engine(refs: list[str], *, host, digests: bool, route: str, progress: 
 
 
 def _match(rec_id: str, tags: Sequence[str], ref: str) -> bool:
-    if ref in tags or (":" not in ref.rsplit("/", 1)[-1] and f"{ref}:latest" in tags):
-        return True
-    hexpart = ref.split(":", 1)[1] if ref.startswith("sha256:") else ref
-    return len(hexpart) >= 4 and all(c in "0123456789abcdef" for c in hexpart) and \
-        rec_id.split(":", 1)[-1].startswith(hexpart)
+    """Does ``ref`` name this image (the one rule of :func:`imgviz.selection.find_image`)?"""
+    from .selection import find_image
+
+    try:
+        return find_image([{"image_id": rec_id, "tags": list(tags)}], ref) == rec_id
+    except ImageNotFound:
+        return False
 
 
 def _read_archive(path: Path, refs: list[str], *, digests: bool, platform, progress: bool) -> Read:
@@ -364,6 +366,7 @@ def to_frames(read: Read):
     import pandas as pd
 
     from ._schema import FILES
+    from .selection import image_label
 
     cols = list(FILES)
     parts = []
@@ -379,7 +382,7 @@ def to_frames(read: Read):
         for position, (d, cmd) in enumerate(zip(img.diff_ids, img.created_by)):
             layer_rows.append({"image_id": img.image_id, "position": position, "diff_id": d, "created_by": cmd,
                                "size_bytes": sum(e.size for e in read.layers[d])})
-        label = img.tags[0] if img.tags else img.image_id.split(":", 1)[-1][:12]
+        label = image_label(img.tags, img.image_id)
         image_rows.append({"image_id": img.image_id, "ref": img.ref, "tags": img.tags, "label": label,
                            "n_layers": len(img.diff_ids)})
     layers = pd.DataFrame(layer_rows, columns=["image_id", "position", "diff_id", "created_by", "size_bytes"]).astype(

@@ -11,7 +11,11 @@ import math
 import posixpath
 from typing import Iterable
 
+import pandas as pd
+
 from ..analysis import files as A
+from ..selection import image_label, rest_label, top_and_rest
+from ..units import axis_bytes
 from . import _style as st
 from ._doc import document
 
@@ -55,7 +59,7 @@ def _label(images, image_id: str) -> str:
         hit = images[images["image_id"] == image_id]
         if len(hit):
             return str(hit["label"].iloc[0])
-    return image_id.split(":", 1)[-1][:12]
+    return image_label(None, image_id)
 
 
 def _s(value) -> str:
@@ -168,14 +172,14 @@ def files_tree(files, layers=None, image: str | None = None, *, by: str = "bytes
         ids=ids, labels=[st.esc(nodes[i]["label"]) for i in ids], parents=[nodes[i]["parent"] for i in ids],
         values=[max(nodes[i]["value"], 1e-9) for i in ids], branchvalues="total",
         marker={"colors": [nodes[i]["color"] or "#DDE5EE" for i in ids]},
-        customdata=[[st.bytes_text(nodes[i]["bytes"]), nodes[i]["entries"], nodes[i]["hover"]] for i in ids],
+        customdata=[[axis_bytes(nodes[i]["bytes"]), nodes[i]["entries"], nodes[i]["hover"]] for i in ids],
         hovertemplate="<b>%{label}</b><br>%{customdata[0]} in %{customdata[1]} entries<br>%{customdata[2]}"
                       "<extra></extra>",
         maxdepth=4))
     n_layers = len(info)
     return st.finish(fig, title=title or f"What the layers of {_label(images, image_id)} hold",
                      subtitle=f"{n_layers} layers, {nodes[root]['entries']} entries, "
-                              f"{st.bytes_text(nodes[root]['bytes'])}; box size: {SIZE_BY[by]}; "
+                              f"{axis_bytes(nodes[root]['bytes'])}; box size: {SIZE_BY[by]}; "
                               f"red: whiteouts and opaque directories",
                      height=height, default_height=620)
 
@@ -199,7 +203,7 @@ def _prune(nodes: dict, top_n: int | None) -> dict:
         rest = children[len(shown):]
         if rest:
             oid = f"{parent}:other"
-            keep[oid] = {"label": f"{len(rest)} more", "parent": parent,
+            keep[oid] = {"label": rest_label(len(rest), "entries"), "parent": parent,
                          "bytes": sum(nodes[i]["bytes"] for i in rest),
                          "entries": sum(nodes[i]["entries"] for i in rest),
                          "value": sum(nodes[i]["value"] for i in rest), "color": st.COLORS["other"],
@@ -232,29 +236,29 @@ def wasted_files(files, layers=None, image: str | None = None, *, top_n: int | N
     image_id = _image_id(files, image, images)
     w = A.wasted(f, lay, image_id)
     total = int(w["wasted_bytes"].sum())
-    shown, rest = st.top_n_other(w, "wasted_bytes", top_n)
+    shown, rest = top_and_rest(w, top_n, "wasted_bytes")
     info = lay[lay["image_id"] == image_id].set_index("position")
     fig = go.Figure()
     for reason, color in REASON_COLORS.items():
         part = shown[shown["reason"] == reason]
         if part.empty:
             continue
-        hover = [f"<b>{st.esc(r.path)}</b><br>{st.bytes_text(r.wasted_bytes)} {reason}<br>shipped by layer "
+        hover = [f"<b>{st.esc(r.path)}</b><br>{axis_bytes(r.wasted_bytes)} {reason}<br>shipped by layer "
                  f"{r.position}: {st.esc(st.short(_s(r.created_by), 60))}<br>hidden by layer "
-                 f"{'' if r.by_position is None or r.by_position is st.pd.NA else int(r.by_position)}: "
+                 f"{'' if r.by_position is None or r.by_position is pd.NA else int(r.by_position)}: "
                  f"{st.esc(st.short(_cmd(info, r.by_position), 60))}" for r in part.itertuples(index=False)]
         fig.add_bar(y=[f"{st.esc(r.path)} (layer {r.position})" for r in part.itertuples(index=False)],
                     x=part["wasted_bytes"].astype("int64").tolist(), orientation="h", name=reason,
                     marker_color=color, hovertext=hover, hoverinfo="text")
     if len(rest):
-        fig.add_bar(y=[f"{len(rest)} more files"], x=[int(rest["wasted_bytes"].sum())], orientation="h",
+        fig.add_bar(y=[rest_label(len(rest), "files")], x=[int(rest["wasted_bytes"].sum())], orientation="h",
                     name="other", marker_color=st.COLORS["other"], hoverinfo="text",
-                    hovertext=[f"{len(rest)} smaller files: {st.bytes_text(rest['wasted_bytes'].sum())}"])
+                    hovertext=[f"{len(rest)} smaller files: {axis_bytes(rest['wasted_bytes'].sum())}"])
     fig.update_yaxes(autorange="reversed")
     st.byte_axis(fig, "x", max_bytes=float(w["wasted_bytes"].max()) if len(w) else 0, title="Bytes not in the final "
                                                                                           "filesystem")
     n = min(len(w), top_n or len(w)) + (1 if len(rest) else 0)
-    return st.finish(fig, title=title or f"{_label(images, image_id)}: {st.bytes_text(total)} shipped that no "
+    return st.finish(fig, title=title or f"{_label(images, image_id)}: {axis_bytes(total)} shipped that no "
                                          f"container sees",
                      subtitle=f"{len(w)} files in layers that a later layer removed, overwrote or hid",
                      height=height, default_height=max(260, 120 + 24 * max(n, 1)))
@@ -294,7 +298,7 @@ def layer_changes(files, layers=None, image: str | None = None, *, by: str = "by
         values = s[f"{kind}_bytes"] if by == "bytes" else s[kind]
         fig.add_bar(y=labels, x=values.astype("int64").tolist(), orientation="h", name=kind,
                     marker_color=CHANGE_COLORS[kind],
-                    hovertext=[f"{kind}: {int(r[kind])} entries, {st.bytes_text(r[f'{kind}_bytes'])}<br>"
+                    hovertext=[f"{kind}: {int(r[kind])} entries, {axis_bytes(r[f'{kind}_bytes'])}<br>"
                                f"{A.CHANGES[kind]}" for r in s.to_dict("records")], hoverinfo="text+y")
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed")
@@ -335,7 +339,7 @@ def duplicate_matrix(files, layers=None, *, images: Iterable[str] | None = None,
     m = A.duplicate_matrix(f, lay, images=images, min_size=min_size)
     labels = [_label(imgs, i) for i in m.index]
     z = m.to_numpy()
-    text = [[st.bytes_text(v) for v in row] for row in z]
+    text = [[axis_bytes(v) for v in row] for row in z]
     fig = go.Figure(go.Heatmap(z=z, x=labels, y=labels, text=text, texttemplate="%{text}", colorscale="Reds",
                                hovertemplate="%{y} and %{x}: %{text} of the same file contents<extra></extra>",
                                colorbar={"title": "bytes"}))
