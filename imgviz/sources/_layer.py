@@ -1,7 +1,7 @@
 """The streaming layer reader every source uses: a layer blob in, its tar entries out, digests checked.
 
 A layer blob arrives as chunks of bytes (an HTTP body, a member of a tar, a file). :class:`LayerStream`
-decompresses it on the fly (gzip, or a plain tar), hashes the blob as stored (its ``digest``) and the
+decompresses it on the fly (gzip, zstd, or a plain tar), hashes the blob as stored (its ``digest``) and the
 tar inside (its ``diff_id``), and yields one :class:`LayerEntry` per tar member with the metadata a
 file-level analysis needs. Nothing is extracted and nothing but the current chunk is held. When the
 last entry has been yielded the rest of the blob is read and both digests are checked, so a
@@ -38,6 +38,8 @@ from ._oci import DigestingStream
 CHUNK = 1 << 20
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
+_ZLIB = type(zlib.decompressobj())
+_ZSTD_STEP = 1024
 #: media types of layers stored as plain tars (their descriptor's size is their unpacked size)
 UNCOMPRESSED = ("application/vnd.oci.image.layer.v1.tar", "application/vnd.docker.image.rootfs.diff.tar",
                 "application/vnd.oci.image.layer.nondistributable.v1.tar")
@@ -94,6 +96,42 @@ def _norm(name: str) -> str:
     return posixpath.normpath("/" + name).lstrip("/")
 
 
+def _is_whiteout(name: str) -> bool:
+    return posixpath.basename(_norm(name)).startswith(".wh.")
+
+
+def entry_of(m: tarfile.TarInfo, digest: str | None = None) -> LayerEntry:
+    """The :class:`LayerEntry` of one tar member header (whiteouts and opaque markers as their own
+    types); ``digest`` is the member's content digest when the caller hashed it.
+
+    The one rule for what a layer's tar member means, used by :class:`LayerStream` and by any
+    reader that has the member headers without the stream (the engine's own tar-split records).
+    """
+    path = _norm(m.name)
+    base = posixpath.basename(path)
+    kind = _TYPES.get(m.type, "file" if m.isreg() else "other")
+    link = None
+    if base == ".wh..wh..opq":
+        kind, path = "opaque", posixpath.dirname(path)
+    elif base.startswith(".wh."):
+        kind, path = "whiteout", posixpath.join(posixpath.dirname(path), base[4:])
+    elif m.issym():
+        link = m.linkname
+    elif m.islnk():
+        link = _norm(m.linkname)
+    return LayerEntry(path=path, type=kind, size=m.size if kind == "file" else 0, mode=m.mode & 0o7777,
+                      uid=m.uid, gid=m.gid, link=link, mtime=int(m.mtime), digest=digest if kind == "file" else None)
+
+
+def _zstd(label: str, error: type[SourceError]):
+    """A streaming zstd decompressor (all frames), from the zstandard package."""
+    try:
+        import zstandard
+    except ImportError:
+        raise error(f"{label} is zstd-compressed: install the zstandard package to read it") from None
+    return zstandard.ZstdDecompressor().decompressobj(read_across_frames=True)
+
+
 class _Unpacked(io.RawIOBase):
     """The tar inside a blob, as a file object, while hashing both (what tarfile reads from).
 
@@ -140,12 +178,27 @@ class _Unpacked(io.RawIOBase):
                               f"({self.tar.nbytes} bytes from {self.blob.nbytes}; max_unpack_ratio, refused)")
 
     def _inflate(self, data: bytes) -> None:
-        """Inflate at most one chunk of output; what is left waits in ``_pending``."""
+        """Unpack a bounded piece of ``data``; what is left waits in ``_pending``.
+
+        gzip: at most one chunk of output per call (zlib's ``max_length``). zstd has no such bound
+        in its streaming API, so it is fed 1 KiB at a time: a zstd block of 128 KiB takes at least a
+        few bytes, so one call makes at most a few tens of MB even from a bomb, and the unpack
+        bound is checked after every call.
+        """
         try:
-            out = self._z.decompress(data, CHUNK)
+            if isinstance(self._z, _ZLIB):
+                out = self._z.decompress(data, CHUNK)
+                self._pending = self._z.unconsumed_tail
+            else:
+                view = memoryview(data)  # slices without copying what is left
+                out = self._z.decompress(view[:_ZSTD_STEP])
+                self._pending = view[_ZSTD_STEP:]
         except zlib.error as exc:
             raise self._error(f"{self._label} is not valid gzip ({exc})") from None
-        self._pending = self._z.unconsumed_tail
+        except Exception as exc:  # zstandard.ZstdError
+            if type(exc).__name__ != "ZstdError":
+                raise
+            raise self._error(f"{self._label} is not valid zstd ({exc})") from None
         self._emit(out)
 
     def _feed(self, chunk: bytes, *, last: bool = False) -> None:
@@ -155,8 +208,8 @@ class _Unpacked(io.RawIOBase):
                 return
             self._sniffed = True
             if self._head[:4] == _ZSTD:
-                raise self._error(f"{self._label} is zstd-compressed: not supported")
-            if self._head[:2] == _GZIP:
+                self._z = _zstd(self._label, self._error)
+            elif self._head[:2] == _GZIP:
                 self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
             chunk, self._head = self._head, b""
         if self._z is not None:
@@ -210,7 +263,7 @@ class LayerStream:
     Parameters
     ----------
     chunks : iterable of bytes
-        The blob as stored: gzip-compressed or a plain tar (zstd is refused).
+        The blob as stored: gzip- or zstd-compressed, or a plain tar.
     digest : str, optional
         The blob's expected digest (an OCI descriptor's ``digest``); checked at the end.
     diff_id : str, optional
@@ -306,28 +359,15 @@ class LayerStream:
         self._verify()
 
     def _entry(self, tar: tarfile.TarFile, m: tarfile.TarInfo) -> LayerEntry:
-        path = _norm(m.name)
-        base = posixpath.basename(path)
-        kind = _TYPES.get(m.type, "file" if m.isreg() else "other")
-        link = None
-        if base == ".wh..wh..opq":
-            kind, path = "opaque", posixpath.dirname(path)
-        elif base.startswith(".wh."):
-            kind, path = "whiteout", posixpath.join(posixpath.dirname(path), base[4:])
-        elif m.issym():
-            link = m.linkname
-        elif m.islnk():
-            link = _norm(m.linkname)
         content = None
-        if self.content_digests and kind == "file":
+        if self.content_digests and (m.isreg() or m.type not in _TYPES) and not _is_whiteout(m.name):
             h = hashlib.sha256()
             fh = tar.extractfile(m)
             if fh is not None:
                 for chunk in file_chunks(fh):
                     h.update(chunk)
             content = "sha256:" + h.hexdigest()
-        return LayerEntry(path=path, type=kind, size=m.size if kind == "file" else 0, mode=m.mode & 0o7777,
-                          uid=m.uid, gid=m.gid, link=link, mtime=int(m.mtime), digest=content)
+        return entry_of(m, content)
 
     def _verify(self) -> None:
         size = self._reader._size
