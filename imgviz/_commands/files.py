@@ -36,6 +36,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from .._text import terminal_safe
     from ..analysis.files import changes_entries, union_entries
     from ..errors import ImgvizError
     from ..units import human_size
@@ -59,7 +60,7 @@ def run(args) -> int:
             dump_json({"image": img.ref, "image_id": img.image_id, "layer": position,
                        "diff_id": img.diff_ids[position], "created_by": img.created_by[position], "entries": rows})
             return 0
-        print(f"{img.ref} layer {position}: {img.created_by[position] or img.diff_ids[position]}")
+        print(terminal_safe(f"{img.ref} layer {position}: {img.created_by[position] or img.diff_ids[position]}"))
         print(render(["CHANGE", "MODE", "UID:GID", "SIZE", "HIDES", "PATH"],
                      [(r["change"], mode_string(r["type"], r["mode"]), f"{r['uid']}:{r['gid']}",
                        human_size(r["size"], 3), human_size(r["hidden_bytes"], 3) if r["hidden_bytes"] else "",

@@ -19,6 +19,8 @@ def add_files_source_args(p: argparse.ArgumentParser) -> None:
     excl.add_argument("--registry", metavar="REF", help="an image in a registry, HOST/REPO:TAG (layers streamed, "
                                                         "never stored)")
     excl.add_argument("--host", metavar="URL", help="engine address")
+    p.add_argument("--show-secrets", action="store_true",
+                   help="keep secret-looking values in the instructions shown (masked by imgviz's one rule otherwise)")
     g.add_argument("--route", choices=("auto", "local", "stream"), default="auto",
                    help="engine only: 'local' reads the engine's own layer records (local overlay2 engine, root), "
                         "'stream' reads `docker save`; auto: local when exact, else stream")
@@ -42,7 +44,15 @@ def read_one(args, *, digests: bool = False):
             raise ImgvizError("name an image (tag or ID)")
         got = read_entries([image], source="engine", host=args.host, digests=digests, route=args.route,
                            progress=False)
-    return got, got.images[0]
+    img = got.images[0]
+    if not getattr(args, "show_secrets", False):
+        from dataclasses import replace
+
+        from ..analysis.secrets import mask_text
+
+        # the instructions are shown in tables and JSON: masked by the one rule, like every output
+        img = replace(img, created_by=[mask_text(c) for c in img.created_by])
+    return got, img
 
 
 def register(sub) -> None:
@@ -75,6 +85,7 @@ def _pct(value) -> str:
 
 
 def run(args) -> int:
+    from .._text import terminal_safe
     from ..analysis.files import ci_rules, waste_entries
     from ..errors import ImgvizError
     from ..units import human_size
@@ -102,7 +113,7 @@ def run(args) -> int:
         dump_json(out)
         return 1 if failed else 0
 
-    print(f"{img.ref}  ({img.image_id[:19]}, {len(img.diff_ids)} layers, from {got.source})")
+    print(terminal_safe(f"{img.ref}  ({img.image_id[:19]}, {len(img.diff_ids)} layers, from {got.source})"))
     print()
     print("dive's figures (what `dive --ci` gates on):")
     print(f"  efficiency           {_pct(result['efficiency'])}")

@@ -72,3 +72,27 @@ def test_the_deadline_is_checked_between_chunks():
     blob = gzip.compress(tar_of({"a": b"x" * 100}))
     with pytest.raises(DeadlineExceeded, match="stopped after 0 s"):
         measure(LayerStream(_chunks(blob, 10), deadline=Deadline(0, "the test")))
+
+
+def test_a_zstd_bomb_stops_at_the_unpack_ratio_in_bounded_memory():
+    zstandard = pytest.importorskip("zstandard")
+    import io
+    import tarfile
+
+    header = tarfile.TarInfo("zeros")
+    header.size = 512 << 20
+    raw = io.BytesIO()
+    with zstandard.ZstdCompressor(level=19).stream_writer(raw, closefd=False) as w:
+        w.write(header.tobuf(format=tarfile.PAX_FORMAT))
+        for _ in range(512):
+            w.write(bytes(1 << 20))
+    blob = raw.getvalue()  # 512 MiB of zeros in a few KB
+    stream = LayerStream(_chunks(blob), size=len(blob), name="zbomb")
+    tracemalloc.start()
+    try:
+        with pytest.raises(SourceError, match="unpacks to more than 256 times"):
+            measure(stream)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 << 20, f"peak {peak / 1e6:.1f} MB"
