@@ -43,6 +43,7 @@ _LAZY = {
     "widgets": (".widgets", None),
     "selection": (".selection", None),
     "units": (".units", None),
+    "limits": (".limits", None),
 }
 
 
@@ -86,6 +87,7 @@ sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "EngineUnavailable", "Frames", "ImageNotFound", "ImgvizError", "Snapshot", "SnapshotError", "SourceError",
-    "Report", "cascade", "collect", "demo", "demo_snapshot", "files", "frames", "load", "open", "open_source", "schema",
+    "Report", "cascade", "collect", "demo", "demo_snapshot", "files", "frames", "limits", "load", "open", "open_source",
+    "schema",
     "sharing_dashboard", "__version__",
 ]

@@ -64,7 +64,11 @@ def visible_controls(text: str) -> str:
     return _VISIBLE.sub(lambda m: f"<U+{ord(m.group(0)):04X}>", text)
 
 
-def one_line(text: object, limit: int = 2000) -> str:
-    """A message reduced to one printable line (control characters escaped), cut at ``limit``."""
+def one_line(text: object, limit: int = 100_000) -> str:
+    """A message reduced to one printable line (control characters escaped); a message longer than
+    ``limit`` keeps its beginning and its end, where messages say what is wrong."""
     s = terminal_safe(text)
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+    if len(s) <= limit:
+        return s
+    half = limit // 2
+    return s[:half] + " … " + s[-half:]

@@ -26,6 +26,15 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"imgviz: warning: {terminal_safe(message)}", file=sys.stderr)
 
 
+def _shown(exc: BaseException, args) -> str:
+    """An error's one line as printed: a value it quotes is masked like every other output."""
+    if getattr(args, "show_secrets", False):
+        return str(exc)
+    from .analysis.secrets import mask_text
+
+    return mask_text(str(exc))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -41,10 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         with limits.using(limits_of(args)), limits.deadline_scope(what=f"imgviz {args.command}"):
             return int(args.func(args) or 0)
     except UsageError as exc:
-        print(f"imgviz: error: {exc}", file=sys.stderr)
+        print(f"imgviz: error: {_shown(exc, args)}", file=sys.stderr)
         return 2
     except ImgvizError as exc:
-        print(f"imgviz: error: {exc}", file=sys.stderr)
+        print(f"imgviz: error: {_shown(exc, args)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("imgviz: interrupted", file=sys.stderr)
