@@ -1,24 +1,15 @@
-"""The embedded demo snapshot: a real engine's fleet, recorded, so everything runs without Docker."""
+"""The embedded demo snapshot as frames: a real engine's fleet, recorded, so everything runs without Docker.
+
+The snapshot itself (and where it lives) belongs to the sources: :func:`imgviz.sources.demo_snapshot`.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
-from .errors import SnapshotError
+from .sources import DEMO_SNAPSHOT, demo_snapshot
 
-#: where the recorded demo fleet lives: data/ of the source tree (see data/fleet/README.md)
-DEMO_SNAPSHOT = Path(__file__).resolve().parent.parent / "data" / "demo-snapshot.json.gz"
-
-
-def demo_snapshot():
-    """The embedded demo snapshot (recorded from the demo fleet built by data/build_fleet.sh)."""
-    from .snapshot import load
-
-    if not DEMO_SNAPSHOT.exists():
-        raise SnapshotError(f"{DEMO_SNAPSHOT}: the embedded demo snapshot is missing from this install "
-                            f"(run imgviz from a source checkout, or pass --snapshot FILE)")
-    return load(DEMO_SNAPSHOT)
+__all__ = ["DEMO_SNAPSHOT", "demo", "demo_snapshot"]
 
 
 @lru_cache(maxsize=1)

@@ -19,7 +19,6 @@ Sizes are exact either way, because only 0-byte layers can be placed ambiguously
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,26 +27,10 @@ import pandas as pd
 from . import _schema
 from ._instructions import instruction_of, is_metadata
 from .snapshot import Snapshot
+from .sources._oci import chain_ids  # the one chain-ID rule (sources, frames and the cascade share it)
 
 _NONE_TAG = "<none>:<none>"
 _NONE_DIGEST = "<none>@<none>"
-
-
-def chain_ids(diff_ids: list[str]) -> list[str]:
-    """OCI ChainIDs: ``ChainID(L0) = DiffID(L0)``, ``ChainID(Ln) = sha256(ChainID(Ln-1) + " " + DiffID(Ln))``.
-
-    Examples
-    --------
-    >>> chain_ids(["sha256:a"])
-    ['sha256:a']
-    """
-    out: list[str] = []
-    for diff in diff_ids:
-        if not out:
-            out.append(diff)
-        else:
-            out.append("sha256:" + hashlib.sha256(f"{out[-1]} {diff}".encode()).hexdigest())
-    return out
 
 
 @dataclass

@@ -10,11 +10,11 @@ time an output is asked for. The command ``imgviz report`` uses this same object
 
 Sources
 -------
-``source`` may be frames, a snapshot, a snapshot file, ``"demo"`` (the embedded demo snapshot),
-``"engine"`` (insist on the live engine) or ``None``/``"auto"``: the live engine when one answers,
-else the demo, and the report says which. The environment variable ``IMGVIZ_SOURCE`` (``demo``,
-``engine``, ``auto`` or a snapshot file) sets what ``None`` means, so a notebook run in a test or a
-workshop can be pinned to the demo.
+``source`` may be frames or anything :func:`imgviz.open` accepts: a snapshot, a snapshot file,
+``"demo"`` (the embedded demo snapshot), ``"engine"`` (insist on the live engine),
+``"registry:REF"``, ``"archive:PATH"`` or ``None``/``"auto"``: the live engine when one answers,
+else the demo, and the report says which. The environment variable ``IMGVIZ_SOURCE`` sets what
+``None`` means, so a notebook run in a test or a workshop can be pinned to the demo.
 """
 
 from __future__ import annotations
@@ -26,23 +26,19 @@ from typing import Any
 
 from .errors import ImgvizError
 
-#: environment variable that decides what ``source=None`` means (demo / engine / auto / a file)
-SOURCE_ENV = "IMGVIZ_SOURCE"
-
-
 def open_source(source: Any = None, *, host: str | None = None, progress: bool = True):
-    """Frames for a source, and one line saying which source it was.
+    """Frames for a source, and one line saying which source it was: :func:`imgviz.open` then
+    :func:`imgviz.frames` (kept for notebooks that unpack ``f, where = imgviz.open_source()``).
 
     Parameters
     ----------
-    source : Frames, Snapshot, str or path, optional
-        ``"demo"``, ``"engine"``, ``"auto"``, a snapshot file, a Snapshot or Frames. None means the
-        value of the ``IMGVIZ_SOURCE`` environment variable, else ``"auto"``: the live engine when
-        one answers, the embedded demo snapshot otherwise.
+    source : Frames, or anything :func:`imgviz.open` accepts
+        Frames are taken as they are. None means ``$IMGVIZ_SOURCE``, else ``"auto"``: the live
+        engine when one answers, the embedded demo snapshot otherwise.
     host : str, optional
         Engine address for ``"engine"``/``"auto"`` (default DOCKER_HOST, else the default socket).
     progress : bool
-        Show a progress bar while collecting from the engine.
+        Show a progress bar while collecting.
 
     Returns
     -------
@@ -54,41 +50,13 @@ def open_source(source: Any = None, *, host: str | None = None, progress: bool =
     >>> where
     'embedded demo snapshot'
     """
-    from . import _demo
     from .frames import Frames, frames
-    from .snapshot import Snapshot, load
-    from .sources import engine
+    from .sources import describe, open
 
-    if source is None:
-        source = os.environ.get(SOURCE_ENV) or "auto"
     if isinstance(source, Frames):
-        return source, _describe(source.source)
-    if isinstance(source, Snapshot):
-        return frames(source), _describe(source.source)
-    text = str(source)
-    if text == "demo":
-        return _demo.demo(), "embedded demo snapshot"
-    if text == "engine":
-        snap = engine.collect(host=host, progress=progress)
-        return frames(snap), f"live engine at {snap.source.get('host')}"
-    if text == "auto":
-        try:
-            api = engine.connect(host, timeout=5)
-        except ImgvizError as exc:
-            reason = exc.args[0].split(";")[0] if exc.args else "no engine"
-            return _demo.demo(), f"embedded demo snapshot ({reason})"
-        snap = engine.collect(api, host=engine.docker_host(host), progress=progress)
-        return frames(snap), f"live engine at {snap.source.get('host')}"
-    path = Path(text)
-    if not path.exists():
-        raise ImgvizError(f"{text}: not a source (use 'demo', 'engine', 'auto' or an existing snapshot file)")
-    return frames(load(path)), f"snapshot file {path}"
-
-
-def _describe(source: dict) -> str:
-    kind = source.get("kind", "unknown")
-    host = source.get("host")
-    return f"{kind} snapshot of {host}" if host else f"{kind} snapshot"
+        return source, describe(source.source)
+    snap, where = open(source, host=host, progress=progress)
+    return frames(snap), where
 
 
 class Report:

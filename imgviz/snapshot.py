@@ -1,6 +1,8 @@
 """Snapshots: the raw records a source returned, kept as they were said.
 
-A snapshot is the single hand-over point between sources and everything else. It keeps the raw
+A snapshot is the single hand-over point between sources and everything else. This module only
+holds, writes and reads them; it knows no source (loading a file *and replaying it through the
+live code* is :func:`imgviz.sources.load`, i.e. ``imgviz.load``). It keeps the raw
 responses (docker-py's ``attrs`` idea: nothing is lost, and a saved snapshot replays exactly what the
 engine said), plus where and when they were collected. Frames are always derived from a snapshot,
 whether it was collected a second ago or loaded from a file.
@@ -101,13 +103,17 @@ class Snapshot:
         path = Path(path)
         data = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")).encode()
         tmp = path.with_name(path.name + ".tmp")
-        if path.suffix == ".json":
-            tmp.write_bytes(data)
-        else:
-            # mtime=0 keeps the file byte-identical for identical records
-            with open(tmp, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz:
-                gz.write(data)
-        os.replace(tmp, path)
+        try:
+            if path.suffix == ".json":
+                tmp.write_bytes(data)
+            else:
+                # mtime=0 keeps the file byte-identical for identical records
+                with open(tmp, "wb") as raw, gzip.GzipFile(filename="", fileobj=raw, mode="wb", mtime=0) as gz:
+                    gz.write(data)
+            os.replace(tmp, path)  # a reader sees the old file or the whole new one, never a part
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise SnapshotError(f"{path}: cannot write the snapshot ({exc.strerror or exc})") from None
         return path
 
     @classmethod
@@ -123,7 +129,7 @@ class Snapshot:
 
     @classmethod
     def read(cls, path: str | os.PathLike) -> "Snapshot":
-        """Read a snapshot file as stored, without replaying it (see :func:`load`)."""
+        """Read a snapshot file as stored, without replaying it (see :func:`imgviz.sources.load`)."""
         path = Path(path)
         try:
             raw = path.read_bytes()
@@ -136,22 +142,6 @@ class Snapshot:
         except (OSError, EOFError, ValueError) as exc:
             raise SnapshotError(f"{path}: not a readable snapshot ({type(exc).__name__}: {exc})") from None
         return cls.from_dict(data, name=str(path))
-
-
-def load(path: str | os.PathLike) -> Snapshot:
-    """Load a snapshot file and replay it through the code its source uses live.
-
-    An engine snapshot is replayed through :func:`imgviz.sources.engine.collect` with a client that
-    answers every API call from the recorded responses, so a loaded snapshot goes through exactly
-    the code a live collection does.
-    """
-    snap = Snapshot.read(path)
-    if snap.kind == "engine":
-        from .sources.engine import ReplayClient, collect
-
-        return collect(ReplayClient(snap), progress=False, host=snap.source.get("host"),
-                       collected_at=snap.source.get("collected_at"))
-    return snap
 
 
 def utc_now_iso() -> str:

@@ -166,8 +166,8 @@ def sharing_dashboard(frames=None, *, pattern: str = "", remove: Iterable[str] =
 
     Parameters
     ----------
-    frames : Frames, optional
-        Default: the embedded demo snapshot (:func:`imgviz.demo`).
+    frames : Frames, or a source :func:`imgviz.open` accepts, optional
+        Default: the embedded demo snapshot (``"demo"``).
     pattern, remove, top_n
         Initial control values.
 
@@ -176,8 +176,10 @@ def sharing_dashboard(frames=None, *, pattern: str = "", remove: Iterable[str] =
     SharingDashboard
         Displays itself in a notebook; its controls are attributes you can also set from code.
     """
-    if frames is None:
-        from ._demo import demo
+    from .frames import Frames, frames as frames_of
 
-        frames = demo()
+    if not isinstance(frames, Frames):
+        from .sources import open as open_source
+
+        frames = frames_of(open_source("demo" if frames is None else frames, progress=False).snapshot)
     return SharingDashboard(frames, pattern=pattern, remove=remove, top_n=top_n)

@@ -188,7 +188,7 @@ class Recording:
 
 
 def load_recording(outdir: Path) -> Recording:
-    from imgviz.snapshot import load
+    from imgviz.sources import load
 
     return Recording(snapshot=load(outdir / "snapshot.json.gz"),
                      cli=json.loads((outdir / "cli.json").read_text()))

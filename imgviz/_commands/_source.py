@@ -1,15 +1,14 @@
-"""Choosing the source of a command: a snapshot file, the live engine, or the embedded demo."""
+"""Choosing the source of a command: the flags name one, :func:`imgviz.sources.open` opens it."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from ..errors import ImgvizError
-
 
 def add_source_args(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("source (default: the live engine when one answers, else the demo)")
+    group = parser.add_argument_group("source (default: $IMGVIZ_SOURCE, else the live engine when one answers, "
+                                      "else the demo)")
     excl = group.add_mutually_exclusive_group()
     excl.add_argument("--snapshot", metavar="FILE", help="read a snapshot saved by `imgviz snapshot`")
     excl.add_argument("--engine", action="store_true", help="insist on the live engine (error when none answers)")
@@ -20,38 +19,28 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--host", metavar="URL", help="engine address (default: DOCKER_HOST, else the default socket)")
 
 
+def source_of(args: argparse.Namespace):
+    """What the flags name, in the words :func:`imgviz.sources.open` takes (None: its default)."""
+    if getattr(args, "snapshot", None):
+        return f"snapshot:{args.snapshot}"
+    if getattr(args, "demo", False):
+        return "demo"
+    if getattr(args, "registry", None):
+        return list(args.registry)
+    if getattr(args, "archive", None):
+        return f"archive:{args.archive}"
+    if getattr(args, "engine", False) or getattr(args, "host", None):
+        return "engine"
+    return None
+
+
 def resolve_snapshot(args: argparse.Namespace, *, progress: bool | None = None):
     """Return ``(snapshot, description)`` for the source the arguments name."""
-    from .. import _demo, snapshot
-    from ..sources import engine
+    from ..sources import open as open_source
 
     if progress is None:
         progress = sys.stderr.isatty()
-    if getattr(args, "snapshot", None):
-        snap = snapshot.load(args.snapshot)
-        return snap, f"snapshot file {args.snapshot}"
-    if getattr(args, "demo", False):
-        return _demo.demo_snapshot(), "embedded demo snapshot"
-    if getattr(args, "registry", None):
-        from ..sources import registry
-
-        snap = registry.collect(args.registry, progress=progress)
-        return snap, f"registry {snap.source.get('host')}"
-    if getattr(args, "archive", None):
-        from ..sources import archive
-
-        snap = archive.collect(args.archive)
-        return snap, f"archive {args.archive} ({snap.source.get('layout')})"
-    host = getattr(args, "host", None)
-    if getattr(args, "engine", False) or host:
-        snap = engine.collect(host=host, progress=progress)
-        return snap, f"live engine at {snap.source.get('host')}"
-    try:
-        api = engine.connect(host, timeout=5)
-    except ImgvizError as exc:
-        return _demo.demo_snapshot(), f"embedded demo snapshot ({exc.args[0].split(';')[0]})"
-    snap = engine.collect(api, host=engine.docker_host(host), progress=progress)
-    return snap, f"live engine at {snap.source.get('host')}"
+    return open_source(source_of(args), host=getattr(args, "host", None), progress=progress)
 
 
 def resolve_frames(args: argparse.Namespace, *, progress: bool | None = None):

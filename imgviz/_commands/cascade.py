@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
 
 from imgviz.errors import ImgvizError
 
 
-class CascadeError(ImgvizError):
-    """Bad command-line input for ``imgviz cascade``."""
+class _BuilderNames:
+    """The builder names of :mod:`imgviz.builders`, read only when argparse needs them (a bad
+    ``--builder`` or ``--help``), so registering this command imports nothing of the cache model."""
+
+    def _names(self):
+        from imgviz.builders import BUILDERS
+
+        return BUILDERS
+
+    def __contains__(self, name):
+        return name in self._names()
+
+    def __iter__(self):
+        return iter(self._names())
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -35,7 +44,8 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help="REPO [PATH]: replay the commits touching PATH, report steps rebuilt per commit "
                         "and propose an order of instructions that rebuilds less")
     p.add_argument("--max-commits", type=int, default=50, help="with --advise: newest commits to replay")
-    p.add_argument("--builder", choices=["buildkit", "classic"], default="buildkit")
+    p.add_argument("--builder", choices=_BuilderNames(), default="buildkit", metavar="BUILDER",
+                   help="whose cache rules: %(choices)s (default: %(default)s)")
     p.add_argument("-f", "--file", dest="dockerfile", default="Dockerfile",
                    help="Dockerfile path relative to each build directory (default: Dockerfile)")
     p.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE")
@@ -48,18 +58,6 @@ def register(subparsers) -> argparse.ArgumentParser:
                    help="identify FROM images as the engine has them (BuildKit: by layers; classic: by ID)")
     p.set_defaults(func=run)
     return p
-
-
-def _export_rev(repo: Path, rev: str, dest: Path) -> None:
-    proc = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", rev],
-                          capture_output=True)
-    if proc.returncode != 0:
-        msg = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise CascadeError(f"git revision {rev!r} of {str(repo)!r}: {msg[-1] if msg else 'git archive failed'}")
-    dest.mkdir(parents=True)
-    import io
-    with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tf:
-        tf.extractall(dest, filter="tar")
 
 
 def steps_json(df, builder: str, with_bytes: bool = False) -> dict:
@@ -78,103 +76,85 @@ def steps_json(df, builder: str, with_bytes: bool = False) -> dict:
     return {"builder": builder, "steps": steps}
 
 
-def run(args) -> int:
-    from imgviz.analysis.cascade import cascade, load_build
+def _build_args(items) -> dict:
+    from imgviz.dockerfile.build import CascadeError
 
-    build_args = {}
-    for item in args.build_arg:
+    out = {}
+    for item in items:
         k, sep, v = item.partition("=")
         if not sep:
             raise CascadeError(f"--build-arg {item!r} must be KEY=VALUE")
-        build_args[k] = v
+        out[k] = v
+    return out
+
+
+def run(args) -> int:
+    from imgviz.analysis.cascade import cascade_steps
+    from imgviz.builders import get_builder
+    from imgviz.dockerfile.build import CascadeError, load_build, load_git_revisions
+
+    builder = get_builder(args.builder)
+    build_args = _build_args(args.build_arg)
     if args.advise:
-        return _advise(args, build_args)
-    with tempfile.TemporaryDirectory(prefix="imgviz-cascade-") as tmp:
-        if args.git:
-            if len(args.paths) not in (3, 4):
-                raise CascadeError("--git needs REPO REV1 REV2 [PATH]")
-            repo, rev1, rev2 = Path(args.paths[0]), args.paths[1], args.paths[2]
-            sub = args.paths[3] if len(args.paths) == 4 else "."
-            if not (repo / ".git").exists() and not (repo / "HEAD").exists():
-                raise CascadeError(f"{str(repo)!r} is not a git repository")
-            _export_rev(repo, rev1, Path(tmp) / "old")
-            _export_rev(repo, rev2, Path(tmp) / "new")
-            old, new = Path(tmp) / "old" / sub, Path(tmp) / "new" / sub
-            git_export = True
-        else:
-            if len(args.paths) != 2:
-                raise CascadeError("expected OLD NEW build directories")
-            old, new = Path(args.paths[0]), Path(args.paths[1])
-            git_export = False
-        history, bases = None, None
-        if args.image:
-            from imgviz.dockerfile.bases import image_history
+        return _advise(args, builder, build_args)
+    read = dict(rules=builder.context_rules, build_args=build_args, target=args.target)
+    if args.git:
+        if len(args.paths) not in (3, 4):
+            raise CascadeError("--git needs REPO REV1 REV2 [PATH]")
+        repo, rev1, rev2 = args.paths[:3]
+        sub = args.paths[3] if len(args.paths) == 4 else "."
+        old, new = load_git_revisions(repo, [rev1, rev2], sub, args.dockerfile, **read)
+    else:
+        if len(args.paths) != 2:
+            raise CascadeError("expected OLD NEW build directories")
+        old, new = (load_build(Path(d), args.dockerfile, **read) for d in args.paths)
+    history = None
+    if args.image:
+        from imgviz.dockerfile.bases import history_frame
+        from imgviz.sources.engine import image_history
 
-            history = image_history(args.image)
-        if args.inspect_bases:
-            from imgviz.dockerfile.bases import inspect_bases
+        history = history_frame(image_history(args.image))
+    if args.inspect_bases:
+        from imgviz.sources.engine import inspect_bases
 
-            refs = {st.base for d in (old, new) for st in load_build(d, args.dockerfile).dockerfile.stages}
-            found = inspect_bases(sorted(refs))
-            bases = (found, found)
-        pref = args.builder == "buildkit"
-        inputs = [load_build(d, args.dockerfile, build_args=build_args, target=args.target,
-                             base_ids=bases[i] if bases else None, prefer_dockerfile_ignore=pref)
-                  for i, d in enumerate((old, new))]
-        if git_export:  # git archive stamps every file with the commit time: not the user's mtimes
-            for b in inputs:
-                b.context.mtimes_known = False
-        df = cascade(inputs[0], inputs[1], args.builder, history=history)
+        found = inspect_bases(sorted({st.base for b in (old, new) for st in b.dockerfile.stages}))
+        old, new = old.with_bases(found), new.with_bases(found)
+    df = cascade_steps(old, new, builder, history=history)
     if args.json:
-        print(json.dumps(steps_json(df, args.builder, with_bytes=bool(args.image)), indent=2))
+        print(json.dumps(steps_json(df, builder.name, with_bytes=bool(args.image)), indent=2))
         return 0
     mark = {True: "hit ", False: "MISS", None: "??? "}
     for r in df.itertuples(index=False):
         c = None if r.cached is None else bool(r.cached)
         print(f"{r.line:4d}  {mark[c]}  {r.text[:60]:<60}  {r.reason}" + (f"  [warning: {r.warning}]" if r.warning else ""))
     n_miss = int((df["cached"] == False).sum())  # noqa: E712
-    print(f"{args.builder}: {len(df)} instructions, {n_miss} rebuilt, "
+    print(f"{builder.name}: {len(df)} instructions, {n_miss} rebuilt, "
           f"{int(df['cached'].isna().sum())} unknown")
     return 0
 
 
-def _git_commits(repo: Path, sub: str, limit: int) -> list[str]:
-    proc = subprocess.run(["git", "-C", str(repo), "log", "--format=%H", f"-n{limit}", "--", sub],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise CascadeError(f"git log in {str(repo)!r}: {proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else 'failed'}")
-    return list(reversed(proc.stdout.split()))
-
-
-def _advise(args, build_args) -> int:
-    from imgviz.analysis.cascade import advise, load_build
+def _advise(args, builder, build_args) -> int:
+    from imgviz.analysis.cascade_advisor import advise
+    from imgviz.dockerfile.build import CascadeError, git_commits, load_git_revisions
 
     if len(args.paths) not in (1, 2):
         raise CascadeError("--advise needs REPO [PATH]")
     repo = Path(args.paths[0])
     sub = args.paths[1] if len(args.paths) == 2 else "."
-    if not (repo / ".git").exists() and not (repo / "HEAD").exists():
-        raise CascadeError(f"{str(repo)!r} is not a git repository")
-    commits = _git_commits(repo, sub, args.max_commits)
+    commits = git_commits(repo, sub, args.max_commits)
     if len(commits) < 2:
         raise CascadeError(f"fewer than two commits touch {sub!r} in {str(repo)!r}")
-    with tempfile.TemporaryDirectory(prefix="imgviz-advise-") as tmp:
-        builds = []
-        for c in commits:
-            _export_rev(repo, c, Path(tmp) / c)
-            b = load_build(Path(tmp) / c / sub, args.dockerfile, build_args=build_args, target=args.target,
-                           prefer_dockerfile_ignore=args.builder == "buildkit")
-            b.context.mtimes_known = False  # commit times, not the user's
-            builds.append(b)
-        result = advise(builds, args.builder, labels=[c[:12] for c in commits])
+    builds = load_git_revisions(repo, commits, sub, args.dockerfile, rules=builder.context_rules,
+                                build_args=build_args, target=args.target)
+    result = advise(builds, builder, labels=[c[:12] for c in commits])
     before, after = result["before"], result["after"]
     if args.json:
-        print(json.dumps({"builder": args.builder,
+        print(json.dumps({"builder": builder.name,
                           "before": before.to_dict(orient="records"),
                           "after": after.to_dict(orient="records"),
                           "order": result["order"], "dockerfile": result["dockerfile"]}, indent=2))
         return 0
-    print(f"{args.builder}: {len(before)} changes replayed")
+    print(f"{builder.name}: {len(before)} changes replayed")
     print(f"{'commit':<14}{'rebuilt now':>12}{'proposed':>10}{'copied bytes':>14}")
     for b, a in zip(before.itertuples(), after.itertuples()):
         print(f"{b.change:<14}{b.rebuilt:>12}{a.rebuilt:>10}{b.copied_bytes:>14}")

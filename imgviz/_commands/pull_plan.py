@@ -77,17 +77,18 @@ def make_plan(ref_text: str, *, host: str | None = None, client=None, platform: 
     ref = registry.parse_reference(ref_text)
     own = client is None
     client = client or registry.RegistryClient()
+    api = None
     try:
         api = engine.connect(host)
         if platform is None:
-            version = api.version()
-            if version.get("Os") and version.get("Arch"):
-                platform = f"{version['Os']}/{version['Arch']}"
+            platform = engine.platform_of(api, host=host)
         # the registry first: a wrong reference fails before the engine is collected
         remote = frames(registry.collect([ref_text], client=client, platform=platform, progress=False))
         local = frames(engine.collect(api, host=engine.docker_host(host), progress=progress))
         known = known_blob_digests(local, ref, client)
     finally:
+        if api is not None:
+            api.close()
         if own:
             client.close()
     plan = pull_plan(remote.layers, local.layers, known_digests=known, local_image_ids=local.images["image_id"])

@@ -7,7 +7,10 @@ symlink target and content.  Modification time and owner do **not** matter.
 
 This module does the file-system I/O: it walks a context applying
 .dockerignore (see :mod:`imgviz.dockerfile.ignore`), records each entry's
-identity and hashes contents lazily (only files a COPY/ADD selects).
+identity and hashes contents lazily (only files a COPY/ADD selects).  The
+build-input loader (:mod:`imgviz.dockerfile.build`) hashes what a Dockerfile
+can select up front and then seals the context: a sealed context never reads
+the disk again, so predictions over it are pure.
 """
 
 from __future__ import annotations
@@ -84,6 +87,9 @@ class BuildContext:
         self._digests: dict[str, str] = {}
         # False when times are not the user's (e.g. a `git archive` export): no #4817 check then
         self.mtimes_known = True
+        # True when `<Dockerfile>.dockerignore` and `.dockerignore` rules would read different files
+        self.ignore_choice_matters = False
+        self.sealed = False
         self._walk()
 
     # -- walking -------------------------------------------------------------
@@ -121,13 +127,30 @@ class BuildContext:
     def digest(self, rel: str) -> str:
         d = self._digests.get(rel)
         if d is None:
+            if self.sealed:
+                raise ContextError(f"{rel!r} of the build context {str(self.root)!r} was not read "
+                                   "when the build input was loaded")
             d = sha256_file(self.root / rel)
             self._digests[rel] = d
         return d
 
+    def read_selected(self, sources: list[str]) -> None:
+        """Hash every file that *sources* (COPY-style paths, wildcards allowed) select."""
+        for s in sources:
+            for root in self.select(s):
+                for rec in self.subtree(root):
+                    if rec.kind == "file":
+                        self.digest(rec.path)
+
+    def seal(self) -> None:
+        """From now on, read nothing: content not hashed yet is an error, not a read."""
+        self.sealed = True
+
     def hash_all(self, workers: int = 2) -> int:
         """Hash every regular file (threads; hashlib releases the GIL).  Returns bytes hashed."""
         todo = [r.path for r in self.files.values() if r.kind == "file" and r.path not in self._digests]
+        if todo and self.sealed:
+            raise ContextError(f"the build context {str(self.root)!r} is sealed; {len(todo)} files were not read")
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             for rel, d in zip(todo, pool.map(lambda p: sha256_file(self.root / p), todo)):
                 self._digests[rel] = d

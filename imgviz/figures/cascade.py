@@ -109,8 +109,9 @@ def cascade_history(before: pd.DataFrame, after: pd.DataFrame | None = None, *, 
 
     Parameters
     ----------
-    before : :func:`imgviz.analysis.cascade.history_cost` of the history as written
-    after : the same for the proposed order (``advise(...)["after"]``), optional
+    before : :func:`imgviz.analysis.cascade_advisor.history_cost` of the history as written
+    after : the same for the proposed order (``advise(...)["after"]``,
+        :func:`imgviz.analysis.cascade_advisor.advise`), optional
     title, height : as usual
 
     Returns

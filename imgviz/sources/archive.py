@@ -15,8 +15,9 @@ OCI image layout (``skopeo copy ... oci:DIR`` or ``oci-archive:FILE``, ``crane``
 
 Metadata first, bytes only on request (ggcr's daemon/tarball idea): a tar is scanned by its member
 *headers* only, seeking past member data, so reading a 1 GB ``docker save`` for its images reads
-the few KB of headers, manifests and configs. ``verify_layers=True`` reads every layer and checks
-its digest (``diff_id`` for uncompressed layer tars, the blob digest for OCI blobs).
+the few KB of headers, manifests and configs. ``read_layers=True`` streams every layer through the
+shared layer reader and checks its digest (``diff_id`` for uncompressed layer tars, the blob digest
+and the ``diff_id`` for OCI blobs); :meth:`Archive.layer` opens one layer as a stream of entries.
 
 Manifests and configs are always checked against their digests. A malformed archive (truncated,
 not a tar, broken JSON, a member name escaping the archive, a blob or config that is missing or
@@ -25,23 +26,21 @@ does not match its digest) raises one :class:`ArchiveError` naming the file and 
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import os
 import posixpath
 import tarfile
-import zlib
+from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any, Iterator
 
 from ..errors import SourceError
 from ..snapshot import Snapshot, empty_records, utc_now_iso
+from ._layer import LayerStream, file_chunks, layer_stats, measure
+from ._oci import (INDEXES, MAX_JSON, MAX_MANIFEST, check_descriptor, check_digest, choose_platform, diff_ids_of,
+                   image_manifest, is_attestation, parse_json, parse_json_any)
 
-MT_OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-MT_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-INDEXES = (MT_OCI_INDEX, MT_DOCKER_LIST)
-SMALL_LIMIT = 64 * 1024 * 1024  # manifests/configs bigger than this are not believed
+__all__ = ["Archive", "ArchiveError", "collect", "layer_stats"]
 
 
 class ArchiveError(SourceError):
@@ -121,11 +120,12 @@ class _Store:
     def has(self, name: str) -> bool:
         return name in self.names()
 
-    def read_small(self, name: str, what: str) -> bytes:
+    def read_small(self, name: str, what: str, limit: int = MAX_JSON) -> bytes:
         if not self.has(name):
             raise ArchiveError(f"{self.where}: {what} {name} is missing")
-        if self.size(name) > SMALL_LIMIT:
-            raise ArchiveError(f"{self.where}: {what} {name} is {self.size(name)} bytes: too big to be one")
+        if self.size(name) > limit:
+            raise ArchiveError(f"{self.where}: {what} {name} is {self.size(name)} bytes, more than the {limit} a "
+                               f"real one needs (refused)")
         with self.open(name) as fh:
             data = fh.read()
         if len(data) != self.size(name):
@@ -242,178 +242,15 @@ class _DirStore(_Store):
             raise ArchiveError(f"{self.where}: cannot read {name} ({exc.strerror or exc})") from None
 
 
-def _json(store: _Store, name: str, what: str) -> Any:
-    raw = store.read_small(name, what)
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ArchiveError(f"{store.where}: {what} {name} is not valid JSON ({str(exc)[:80]})") from None
+def _json(store: _Store, name: str, what: str, limit: int = MAX_JSON) -> Any:
+    raw = store.read_small(name, what, limit)
+    return parse_json_any(raw, what=f"{what} {name}", where=store.where, limit=limit, error=ArchiveError)
 
 
 def _blob_name(digest: str, where: str) -> str:
-    algo, _, hexpart = (digest or "").partition(":")
-    if not algo or not hexpart or "/" in digest or not hexpart.isalnum():
-        raise ArchiveError(f"{where}: invalid digest {digest!r}")
-    return f"blobs/{algo}/{hexpart}"
-
-
-def _check_digest(data: bytes, digest: str, where: str, what: str) -> None:
+    check_descriptor({"digest": digest}, what="blob", where=where, error=ArchiveError)
     algo, _, hexpart = digest.partition(":")
-    if algo not in hashlib.algorithms_available:
-        raise ArchiveError(f"{where}: {what} digest {digest} uses an unknown algorithm")
-    got = hashlib.new(algo, data).hexdigest()
-    if got != hexpart:
-        raise ArchiveError(f"{where}: {what} does not match its digest {digest} (the bytes hash to {algo}:{got})")
-
-
-def _chunks(fh: IO[bytes], size: int = 1 << 20) -> Iterator[bytes]:
-    return iter(lambda: fh.read(size), b"")
-
-
-class LayerReader(io.RawIOBase):
-    """A layer blob read chunk by chunk: hashes the blob as stored and the tar inside it.
-
-    Gzip blobs are decompressed on the fly (zstd is not supported); anything else is taken as a
-    plain tar. ``blob_digest`` is the sha256 of the bytes as stored (an OCI ``digest``),
-    ``diff_id`` the sha256 of the uncompressed tar, valid once everything was read.
-    """
-
-    def __init__(self, chunks: Iterable[bytes], where: str):
-        self._chunks = iter(chunks)
-        self._where = where
-        self._buf = bytearray()
-        self._blob = hashlib.sha256()
-        self._tar = hashlib.sha256()
-        self._z = None
-        self._started = False
-        self._done = False
-        self.blob_bytes = 0
-        self.tar_bytes = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def _feed(self, chunk: bytes) -> None:
-        if not self._started:
-            self._started = True
-            if chunk[:2] == b"\x1f\x8b":
-                self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            elif chunk[:4] == b"\x28\xb5\x2f\xfd":
-                raise ArchiveError(f"{self._where}: zstd-compressed layers are not supported")
-        self._blob.update(chunk)
-        self.blob_bytes += len(chunk)
-        try:
-            data = self._z.decompress(chunk) if self._z is not None else chunk
-        except zlib.error as exc:
-            raise ArchiveError(f"{self._where}: layer blob is not valid gzip ({exc})") from None
-        self._tar.update(data)
-        self.tar_bytes += len(data)
-        self._buf += data
-
-    def read(self, size: int = -1) -> bytes:
-        while not self._done and (size < 0 or len(self._buf) < size):
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                self._done = True
-                if self._z is not None:
-                    tail = self._z.flush()
-                    self._tar.update(tail)
-                    self.tar_bytes += len(tail)
-                    self._buf += tail
-                break
-            if chunk:
-                self._feed(chunk)
-        n = len(self._buf) if size < 0 else min(size, len(self._buf))
-        out = bytes(self._buf[:n])
-        del self._buf[:n]
-        return out
-
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def drain(self) -> None:
-        while self.read(1 << 20):
-            pass
-
-    @property
-    def blob_digest(self) -> str:
-        return "sha256:" + self._blob.hexdigest()
-
-    @property
-    def diff_id(self) -> str:
-        return "sha256:" + self._tar.hexdigest()
-
-
-def layer_stats(chunks: Iterable[bytes], *, where: str = "layer") -> dict[str, Any]:
-    """Read a whole layer blob: its digests and its size as an engine reports it after a load or pull.
-
-    The rule (moby 20.10, overlay2 with native diff, as ``docker info`` shows "Native Overlay
-    Diff: true"): ``docker load``, ``docker pull``, ``docker import``, ``docker commit`` and every
-    step of the classic builder register a layer by unpacking its tar into a fresh directory
-    (``pkg/archive.Unpack``) and walking it with ``pkg/directory.Size``. That sum counts every
-    non-directory entry left in the directory once per inode, by its ``lstat`` size: regular files
-    by their length, symlinks by the length of their target, hard links once, whiteouts, devices
-    and directories as 0. ``size`` replays that on the tar's headers, without extracting anything.
-    (The engine refuses a layer naming one path twice, so no entry replaces another; should a tar
-    do so anyway, the last entry counts, as unpacking would leave it.)
-
-    Where the engine's number can differ from ``size`` (the tar does not tell which applies):
-
-    - a layer made by **BuildKit** (``docker build`` with ``DOCKER_BUILDKIT=1``) is sized from the
-      tar it exports (``layer.ChecksumForGraphID``, summing tar header sizes), so its symlinks
-      count 0: the engine that built it reports ``header_size``;
-    - an engine whose overlay2 uses the *naive* diff (kernels with ``redirect_dir``, user
-      namespaces) sizes every load and pull by ``pkg/archive.UnpackLayer``: ``header_size`` too;
-    - a layer the engine already holds (same chain ID) keeps the size of its first registration:
-      loading a BuildKit-built image back into the engine that built it changes nothing.
-
-    Measured on dockerd 20.10.24 (tests/analysis/test_sizes_live.py): a BuildKit ``COPY`` of
-    ``x.txt`` (2 bytes) and ``link -> x.txt`` is 2 bytes on the engine that built it and 7 after
-    ``docker load`` or ``docker pull`` into an engine that did not hold it; ``size`` is 7.
-
-    Returns
-    -------
-    dict
-        ``size`` (the load/pull rule above), ``header_size`` (sum of the tar headers' sizes:
-        regular file bytes, every copy counted, symlinks 0), ``diff_id``, ``digest`` (sha256 of
-        the blob as stored), ``blob_bytes``, ``tar_bytes``.
-    """
-    reader = LayerReader(chunks, where)
-    header_size = 0
-    inode_of: dict[str, int] = {}  # path -> inode number (ours), for every non-directory
-    inode_size: list[int] = []  # inode number -> lstat size
-    try:
-        with tarfile.open(fileobj=reader, mode="r|") as tar:
-            for m in tar:
-                header_size += m.size
-                path = posixpath.normpath("/" + m.name).lstrip("/")
-                base = posixpath.basename(path)
-                if not path or m.isdir() or base == ".wh..wh..opq":
-                    continue
-                if base.startswith(".wh."):
-                    # a whiteout becomes a 0:0 character device at the path it hides: 0 bytes
-                    path, nbytes = posixpath.join(posixpath.dirname(path), base[4:]), 0
-                elif m.islnk():
-                    target = posixpath.normpath("/" + m.linkname).lstrip("/")
-                    if target in inode_of:
-                        inode_of[path] = inode_of[target]
-                    continue
-                elif m.isreg():
-                    nbytes = m.size
-                elif m.issym():
-                    nbytes = len(m.linkname.encode("utf-8", "surrogateescape"))
-                else:
-                    nbytes = 0  # devices, fifos
-                inode_of[path] = len(inode_size)
-                inode_size.append(nbytes)
-        reader.drain()
-    except (tarfile.TarError, EOFError) as exc:
-        raise ArchiveError(f"{where}: layer is not a readable tar ({str(exc)[:80]})") from None
-    size = sum(inode_size[i] for i in set(inode_of.values()))
-    return {"size": size, "header_size": header_size, "diff_id": reader.diff_id,
-            "digest": reader.blob_digest, "blob_bytes": reader.blob_bytes, "tar_bytes": reader.tar_bytes}
+    return f"blobs/{algo}/{hexpart}"
 
 
 class Archive:
@@ -461,14 +298,27 @@ class Archive:
         raise ArchiveError(f"{self.store.where}: neither a docker save archive (no manifest.json) nor an "
                            f"OCI image layout (no index.json + oci-layout)")
 
-    def images(self, *, platform: str | None = None, verify_layers: bool = False) -> list[dict]:
+    def images(self, *, platform: str | None = None, read_layers: bool = False) -> list[dict]:
+        """Snapshot records of every image (see :func:`collect` for the options)."""
         layout = self.layout
         if layout == "docker-save":
-            return self._legacy(verify_layers)
-        return self._oci(layout, platform, verify_layers)
+            return self._legacy(read_layers)
+        return self._oci(layout, platform, read_layers)
+
+    @contextmanager
+    def layer(self, name: str, *, digest: str | None = None, diff_id: str | None = None,
+              content_digests: bool = False) -> Iterator[LayerStream]:
+        """Open one layer (a member name: ``<id>/layer.tar`` or ``blobs/sha256/<hex>``) as a stream
+        of tar entries (:class:`~imgviz.sources._layer.LayerStream`); iterating to the end checks
+        ``digest`` and ``diff_id`` when given."""
+        st = self.store
+        with st.open(name) as fh:
+            yield LayerStream(file_chunks(fh), digest=digest, diff_id=diff_id, where=st.where,
+                              what="layer blob" if digest else "layer", name=name, by="stored",
+                              content_digests=content_digests, error=ArchiveError)
 
     # -- docker save, legacy ---------------------------------------------------------------
-    def _legacy(self, verify_layers: bool) -> list[dict]:
+    def _legacy(self, read_layers: bool) -> list[dict]:
         st = self.store
         entries = _json(st, "manifest.json", "manifest")
         if not isinstance(entries, list):
@@ -483,22 +333,18 @@ class Archive:
             base = posixpath.basename(cfg_name)
             digest = ("sha256:" + base[:-5]) if base.endswith(".json") else \
                 f"{posixpath.basename(posixpath.dirname(cfg_name))}:{base}"
-            _check_digest(raw, digest, st.where, f"config {cfg_name}")
-            config = _parse(raw, st.where, f"config {cfg_name}")
-            diff_ids = ((config.get("rootfs") or {}).get("diff_ids")) or []
+            check_digest(raw, digest, what=f"config {cfg_name}", where=st.where, by="stored", error=ArchiveError)
+            config = parse_json(raw, what=f"config {cfg_name}", where=st.where, error=ArchiveError)
             layers = [_safe_name(p, st.where) for p in entry["Layers"]]
-            if len(diff_ids) != len(layers):
-                raise ArchiveError(f"{st.where}: image {digest[:19]} lists {len(layers)} layers but its config "
-                                   f"has {len(diff_ids)} diff IDs")
-            sizes: list[int] | None = [] if verify_layers else None
+            diff_ids = diff_ids_of(config, n_layers=len(layers), what=f"config of image {digest[:19]}",
+                                   where=st.where, error=ArchiveError)
+            sizes: list[int] | None = [] if read_layers else None
             for name, diff_id in zip(layers, diff_ids):
                 if not st.has(name):
                     raise ArchiveError(f"{st.where}: layer {name} of image {digest[:19]} is missing")
-                if verify_layers:
-                    stats = self._layer(name)
-                    if stats["diff_id"] != diff_id:
-                        raise ArchiveError(f"{st.where}: layer {name} does not match its diff ID {diff_id}")
-                    sizes.append(stats["size"])
+                if read_layers:
+                    with self.layer(name, diff_id=diff_id) as stream:
+                        sizes.append(measure(stream)["size"])
             tags = [t for t in entry.get("RepoTags") or [] if isinstance(t, str)]
             out.append({"id": digest, "inspect": None, "history": None, "config": config, "manifest": None,
                         "archive_manifest": entry, "ref": tags[0] if tags else None, "tags": tags, "digests": [],
@@ -506,7 +352,7 @@ class Archive:
         return out
 
     # -- OCI layouts -----------------------------------------------------------------------
-    def _oci(self, layout: str, platform: str | None, verify_layers: bool) -> list[dict]:
+    def _oci(self, layout: str, platform: str | None, read_layers: bool) -> list[dict]:
         st = self.store
         oci_layout = _json(st, "oci-layout", "oci-layout")
         if not isinstance(oci_layout, dict) or "imageLayoutVersion" not in oci_layout:
@@ -516,12 +362,17 @@ class Archive:
             raise ArchiveError(f"{st.where}: index.json has no manifests list")
         save_tags: dict[str, list[str]] = {}
         if layout == "docker-save-oci":
-            for entry in _json(st, "manifest.json", "manifest") or []:
-                cfg = posixpath.basename(entry.get("Config", ""))
-                save_tags.setdefault(f"sha256:{cfg}", []).extend(entry.get("RepoTags") or [])
+            entries = _json(st, "manifest.json", "manifest") or []
+            if not isinstance(entries, list):
+                raise ArchiveError(f"{st.where}: manifest.json is not a list of images")
+            for entry in entries:
+                if isinstance(entry, dict) and isinstance(entry.get("Config"), str):
+                    cfg = posixpath.basename(entry["Config"])
+                    save_tags.setdefault(f"sha256:{cfg}", []).extend(
+                        t for t in entry.get("RepoTags") or [] if isinstance(t, str))
         by_id: dict[str, dict] = {}
-        for desc, names in self._walk_index(index, platform, depth=0):
-            rec = self._oci_image(desc, verify_layers)
+        for desc, names in self._walk_index(index, platform):
+            rec = self._oci_image(desc, read_layers)
             tags = list(names)
             for t in save_tags.get(rec["id"], []):
                 if t not in tags:
@@ -536,90 +387,74 @@ class Archive:
             by_id[rec["id"]] = rec
         return list(by_id.values())
 
-    def _walk_index(self, index: dict, platform: str | None, depth: int) -> Iterator[tuple[dict, list[str]]]:
-        if depth > 4:
-            raise ArchiveError(f"{self.store.where}: indexes nested too deep")
+    def _walk_index(self, index: dict, platform: str | None) -> Iterator[tuple[dict, list[str]]]:
+        """The image manifests a layout's index.json names, one per image, with their names.
+
+        The platform is chosen by the one rule every source uses (:func:`~imgviz.sources._oci.choose_platform`):
+        in a nested index, and among top-level manifests of one name that say their platform (a
+        multi-platform image written flat). Attestations are never images.
+        """
+        where = self.store.where
+        groups: dict[tuple[str, ...], list[dict]] = {}
         for desc in index.get("manifests") or []:
-            if not isinstance(desc, dict) or not desc.get("digest"):
-                raise ArchiveError(f"{self.store.where}: index entry without a digest")
-            ann = desc.get("annotations") or {}
-            names = [n for n in (ann.get("io.containerd.image.name"), ann.get("org.opencontainers.image.ref.name"))
-                     if n]
-            names = names[:1]
-            plat = desc.get("platform") or {}
-            if ann.get("vnd.docker.reference.type") or plat.get("os") == "unknown":
-                continue  # attestations
-            if desc.get("mediaType") in INDEXES:
-                nested = self._blob_json(desc, "index")
-                from .registry import choose_platform
-
-                try:
-                    chosen = choose_platform(nested, platform, desc["digest"])  # type: ignore[arg-type]
-                except SourceError as exc:
-                    raise ArchiveError(f"{self.store.where}: {exc}") from None
-                yield chosen, names
+            check_descriptor(desc, what="index.json entry", where=where, error=ArchiveError)
+            if is_attestation(desc):
                 continue
-            if platform and plat:
-                want = platform.split("/")
-                if [plat.get("os"), plat.get("architecture")] != want[:2]:
-                    continue
-            yield desc, names
+            names = _names(desc)
+            if desc.get("mediaType") in INDEXES:
+                nested = self._blob_json(desc, "index", limit=MAX_MANIFEST)
+                chosen = choose_platform(nested.get("manifests") or [], platform,
+                                         where=f"{where}: index {desc['digest']}", error=ArchiveError)
+                check_descriptor(chosen, what=f"index {desc['digest']} entry", where=where, error=ArchiveError)
+                if chosen.get("mediaType") in INDEXES:
+                    raise ArchiveError(f"{where}: nested index under {chosen['digest']} is not supported")
+                yield chosen, names
+            elif isinstance(desc.get("platform"), dict):
+                groups.setdefault(tuple(names), []).append(desc)
+            else:
+                yield desc, names
+        for names, entries in groups.items():
+            yield choose_platform(entries, platform, where=f"{where}: index.json", error=ArchiveError), list(names)
 
-    def _blob_json(self, desc: dict, what: str) -> dict:
+    def _blob_json(self, desc: dict, what: str, limit: int = MAX_JSON) -> dict:
         st = self.store
         name = _blob_name(desc["digest"], st.where)
-        raw = st.read_small(name, f"{what} blob")
-        _check_digest(raw, desc["digest"], st.where, f"{what} blob {name}")
-        body = _parse(raw, st.where, f"{what} blob {name}")
-        return body
+        raw = st.read_small(name, f"{what} blob", limit)
+        check_digest(raw, desc["digest"], what=f"{what} blob {name}", where=st.where, by="stored", error=ArchiveError)
+        return parse_json(raw, what=f"{what} blob {name}", where=st.where, limit=limit, error=ArchiveError)
 
-    def _oci_image(self, desc: dict, verify_layers: bool) -> dict:
+    def _oci_image(self, desc: dict, read_layers: bool) -> dict:
         st = self.store
-        manifest = self._blob_json(desc, "manifest")
-        config_desc = manifest.get("config") or {}
-        layers = manifest.get("layers")
-        if not config_desc.get("digest") or not isinstance(layers, list):
-            raise ArchiveError(f"{st.where}: manifest {desc['digest']} has no config or layers")
+        manifest = self._blob_json(desc, "manifest", limit=MAX_MANIFEST)
+        config_desc, layers = image_manifest(manifest, where=st.where, what=f"manifest {desc['digest']}",
+                                             error=ArchiveError)
         config = self._blob_json(config_desc, "config")
-        diff_ids = ((config.get("rootfs") or {}).get("diff_ids")) or []
-        if len(diff_ids) != len(layers):
-            raise ArchiveError(f"{st.where}: manifest {desc['digest'][:19]} lists {len(layers)} layers but its "
-                               f"config has {len(diff_ids)} diff IDs")
-        sizes: list[int] | None = [] if verify_layers else None
+        diff_ids = diff_ids_of(config, n_layers=len(layers), what=f"config of manifest {desc['digest'][:19]}",
+                               where=st.where, error=ArchiveError)
+        sizes: list[int] | None = [] if read_layers else None
         for layer, diff_id in zip(layers, diff_ids):
-            name = _blob_name(layer.get("digest", ""), st.where)
+            name = _blob_name(layer["digest"], st.where)
             if not st.has(name):
                 raise ArchiveError(f"{st.where}: layer blob {name} of manifest {desc['digest'][:19]} is missing")
             if layer.get("size") is not None and st.size(name) != layer["size"]:
                 raise ArchiveError(f"{st.where}: layer blob {name} is {st.size(name)} bytes, the manifest says "
                                    f"{layer['size']}")
-            if verify_layers:
-                stats = self._layer(name)
-                if stats["digest"] != layer["digest"]:
-                    raise ArchiveError(f"{st.where}: layer blob {name} does not match its digest")
-                if stats["diff_id"] != diff_id:
-                    raise ArchiveError(f"{st.where}: layer blob {name} unpacks to {stats['diff_id']}, the config "
-                                       f"says {diff_id}")
-                sizes.append(stats["size"])
+            if read_layers:
+                with self.layer(name, digest=layer["digest"], diff_id=diff_id) as stream:
+                    sizes.append(measure(stream)["size"])
         return {"id": config_desc["digest"], "inspect": None, "history": None, "config": config,
                 "manifest": manifest, "manifest_digest": desc["digest"], "digests": [], "layer_sizes": sizes}
 
-    def _layer(self, name: str) -> dict:
-        with self.store.open(name) as fh:
-            return layer_stats(_chunks(fh), where=f"{self.store.where}: {name}")
+
+def _names(desc: dict) -> list[str]:
+    """The image name an index entry carries (containerd's annotation first, then OCI's ref.name)."""
+    ann = desc.get("annotations") or {}
+    names = [n for n in (ann.get("io.containerd.image.name"), ann.get("org.opencontainers.image.ref.name"))
+             if isinstance(n, str) and n]
+    return names[:1]
 
 
-def _parse(raw: bytes, where: str, what: str) -> dict:
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ArchiveError(f"{where}: {what} is not valid JSON ({str(exc)[:80]})") from None
-    if not isinstance(body, dict):
-        raise ArchiveError(f"{where}: {what} is not a JSON object")
-    return body
-
-
-def collect(path: str | os.PathLike, *, platform: str | None = None, verify_layers: bool = False) -> Snapshot:
+def collect(path: str | os.PathLike, *, platform: str | None = None, read_layers: bool = False) -> Snapshot:
     """Read every image of a saved archive or OCI layout into a :class:`~imgviz.snapshot.Snapshot`.
 
     Parameters
@@ -627,13 +462,15 @@ def collect(path: str | os.PathLike, *, platform: str | None = None, verify_laye
     path : str or Path
         ``docker save`` tar (legacy or OCI layout), OCI layout directory, or ``oci-archive`` tar.
     platform : str, optional
-        ``os/arch`` to choose from multi-platform indexes (default: this machine).
-    verify_layers : bool
-        Also read every layer: check its digest and diff ID, and measure its uncompressed size as
-        an engine reports it after ``docker load`` (:func:`layer_stats`), which fills the frames'
-        ``size`` columns (``size_source == "derived"``). The engine that built a layer with
-        BuildKit reports less by the layer's symlink target lengths. Reads all bytes; off by
-        default, when sizes stay NA.
+        ``os/arch[/variant]`` to choose from multi-platform indexes (default: this machine), by
+        the same rule as the registry source.
+    read_layers : bool
+        Also read every layer (streamed through the shared layer reader): check its digest and
+        diff ID, and measure its uncompressed size as an engine reports it after ``docker load``
+        (:func:`layer_stats`), which fills the frames' ``size`` columns (``size_source ==
+        "derived"``). The engine that built a layer with BuildKit reports less by the layer's
+        symlink target lengths. Reads all bytes; off by default, when sizes stay NA. The same
+        option as :func:`imgviz.sources.registry.collect`'s.
 
     Returns
     -------
@@ -649,7 +486,7 @@ def collect(path: str | os.PathLike, *, platform: str | None = None, verify_laye
     """
     with Archive(path) as arc:
         layout = arc.layout
-        images = arc.images(platform=platform, verify_layers=verify_layers)
+        images = arc.images(platform=platform, read_layers=read_layers)
         records = empty_records()
         records["images"] = images
         source = {"kind": "archive", "host": str(Path(path)), "collected_at": utc_now_iso(), "layout": layout,

@@ -15,6 +15,11 @@ Calls made, cheapest first (metadata only; no layer bytes are ever read):
 An image or container removed between the list and its detail call is skipped with a warning and
 recorded in ``records["skipped"]``; a daemon that stops answering mid-way ends the collection with a
 warning and a snapshot marked incomplete that keeps everything collected so far.
+
+Look-ups for the build-cache prediction go through the same :func:`connect` (so no engine is the
+same one-line :class:`~imgviz.errors.EngineUnavailable`): :func:`inspect_bases` (``GET
+/images/{ref}/json`` per FROM image) and :func:`image_history` (``GET /images/{ref}/history``).
+A recorded snapshot is replayed through :func:`collect` by :class:`imgviz.sources._replay.ReplayClient`.
 """
 
 from __future__ import annotations
@@ -24,8 +29,9 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable
 
-from ..errors import EngineUnavailable
+from ..errors import EngineUnavailable, ImageNotFound
 from ..snapshot import Snapshot, empty_records, utc_now_iso
+from ._oci import chain_ids
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
 START_HINT = ("start one with `dockerd --bridge=none --iptables=false --ip-masq=false` (as root) "
@@ -47,6 +53,9 @@ class _Lost(Exception):
 def docker_host(host: str | None = None) -> str:
     """The engine address we will use: the argument, else DOCKER_HOST, else the default socket."""
     return host or os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+
+
+_address = docker_host  # for functions whose ``docker_host`` parameter hides the name
 
 
 def connect(host: str | None = None, *, timeout: float = 60):
@@ -91,8 +100,8 @@ def _short_reason(exc: BaseException) -> str:
 
 
 def _is_not_found(exc: BaseException) -> bool:
-    status = getattr(getattr(exc, "response", None), "status_code", None)
-    return status == 404 or type(exc).__name__ in {"NotFound", "ImageNotFound", "ReplayNotFound"}
+    status = getattr(getattr(exc, "response", None), "status_code", None) or getattr(exc, "status_code", None)
+    return status == 404 or type(exc).__name__ in {"NotFound", "ImageNotFound"}
 
 
 def _call(fn, *args, **kwargs):
@@ -119,7 +128,7 @@ def collect(client=None, *, host: str | None = None, progress: bool = True, work
 
     Parameters
     ----------
-    client : docker.APIClient or ReplayClient, optional
+    client : docker.APIClient or imgviz.sources._replay.ReplayClient, optional
         Default: :func:`connect` to ``host``.
     host : str, optional
         Engine address (default DOCKER_HOST, else the default socket). Recorded in the snapshot.
@@ -209,60 +218,94 @@ def _gather(snap: Snapshot, kind: str, ids: list[str], one, out: list, progress:
         raise lost
 
 
-class ReplayNotFound(Exception):
-    """Raised by :class:`ReplayClient` for an object the recording says was gone."""
+def platform_of(client=None, *, host: str | None = None) -> str | None:
+    """``os/arch`` of the engine (``GET /version``): the platform ``docker pull`` would choose."""
+    api = client if client is not None else connect(host)
+    try:
+        version = _call(api.version)
+    except (_Gone, _Lost) as exc:
+        raise EngineUnavailable(f"engine at {docker_host(host)} stopped answering ({exc})") from None
+    finally:
+        if client is None:
+            api.close()
+    if version.get("Os") and version.get("Arch"):
+        return f"{version['Os']}/{version['Arch']}"
+    return None
 
 
-class ReplayClient:
-    """Answers the engine calls :func:`collect` makes from a recorded snapshot.
+def inspect_bases(refs: Iterable[str], docker_host: str | None = None) -> dict:
+    """What both builders know about each FROM image in ``refs``, read from the engine.
 
-    Loading a snapshot file replays it through :func:`collect` with this client, so recorded data
-    goes through exactly the code a live collection uses. Objects the recording skipped answer
-    "not found" again; objects missing from an incomplete recording answer "connection lost".
+    Parameters
+    ----------
+    refs : iterable of str
+        Image references as FROM lines name them (``scratch`` is skipped).
+    docker_host : str, optional
+        Engine address (default DOCKER_HOST, else the default socket).
+
+    Returns
+    -------
+    dict of str to imgviz.dockerfile.bases.BaseImage
+        ``image_id`` (the config digest: the classic builder's identity of a base), ``chain_id``
+        of ``RootFS.Layers`` (BuildKit's identity), and the config's
+        Env, User, WorkingDir and Shell. References the engine does not have are left out (the
+        prediction then identifies them by their text).
+
+    Raises
+    ------
+    EngineUnavailable
+        One line naming the address when no engine answers or it stops answering.
     """
+    from ..dockerfile.bases import BaseImage
 
-    def __init__(self, snapshot: Snapshot):
-        rec = snapshot.records
-        self.recorded_host = snapshot.source.get("host")
-        self._rec = rec
-        self._images = {r["id"]: r for r in rec.get("images") or []}
-        self._containers = {r["id"]: r for r in rec.get("containers") or []}
-        self._gone = {(s.get("kind"), s.get("id")): s.get("detail", "") for s in rec.get("skipped") or []}
+    address = _address(docker_host)
+    api = connect(docker_host)
+    out = {}
+    try:
+        for ref in refs:
+            if ref in out or ref == "scratch":
+                continue
+            try:
+                info = _call(api.inspect_image, ref)
+            except _Gone:
+                continue
+            except _Lost as exc:
+                raise EngineUnavailable(f"engine at {address} stopped answering ({exc})") from None
+            cfg = info.get("Config") or {}
+            layers = (info.get("RootFS") or {}).get("Layers") or []
+            out[ref] = BaseImage(
+                ref=ref,
+                image_id=info["Id"],
+                chain_id=chain_ids(layers)[-1] if layers else info["Id"],
+                env=tuple(cfg.get("Env") or ()),
+                user=cfg.get("User") or "",
+                workdir=cfg.get("WorkingDir") or "",
+                shell=tuple(cfg.get("Shell") or ()),
+            )
+    finally:
+        api.close()
+    return out
 
-    def _need(self, key: str):
-        value = self._rec.get(key)
-        if value is None:
-            raise ConnectionError(f"recording has no {key}")
-        return value
 
-    def version(self):
-        return self._need("version")
+def image_history(ref: str, docker_host: str | None = None) -> list[dict]:
+    """The engine's ``GET /images/{ref}/history`` for one image, as it answered (newest entry first).
 
-    def images(self):
-        return self._need("image_list")
+    See :func:`imgviz.dockerfile.bases.history_frame` for the frame the cascade reads.
 
-    def _image(self, image_id: str) -> dict:
-        if ("image", image_id) in self._gone:
-            raise ReplayNotFound(self._gone[("image", image_id)])
-        if image_id not in self._images:
-            raise ConnectionError(f"recording stops before image {image_id}")
-        return self._images[image_id]
-
-    def inspect_image(self, image_id: str):
-        return self._image(image_id)["inspect"]
-
-    def history(self, image_id: str):
-        return self._image(image_id)["history"]
-
-    def containers(self, all: bool = True, size: bool = True):  # noqa: A002 - SDK signature
-        return self._need("container_list")
-
-    def inspect_container(self, container_id: str):
-        if ("container", container_id) in self._gone:
-            raise ReplayNotFound(self._gone[("container", container_id)])
-        if container_id not in self._containers:
-            raise ConnectionError(f"recording stops before container {container_id}")
-        return self._containers[container_id]["inspect"]
-
-    def df(self):
-        return self._need("df")
+    Raises
+    ------
+    ImageNotFound
+        When the engine has no such image.
+    EngineUnavailable
+        One line naming the address when no engine answers.
+    """
+    address = _address(docker_host)
+    api = connect(docker_host)
+    try:
+        return list(_call(api.history, ref))
+    except _Gone:
+        raise ImageNotFound(f"image {ref!r} is not in the engine") from None
+    except _Lost as exc:
+        raise EngineUnavailable(f"engine at {address} stopped answering ({exc})") from None
+    finally:
+        api.close()

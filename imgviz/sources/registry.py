@@ -13,11 +13,14 @@ Calls made per reference (``HOST[:PORT]/REPO[:TAG|@DIGEST]``)::
     GET  /v2/<repo>/blobs/<config digest>    the config (a few KB)
     HEAD /v2/<repo>/blobs/<layer digest>     only with ``check_blobs=True``: the blob is there, with
                                              the size the manifest promised
+    GET  /v2/<repo>/blobs/<layer digest>     only with ``read_layers=True``: streamed through the
+                                             shared layer reader, never stored
 
 Everything read is checked against its digest (a manifest fetched by digest, by the
 ``Docker-Content-Digest`` header when fetched by tag, the config always); a registry that answers
 with other bytes, broken JSON or a missing blob raises :class:`RegistryError` naming the
-reference. 429 and 5xx answers and transport errors are retried with exponential backoff
+reference. Manifests over 4 MiB and other JSON over 64 MiB are refused before they are read
+whole. 429 and 5xx answers and transport errors are retried with exponential backoff
 (``Retry-After`` honoured up to a cap); every request has a timeout; references are read by a
 bounded pool of threads sharing one connection pool.
 
@@ -35,29 +38,23 @@ import base64
 import hashlib
 import ipaddress
 import json
-import platform as _platform
 import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 
 from ..errors import SourceError
 from ..snapshot import Snapshot, empty_records, utc_now_iso
+from ._layer import CHUNK, LayerStream, measure
+from ._oci import (ACCEPT, INDEXES, MANIFESTS, MAX_JSON, MAX_MANIFEST, MT_DOCKER_SCHEMA1, MT_OCI_INDEX,
+                   MT_OCI_MANIFEST, check_descriptor, check_digest, choose_platform, diff_ids_of, image_manifest, is_digest, parse_json,
+                   parse_platform)
 
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
-
-MT_DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-MT_DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-MT_OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-MT_OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-MT_DOCKER_SCHEMA1 = ("application/vnd.docker.distribution.manifest.v1+json",
-                     "application/vnd.docker.distribution.manifest.v1+prettyjws")
-MANIFESTS = (MT_DOCKER_MANIFEST, MT_OCI_MANIFEST)
-INDEXES = (MT_DOCKER_LIST, MT_OCI_INDEX)
-ACCEPT = ", ".join((MT_OCI_INDEX, MT_DOCKER_LIST, MT_OCI_MANIFEST, MT_DOCKER_MANIFEST))
 
 
 class RegistryError(SourceError):
@@ -66,7 +63,6 @@ class RegistryError(SourceError):
 
 # ------------------------------------------------------------------------------------ references
 
-_DIGEST_RE = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
 _TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
 _REPO_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")
 
@@ -128,7 +124,7 @@ def parse_reference(ref: str) -> Reference:
     digest = None
     if "@" in text:
         text, digest = text.split("@", 1)
-        if not _DIGEST_RE.match(digest):
+        if not is_digest(digest):
             raise RegistryError(f"{ref}: not a valid digest {digest!r}")
     first, _, rest = text.partition("/")
     if rest and ("." in first or ":" in first or first == "localhost"):
@@ -160,24 +156,6 @@ def is_loopback(registry: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def default_platform() -> tuple[str, str, str | None]:
-    """(os, architecture, variant) of this machine in OCI words (linux, amd64/arm64...)."""
-    machine = _platform.machine().lower()
-    arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "i386": "386",
-            "i686": "386", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x", "riscv64": "riscv64"}.get(machine, machine)
-    return "linux", arch, ("v7" if machine == "armv7l" else None)
-
-
-def parse_platform(text: str | None) -> tuple[str, str, str | None]:
-    """``os/arch[/variant]`` -> tuple; None -> this machine's platform."""
-    if not text:
-        return default_platform()
-    parts = text.split("/")
-    if len(parts) not in (2, 3) or not all(parts):
-        raise RegistryError(f"platform {text!r}: expected OS/ARCH[/VARIANT], e.g. linux/amd64")
-    return parts[0], parts[1], parts[2] if len(parts) == 3 else None
 
 
 # ------------------------------------------------------------------------------------------ auth
@@ -287,7 +265,7 @@ class RegistryClient:
         if params.get("service"):
             query["service"] = params["service"]
         creds = self._credentials(ref.registry)
-        resp = self._send("GET", realm, ref, params=query, auth=creds, what="token")
+        resp = self._send("GET", realm, ref, params=query, auth=creds, what="token", limit=MAX_MANIFEST)
         if resp.status_code == 401:
             raise RegistryError(f"{ref}: the token service refused the credentials"
                                 f"{'' if creds else ' (none configured: anonymous)'} (401)")
@@ -303,8 +281,12 @@ class RegistryClient:
         return token
 
     def _send(self, method: str, url: str, ref: Reference, *, headers=None, params=None, auth=None,
-              what: str = "request"):
-        """One request with retries on 429/5xx/transport errors; returns the final response."""
+              what: str = "request", limit: int = MAX_JSON):
+        """One request with retries on 429/5xx/transport errors; returns the final response.
+
+        The body is read as it arrives and refused past ``limit`` bytes (a registry cannot make us
+        hold more than that for a document we parse).
+        """
         import httpx
 
         delay = self.backoff
@@ -313,11 +295,19 @@ class RegistryClient:
             try:
                 with self._lock:
                     self.requests += 1
-                resp = self._http.request(method, url, headers=headers, params=params, auth=auth)
+                request = self._http.build_request(method, url, headers=headers, params=params)
+                streamed = self._http.send(request, auth=auth, stream=True)
+                try:
+                    body = _read_capped(streamed, limit, f"{ref}: {what}")
+                finally:
+                    streamed.close()
+                resp = _Answer(streamed.status_code, streamed.headers, body)
             except httpx.TimeoutException:
                 last_exc = RegistryError(f"{ref}: {what} timed out at {_host_of(url)}")
             except httpx.TransportError as exc:
                 last_exc = RegistryError(f"{ref}: cannot reach {_host_of(url)} ({type(exc).__name__})")
+            except httpx.HTTPError as exc:  # an answer we cannot decode: retrying will not help
+                raise RegistryError(f"{ref}: {what} from {_host_of(url)} is unreadable ({type(exc).__name__})") from None
             else:
                 if resp.status_code != 429 and resp.status_code < 500:
                     return resp
@@ -333,7 +323,7 @@ class RegistryClient:
         raise last_exc
 
     def request(self, method: str, ref: Reference, path: str, *, accept: str | None = None,
-                what: str = "request"):
+                what: str = "request", limit: int = MAX_JSON):
         """``method`` on ``/v2/<repo>/<path>`` with the auth dance; returns the response."""
         url = f"{self.base_url(ref.registry)}/v2/{ref.repository}/{path}"
         headers = {"Accept": accept} if accept else {}
@@ -343,7 +333,7 @@ class RegistryClient:
             headers["Authorization"] = f"Bearer {token}"
         elif ref.registry in self._basic:
             headers["Authorization"] = self._basic[ref.registry]
-        resp = self._send(method, url, ref, headers=headers, what=what)
+        resp = self._send(method, url, ref, headers=headers, what=what, limit=limit)
         if resp.status_code == 401:
             scheme, params = _parse_challenge(resp.headers.get("WWW-Authenticate", ""))
             if scheme == "bearer":
@@ -362,7 +352,7 @@ class RegistryClient:
                 headers["Authorization"] = header
             else:
                 raise RegistryError(f"{ref}: the registry refused access (401) with no usable challenge")
-            resp = self._send(method, url, ref, headers=headers, what=what)
+            resp = self._send(method, url, ref, headers=headers, what=what, limit=limit)
             if resp.status_code == 401:
                 raise RegistryError(f"{ref}: the registry refused the credentials (401)")
         if resp.status_code == 403:
@@ -381,7 +371,7 @@ class RegistryClient:
                 raise RegistryError(f"{ref.name}: no such repository in the registry (404)")
             if resp.status_code != 200:
                 raise RegistryError(f"{ref.name}: tag list failed ({resp.status_code})")
-            body = _json(resp.content, f"{ref.name}: tag list")
+            body = parse_json(resp.content, what="tag list", where=ref.name, error=RegistryError)
             out.extend(body.get("tags") or [])
             link = resp.headers.get("Link")
             m = re.search(r"<([^>]+)>", link or "")
@@ -393,7 +383,8 @@ class RegistryClient:
 
     def manifest(self, ref: Reference) -> tuple[dict, str, str, bytes]:
         """(manifest, media type, digest, raw bytes) of ``ref``; the digest is verified."""
-        resp = self.request("GET", ref, f"manifests/{ref.target}", accept=ACCEPT, what="manifest")
+        resp = self.request("GET", ref, f"manifests/{ref.target}", accept=ACCEPT, what="manifest",
+                            limit=MAX_MANIFEST)
         if resp.status_code == 404:
             raise RegistryError(f"{ref}: manifest not found in the registry (404)")
         if resp.status_code != 200:
@@ -401,10 +392,10 @@ class RegistryClient:
         raw = resp.content
         digest = "sha256:" + hashlib.sha256(raw).hexdigest()
         expected = ref.digest or resp.headers.get("Docker-Content-Digest")
-        if expected and expected.startswith("sha256:") and expected != digest:
-            raise RegistryError(f"{ref}: manifest digest mismatch: expected {expected}, the bytes served hash "
-                                f"to {digest}")
-        body = _json(raw, f"{ref}: manifest")
+        if expected:
+            check_digest(raw, expected, what="manifest", where=str(ref), by="served", error=RegistryError)
+            digest = expected
+        body = parse_json(raw, what="manifest", where=str(ref), limit=MAX_MANIFEST, error=RegistryError)
         media = body.get("mediaType") or resp.headers.get("Content-Type", "").split(";")[0].strip()
         if media in MT_DOCKER_SCHEMA1 or body.get("schemaVersion") == 1:
             raise RegistryError(f"{ref}: Docker schema 1 manifests are not supported (push it again with a "
@@ -415,21 +406,15 @@ class RegistryClient:
             raise RegistryError(f"{ref}: unsupported manifest media type {media!r}")
         return body, media, digest, raw
 
-    def blob(self, ref: Reference, digest: str, *, what: str = "blob") -> bytes:
-        """A (small) blob's bytes, verified against ``digest``."""
-        resp = self.request("GET", ref, f"blobs/{digest}", what=what)
+    def blob(self, ref: Reference, digest: str, *, what: str = "blob", limit: int = MAX_JSON) -> bytes:
+        """A (small) blob's bytes, verified against ``digest`` (refused past ``limit`` bytes)."""
+        resp = self.request("GET", ref, f"blobs/{digest}", what=what, limit=limit)
         if resp.status_code == 404:
             raise RegistryError(f"{ref}: {what} {digest} is missing from the registry (404)")
         if resp.status_code != 200:
             raise RegistryError(f"{ref}: {what} {digest} request failed ({resp.status_code})")
         raw = resp.content
-        algo, _, hexpart = digest.partition(":")
-        if algo not in hashlib.algorithms_available:
-            raise RegistryError(f"{ref}: {what} digest {digest} uses an unknown algorithm")
-        got = hashlib.new(algo, raw).hexdigest()
-        if got != hexpart:
-            raise RegistryError(f"{ref}: {what} digest mismatch: expected {digest}, the bytes served hash to "
-                                f"{algo}:{got}")
+        check_digest(raw, digest, what=what, where=str(ref), by="served", error=RegistryError)
         return raw
 
     def blob_size(self, ref: Reference, digest: str) -> int:
@@ -444,11 +429,20 @@ class RegistryClient:
         except (TypeError, ValueError):
             raise RegistryError(f"{ref}: HEAD of blob {digest} gave no Content-Length") from None
 
-    def layer_stats(self, ref: Reference, layer: dict, diff_id: str) -> dict:
-        """Stream one layer blob: verify its digest and diff ID, measure its size (engine rule)."""
-        import httpx
+    @contextmanager
+    def layer(self, ref: Reference, layer: dict, diff_id: str | None = None, *,
+              content_digests: bool = False) -> Iterator[LayerStream]:
+        """Open one layer blob as a stream of tar entries (:class:`~imgviz.sources._layer.LayerStream`).
 
-        from .archive import ArchiveError, layer_stats
+        The blob is streamed, never stored; iterating to the end checks its digest (and its diff
+        ID when given) and raises :class:`RegistryError` on a mismatch.
+
+        Examples
+        --------
+        >>> with client.layer(ref, manifest["layers"][0], diff_id) as entries:   # doctest: +SKIP
+        ...     paths = [e.path for e in entries]
+        """
+        import httpx
 
         digest = layer["digest"]
         url = f"{self.base_url(ref.registry)}/v2/{ref.repository}/blobs/{digest}"
@@ -467,42 +461,40 @@ class RegistryClient:
                     raise RegistryError(f"{ref}: layer blob {digest} is missing from the registry (404)")
                 if resp.status_code != 200:
                     raise RegistryError(f"{ref}: layer blob {digest} request failed ({resp.status_code})")
-                stats = layer_stats(resp.iter_raw(1 << 20), where=f"{ref}: layer blob {digest}")
+                yield LayerStream(resp.iter_raw(CHUNK), digest=digest, diff_id=diff_id, where=str(ref),
+                                  what="layer blob", name=digest, by="served", content_digests=content_digests,
+                                  error=RegistryError)
         except httpx.TimeoutException:
             raise RegistryError(f"{ref}: layer blob {digest} timed out") from None
         except httpx.TransportError as exc:
             raise RegistryError(f"{ref}: layer blob {digest}: transfer failed ({type(exc).__name__})") from None
-        except ArchiveError as exc:
-            raise RegistryError(str(exc)) from None
-        if stats["digest"] != digest:
-            raise RegistryError(f"{ref}: layer blob digest mismatch: expected {digest}, the bytes served hash to "
-                                f"{stats['digest']}")
-        if stats["diff_id"] != diff_id:
-            raise RegistryError(f"{ref}: layer blob {digest} unpacks to {stats['diff_id']}, the config says {diff_id}")
-        return stats
+
+    def layer_stats(self, ref: Reference, layer: dict, diff_id: str) -> dict:
+        """Stream one layer blob: verify its digest and diff ID, measure its size (engine rule,
+        :func:`~imgviz.sources._layer.layer_stats`)."""
+        with self.layer(ref, layer, diff_id) as stream:
+            return measure(stream)
 
     def image(self, ref: Reference | str, *, platform: str | None = None, check_blobs: bool = False,
-              layer_sizes: bool = False) -> dict:
-        """Read one image: the snapshot record (config, manifest, tags, digests, index...)."""
+              read_layers: bool = False) -> dict:
+        """Read one image: the snapshot record (config, manifest, tags, digests, index...).
+
+        ``read_layers`` streams every layer blob through the shared layer reader (see
+        :func:`collect`)."""
         ref = ref if isinstance(ref, Reference) else parse_reference(ref)
         body, media, digest, _raw = self.manifest(ref)
         index = None
         if media in INDEXES:
             index = {"digest": digest, "mediaType": media, "manifest": body}
-            chosen = choose_platform(body, platform, ref)
+            chosen = choose_platform(body.get("manifests") or [], platform, where=str(ref), error=RegistryError)
+            check_descriptor(chosen, what="index entry", where=str(ref), error=RegistryError)
             body, media, digest, _raw = self.manifest(ref.with_digest(chosen["digest"]))
             if media in INDEXES:
                 raise RegistryError(f"{ref}: nested index under {chosen['digest']} is not supported")
-        config_desc = body.get("config") or {}
-        layers = body.get("layers")
-        if not config_desc.get("digest") or not isinstance(layers, list):
-            raise RegistryError(f"{ref}: manifest {digest} has no config or layers")
+        config_desc, layers = image_manifest(body, where=str(ref), what=f"manifest {digest}", error=RegistryError)
         config_raw = self.blob(ref, config_desc["digest"], what="config")
-        config = _json(config_raw, f"{ref}: config {config_desc['digest']}")
-        diff_ids = ((config.get("rootfs") or {}).get("diff_ids")) or []
-        if not isinstance(config.get("rootfs"), dict) or len(diff_ids) != len(layers):
-            raise RegistryError(f"{ref}: config has {len(diff_ids)} diff IDs but the manifest lists "
-                                f"{len(layers)} layers")
+        config = parse_json(config_raw, what=f"config {config_desc['digest']}", where=str(ref), error=RegistryError)
+        diff_ids = diff_ids_of(config, n_layers=len(layers), what="config", where=str(ref), error=RegistryError)
         if check_blobs:
             for layer in layers:
                 size = self.blob_size(ref, layer["digest"])
@@ -510,7 +502,7 @@ class RegistryClient:
                     raise RegistryError(f"{ref}: layer blob {layer['digest']} is {size} bytes, the manifest says "
                                         f"{layer['size']}")
         sizes = [self.layer_stats(ref, layer, diff)["size"] for layer, diff in zip(layers, diff_ids)] \
-            if layer_sizes else None
+            if read_layers else None
         tags = [f"{ref.name}:{ref.tag}"] if ref.tag else []
         return {"id": config_desc["digest"], "inspect": None, "history": None, "config": config,
                 "manifest": body, "ref": str(ref), "tags": tags,
@@ -518,46 +510,31 @@ class RegistryClient:
                 "index": index, "layer_sizes": sizes}
 
 
-def choose_platform(index: dict, platform: str | None, ref: Reference) -> dict:
-    """The index entry for ``platform`` (default: this machine's).
+@dataclass
+class _Answer:
+    """A response whose body was read (within its limit): what :meth:`RegistryClient.request` returns."""
 
-    Attestation entries (BuildKit's ``unknown/unknown`` platform, or the
-    ``vnd.docker.reference.type`` annotation) are never chosen. With no platform given and no
-    entry for this machine, a single remaining entry is taken.
-    """
-    want_os, want_arch, want_variant = parse_platform(platform)
-    entries = []
-    for m in index.get("manifests") or []:
-        ann = m.get("annotations") or {}
-        plat = m.get("platform") or {}
-        if ann.get("vnd.docker.reference.type") or plat.get("os") == "unknown":
-            continue
-        if m.get("mediaType") and m["mediaType"] not in MANIFESTS + INDEXES:
-            continue
-        entries.append(m)
-    exact = [m for m in entries if (m.get("platform") or {}).get("os") == want_os
-             and (m.get("platform") or {}).get("architecture") == want_arch]
-    if want_variant:
-        narrowed = [m for m in exact if (m.get("platform") or {}).get("variant") == want_variant]
-        exact = narrowed or exact
-    if exact:
-        return exact[0]
-    if platform is None and len(entries) == 1:
-        return entries[0]
-    have = sorted({"/".join(filter(None, [(m.get("platform") or {}).get(k) for k in ("os", "architecture", "variant")]))
-                   for m in entries})
-    raise RegistryError(f"{ref}: no image for {want_os}/{want_arch}{'/' + want_variant if want_variant else ''} "
-                        f"in the index (has: {', '.join(have) or 'nothing usable'})")
+    status_code: int
+    headers: Any
+    content: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.content)
 
 
-def _json(raw: bytes, what: str) -> dict:
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise RegistryError(f"{what} is not valid JSON ({exc.__class__.__name__}: {str(exc)[:80]})") from None
-    if not isinstance(body, dict):
-        raise RegistryError(f"{what} is not a JSON object")
-    return body
+def _read_capped(resp, limit: int, what: str) -> bytes:
+    """A streamed response's (decoded) body, refused past ``limit`` bytes."""
+    if resp.request.method == "HEAD":
+        return b""
+    declared = resp.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise RegistryError(f"{what} is {int(declared)} bytes, more than the {limit} a real one needs (refused)")
+    out = bytearray()
+    for chunk in resp.iter_bytes():
+        out += chunk
+        if len(out) > limit:
+            raise RegistryError(f"{what} is more than the {limit} bytes a real one needs (refused)")
+    return bytes(out)
 
 
 def _host_of(url: str) -> str:
@@ -574,7 +551,7 @@ def _retry_after(value: str | None) -> float | None:
 # ------------------------------------------------------------------------------------ collection
 
 def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, platform: str | None = None,
-            check_blobs: bool = False, layer_sizes: bool = False, progress: bool = True,
+            check_blobs: bool = False, read_layers: bool = False, progress: bool = True,
             workers: int | None = None,
             auth: tuple[str, str] | None = None, plain_http: bool | None = None) -> Snapshot:
     """Read images from registries into a :class:`~imgviz.snapshot.Snapshot` (``kind == 'registry'``).
@@ -591,12 +568,13 @@ def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, 
         ``os/arch[/variant]`` chosen from manifest lists and OCI indexes (default: this machine).
     check_blobs : bool
         Also ``HEAD`` every layer blob (it exists, and has the manifest's size).
-    layer_sizes : bool
-        Also download every layer blob (streamed, never stored): verify its digest and diff ID and
-        measure its uncompressed size as an engine reports it after pulling the layer
-        (:func:`imgviz.sources.archive.layer_stats`; an engine that built it with BuildKit reports
-        less by its symlinks' target lengths).
-        Off by default: without it uncompressed sizes stay NA.
+    read_layers : bool
+        Also download every layer blob (streamed through the shared layer reader, never stored):
+        verify its digest and diff ID and measure its uncompressed size as an engine reports it
+        after pulling the layer (:func:`imgviz.sources.archive.layer_stats`; an engine that built
+        it with BuildKit reports less by its symlinks' target lengths). The same option as
+        :func:`imgviz.sources.archive.collect`'s. Off by default: without it uncompressed sizes
+        stay NA.
     progress : bool
         tqdm progress bar over references.
     workers : int, optional
@@ -608,7 +586,7 @@ def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, 
         One image record per distinct image (config digest); several references to the same image
         add their tags and digests to one record. Layer blob digests, compressed sizes and media
         types are in the manifests; uncompressed sizes are unknown (NA in the frames) unless
-        ``layer_sizes=True``.
+        ``read_layers=True``.
 
     Raises
     ------
@@ -631,13 +609,13 @@ def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, 
         records = empty_records()
         hosts = sorted({r.registry for r in expanded})
         snap = Snapshot(source={"kind": "registry", "host": ",".join(hosts), "collected_at": utc_now_iso(),
-                                "platform": "/".join(filter(None, parse_platform(platform)))}, records=records)
+                                "platform": "/".join(filter(None, parse_platform(platform, error=RegistryError)))}, records=records)
         results: list[dict] = []
         if expanded:
             n = max(1, workers or client.workers)
             with ThreadPoolExecutor(max_workers=n) as pool:
                 futures = [pool.submit(client.image, r, platform=platform, check_blobs=check_blobs,
-                                       layer_sizes=layer_sizes) for r in expanded]
+                                       read_layers=read_layers) for r in expanded]
                 it = futures
                 if progress:
                     from tqdm.auto import tqdm

@@ -15,7 +15,8 @@ import subprocess
 import pytest
 
 from imgviz._commands.cascade import main
-from imgviz.analysis.cascade import advise, load_build
+from imgviz.analysis.cascade_advisor import advise
+from imgviz.dockerfile.build import load_build
 
 from ..cascade_scenarios import runner
 

@@ -79,3 +79,49 @@ def test_unknown_builder_and_missing_source(tmp_path):
         cascade(old, new, "kaniko")
     steps = cascade(old, new, "buildkit")
     assert steps.loc[1, "cached"] is False and "not in the build context: nope.txt" in steps.loc[1, "reason"]
+
+
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
+def test_prediction_is_pure(tmp_path, builder):
+    """Every scenario predicts the same from build inputs whose directories are gone: the
+    prediction reads nothing after the loader."""
+    from imgviz.analysis.cascade import cascade_steps
+    from imgviz.builders import get_builder
+    from imgviz.dockerfile.build import load_build
+
+    from ..cascade_scenarios import SCENARIOS, runner
+
+    rules = get_builder(builder).context_rules
+    for name, sc in SCENARIOS.items():
+        subs = {"{BASE}": "base:1", "{BASE2}": "base:2"}
+        old, new = runner.with_bases(sc["old"], subs), runner.with_bases(sc["new"], subs)
+        d = tmp_path / name
+        runner.materialize(old, d / "old", {}, runner.T_OLD)
+        runner.materialize(new, d / "new", runner.new_mtimes(old, new), runner.T_NEW)
+        expected = cascade(d / "old", d / "new", builder)
+        inputs = [load_build(d / side, rules=rules) for side in ("old", "new")]
+        runner.clear(d)
+        got = cascade_steps(*inputs, builder)
+        assert got.astype(object).equals(expected.astype(object)), name
+
+
+def test_inputs_read_with_another_builders_ignore_file_are_refused(tmp_path):
+    """The ignore file is the builder's rule: BuildKit (20.10) reads <Dockerfile>.dockerignore,
+    which leaves out the edited file; the classic builder copies it.  Inputs read with one rule are
+    refused by a builder with the other when the choice matters."""
+    from imgviz.builders import get_builder
+    from imgviz.dockerfile.build import load_build
+
+    old, new = _pair(tmp_path, "FROM b\nCOPY . /x\n", "FROM b\nCOPY . /x\n",
+                     {"Dockerfile.dockerignore": "secret\n", "secret": "s"},
+                     {"Dockerfile.dockerignore": "secret\n", "secret": "t"})
+    assert _cached(cascade(old, new, "buildkit")) == {1: True, 2: True}
+    assert _cached(cascade(old, new, "classic")) == {1: True, 2: False}
+    with pytest.raises(CascadeError, match=r"read with \.dockerignore only .* but BuildKit reads "
+                                           r"<Dockerfile>\.dockerignore first"):
+        cascade(load_build(old), load_build(new), "buildkit")
+    assert _cached(cascade(load_build(old), load_build(new), "classic")) == {1: True, 2: False}
+    bk = get_builder("buildkit").context_rules
+    assert _cached(cascade(load_build(old, rules=bk), load_build(new, rules=bk), "buildkit")) == {1: True, 2: True}
+    # the builder's rule can be overridden for one prediction
+    assert _cached(cascade(old, new, "buildkit", prefer_dockerfile_ignore=False)) == {1: True, 2: False}

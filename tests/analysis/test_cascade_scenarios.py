@@ -17,7 +17,8 @@ import pandas as pd
 import pytest
 
 from imgviz.analysis.cascade import cascade
-from imgviz.dockerfile.bases import image_history, inspect_bases
+from imgviz.dockerfile.bases import history_frame
+from imgviz.sources.engine import image_history, inspect_bases
 
 from ..cascade_scenarios import SCENARIOS
 from ..cascade_scenarios import runner
@@ -50,14 +51,14 @@ def _run_one(engine, root, name, builder):
     runner.materialize(new, new_dir, nt, runner.T_NEW)
     runner.materialize(old, ws, {}, runner.T_OLD)
     runner.build(engine, ws, f"{tag}:old", builder)
-    hist_old = image_history(f"{tag}:old", engine.host)
+    hist_old = history_frame(image_history(f"{tag}:old", engine.host))
     runner.clear(ws)
     runner.materialize(new, ws, nt, runner.T_NEW)
     log = runner.build(engine, ws, f"{tag}:new", builder)
     pred = cascade(old_dir, new_dir, builder, base_ids=(bases, bases), history=hist_old)
     verdicts = runner.engine_verdicts(pred, log, builder)
     return {"pred": pred, "verdicts": verdicts, "log": log, "base": base,
-            "hist_new": image_history(f"{tag}:new", engine.host)}
+            "hist_new": history_frame(image_history(f"{tag}:new", engine.host))}
 
 
 @pytest.fixture(scope="session")

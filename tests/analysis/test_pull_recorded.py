@@ -17,7 +17,7 @@ import pytest
 from imgviz.analysis.pull import (REASON_BELOW, REASON_EXISTS, REASON_IMAGE, REASON_UNKNOWN_BLOB,
                                   compressed_sizes, compressed_totals, pull_plan)
 from imgviz.frames import frames
-from imgviz.snapshot import load
+from imgviz.sources import load
 
 DATA = Path(__file__).parent.parent / "data" / "registry"
 

@@ -166,7 +166,7 @@ def test_sizes_derived_from_a_docker_save_archive_equal_the_engine(engine, fleet
         return {im["Id"]: (im["Size"], im["SharedSize"]) for im in d["Images"]}
 
     assert by_id(_df(engine)) == by_id(before), "the engine changed while saving"
-    f = frames(collect_archive(tmp_path / "all.tar", verify_layers=True))
+    f = frames(collect_archive(tmp_path / "all.tar", read_layers=True))
     assert f.engine_df is None and (f.images["size_source"] == "derived").all()
     table = sizes.image_sizes(f).set_index("image_id")
     assert set(table.index) == {im["Id"] for im in before["Images"]}
@@ -335,7 +335,7 @@ def test_buildkit_symlinks_diverge_until_loaded_or_pulled(engines3, registry, tm
     assert _df(builder)["LayersSize"] == built_df["LayersSize"]
     assert _top_layer_size(builder, "ivtest-layersize/bk-copy:1") == 2
 
-    derived = frames(collect_archive(tar, verify_layers=True))
+    derived = frames(collect_archive(tar, read_layers=True))
     want = sizes.image_sizes(derived).set_index("image_id")
     physical = sizes.totals(derived).at["physical", "value"]
     for tag in cases:

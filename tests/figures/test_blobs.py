@@ -9,7 +9,7 @@ import pytest
 from imgviz.analysis.pull import compressed_sizes
 from imgviz.figures.blobs import compressed_sizes as fig_sizes, compressed_totals as fig_totals
 from imgviz.frames import frames
-from imgviz.snapshot import load
+from imgviz.sources import load
 
 DATA = Path(__file__).parent.parent / "data" / "registry"
 

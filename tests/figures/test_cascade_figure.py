@@ -31,7 +31,8 @@ def test_hover_text_is_escaped(tmp_path):
 
 
 def test_history_before_after(tmp_path):
-    from imgviz.analysis.cascade import advise, load_build
+    from imgviz.analysis.cascade_advisor import advise
+    from imgviz.dockerfile.build import load_build
     from imgviz.figures.cascade import cascade_history
 
     from ..analysis.test_cascade_advisor import _export, _repo

@@ -54,7 +54,7 @@ def test_legacy_docker_save_reads_every_image(saved):
 
 def test_legacy_layers_verified_on_request(saved):
     _ids, out, _inspect = saved
-    snap = collect(out / "all.tar", verify_layers=True)
+    snap = collect(out / "all.tar", read_layers=True)
     assert snap.source["bytes_read"] > 0.9 * snap.source["file_size"] / 2  # really read the layers
 
 
@@ -68,7 +68,7 @@ def test_metadata_read_does_not_read_layer_bytes(saved):
     # headers, manifest.json and the config only: a few KB of a ~2.5 MB tar
     assert meta < 64 * 1024 < size
     with Archive(out / "app2.tar") as arc:
-        arc.images(verify_layers=True)
+        arc.images(read_layers=True)
         assert arc.bytes_read > size * 0.9
 
 
@@ -87,7 +87,7 @@ def test_oci_layouts_written_by_skopeo(saved, which):
     assert list(layers.diff_id) == inspect["ivreg/app:2"]["RootFS"]["Layers"]
     assert layers.digest.notna().all() and (layers.size_compressed > 0).all()
     assert set(layers.media_type) == {"application/vnd.oci.image.layer.v1.tar+gzip"}
-    verified = collect(out / which, verify_layers=True)
+    verified = collect(out / which, read_layers=True)
     assert verified.images[0]["id"] == snap.images[0]["id"]
 
 
@@ -145,7 +145,8 @@ def test_bad_json_in_manifest_and_config(saved, tmp_path):
     config = next(n for n in _members(src) if n.endswith(".json") and "/" not in n and n != "manifest.json")
     bad = _rewrite(src, tmp_path / "badcfg.tar", replace={config: lambda d: d.replace(b'"rootfs"', b'"rootfs')})
     # the config no longer matches its digest (its name): caught before JSON parsing
-    with pytest.raises(ArchiveError, match=rf"{bad}: config {config} does not match its digest"):
+    with pytest.raises(ArchiveError, match=rf"{bad}: config {config} digest mismatch: expected sha256:\w+, the "
+                                           r"bytes stored hash to sha256:"):
         collect(bad)
 
 
@@ -194,3 +195,98 @@ def test_cli_reads_an_archive(saved, capsys):
     assert "COPY app.txt /app/app.txt" in capsys.readouterr().out
     assert main(["images", "--archive", str(out / "missing.tar")]) == 1
     assert "missing.tar: no such file or directory" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------- the layer reader
+
+def _gnu_tar_entries(blob: bytes, *, gzip: bool) -> list[tuple]:
+    """GNU tar's reading of a layer: (type, permissions, uid, gid, size, path, link) per member."""
+    import posixpath
+    import re
+
+    proc = subprocess.run(["tar", "-t", "-v", "--numeric-owner", "--full-time", "--quoting-style=literal",
+                           *(["-z"] if gzip else []), "-f", "-"], input=blob, capture_output=True, check=True)
+    out = []
+    for line in proc.stdout.decode().splitlines():
+        m = re.match(r"^(\S)(\S{9})\s+(\d+)/(\d+)\s+(\d+)\s+\S+ \S+ (.*)$", line)
+        assert m, line
+        kind, perms, uid, gid, size, rest = m.groups()
+        link = None
+        if kind == "l":
+            rest, link = rest.split(" -> ", 1)
+        elif kind == "h":
+            rest, link = rest.split(" link to ", 1)
+            link = posixpath.normpath("/" + link).lstrip("/")
+        out.append((kind, perms, int(uid), int(gid), int(size), posixpath.normpath("/" + rest).lstrip("/"), link))
+    return out
+
+
+def _ours(entries) -> list[tuple]:
+    import stat
+
+    kinds = {"file": "-", "dir": "d", "symlink": "l", "hardlink": "h", "char": "c", "block": "b", "fifo": "p"}
+    return [(kinds[e.type], stat.filemode(e.mode)[1:], e.uid, e.gid, e.size, e.path, e.link) for e in entries]
+
+
+def test_layer_reader_entries_equal_gnu_tar_and_contents_equal_the_engine(saved, engine):
+    """Every layer of the saved images, read by the shared streaming reader (plain tars of a legacy
+    save, gzip blobs of skopeo's OCI layout), lists what GNU tar lists; file digests equal what
+    `sha256sum` prints inside a container of the image."""
+    _ids, out, inspect = saved
+    seen: dict[str, str] = {}
+    kinds: set[str] = set()
+    with tarfile.open(out / "all.tar") as t, Archive(out / "all.tar") as arc:
+        for entry in json.load(t.extractfile("manifest.json")):
+            for name, diff_id in zip(entry["Layers"], json.loads(t.extractfile(entry["Config"]).read())
+                                     ["rootfs"]["diff_ids"]):
+                with arc.layer(name, diff_id=diff_id, content_digests=True) as stream:
+                    entries = list(stream)
+                assert stream.diff_id == diff_id and stream.blob_bytes == stream.tar_bytes
+                assert _ours(entries) == _gnu_tar_entries(t.extractfile(name).read(), gzip=False), name
+                seen.update({e.path: e.digest for e in entries if e.type == "file"})
+                kinds.update(e.type for e in entries)
+    assert {"file", "dir", "symlink"} <= kinds  # busybox's applets are symlinks
+    with Archive(out / "layout") as arc:
+        manifest = arc.images()[0]["manifest"]
+        diff_ids = arc.images()[0]["config"]["rootfs"]["diff_ids"]
+        for desc, diff_id in zip(manifest["layers"], diff_ids):
+            name = "blobs/sha256/" + desc["digest"].split(":")[1]
+            with arc.layer(name, digest=desc["digest"], diff_id=diff_id) as stream:
+                entries = list(stream)
+            assert stream.digest == desc["digest"] and stream.blob_bytes == desc["size"] and stream.tar_bytes > 0
+            assert _ours(entries) == _gnu_tar_entries((out / "layout" / name).read_bytes(), gzip=True), name
+    files = ["/app/app.txt", "/app/stamp", "/app/blob"]
+    printed = engine.docker("run", "--rm", "--network", "none", "ivreg/app:2", "sha256sum", *files).stdout
+    for line in printed.splitlines():
+        hexdigest, path = line.split()
+        assert seen[path.lstrip("/")] == "sha256:" + hexdigest, path
+
+
+def test_a_layer_whose_bytes_changed_is_caught_when_read(saved, tmp_path):
+    """Same size, one byte flipped: the metadata read cannot tell; reading the layers does, and the
+    error names the archive, the layer and both diff IDs."""
+    _ids, out, _inspect = saved
+    src = out / "app2.tar"
+    with tarfile.open(src) as t:
+        entry = json.load(t.extractfile("manifest.json"))[0]
+    layer = entry["Layers"][-1]
+
+    def flip(data: bytes) -> bytes:
+        pos = len(data) // 2
+        return data[:pos] + bytes([data[pos] ^ 0xFF]) + data[pos + 1:]
+
+    bad = _rewrite(src, tmp_path / "flipped.tar", replace={layer: flip})
+    assert collect(bad).images
+    with pytest.raises(ArchiveError, match=rf"{bad}: layer {layer} unpacks to sha256:\w+, the config says sha256:"):
+        collect(bad, read_layers=True)
+
+
+def test_open_reads_archives_by_path_and_prefix(saved):
+    from imgviz import open as open_source
+
+    _ids, out, _inspect = saved
+    for source in (out / "all.tar", str(out / "all.tar"), f"archive:{out / 'all.tar'}"):
+        snap, where = open_source(source)
+        assert where == f"archive {out / 'all.tar'} (docker-save)" and len(snap.images) == 4
+    snap, where = open_source(out / "layout", read_layers=True)  # a directory: an OCI layout
+    assert where == f"archive {out / 'layout'} (oci)" and all(snap.images[0]["layer_sizes"])

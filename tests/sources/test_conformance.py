@@ -1,15 +1,17 @@
 """One conformance check that every source passes (ggcr's ``validate.Image`` idea).
 
-The test fleet (tests/_fleet.py: imported base, BuildKit and classic-builder images, an ENV-only
-image, the same file on two parents) is read four ways from the same real engine:
+:func:`imgviz.sources.check_source` is the shared invariant check on a source's raw records;
+:func:`check_source` here runs it and then asserts what must hold inside any source's frames.
+Every recorded snapshot the tests and the demo use passes it, and so does the test fleet
+(tests/_fleet.py: imported base, BuildKit and classic-builder images, an ENV-only image, the same
+file on two parents) read four ways from the same real engine:
 
 - ``engine``:      the Engine API (history rebuilt from ``/images/{id}/history``)
 - ``registry``:    pushed with ``docker push`` to Debian's docker-registry, read by the registry source
 - ``archive``:     ``docker save`` (legacy layout) of the same images
 - ``oci-layout``:  ``skopeo copy docker-daemon: oci:`` (a real tool's OCI image layout)
 
-:func:`check_source` asserts what must hold inside any source's frames; the comparison asserts
-that every source gives the same diff IDs, chain IDs and history (``created_by``,
+The comparison asserts that every source gives the same diff IDs, chain IDs and history (``created_by``,
 ``empty_layer``) for the same image. The engine's ``empty_layer`` is rebuilt, not read (see
 imgviz.frames); where it was ``inferred`` instead of ``exact`` the test still demands agreement,
 so a wrong inference would fail here.
@@ -17,25 +19,31 @@ so a wrong inference would fail here.
 
 from __future__ import annotations
 
+import copy
 import subprocess
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from imgviz.errors import SourceError
 from imgviz.frames import chain_ids, frames
-from imgviz.sources import archive, registry as reg_source
+from imgviz.sources import DEMO_SNAPSHOT, archive, check_source as check_records, load, registry as reg_source
 from imgviz.sources.engine import collect as engine_collect
 
 from .._fleet import FLEET_TAGS
 from .._registry import push
 
-pytestmark = [pytest.mark.engine, pytest.mark.registry]
+DATA = Path(__file__).resolve().parent.parent / "data"
+RECORDED = {"demo": DEMO_SNAPSHOT, "fleet": DATA / "fleet" / "snapshot.json.gz",
+            "registry": DATA / "registry" / "registry.json.gz", "hostile": DATA / "hostile" / "snapshot.json.gz"}
 
 AMBIGUOUS = "iv/ambig:1"
 
 
 def check_source(f) -> None:
-    """Invariants every source's frames satisfy."""
+    """Invariants every source satisfies: the shared check of its records, then its frames'."""
+    check_records(f.snapshot)
     assert len(f.images), "a source with no images"
     assert f.images.image_id.is_unique
     for image_id, img in f.images.set_index("image_id").iterrows():
@@ -55,6 +63,39 @@ def check_source(f) -> None:
         # compressed blob facts come together or not at all
         known = layers.digest.notna()
         assert (known == layers.size_compressed.notna()).all() and (known == layers.media_type.notna()).all()
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+def test_check_source_on_recorded_snapshots(name):
+    check_source(frames(load(RECORDED[name])))
+
+
+@pytest.mark.parametrize("breakage, message", [
+    (lambda s: s.records["images"][0].update(id="sha256:short"), "has no digest id"),
+    (lambda s: s.records["images"].append(copy.deepcopy(s.records["images"][0])), "is recorded twice"),
+    (lambda s: s.records["images"][0]["inspect"]["RootFS"]["Layers"].append("nope"), "is not a digest"),
+    (lambda s: s.records["images"][0].update(history=[]), "history entries for"),
+])
+def test_check_source_names_what_is_broken(breakage, message):
+    snap = load(RECORDED["demo"])
+    check_records(snap)
+    breakage(snap)
+    with pytest.raises(SourceError, match=message):
+        check_records(snap)
+
+
+@pytest.mark.parametrize("breakage, message", [
+    (lambda r: r["config"]["rootfs"]["diff_ids"].pop(), "the manifest lists 2 layers, the config 1"),
+    (lambda r: r["manifest"]["config"].update(digest="sha256:" + "0" * 64), "names another config"),
+    (lambda r: r["config"]["history"].append({"created_by": "RUN x"}), "history entries made layers"),
+    (lambda r: r.update(layer_sizes=[1]), "one byte count per layer"),
+])
+def test_check_source_on_registry_records(breakage, message):
+    snap = load(RECORDED["registry"])
+    rec = next(r for r in snap.records["images"] if len(r["manifest"]["layers"]) == 2)
+    breakage(rec)
+    with pytest.raises(SourceError, match=message):
+        check_records(snap)
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +119,9 @@ def four_ways(engine, fleet, registry, tmp_path_factory):
     refs = [push(engine, tag, registry, "conf/" + tag.split("/", 1)[1]) for tag in tags]
     eng = frames(engine_collect(host=engine.host, progress=False))
     read = {
-        "registry": frames(reg_source.collect(refs, progress=False, layer_sizes=True)),
-        "archive": frames(archive.collect(out / "fleet.tar", verify_layers=True)),
-        "oci-layout": frames(archive.collect(out / "layout", verify_layers=True)),
+        "registry": frames(reg_source.collect(refs, progress=False, read_layers=True)),
+        "archive": frames(archive.collect(out / "fleet.tar", read_layers=True)),
+        "oci-layout": frames(archive.collect(out / "layout", read_layers=True)),
     }
     sources = {
         "engine": eng,
@@ -98,12 +139,16 @@ def _by_tag(f, tag: str, registry_addr: str) -> str:
     return hit.image_id.iloc[0]
 
 
+@pytest.mark.engine
+@pytest.mark.registry
 @pytest.mark.parametrize("name", ["engine", "registry", "archive", "oci-layout"])
 def test_check_source(four_ways, name):
     _tags, _read, sources = four_ways
     check_source(sources[name])
 
 
+@pytest.mark.engine
+@pytest.mark.registry
 @pytest.mark.parametrize("name", ["registry", "archive", "oci-layout"])
 def test_same_layers_and_history_as_the_engine(four_ways, registry, name):
     tags, _read, sources = four_ways
@@ -129,6 +174,8 @@ def test_same_layers_and_history_as_the_engine(four_ways, registry, name):
         assert list(la.history_index) == list(lb.history_index), tag
 
 
+@pytest.mark.engine
+@pytest.mark.registry
 def test_engine_inference_on_ambiguous_history(four_ways, registry):
     """A KNOWN DISAGREEMENT, measured: the Engine API's history gives no empty_layer flag, and here
     two 0-byte RUN entries compete for one 0-byte layer. frames prefers the earlier one (the
@@ -147,6 +194,8 @@ def test_engine_inference_on_ambiguous_history(four_ways, registry):
         list(reg.layers[reg.layers.image_id == b].sort_values("position").diff_id)
 
 
+@pytest.mark.engine
+@pytest.mark.registry
 def test_blob_columns_by_source(four_ways):
     _tags, _read, sources = four_ways
     # the engine keeps no compressed blobs; a legacy docker save has uncompressed tars only
@@ -162,6 +211,8 @@ def test_blob_columns_by_source(four_ways):
     assert len(joined) == len(sources["registry"].layers) and joined["size"].notna().all()
 
 
+@pytest.mark.engine
+@pytest.mark.registry
 @pytest.mark.parametrize("name", ["registry", "archive", "oci-layout"])
 def test_uncompressed_sizes_on_request_equal_the_engine(four_ways, registry, name):
     """Layer bytes read on request (streamed, digest and diff ID checked) give each layer's size by

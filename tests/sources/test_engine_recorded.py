@@ -10,8 +10,10 @@ import pytest
 
 from imgviz.errors import EngineUnavailable, SnapshotError
 from imgviz.frames import frames
-from imgviz.snapshot import Snapshot, load
-from imgviz.sources.engine import CollectionWarning, ReplayClient, collect
+from imgviz.snapshot import Snapshot
+from imgviz.sources import load
+from imgviz.sources._replay import ReplayClient
+from imgviz.sources.engine import CollectionWarning, collect
 
 
 def _replay(snap: Snapshot) -> Snapshot:

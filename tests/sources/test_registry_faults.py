@@ -235,11 +235,11 @@ def test_bearer_token_per_repository_scope(proxy):
 
 def test_layer_blobs_read_on_request_are_verified(proxy):
     proxy.reset()
-    snap = collect([f"{proxy.addr}/fault/app:1"], progress=False, client=_client(), layer_sizes=True)
+    snap = collect([f"{proxy.addr}/fault/app:1"], progress=False, client=_client(), read_layers=True)
     assert all(isinstance(n, int) for n in snap.images[0]["layer_sizes"])
     proxy.reset(recompress_layers=True)
     # metadata alone does not read layer blobs, so it cannot notice
     assert collect([f"{proxy.addr}/fault/app:1"], progress=False, client=_client()).images
     with pytest.raises(RegistryError, match=r"fault/app:1: layer blob digest mismatch: expected sha256:\w+, the "
                                             r"bytes served hash to sha256:"):
-        collect([f"{proxy.addr}/fault/app:1"], progress=False, client=_client(), layer_sizes=True)
+        collect([f"{proxy.addr}/fault/app:1"], progress=False, client=_client(), read_layers=True)

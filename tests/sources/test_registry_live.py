@@ -9,8 +9,8 @@ import stat
 import pytest
 
 from imgviz.frames import frames
-from imgviz.sources.registry import (MT_DOCKER_LIST, MT_DOCKER_MANIFEST, MT_OCI_INDEX, MT_OCI_MANIFEST,
-                                     RegistryClient, RegistryError, collect, parse_reference)
+from imgviz.sources._oci import MT_DOCKER_LIST, MT_DOCKER_MANIFEST, MT_OCI_INDEX, MT_OCI_MANIFEST
+from imgviz.sources.registry import RegistryClient, RegistryError, collect, parse_reference
 
 from .._ivreg import IMAGES, build_images
 from .._registry import push
@@ -169,6 +169,44 @@ def test_oci_manifest_and_oci_index_written_by_skopeo(engine, registry, pushed, 
     assert rec["media_type"] == MT_OCI_MANIFEST
     diff_ids = json.loads(engine.docker("image", "inspect", "ivreg/other:1").stdout)[0]["RootFS"]["Layers"]
     assert rec["config"]["rootfs"]["diff_ids"] == diff_ids
+
+
+def test_a_layer_streamed_from_the_registry_lists_what_docker_save_holds(engine, registry, pushed, tmp_path):
+    """The shared layer reader on two media: every layer of ivreg/app:2 streamed from the registry
+    (gzip, digest and diff ID checked) gives the same entries, file digests included, as the same
+    layer in the engine's own `docker save` (a plain tar)."""
+    import tarfile
+
+    from imgviz.sources.archive import Archive
+    from imgviz.sources.registry import parse_reference
+
+    _ids, refs = pushed
+    engine.docker("save", "-o", str(tmp_path / "app2.tar"), "ivreg/app:2")
+    with tarfile.open(tmp_path / "app2.tar") as t:
+        saved = dict(zip(json.loads(t.extractfile(json.load(t.extractfile("manifest.json"))[0]["Config"]).read())
+                         ["rootfs"]["diff_ids"], json.load(t.extractfile("manifest.json"))[0]["Layers"]))
+    ref = parse_reference(refs["ivreg/app:2"])
+    with RegistryClient() as client:
+        rec = client.image(ref)
+        for desc, diff_id in zip(rec["manifest"]["layers"], rec["config"]["rootfs"]["diff_ids"]):
+            with client.layer(ref, desc, diff_id, content_digests=True) as stream:
+                remote = list(stream)
+            assert stream.digest == desc["digest"] and stream.blob_bytes == desc["size"]
+            with Archive(tmp_path / "app2.tar") as arc, arc.layer(saved[diff_id], diff_id=diff_id,
+                                                                    content_digests=True) as local:
+                assert remote == list(local), diff_id
+            assert any(e.digest for e in remote) or all(e.type != "file" for e in remote)
+
+
+def test_open_reads_registry_references(registry, pushed):
+    from imgviz import open as open_source
+
+    ids, refs = pushed
+    snap, where = open_source(f"registry:{refs['ivreg/app:1']}", progress=False)
+    assert where == f"registry {registry.addr}" and [r["id"] for r in snap.images] == [ids["ivreg/app:1"]]
+    snap, where = open_source(list(refs.values()), progress=False, read_layers=True)
+    assert where == f"registry {registry.addr}" and len(snap.images) == 4
+    assert all(isinstance(n, int) for r in snap.images for n in r["layer_sizes"])
 
 
 def test_unknown_reference_names_it(registry, pushed):

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from imgviz.frames import frames
-from imgviz.snapshot import load
+from imgviz.sources import load
+from imgviz.sources._oci import parse_platform
 from imgviz.sources.registry import (DOCKER_HUB, Reference, RegistryClient, RegistryError, _parse_challenge,
-                                     is_loopback, parse_platform, parse_reference)
+                                     collect, is_loopback, parse_reference)
 
 DATA = Path(__file__).parent.parent / "data" / "registry"
 
@@ -57,7 +58,9 @@ def test_loopback_registries_speak_plain_http(host, loop):
 def test_platform_and_challenge_parsing():
     assert parse_platform("linux/arm64/v8") == ("linux", "arm64", "v8")
     with pytest.raises(RegistryError, match="expected OS/ARCH"):
-        parse_platform("linux")
+        parse_platform("linux", error=RegistryError)
+    with pytest.raises(RegistryError, match="expected OS/ARCH"):  # before any request is made
+        collect([], platform="linux", progress=False)
     # the header distribution's token auth sends
     scheme, params = _parse_challenge('Bearer realm="https://auth.example/token",service="registry.example",'
                                       'scope="repository:a/b:pull"')

@@ -1,0 +1,191 @@
+"""Build inputs, read once: a Dockerfile, its context, and the options of a build.
+
+This module is where the cache model reads the file system (and git): a build directory, or a
+revision of a git repository checked out into a temporary directory.  What it returns, a
+:class:`BuildInput`, holds everything the prediction needs: the parsed Dockerfile, the context's
+file identities and the content hashes of every file a COPY, ADD or ``RUN --mount`` can select.
+The context is then sealed, so the prediction (:mod:`imgviz.analysis.cascade`) does no I/O and a
+checked-out revision can be deleted as soon as it is read.
+
+Which ignore file a builder reads is the builder's rule (:class:`ContextRules`, declared by each
+builder class in :mod:`imgviz.builders`); which file that rule picks is decided once, by
+:func:`imgviz.dockerfile.ignore.read_dockerignore`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ImgvizError
+from .context import BuildContext, ContextError
+from .ignore import read_dockerignore
+from .parser import Dockerfile, DockerfileSyntaxError, parse_file
+
+__all__ = ["BuildInput", "CascadeError", "ContextRules", "load_build", "load_git_revisions",
+           "git_commits"]
+
+
+class CascadeError(ImgvizError, ValueError):
+    """Bad input to a build-cache prediction: a missing directory or revision, an unparsable
+    Dockerfile, an unknown builder or target stage, too few commits to advise on."""
+
+
+@dataclass(frozen=True)
+class ContextRules:
+    """How a builder reads its build context: what differs between builders and versions.
+
+    dockerfile_dockerignore
+        ``<Dockerfile>.dockerignore`` next to the Dockerfile is read in preference to the
+        context's ``.dockerignore`` (Docker 20.10's BuildKit client does this; its classic
+        builder does not).
+    """
+
+    dockerfile_dockerignore: bool = False
+
+    @property
+    def summary(self) -> str:
+        return "<Dockerfile>.dockerignore first" if self.dockerfile_dockerignore else ".dockerignore only"
+
+    def reads_otherwise(self, other: "ContextRules", context: BuildContext) -> bool:
+        """True when *other* would read *context* (read with these rules) differently."""
+        return self.dockerfile_dockerignore != other.dockerfile_dockerignore and context.ignore_choice_matters
+
+
+@dataclass
+class BuildInput:
+    """A Dockerfile and its context, read once.
+
+    ``base_ids`` maps FROM references to image IDs or
+    :class:`~imgviz.dockerfile.bases.BaseImage` records when known (then a retagged base is
+    recognised as changed); ``rules`` are the context rules the context was read with.
+    """
+
+    dockerfile: Dockerfile
+    context: BuildContext
+    base_ids: dict = field(default_factory=dict)
+    build_args: dict = field(default_factory=dict)
+    target: str | None = None
+    rules: ContextRules = field(default_factory=ContextRules)
+
+    def with_bases(self, base_ids: dict) -> "BuildInput":
+        """The same input with FROM references identified by *base_ids* (nothing is re-read)."""
+        return dataclasses.replace(self, base_ids=dict(base_ids or {}))
+
+
+def _context_sources(dockerfile: Dockerfile) -> list[str]:
+    """Context paths the Dockerfile can select, cut before the first variable.
+
+    COPY/ADD sources (not ``--from``, not heredocs) and ``RUN --mount`` bind sources without
+    ``from=``.  A source with a variable is cut at that path element: its value is only known
+    while the builder walks the file, so everything below the fixed part is read.  Wildcards
+    stay: the context selects them as COPY does."""
+    out = []
+    for ins in dockerfile.instructions:
+        raw = []
+        if ins.keyword in ("COPY", "ADD") and not ins.flag("from"):
+            names = {d.name for d in ins.heredocs}
+            raw += [s for s in ins.args[:-1] if s.lstrip("<-").strip("'\"") not in names]
+        for m in ins.flag_values("mount"):
+            opts = dict(part.partition("=")[::2] for part in m.split(","))
+            if opts.get("type", "bind") == "bind" and not opts.get("from"):
+                raw.append(opts.get("source", opts.get("src", "/")))
+        for s in raw:
+            fixed = []
+            for seg in s.split("/"):
+                if "$" in seg:
+                    break
+                fixed.append(seg)
+            else:
+                out.append(s)
+                continue
+            out.append("/".join(fixed) or ".")
+    return out
+
+
+def load_build(directory, dockerfile: str = "Dockerfile", *, rules: ContextRules | None = None,
+               build_args=None, target=None, base_ids=None) -> BuildInput:
+    """Read *directory* (the build context) and its Dockerfile into a sealed :class:`BuildInput`.
+
+    Parameters
+    ----------
+    directory : the build context
+    dockerfile : Dockerfile path relative to *directory* (or absolute)
+    rules : the context rules of the builder the prediction is for (``builder.context_rules`` of
+        a builder from :func:`imgviz.builders.get_builder`); default: ``.dockerignore`` only
+    build_args, target, base_ids : as for ``docker build`` (see :class:`BuildInput`)
+
+    Every file a COPY, ADD or ``RUN --mount`` of the Dockerfile can select is hashed here; the
+    context is then sealed, so nothing reads the directory again.
+    """
+    rules = rules or ContextRules()
+    d = Path(directory)
+    if not d.is_dir():
+        raise CascadeError(f"build directory {str(directory)!r} does not exist")
+    df_path = Path(dockerfile) if Path(dockerfile).is_absolute() else d / dockerfile
+    if not df_path.is_file():
+        raise CascadeError(f"no Dockerfile at {str(df_path)!r}")
+    try:
+        df = parse_file(df_path)
+        ctx = BuildContext(d, dockerfile, rules.dockerfile_dockerignore)
+        ctx.ignore_choice_matters = (read_dockerignore(d, dockerfile, True)[1]
+                                     != read_dockerignore(d, dockerfile, False)[1])
+        ctx.read_selected(_context_sources(df))
+    except (DockerfileSyntaxError, ContextError, ValueError) as exc:
+        raise CascadeError(str(exc)) from None
+    ctx.seal()
+    return BuildInput(df, ctx, dict(base_ids or {}), dict(build_args or {}), target, rules)
+
+
+# -- git revisions ------------------------------------------------------------------------------
+def _check_repo(repo: Path) -> None:
+    if not (repo / ".git").exists() and not (repo / "HEAD").exists():
+        raise CascadeError(f"{str(repo)!r} is not a git repository")
+
+
+def _checkout(repo: Path, rev: str, dest: Path) -> None:
+    """Files of *rev* (``git archive``) written below *dest*."""
+    proc = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", rev], capture_output=True)
+    if proc.returncode != 0:
+        msg = proc.stderr.decode(errors="replace").strip().splitlines()
+        raise CascadeError(f"git revision {rev!r} of {str(repo)!r}: {msg[-1] if msg else 'git archive failed'}")
+    dest.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tf:
+        tf.extractall(dest, filter="tar")
+
+
+def git_commits(repo, path: str = ".", limit: int = 50) -> list[str]:
+    """The newest *limit* commits of *repo* that touch *path*, oldest first."""
+    repo = Path(repo)
+    _check_repo(repo)
+    proc = subprocess.run(["git", "-C", str(repo), "log", "--format=%H", f"-n{limit}", "--", path],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        raise CascadeError(f"git log in {str(repo)!r}: {lines[-1] if lines else 'failed'}")
+    return list(reversed(proc.stdout.split()))
+
+
+def load_git_revisions(repo, revisions, path: str = ".", dockerfile: str = "Dockerfile", *,
+                       rules: ContextRules | None = None, build_args=None, target=None) -> list[BuildInput]:
+    """The build directory *path* of *repo* at each of *revisions*, read as :func:`load_build` does.
+
+    Each revision is checked out (``git archive``) into a temporary directory, read, and removed.
+    ``git archive`` stamps every file with the commit time, which is not the user's modification
+    time, so the contexts say their times are unknown (no moby/buildkit#4817 check on them)."""
+    repo = Path(repo)
+    _check_repo(repo)
+    out = []
+    with tempfile.TemporaryDirectory(prefix="imgviz-cascade-") as tmp:
+        for i, rev in enumerate(revisions):
+            dest = Path(tmp) / str(i)
+            _checkout(repo, rev, dest)
+            b = load_build(dest / path, dockerfile, rules=rules, build_args=build_args, target=target)
+            b.context.mtimes_known = False
+            out.append(b)
+    return out

@@ -1,0 +1,73 @@
+"""Replay of a recorded engine snapshot: an engine client that answers from the recording.
+
+Loading an engine snapshot runs :func:`imgviz.sources.engine.collect` with :class:`ReplayClient`,
+so recorded data goes through exactly the code a live collection uses (docker-py's ``attrs`` idea:
+the raw responses are what is kept, and everything else is derived again).
+"""
+
+from __future__ import annotations
+
+from ..snapshot import Snapshot
+
+
+class ReplayNotFound(Exception):
+    """Raised by :class:`ReplayClient` for an object the recording says was gone (an HTTP 404)."""
+
+    status_code = 404
+
+
+class ReplayClient:
+    """Answers the engine calls :func:`~imgviz.sources.engine.collect` makes from a recorded snapshot.
+
+    Objects the recording skipped answer "not found" again; objects missing from an incomplete
+    recording answer "connection lost".
+    """
+
+    def __init__(self, snapshot: Snapshot):
+        rec = snapshot.records
+        self.recorded_host = snapshot.source.get("host")
+        self._rec = rec
+        self._images = {r["id"]: r for r in rec.get("images") or []}
+        self._containers = {r["id"]: r for r in rec.get("containers") or []}
+        self._gone = {(s.get("kind"), s.get("id")): s.get("detail", "") for s in rec.get("skipped") or []}
+
+    def _need(self, key: str):
+        value = self._rec.get(key)
+        if value is None:
+            raise ConnectionError(f"recording has no {key}")
+        return value
+
+    def version(self):
+        return self._need("version")
+
+    def images(self):
+        return self._need("image_list")
+
+    def _image(self, image_id: str) -> dict:
+        if ("image", image_id) in self._gone:
+            raise ReplayNotFound(self._gone[("image", image_id)])
+        if image_id not in self._images:
+            raise ConnectionError(f"recording stops before image {image_id}")
+        return self._images[image_id]
+
+    def inspect_image(self, image_id: str):
+        return self._image(image_id)["inspect"]
+
+    def history(self, image_id: str):
+        return self._image(image_id)["history"]
+
+    def containers(self, all: bool = True, size: bool = True):  # noqa: A002 - SDK signature
+        return self._need("container_list")
+
+    def inspect_container(self, container_id: str):
+        if ("container", container_id) in self._gone:
+            raise ReplayNotFound(self._gone[("container", container_id)])
+        if container_id not in self._containers:
+            raise ConnectionError(f"recording stops before container {container_id}")
+        return self._containers[container_id]["inspect"]
+
+    def df(self):
+        return self._need("df")
+
+    def close(self) -> None:
+        pass
