@@ -19,7 +19,7 @@ import pandas as pd
 from imgviz.analysis.listing import history_table, image_list
 from imgviz.analysis.sizes import disk_usage, per_image_sizes
 from imgviz.frames import frames
-from imgviz.snapshot import load
+from imgviz.sources import load
 from imgviz.units import human_size
 
 from ._compare import json_lines, parse_table
