@@ -19,5 +19,6 @@ if [ ! -e "$stamp" ]; then
     .venv/bin/python -m pip install -q -e '.[test]'
     touch "$stamp"
 fi
-# -rsx: every skip and expected failure prints its reason (an engine that cannot, a known gap)
-exec .venv/bin/python -m pytest -q -rsx "$@"
+# -rfEsxX: failures, errors, and every skip and expected failure with its reason (an engine that
+# cannot, a known gap), and what passed unexpectedly
+exec .venv/bin/python -m pytest -q -rfEsxX "$@"
