@@ -3,7 +3,8 @@
 Each case gets its own directory, its inputs, and the hostile server it needs (one hostile
 registry for the session; a hostile engine per case; the session's real engine behind a proxy
 that cuts it off). The cases run four at a time (most of them wait on a server), then each is
-checked by its own test, and ``test_corpus_totals`` checks and prints the totals: cases, clear
+checked by its own test; the engine-dies cases run on a real engine of every kind
+(``test_real_engine_cut_off``); ``test_corpus_totals`` checks and prints the totals: cases, clear
 errors, clean successes, tracebacks, hangs, data lost, and the peak memory of the gzip-bomb and
 big-config cases (also written to ``corpus-totals.json`` in the run's directory).
 """
@@ -46,15 +47,16 @@ def _fill(text: str, values: dict[str, str]) -> str:
 
 
 class Runner:
-    def __init__(self, root: Path, real_engine):
+    def __init__(self, root: Path, real_engine, *, registry: bool = True):
         self.root = root
-        self.registry = HostileRegistry()
+        self.registry = HostileRegistry() if registry else None
         self.real_engine = real_engine
         recs = fleet_records()
         self.image0 = recs["images"][0]["id"][7:19]
 
     def close(self) -> None:
-        self.registry.stop()
+        if self.registry is not None:
+            self.registry.stop()
 
     def _server(self, case: Case, d: Path):
         kind, _, mode = (case.server or "").partition(":")
@@ -75,12 +77,13 @@ class Runner:
         d = self.root / case.name.replace("/", "__")
         d.mkdir(parents=True)
         if case.server == "real-engine-cutoff" and self.real_engine is None:
-            return {"skipped": "no real engine in this session"}
+            return {"skipped": "run on every engine kind by test_real_engine_cut_off"}
         server, host = self._server(case, d)
         try:
             if case.setup is not None:
                 case.setup(d)
-            values = {"D": str(d), "REG": self.registry.addr, "ENGINE": host, "IMAGE0": self.image0}
+            values = {"D": str(d), "REG": self.registry.addr if self.registry else "", "ENGINE": host,
+                      "IMAGE0": self.image0}
             protected = {p: _digest(d / p) for p in case.protect}
             env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGVIZ_", "DOCKER_"))}
             env.update({"DOCKER_HOST": f"unix://{d}/no-engine-here.sock", "HOME": str(d), "PYTHONPATH": str(ROOT)})
@@ -121,23 +124,10 @@ class Runner:
                 server.stop()
 
 
-def _real_engine(request):
-    """The session's real engine with a few images, when any case needs one (else None)."""
-    if not any(c.server == "real-engine-cutoff" for c in CASES):
-        return None
-    try:
-        engine = request.getfixturevalue("engine")
-    except pytest.skip.Exception:
-        return None
-    for i in range(3):
-        engine.busybox_base(f"fuzz-cutoff/bb:{i}")
-    return engine
-
-
 @pytest.fixture(scope="session")
-def corpus(request, tmp_path_factory):
+def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz")
-    runner = Runner(root, _real_engine(request))
+    runner = Runner(root, None)
     try:
         with ThreadPoolExecutor(max_workers=3) as pool:
             results = dict(zip((c.name for c in CASES), pool.map(runner.run, CASES)))
@@ -195,6 +185,22 @@ def test_case(corpus, name):
         pytest.skip(r["skipped"])
     problems = check(case, r)
     assert not problems, f"{name}: {'; '.join(problems)}\n--- stderr:\n{r['stderr'][-2000:]}\n--- stdout:\n{r['stdout'][-1000:]}"
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("name", [c.name for c in CASES if c.server == "real-engine-cutoff"])
+def test_real_engine_cut_off(engine, tmp_path, name):
+    """The engine-dies cases on a real engine of every kind: a proxy of ours forwards to it unchanged
+    and cuts every connection after a few requests, while imgviz is collecting."""
+    for i in range(3):  # a few images, so the cut falls among the per-image calls
+        engine.busybox_base(f"fuzz-cutoff/bb:{i}")
+    runner = Runner(tmp_path, engine, registry=False)
+    try:
+        r = runner.run(BY_NAME[name])
+    finally:
+        runner.close()
+    problems = check(BY_NAME[name], r)
+    assert not problems, f"{name}: {'; '.join(problems)}\n--- stderr:\n{r['stderr'][-2000:]}"
 
 
 def test_corpus_totals(corpus):
