@@ -18,7 +18,8 @@ warning and a snapshot marked incomplete that keeps everything collected so far.
 
 Look-ups for the build-cache prediction go through the same :func:`connect` (so no engine is the
 same one-line :class:`~imgviz.errors.EngineUnavailable`): :func:`inspect_bases` (``GET
-/images/{ref}/json`` per FROM image) and :func:`image_history` (``GET /images/{ref}/history``).
+/images/{ref}/json`` per FROM image), :func:`image_history` (``GET /images/{ref}/history``) and
+:func:`engine_version` (``GET /version``: which builder rules apply).
 A recorded snapshot is replayed through :func:`collect` by :class:`imgviz.sources._replay.ReplayClient`.
 """
 
@@ -231,6 +232,25 @@ def platform_of(client=None, *, host: str | None = None) -> str | None:
     if version.get("Os") and version.get("Arch"):
         return f"{version['Os']}/{version['Arch']}"
     return None
+
+
+def engine_version(docker_host: str | None = None) -> str:
+    """The engine's version (``GET /version``: ``Version``, e.g. ``"28.5.2+dfsg4"``), for the
+    build-cache prediction, whose rules depend on it.
+
+    Raises
+    ------
+    EngineUnavailable
+        One line naming the address when no engine answers.
+    """
+    api = connect(docker_host)
+    try:
+        version = _call(api.version)
+    except (_Gone, _Lost) as exc:
+        raise EngineUnavailable(f"engine at {_address(docker_host)} stopped answering ({exc})") from None
+    finally:
+        api.close()
+    return str(version.get("Version") or "")
 
 
 def inspect_bases(refs: Iterable[str], docker_host: str | None = None) -> dict:

@@ -26,12 +26,16 @@ def _cached(df):
 
 
 def test_copy_link_does_not_depend_on_earlier_layers(tmp_path):
+    """Docker 28's BuildKit keys COPY --link on its own; its classic builder ignores the flag;
+    Docker 20.10 refuses it (both builders: an unknown flag to its parser)."""
     old, new = _pair(tmp_path, "FROM b\nRUN echo 1\nCOPY --link a.txt /a\n", "FROM b\nRUN echo 2\nCOPY --link a.txt /a\n")
-    steps = cascade(old, new, "buildkit")
-    assert _cached(steps) == {1: True, 2: False, 3: True}
-    assert "frontend 1.4+" in steps.loc[2, "warning"]
-    classic = cascade(old, new, "classic")
-    assert _cached(classic)[3] is False and "does not support --link" in classic.loc[2, "warning"]
+    steps = cascade(old, new, "buildkit", engine_version="28.5.2")
+    assert _cached(steps) == {1: True, 2: False, 3: True} and not steps["warning"].any()
+    classic = cascade(old, new, "classic", engine_version="28.5.2")
+    assert _cached(classic) == {1: True, 2: False, 3: False}
+    for builder in ("buildkit", "classic"):
+        with pytest.raises(CascadeError, match="old build fails .* Unknown flag: link"):
+            cascade(old, new, builder)
 
 
 def test_stage_not_needed_is_not_built_by_buildkit(tmp_path):
@@ -67,18 +71,32 @@ def test_build_args_in_scope_change_run_keys(tmp_path):
 
 
 def test_heredoc_content_is_part_of_the_key(tmp_path):
-    old_df = "FROM b\nRUN <<EOF\necho one\nEOF\n"
+    """Docker 28's BuildKit keys a RUN heredoc on its body; its classic builder runs only the
+    first line (the body is in neither the image nor the key); Docker 20.10 reads the body as
+    instructions and fails."""
+    old_df = "FROM b\nRUN <<EOF\necho one\nEOF\nRUN true\n"
     old, new = _pair(tmp_path, old_df, old_df.replace("one", "two"))
-    steps = cascade(old, new, "buildkit")
-    assert _cached(steps)[2] is False and "heredocs need" in steps.loc[1, "warning"]
+    steps = cascade(old, new, "buildkit", engine_version="28.5.2")
+    assert _cached(steps) == {1: True, 2: False, 5: False}
+    assert _cached(cascade(old, new, "classic", engine_version="28.5.2")) == {1: True, 2: True, 5: True}
+    plain, _ = _pair(tmp_path / "plain", "FROM b\nRUN true\n", "FROM b\n")
+    refused = cascade(plain, new, "buildkit")
+    assert refused.attrs["error"]["message"] == "unknown instruction: ECHO" and refused.attrs["error"]["line"] == 3
+    assert list(refused["kind"]) == ["error"]   # refused while parsing: no step runs
 
 
 def test_unknown_builder_and_missing_source(tmp_path):
-    old, new = _pair(tmp_path, "FROM b\nCOPY nope.txt /x\n", "FROM b\nCOPY nope.txt /x\n")
+    old, new = _pair(tmp_path, "FROM b\nCOPY a.txt /x\nRUN true\n", "FROM b\nCOPY nope.txt /x\nRUN true\n")
     with pytest.raises(CascadeError, match="unknown builder 'kaniko'"):
         cascade(old, new, "kaniko")
     steps = cascade(old, new, "buildkit")
-    assert steps.loc[1, "cached"] is False and "not in the build context: nope.txt" in steps.loc[1, "reason"]
+    assert steps.attrs["error"] == {"line": 2, "message": 'failed to compute cache key: "/nope.txt" not found: '
+                                    "not found", "phase": "context", "builder": "buildkit",
+                                    "summary": steps.attrs["error"]["summary"]}
+    assert list(steps["kind"]) == ["from", "error"] and steps.loc[1, "cached"] is False
+    classic = cascade(old, new, "classic", engine_version="28.5.2")
+    assert classic.attrs["error"]["message"] == ("COPY failed: file not found in build context or excluded by "
+                                                 ".dockerignore: stat nope.txt: file does not exist")
 
 
 @pytest.mark.parametrize("builder", ["buildkit", "classic"])
@@ -117,7 +135,7 @@ def test_inputs_read_with_another_builders_ignore_file_are_refused(tmp_path):
                      {"Dockerfile.dockerignore": "secret\n", "secret": "t"})
     assert _cached(cascade(old, new, "buildkit")) == {1: True, 2: True}
     assert _cached(cascade(old, new, "classic")) == {1: True, 2: False}
-    with pytest.raises(CascadeError, match=r"read with \.dockerignore only .* but BuildKit reads "
+    with pytest.raises(CascadeError, match=r"read with \.dockerignore only .* but this builder reads "
                                            r"<Dockerfile>\.dockerignore first"):
         cascade(load_build(old), load_build(new), "buildkit")
     assert _cached(cascade(load_build(old), load_build(new), "classic")) == {1: True, 2: False}
