@@ -7,21 +7,42 @@ Sources (engine, registry, archive) -> :class:`Snapshot` (raw records) -> :class
 >>> snap, where = imgviz.open("demo")   # any source: "auto", "engine", "registry:REF", a file...
 >>> f = imgviz.frames(snap)             # or imgviz.demo(): frames of the embedded demo snapshot
 >>> f.images[["repository", "tag", "size"]].head()   # doctest: +SKIP
+
+``import imgviz`` is light: every public name is imported on first use (pandas with the first
+frame, plotly with the first figure, the docker SDK with the first engine call), so the command
+line starts fast and ``imgviz snapshot`` never loads pandas.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 import types
 
-from ._demo import demo
-from .errors import EngineUnavailable, ImgvizError, SnapshotError, SourceError
-from .report import Report, open_source
-from .snapshot import Snapshot
-from .sources import demo_snapshot, load, open  # noqa: A004  (imgviz.open: one way to open a source)
-from .sources.engine import collect
+from .errors import EngineUnavailable, ImageNotFound, ImgvizError, SnapshotError, SourceError
 
 __version__ = "0.1.0"
+
+#: public name -> (module, attribute); attribute None means the module itself
+_LAZY = {
+    "Frames": (".frames", "Frames"),
+    "frames": (".frames", "frames"),
+    "Report": (".report", "Report"),
+    "open_source": (".report", "open_source"),
+    "Snapshot": (".snapshot", "Snapshot"),
+    "open": (".sources", "open"),
+    "load": (".sources", "load"),
+    "collect": (".sources.engine", "collect"),
+    "demo": ("._demo", "demo"),
+    "demo_snapshot": (".sources", "demo_snapshot"),
+    "cascade": (".analysis.cascade", "cascade"),
+    "sharing_dashboard": (".widgets", "sharing_dashboard"),
+    "analysis": (".analysis", None),
+    "figures": (".figures", None),
+    "widgets": (".widgets", None),
+    "selection": (".selection", None),
+    "units": (".units", None),
+}
 
 
 def schema(name: str) -> str:
@@ -32,48 +53,38 @@ def schema(name: str) -> str:
 
 
 def __getattr__(name: str):
-    # heavy parts on first use only: `import imgviz` stays free of pandas, plotly and ipywidgets
-    if name == "Frames":
-        from .frames import Frames
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'imgviz' has no attribute {name!r}") from None
+    mod = importlib.import_module(module, __name__)
+    value = mod if attr is None else getattr(mod, attr)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
 
-        return Frames
-    if name in ("analysis", "figures", "widgets"):
-        import importlib
 
-        return importlib.import_module(f".{name}", __name__)
-    if name == "cascade":
-        from .analysis.cascade import cascade
-
-        return cascade
-    if name == "sharing_dashboard":
-        from .widgets import sharing_dashboard
-
-        return sharing_dashboard
-    raise AttributeError(f"module 'imgviz' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 class _Package(types.ModuleType):
-    """``imgviz.frames`` is the function :func:`imgviz.frames.frames`, imported on first use.
+    """``imgviz.frames`` is the function; importing the submodule of the same name must not hide it.
 
-    The package and its submodule share the name ``frames``; importing the submodule sets the
-    package attribute to the module, which this property keeps from hiding the function.
+    (Python sets a package's attribute to each submodule it imports; the eager ``from .frames
+    import frames`` that used to undo this would import pandas.)
     """
 
-    @property
-    def frames(self):
-        from .frames import frames
-
-        return frames
-
-    @frames.setter
-    def frames(self, _module) -> None:
-        pass
+    def __setattr__(self, name: str, value) -> None:
+        if name in _LAZY and _LAZY[name][1] is not None and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
 
 
 sys.modules[__name__].__class__ = _Package
 
+
 __all__ = [
-    "EngineUnavailable", "Frames", "ImgvizError", "Snapshot", "SnapshotError", "SourceError",
+    "EngineUnavailable", "Frames", "ImageNotFound", "ImgvizError", "Snapshot", "SnapshotError", "SourceError",
     "Report", "cascade", "collect", "demo", "demo_snapshot", "frames", "load", "open", "open_source", "schema",
     "sharing_dashboard", "__version__",
 ]

@@ -1,9 +1,17 @@
-"""Byte and time formatting that matches the docker CLI.
+"""Every byte and time format imgviz prints or draws, in one family.
 
-The docker CLI formats sizes with go-units: decimal multiples (1 kB = 1000 B) and a fixed number of
-significant digits. ``docker image ls`` and ``docker image history`` use 3 digits (``75.5MB``),
-``docker system df`` uses 4 (``75.49MB``). Reproducing the rule lets tests compare our tables with
-the CLI's text exactly, and lets users recognise the numbers they know.
+- :func:`human_size`: sizes as the docker CLI prints them (go-units): decimal multiples
+  (1 kB = 1000 B) and a fixed number of significant digits. ``docker image ls`` and
+  ``docker image history`` use 3 digits (``75.5MB``), ``docker system df`` uses 4 (``75.49MB``).
+  Tables of the CLI and the report use it, so tests compare our text with the CLI's exactly and
+  users recognise the numbers they know.
+- :func:`axis_bytes`: short labels for figures, hover text and notebook prose (``75.5 MB``).
+- :func:`byte_unit` and :func:`byte_ticks`: the KB/MB unit of a figure axis and its round ticks.
+- :func:`human_duration`, :func:`ago`: times as ``docker image ls`` CREATED prints them.
+
+Every format takes an unknown size (None, NaN, pandas' NA) and says so (``-`` in CLI text,
+``unknown`` in figures); none of them turns unknown into 0. This module imports no third-party
+package, so the CLI can format without pandas.
 """
 
 from __future__ import annotations
@@ -72,16 +80,82 @@ def human_size(size: float, precision: int = 4) -> str:
     return f"{_go_g(value, precision)}{_DECIMAL_UNITS[i]}"
 
 
-def axis_bytes(size: float) -> str:
-    """Short label for figure axes and hover text: ``880 B``, ``1.5 KB``, ``75.5 MB``."""
+#: the units of figure axes and labels (decimal, like the docker CLI), smallest first
+BYTE_UNITS = (("B", 1.0), ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12))
+
+
+def axis_bytes(size: float, *, unknown: str = "unknown") -> str:
+    """Short label for figure axes, hover text and prose: ``880 B``, ``1.5 KB``, ``75.5 MB``.
+
+    Examples
+    --------
+    >>> axis_bytes(880), axis_bytes(1_500), axis_bytes(75_490_000), axis_bytes(None)
+    ('880 B', '1.5 KB', '75.5 MB', 'unknown')
+    """
     value = _number(size)
     if value is None:
-        return "-"
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(value) < 1000 or unit == "TB":
+        return unknown
+    for unit, _scale in BYTE_UNITS:
+        if abs(value) < 1000 or unit == BYTE_UNITS[-1][0]:
             return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1000.0
     return f"{value:.1f} TB"  # pragma: no cover
+
+
+def byte_unit(max_bytes: float, *, smallest: str = "B") -> tuple[str, float]:
+    """The unit an axis reaching ``max_bytes`` is labelled in: ``('MB', 1e6)`` and so on.
+
+    ``smallest`` names the smallest unit to use (``'KB'`` for axes of layer blobs).
+
+    Examples
+    --------
+    >>> byte_unit(75_490_000), byte_unit(880), byte_unit(880, smallest="KB")
+    (('MB', 1000000.0), ('B', 1.0), ('KB', 1000.0))
+    """
+    names = [u for u, _ in BYTE_UNITS]
+    start = names.index(smallest)
+    unit = BYTE_UNITS[start]
+    value = _number(max_bytes) or 0.0
+    for u in BYTE_UNITS[start:]:
+        if value >= u[1]:
+            unit = u
+    return unit
+
+
+def byte_ticks(max_bytes: float, n: int = 6) -> tuple[list[float], list[str], str]:
+    """Tick positions (bytes) and labels (``'20 MB'``) for an axis from 0 to ``max_bytes``.
+
+    Returns ``(tickvals, ticktext, unit)``: steps of 1, 2 or 5 times a power of ten in the
+    chosen unit, so the axis reads in round KB/MB.
+
+    Examples
+    --------
+    >>> byte_ticks(75_000_000)[1]
+    ['0 MB', '20 MB', '40 MB', '60 MB']
+    """
+    value = _number(max_bytes)
+    if not value or value <= 0 or not math.isfinite(value):
+        return [0], ["0 B"], "B"
+    unit, scale = byte_unit(value)
+    top = value / scale
+    raw = top / max(n - 1, 1)
+    power = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    if unit == "B":
+        step = max(step, 1)
+    vals, k = [], 0
+    while k * step <= top * 1.0001:
+        vals.append(k * step)
+        k += 1
+    text = [f"{v:g} {unit}" for v in vals]
+    return [v * scale for v in vals], text, unit
+
+
+def axis_title(title: str, unit: str) -> str:
+    """An axis title that names its unit: ``Size (MB, 1 MB = 1,000,000 bytes)``."""
+    if unit == "B":
+        return f"{title} (bytes)"
+    return f"{title} ({unit}, 1 {unit} = {int(dict(BYTE_UNITS)[unit]):,} bytes)"
 
 
 def human_duration(seconds: float) -> str:

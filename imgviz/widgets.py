@@ -58,10 +58,10 @@ class SharingDashboard:
     def __init__(self, frames, *, pattern: str = "", remove: Iterable[str] = (), top_n: int = 20):
         import ipywidgets as w
 
-        from .analysis.sizes import image_labels, resolve_images
+        from .selection import labels, resolve_images
 
         self.frames = frames
-        self._labels = dict(zip(frames.images["image_id"], image_labels(frames.images)))
+        self._labels = labels(frames.images)
         self.pattern = w.Text(value=pattern, description="Images", placeholder="docker image ls pattern, e.g. w*",
                               continuous_update=False)
         self.search = w.Text(value="", description="Search", placeholder="text in a tag or ID",
@@ -95,10 +95,10 @@ class SharingDashboard:
         return {"pattern": self.pattern.value.strip() or None, "search": self.search.value.strip() or None}
 
     def _update_options(self, keep=None) -> None:
-        from .figures._style import image_mask
+        from .selection import select
 
         keep = list(self.remove.value) if keep is None else list(keep)
-        mask = image_mask(self.frames.images, **self._filter_kwargs())
+        mask = select(self.frames.images, **self._filter_kwargs())
         shown = self.frames.images.loc[mask, "image_id"].tolist()
         self._busy = True
         try:
@@ -118,11 +118,11 @@ class SharingDashboard:
     # -- drawing --------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Redraw every figure and the summary from the current control values."""
-        from . import figures as F
-        from .analysis.sizes import totals, what_if_totals
         import pandas as pd
 
-        from .figures._style import bytes_text as axis_bytes
+        from . import figures as F
+        from .analysis.sizes import totals, what_if_totals
+        from .units import axis_bytes
 
         f = self.frames
         filt = self._filter_kwargs()

@@ -19,13 +19,15 @@ HERE = Path(__file__).resolve().parent
 
 SOURCE_CELL = '''\
 import imgviz
-from imgviz.analysis.listing import find_image, history_table, image_list
-from imgviz.units import human_size
+from imgviz.analysis.listing import history_table, image_list
+from imgviz.selection import find_image, labels, short_id
+from imgviz.units import axis_bytes, byte_unit, human_size
 
 # The live engine when one answers, else the embedded demo snapshot (IMGVIZ_SOURCE=demo pins the demo).
-f, where = imgviz.open_source()
-if f.images.empty:  # an engine without images has nothing to show yet
-    f, where = imgviz.open_source("demo")
+snap, where = imgviz.open()
+if not snap.images:  # an engine without images has nothing to show yet
+    snap, where = imgviz.open("demo")
+f = imgviz.frames(snap)
 print("Source:", where)
 f'''
 
@@ -41,10 +43,11 @@ def pick(*refs):
     return tagged.sort_values(["n_layers", "size"], ascending=False).iloc[0]["image_id"]
 
 
+names = labels(f.images)  # imgviz's one naming rule: the first tag, or <none>@<short id>
+
+
 def name(image_id):
-    """The image's first tag, or its short ID when it has none."""
-    row = f.images.set_index("image_id").loc[image_id]
-    return row["tags"][0] if len(row["tags"]) else row["short_id"]'''
+    return names[image_id]'''
 
 NOTEBOOKS = {}
 
@@ -93,13 +96,14 @@ layers[["position", "size", "instruction", "created_by", "diff_id", "chain_id"]]
     ("code", '''\
 import plotly.express as px
 
+unit, scale = byte_unit(layers["size"].max())  # the axis unit imgviz's figures use (KB, MB, ...)
 shown = layers.assign(
     layer=[f"#{p} {i or 'base'}" for p, i in zip(layers["position"], layers["instruction"])],
-    MB=layers["size"] / 1e6,
+    bytes=layers["size"] / scale,
     made_by=layers["created_by"].fillna("").str.slice(0, 80),
 )
-px.bar(shown, x="MB", y="layer", orientation="h", hover_data=["made_by", "size"], log_x=True,
-       title=f"Layers of {name(web_ping)} (uncompressed, log scale)", labels={"MB": "size (MB)"})'''),
+px.bar(shown, x="bytes", y="layer", orientation="h", hover_data=["made_by", "size"], log_x=True,
+       title=f"Layers of {name(web_ping)} (uncompressed, log scale)", labels={"bytes": f"size ({unit})"})'''),
     ("md", """\
 ## `docker image history`: instructions and layers
 
@@ -140,16 +144,9 @@ print(dockerfile.read_text() if dockerfile.exists() else "(not in this checkout)
 `f.images["env"]` is the config's `Env`: what every container of the image starts with unless told
 otherwise."""),
     ("code", '''\
-import pandas as pd
+from imgviz.analysis.env import env_defaults, env_overrides
 
-rows = []
-for rec in f.images.itertuples():
-    for item in rec.env:
-        key, _, value = item.partition("=")
-        if key != "PATH":
-            rows.append({"image": name(rec.image_id), "name": key, "default": value})
-defaults = pd.DataFrame(rows, columns=["image", "name", "default"])
-defaults'''),
+env_defaults(f)[["label", "name", "default"]]  # PATH left out: every image sets it'''),
     ("md", """\
 ## What containers really run with
 
@@ -158,17 +155,7 @@ defaults'''),
 started with `-e TARGET=google.com`, `web-ping-docker` with `-e TARGET=docker.com -e INTERVAL=5000`,
 as in the chapter."""),
     ("code", '''\
-image_env = {r.image_id: dict(e.partition("=")[::2] for e in r.env) for r in f.images.itertuples()}
-over = []
-for c in f.containers.itertuples():
-    base = image_env.get(c.image_id, {})
-    for item in c.env:
-        key, _, value = item.partition("=")
-        if base.get(key) != value:
-            over.append({"container": ", ".join(c.names), "image": c.image, "name": key,
-                         "image default": base.get(key, "(not set)"), "runs with": value})
-overrides = pd.DataFrame(over, columns=["container", "image", "name", "image default", "runs with"])
-overrides'''),
+env_overrides(f)[["container", "label", "name", "image_default", "value"]]'''),
     ("md", """\
 ## Settings are not secrets
 
@@ -217,7 +204,7 @@ chosen = [pick(r) for r in ("workshop/debian:12", "workshop/node:18", "workshop/
 chosen = list(dict.fromkeys(chosen))  # an image with two tags counts once
 use = f.layers[f.layers["image_id"].isin(chosen)].copy()
 use["image"] = use["image_id"].map(name)
-use["layer"] = [f"{c[7:19]} {i or 'base'} ({human_size(s)})"
+use["layer"] = [f"{short_id(c)} {i or 'base'} ({human_size(s)})"
                 for c, i, s in zip(use["chain_id"], use["instruction"], use["size"])]
 pd.crosstab(use["layer"], use["image"]).replace({1: "x", 0: ""})'''),
     ("md", """\
@@ -238,23 +225,18 @@ f.layers[f.layers["diff_id"].isin(same_diff)].assign(image=lambda d: d["image_id
 - `docker system df -v` splits each image into SHARED SIZE (layers other images use too) and
   UNIQUE SIZE (what removing just this image would free)."""),
     ("code", '''\
-rows = image_list(f.images)  # one row per tag, each with the image's full size
-listed = int(rows["size"].sum())
-reported = int(f.images["size"].sum())
-physical = int(f.layers.drop_duplicates("chain_id")["size"].sum())
-print(f"`docker image ls` adds up to: {human_size(listed)} ({len(rows)} rows, one per tag)")
-print(f"each image counted once:      {human_size(reported)} ({len(f.images)} images)")
-print(f"distinct layers on disk:      {human_size(physical)}")
-if f.engine_df and f.engine_df.get("layers_size") is not None:
-    print(f"the engine's own total (df):  {human_size(f.engine_df['layers_size'])}")
-print(f"sharing saves {human_size(reported - physical)} ({(reported - physical) / reported:.0%}) "
-      f"of the per-image sum")'''),
-    ("code", '''\
-from imgviz.analysis.sizes import per_image_sizes
+from imgviz.analysis.sizes import image_sizes, totals
 
-sizes = per_image_sizes(f.layers)
-sizes["image"] = sizes["image_id"].map(name)
-sizes.sort_values("unique_size", ascending=False)[["image", "size", "shared_size", "unique_size"]]'''),
+t = totals(f)  # every whole-snapshot number, each with its rule in the "meaning" column
+v = t["value"]
+print(f"`docker image ls` adds up to: {human_size(v['reported'])} ({v['tags']} rows, one per tag)")
+print(f"each image counted once:      {human_size(v['logical'])} ({v['images']} images)")
+print(f"distinct layers on disk:      {human_size(v['physical'])} (from the {t.at['physical', 'source']})")
+print(f"sharing saves {human_size(v['saved_by_sharing'])} ({v['saved_by_sharing'] / v['logical']:.0%}) "
+      f"of the per-image sum")
+t.loc[["reported", "logical", "physical", "saved_by_sharing"], ["value", "meaning"]]'''),
+    ("code", '''\
+image_sizes(f)[["label", "size", "shared_size", "unique_size"]]  # most bytes of their own first'''),
     ("md", """\
 The same numbers as figures (`imgviz.figures`): the first bar adds up `docker image ls`, the last
 one is the disk; then shared and unique bytes per image."""),
@@ -390,8 +372,8 @@ v1, v2 = pick("workshop/web-ping:v1"), pick("workshop/web-ping:v2")
 a = f.layers[f.layers["image_id"] == v1].set_index("position")
 b = f.layers[f.layers["image_id"] == v2].set_index("position")
 side = pd.DataFrame({"instruction": a["instruction"].fillna("base"),
-                     f"{name(v1)} layer": a["chain_id"].str.slice(7, 19),
-                     f"{name(v2)} layer": b["chain_id"].str.slice(7, 19),
+                     f"{name(v1)} layer": a["chain_id"].map(short_id),
+                     f"{name(v2)} layer": b["chain_id"].map(short_id),
                      "size": b["size"]})
 side["same layer"] = a["chain_id"] == b["chain_id"]
 side'''),
@@ -409,11 +391,12 @@ the engine: imgviz only reads metadata (no layer contents).
 Save a snapshot to explore it later, or on another machine, without the engine."""),
     ("code", SOURCE_CELL),
     ("code", '''\
-imgs = f.images
-physical = int(f.layers.drop_duplicates("chain_id")["size"].sum())
-print(f"{len(imgs)} images in {imgs.loc[~imgs['dangling'], 'repository'].nunique()} repositories, "
-      f"{int(imgs['dangling'].sum())} dangling, {len(f.containers)} containers")
-print(f"sum of image sizes {human_size(int(imgs['size'].sum()))}, on disk {human_size(physical)}")'''),
+from imgviz.analysis.sizes import totals
+
+v = totals(f)["value"]
+print(f"{v['images']} images in {v['repositories']} repositories, {v['dangling_images']} dangling, "
+      f"{v['containers']} containers")
+print(f"sum of image sizes {human_size(v['logical'])}, on disk {human_size(v['physical'])}")'''),
     ("md", """\
 ## Explore
 
@@ -424,21 +407,21 @@ import ipywidgets as widgets
 import plotly.graph_objects as go
 from IPython.display import clear_output, display
 
-labels = {(t[0] if len(t) else f"<none> {s}"): i for t, s, i in
-          zip(imgs["tags"], imgs["short_id"], imgs["image_id"])}
-choice = widgets.Dropdown(options=sorted(labels), description="image", layout={"width": "60%"})
+by_label = {label: image_id for image_id, label in labels(f.images).items()}
+choice = widgets.Dropdown(options=sorted(by_label), description="image", layout={"width": "60%"})
 figure = widgets.Output()
 table = widgets.Output()
 
 
 def show(change=None):
-    image_id = labels[choice.value]
+    image_id = by_label[choice.value]
     lay = f.layers[f.layers["image_id"] == image_id]
+    unit, scale = byte_unit(lay["size"].max())
     fig = go.Figure(go.Bar(
-        x=lay["size"] / 1e6, y=[f"#{p} {i or 'base'}" for p, i in zip(lay["position"], lay["instruction"])],
-        orientation="h", customdata=lay["created_by"].fillna("").str.slice(0, 80),
-        hovertemplate="%{y}: %{x:.3f} MB<br>%{customdata}<extra></extra>"))
-    fig.update_layout(title=f"Layers of {choice.value}", xaxis_title="MB", height=160 + 30 * len(lay))
+        x=lay["size"] / scale, y=[f"#{p} {i or 'base'}" for p, i in zip(lay["position"], lay["instruction"])],
+        orientation="h", customdata=[[axis_bytes(s), (c or "")[:80]] for s, c in zip(lay["size"], lay["created_by"])],
+        hovertemplate="%{y}: %{customdata[0]}<br>%{customdata[1]}<extra></extra>"))
+    fig.update_layout(title=f"Layers of {choice.value}", xaxis_title=f"size ({unit})", height=160 + 30 * len(lay))
     with figure:
         clear_output(wait=True)
         display(fig)

@@ -31,7 +31,7 @@ def test_environment_yml_matches_pyproject():
 
 
 def test_import_is_light():
-    code = ("import imgviz, sys; heavy = [m for m in ('plotly', 'ipywidgets', 'jupyterlab', 'docker', "
+    code = ("import imgviz, sys; heavy = [m for m in ('pandas', 'numpy', 'plotly', 'ipywidgets', 'jupyterlab', 'docker', "
             "'tqdm', 'httpx') if m in sys.modules]; print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip() == "", f"`import imgviz` imported {out.stdout.strip()}"

@@ -26,6 +26,13 @@ def dump_json(obj: Any) -> None:
     sys.stdout.write("\n")
 
 
+def iso(value: Any) -> str | None:
+    """A creation time as ISO 8601 in UTC (``2026-11-28T10:00:00.123456+00:00``), None when unknown."""
+    from ..rows import iso_time
+
+    return iso_time(value)
+
+
 def as_int(value: Any) -> int | None:
     """int(value), or None when the value is unknown (None, NaN, pandas NA)."""
     try:

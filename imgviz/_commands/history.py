@@ -1,9 +1,12 @@
-"""``imgviz history IMAGE``: the table ``docker image history IMAGE`` prints."""
+"""``imgviz history IMAGE``: the table ``docker image history IMAGE`` prints.
+
+Works on rows (:mod:`imgviz.rows`), not frames: a live engine's history imports no pandas.
+"""
 
 from __future__ import annotations
 
-from ._source import add_source_args, resolve_frames
-from ._table import as_int, dump_json, render
+from ._source import add_source_args, resolve_snapshot
+from ._table import as_int, dump_json, iso, render
 
 
 def register(sub) -> None:
@@ -21,27 +24,24 @@ def _ellipsis(text: str, width: int = 45) -> str:
 
 
 def run(args) -> int:
-    import pandas as pd
-
-    from ..analysis.listing import find_image, history_table
+    from ..analysis.listing import history_rows
+    from ..rows import rows, utc_time
+    from ..selection import find_image, short_id
     from ..units import ago, human_size
 
-    f, _where = resolve_frames(args)
-    image_id = find_image(f.images, args.image)
-    table = history_table(f.history, image_id)
+    snap, _where = resolve_snapshot(args)
+    r = rows(snap)
+    image_id = find_image(r.images, args.image)
+    table = history_rows(r.history, image_id)
     if args.json:
-        dump_json([{"id": r.entry_id, "created": r.created.isoformat() if r.created is not None else None,
-                    "created_by": r.created_by, "size": as_int(r.size), "comment": r.comment,
-                    "instruction": r.instruction, "empty_layer": bool(r.empty_layer),
-                    "layer_position": None if pd.isna(r.layer_position) else int(r.layer_position)}
-                   for r in table.itertuples(index=False)])
+        dump_json([{"id": h["entry_id"], "created": iso(h["created"]), "created_by": h["created_by"],
+                    "size": as_int(h["size"]), "comment": h["comment"], "instruction": h["instruction"],
+                    "empty_layer": bool(h["empty_layer"]), "layer_position": as_int(h["layer_position"])}
+                   for h in table])
         return 0
-
-    def short(entry_id: str) -> str:
-        return entry_id.split(":", 1)[-1][:12] if entry_id.startswith("sha256:") else entry_id
-
-    rows = [(short(r.entry_id), ago(r.created),
-             r.created_by if args.no_trunc else _ellipsis(r.created_by or ""),
-             human_size(r.size, 3), r.comment) for r in table.itertuples(index=False)]
-    print(render(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], rows))
+    out = [(short_id(h["entry_id"]) if h["entry_id"].startswith("sha256:") else h["entry_id"],
+            ago(utc_time(h["created"])),
+            h["created_by"] if args.no_trunc else _ellipsis(h["created_by"] or ""),
+            human_size(h["size"], 3), h["comment"]) for h in table]
+    print(render(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], out))
     return 0

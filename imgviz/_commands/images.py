@@ -1,9 +1,12 @@
-"""``imgviz images [PATTERN]``: the table ``docker image ls [PATTERN]`` prints."""
+"""``imgviz images [PATTERN]``: the table ``docker image ls [PATTERN]`` prints.
+
+Works on rows (:mod:`imgviz.rows`), not frames: listing a live engine imports no pandas.
+"""
 
 from __future__ import annotations
 
-from ._source import add_source_args, resolve_frames
-from ._table import as_int, dump_json, render
+from ._source import add_source_args, resolve_snapshot
+from ._table import as_int, dump_json, iso, render
 
 
 def register(sub) -> None:
@@ -16,18 +19,17 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..analysis.listing import image_list
+    from ..analysis.listing import ls_rows
+    from ..rows import rows, utc_time
     from ..units import ago, human_size
 
-    f, _where = resolve_frames(args)
-    table = image_list(f.images, args.pattern)
+    snap, _where = resolve_snapshot(args)
+    table = ls_rows(rows(snap).images, args.pattern)
     if args.json:
-        dump_json([{"repository": r.repository, "tag": r.tag, "id": r.image_id,
-                    "created": r.created.isoformat() if r.created is not None else None,
-                    "size": as_int(r.size)}
-                   for r in table.itertuples(index=False)])
+        dump_json([{"repository": r["repository"], "tag": r["tag"], "id": r["image_id"],
+                    "created": iso(r["created"]), "size": as_int(r["size"])} for r in table])
         return 0
-    rows = [(r.repository, r.tag, r.short_id, ago(r.created), human_size(r.size, 3))
-            for r in table.itertuples(index=False)]
-    print(render(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], rows))
+    out = [(r["repository"], r["tag"], r["short_id"], ago(utc_time(r["created"])), human_size(r["size"], 3))
+           for r in table]
+    print(render(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], out))
     return 0

@@ -23,6 +23,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..errors import ImgvizError
     from ..report import Report
+    from ..units import axis_bytes
 
     if args.top < 1:
         raise ImgvizError(f"--top {args.top}: must be at least 1")
@@ -31,6 +32,6 @@ def run(args) -> int:
     report = Report(f, description=where, title=args.title, show_secrets=args.show_secrets, top=args.top)
     path = report.write_html(args.output).resolve()
     size = path.stat().st_size
-    print(f"wrote {path} ({size / 1e6:.1f} MB): {len(f.images)} images, {len(f.containers)} containers, "
+    print(f"wrote {path} ({axis_bytes(size)}): {len(f.images)} images, {len(f.containers)} containers, "
           f"secrets {'SHOWN' if args.show_secrets else 'masked'}; open it in a browser, no network needed")
     return 0

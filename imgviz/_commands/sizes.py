@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._source import add_source_args, resolve_frames
-from ._table import dump_json, render
+from ._table import as_int, dump_json, render
 
 
 def register(sub) -> None:
@@ -18,12 +18,9 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _int(value):
-    return None if value is None or value != value or str(value) == "<NA>" else int(value)
-
-
 def run(args) -> int:
     from ..analysis.sizes import disk_usage, image_sizes, totals
+    from ..selection import repo_tag
     from ..units import human_size
 
     f, where = resolve_frames(args)
@@ -31,26 +28,19 @@ def run(args) -> int:
     t = totals(f)["value"]
     if args.json:
         dump_json({
-            "reported_bytes": _int(t["reported"]),
-            "physical_bytes": _int(t["physical"]),
-            "images": [{"id": r.image_id, "tags": list(r.tags or []), "size": _int(r.size),
-                        "shared_size": _int(r.shared_size), "unique_size": _int(r.unique_size),
-                        "containers": _int(r.containers)} for r in table.itertuples(index=False)],
+            "reported_bytes": as_int(t["reported"]),
+            "physical_bytes": as_int(t["physical"]),
+            "images": [{"id": r.image_id, "tags": list(r.tags or []), "size": as_int(r.size),
+                        "shared_size": as_int(r.shared_size), "unique_size": as_int(r.unique_size),
+                        "containers": as_int(r.containers)} for r in table.itertuples(index=False)],
         })
         return 0
 
-    def repo_tag(tags):
-        if not tags:
-            return "<none>", "<none>"
-        first = tags[0]
-        slash, colon = first.rfind("/"), first.rfind(":")
-        return (first[:colon], first[colon + 1:]) if colon > slash else (first, "latest")
-
     rows = []
     for r in table.itertuples(index=False):
-        repo, tag = repo_tag(list(r.tags or []))
+        repo, tag = repo_tag(r.tags[0] if len(r.tags) else None)
         rows.append((repo, tag, r.short_id, human_size(r.size), human_size(r.shared_size),
-                     human_size(r.unique_size), _int(r.containers)))
+                     human_size(r.unique_size), as_int(r.containers)))
     print(render(["REPOSITORY", "TAG", "IMAGE ID", "SIZE", "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS"], rows))
     du = disk_usage(f)
     pct = du.at["Images", "reclaimable_percent"]

@@ -12,8 +12,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    import pandas as pd
-
     from ..analysis.listing import image_list
     from ..analysis.sizes import totals
     from ..units import human_size
@@ -24,12 +22,11 @@ def run(args) -> int:
 
     def size(name: str) -> str:
         # unknown sizes (registry and archive sources) print as '-', never as a partial sum
-        return "-" if pd.isna(t[name]) else human_size(t[name])
+        return human_size(t[name])
 
-    n_distinct = f.layers["chain_id"].nunique()
     print(f"Source: {where}")
-    print(f"{t['images']} images ({t['dangling_images']} dangling), {len(f.layers)} layer references, "
-          f"{n_distinct} distinct layers, {t['containers']} containers")
+    print(f"{t['images']} images ({t['dangling_images']} dangling), {t['layer_references']} layer references, "
+          f"{t['distinct_layers']} distinct layers, {t['containers']} containers")
     lines = [(f"`docker image ls` SIZE column added up ({t['tags']} rows):", size("reported")),
              ("Each image counted once:", size("logical")),
              ("Bytes of distinct layers (what the disk holds):", size("physical"))]

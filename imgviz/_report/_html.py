@@ -59,9 +59,9 @@ def render_table(table: Table) -> str:
     cols = list(frame.columns)
     head = "".join(f"<th>{esc(c)}</th>" for c in cols)
     rows = []
-    for row in frame.itertuples(index=False):
-        first = row[0]
-        rest_row = isinstance(first, str) and first.startswith("(other ")
+    last = len(frame) - 1
+    for k, row in enumerate(frame.itertuples(index=False)):
+        rest_row = table.rest_row and k == last
         cells = "".join(_cell(v, table.formats.get(c, "text"), rest_row) for c, v in zip(cols, row))
         rows.append(f'<tr class="iv-rest">{cells}</tr>' if rest_row else f"<tr>{cells}</tr>")
     out = []

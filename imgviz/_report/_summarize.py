@@ -4,9 +4,13 @@ Nothing here renders HTML. A section is built by a small function from a :class:
 holds the (masked) frames and the options; :data:`SECTIONS` lists them in report order, so adding a
 figure to the report is one line there.
 
+The report only arranges: every number it shows comes from an analysis a notebook can call too
+(:mod:`imgviz.analysis.sizes`, :mod:`~imgviz.analysis.sharing`, :mod:`~imgviz.analysis.env`,
+:mod:`~imgviz.analysis.listing`), names and "the top N and the rest" from :mod:`imgviz.selection`,
+and byte formats from :mod:`imgviz.units`. An unknown number is shown as unknown, never as 0.
+
 Large engines are aggregated rather than drawn in full: tables and figures show the top ``top``
-images (by bytes only they hold) and repositories, and say how many were left out; images are
-grouped by repository once there are more than ``top`` of them.
+images (by bytes only they hold) and repositories, and say how many were left out.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, Callable
 
 import pandas as pd
 
+from ..selection import short_id, with_rest_row
 from ..units import human_size
 
 
@@ -31,6 +36,7 @@ class Table:
     formats: dict[str, str] = field(default_factory=dict)
     note: str | None = None
     caption: str | None = None
+    rest_row: bool = False  #: the last row sums the rows left out (the top N and the rest)
 
     def records(self) -> list[dict[str, Any]]:
         out = []
@@ -76,7 +82,8 @@ class Section:
 
 @dataclass
 class Context:
-    """What the section builders read: the frames (already masked unless asked otherwise) and options."""
+    """What the section builders read: the frames (already masked unless asked otherwise), options,
+    and the analyses' results (each computed once, by the analysis a notebook calls too)."""
 
     frames: Any
     description: str
@@ -90,63 +97,43 @@ class Context:
 
     @property
     def many(self) -> bool:
-        """More images than one table shows: aggregate by repository."""
+        """More images than one table shows."""
         return len(self.images) > self.top
 
     @cached_property
-    def distinct_layers(self) -> pd.DataFrame:
-        """One row per chain ID with the number of images using it."""
-        layers = self.frames.layers
-        if layers.empty:
-            return layers.assign(n_images=pd.Series([], dtype="Int64"))
-        refs = layers.drop_duplicates(["image_id", "chain_id"]).groupby("chain_id")["image_id"].nunique()
-        distinct = layers.drop_duplicates("chain_id").copy()
-        distinct["n_images"] = distinct["chain_id"].map(refs).astype("Int64")
-        return distinct
+    def totals_table(self) -> pd.DataFrame:
+        """:func:`imgviz.analysis.sizes.totals`: value, unit, source and meaning of each total."""
+        from ..analysis.sizes import totals
+
+        return totals(self.frames)
+
+    @property
+    def totals(self) -> pd.Series:
+        """The totals' values (NA where the source does not say)."""
+        return self.totals_table["value"]
 
     @cached_property
     def ranked_images(self) -> pd.DataFrame:
-        """Images, the ones holding the most bytes of their own first (ties: larger first)."""
-        imgs = self.images.copy()
-        imgs["name"] = [image_name(r) for r in imgs.itertuples(index=False)]
-        return imgs.sort_values(["unique_size", "size", "name"], ascending=[False, False, True],
-                                na_position="last", kind="stable").reset_index(drop=True)
+        """:func:`imgviz.analysis.sizes.image_sizes`: the images holding the most bytes of their own first."""
+        from ..analysis.sizes import image_sizes
+
+        return image_sizes(self.frames)
 
     @cached_property
-    def totals(self) -> dict[str, Any]:
-        imgs = self.images
-        distinct = self.distinct_layers
-        reported = int(imgs["size"].fillna(0).sum()) if len(imgs) else 0
-        physical = int(distinct["size"].fillna(0).sum()) if len(distinct) else 0
-        df = self.frames.engine_df or {}
-        from ..analysis.listing import image_list
+    def names(self) -> dict[str, str]:
+        """``{image_id: label}`` (:func:`imgviz.selection.labels`)."""
+        from ..selection import labels
 
-        rows = image_list(imgs) if len(imgs) else None
-        return {
-            "ls_rows": 0 if rows is None else len(rows),
-            "ls_bytes": 0 if rows is None else int(rows["size"].fillna(0).sum()),
-            "images": len(imgs),
-            "tags": int(sum(len(t or []) for t in imgs["tags"])) if len(imgs) else 0,
-            "dangling": int(imgs["dangling"].sum()) if len(imgs) else 0,
-            "repositories": int(imgs.loc[~imgs["dangling"], "repository"].nunique()) if len(imgs) else 0,
-            "layer_refs": len(self.frames.layers),
-            "distinct_layers": len(distinct),
-            "shared_layers": int((distinct["n_images"] > 1).sum()) if len(distinct) else 0,
-            "containers": len(self.frames.containers),
-            "reported_bytes": reported,
-            "physical_bytes": physical,
-            "engine_layers_size": df.get("layers_size"),
-            "container_bytes": int(self.frames.containers["size_rw"].fillna(0).sum())
-            if len(self.frames.containers) else 0,
-        }
+        return labels(self.images)
 
 
-def image_name(rec) -> str:
-    """``repo:tag`` (first tag) or ``<none> <short id>`` for a dangling image."""
-    tags = list(getattr(rec, "tags", None) or [])
-    if tags:
-        return tags[0]
-    return f"<none> {rec.short_id}"
+def _bytes(value) -> str:
+    """Bytes as the docker CLI prints them; an unknown number says so (never 0B)."""
+    return "unknown" if _unknown(value) else human_size(value)
+
+
+def _unknown(value) -> bool:
+    return value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value))
 
 
 def _others_note(shown: int, total: int, what: str, order: str) -> str | None:
@@ -158,7 +145,7 @@ def _others_note(shown: int, total: int, what: str, order: str) -> str | None:
 # ---------------------------------------------------------------------------------------- sections
 
 def overview(ctx: Context) -> list:
-    t = ctx.totals
+    t, src_of = ctx.totals, ctx.totals_table["source"]
     src = ctx.frames.source or {}
     items = [("Source", ctx.description)]
     if src.get("collected_at"):
@@ -166,20 +153,28 @@ def overview(ctx: Context) -> list:
     if src.get("engine_version"):
         items.append(("Engine", f"Docker {src['engine_version']} (API {src.get('api_version', '?')}, "
                                 f"{src.get('os', '?')}/{src.get('arch', '?')})"))
+    disk = ("(what the disk holds for images: `docker system df` Images SIZE, the engine's own number)"
+            if src_of["physical"] == "engine" else "(what the disk holds for images, each layer once)")
     items += [
-        ("Images", f"{t['images']:,} ({t['tags']:,} tags in {t['repositories']:,} repositories, "
-                   f"{t['dangling']:,} dangling)"),
+        ("Images", f"{t['images']:,} ({t['tag_names']:,} tags in {t['repositories']:,} repositories, "
+                   f"{t['dangling_images']:,} dangling)"),
         ("Layers", f"{t['distinct_layers']:,} distinct, {t['shared_layers']:,} of them used by more than one "
-                   f"image; {t['layer_refs']:,} layer references in all"),
-        ("Containers", f"{t['containers']:,}, writable layers {human_size(t['container_bytes'])}"),
-        ("`docker image ls` adds up to", f"{human_size(t['ls_bytes'])} ({t['ls_rows']:,} rows: one per tag, each with "
+                   f"image; {t['layer_references']:,} layer references in all"),
+        ("Containers", f"{t['containers']:,}, writable layers {_bytes(t['writable_layers'])}"),
+        ("`docker image ls` adds up to", f"{_bytes(t['reported'])} ({t['tags']:,} rows: one per tag, each with "
                                          f"the image's full size)"),
-        ("Sum of image sizes", f"{human_size(t['reported_bytes'])} (each image once, shared layers counted in "
+        ("Sum of image sizes", f"{_bytes(t['logical'])} (each image once, shared layers counted in "
                                f"every image that uses them)"),
-        ("Bytes of distinct layers", f"{human_size(t['physical_bytes'])} (what the disk holds for images)"),
+        ("Bytes of distinct layers", f"{_bytes(t['physical'])} {disk}"),
     ]
-    if t["engine_layers_size"] is not None:
-        items.append(("Engine's own total", f"{human_size(t['engine_layers_size'])} (`docker system df` Images SIZE)"))
+    if "physical_of_listed_images" in t.index:
+        items.append(("Of them, layers of the listed images", f"{_bytes(t['physical_of_listed_images'])} (the "
+                                                              f"engine also counts layers of images it does not list)"))
+    if not _unknown(t["saved_by_sharing"]):
+        items.append(("Saved by sharing layers", _bytes(t["saved_by_sharing"])))
+    if any(_unknown(t[k]) for k in ("reported", "logical", "physical")):
+        items.append(("Unknown sizes", "this source does not give the unpacked size of every layer (a registry "
+                                       "keeps layers compressed), so sums that need them stay unknown"))
     if ctx.masked:
         items.append(("Secrets", "values of secret-looking names (TOKEN, SECRET, PASSWORD, API_KEY, ...) are "
                                  "masked as ******** (imgviz report --show-secrets keeps them)"))
@@ -190,86 +185,58 @@ def overview(ctx: Context) -> list:
 
 def images_table(ctx: Context) -> list:
     ranked = ctx.ranked_images
-    shown = ranked.head(ctx.top)
+    extra = ctx.images.set_index("image_id")
     frame = pd.DataFrame({
-        "image": shown["name"],
-        "other tags": [", ".join(list(t or [])[1:]) for t in shown["tags"]],
-        "id": shown["short_id"],
-        "created": shown["created"],
-        "size": shown["size"],
-        "shared": shown["shared_size"],
-        "unique": shown["unique_size"],
-        "layers": shown["n_layers"],
-        "containers": shown["containers"],
+        "image": ranked["label"].astype(object),
+        "other tags": [", ".join(list(t or [])[1:]) for t in ranked["tags"]],
+        "id": ranked["short_id"].astype(object),
+        "created": ranked["image_id"].map(extra["created"]),
+        "size": ranked["size"],
+        "shared": ranked["shared_size"],
+        "unique": ranked["unique_size"],
+        "layers": ranked["n_layers"],
+        "containers": ranked["containers"],
     })
-    rest = ranked.iloc[ctx.top:]
-    if len(rest):
-        frame = pd.concat([frame, pd.DataFrame([{
-            "image": f"(other {len(rest):,} images)", "other tags": "", "id": "", "created": pd.NaT,
-            "size": rest["size"].sum(), "shared": rest["shared_size"].sum(), "unique": rest["unique_size"].sum(),
-            "layers": rest["n_layers"].sum(), "containers": rest["containers"].sum()}])], ignore_index=True)
-    return [Table(frame, {"image": "text", "other tags": "text", "id": "id", "created": "time", "size": "bytes",
+    shown, total = with_rest_row(frame, ctx.top, label="image", noun="images",
+                                 sums=["size", "shared", "unique", "layers", "containers"])
+    return [Table(shown, {"image": "text", "other tags": "text", "id": "id", "created": "time", "size": "bytes",
                           "shared": "bytes", "unique": "bytes", "layers": "int", "containers": "int"},
-                  note=_others_note(len(shown), len(ranked), "images", "most bytes of their own first"))]
+                  note=_others_note(min(total, ctx.top), total, "images", "most bytes of their own first"),
+                  rest_row=total > ctx.top)]
 
 
 def repositories_table(ctx: Context) -> list:
     """Images grouped by repository: how much each repository costs on its own."""
-    imgs = ctx.images
-    if imgs.empty:
+    from ..analysis.sizes import repository_sizes
+
+    repos = repository_sizes(ctx.frames)
+    if repos.empty:
         return []
-    repo_of = dict(zip(imgs["image_id"], imgs["repository"].where(~imgs["dangling"], "<none>")))
-    layers = ctx.frames.layers.drop_duplicates(["image_id", "chain_id"]).copy()
-    layers["repository"] = layers["image_id"].map(repo_of)
-    per_chain = layers.groupby("chain_id")["repository"].nunique()
-    distinct = layers.drop_duplicates(["repository", "chain_id"]).copy()
-    distinct["only_here"] = distinct["chain_id"].map(per_chain).eq(1)
-    grouped = distinct.groupby("repository")
-    frame = pd.DataFrame({
-        "layers": grouped["chain_id"].nunique(),
-        "bytes": grouped["size"].sum(),
-        "only in this repository": distinct[distinct["only_here"]].groupby("repository")["size"].sum(),
-    })
-    img_group = imgs.assign(repository=imgs["image_id"].map(repo_of)).groupby("repository")
-    frame["images"] = img_group["image_id"].nunique()
-    frame["tags"] = img_group["tags"].apply(lambda s: sum(len(t or []) for t in s))
-    frame["sum of image sizes"] = img_group["size"].sum()
-    frame = frame.fillna({"only in this repository": 0}).reset_index().rename(columns={"index": "repository"})
-    frame = frame.sort_values(["only in this repository", "bytes", "repository"], ascending=[False, False, True],
-                              kind="stable").reset_index(drop=True)
-    frame = frame[["repository", "images", "tags", "layers", "sum of image sizes", "bytes",
-                   "only in this repository"]]
-    total = len(frame)
-    shown = frame.head(ctx.top)
-    if total > ctx.top:
-        rest = frame.iloc[ctx.top:]
-        shown = pd.concat([shown, pd.DataFrame([{
-            "repository": f"(other {len(rest):,} repositories)", "images": rest["images"].sum(),
-            "tags": rest["tags"].sum(), "layers": rest["layers"].sum(),
-            "sum of image sizes": rest["sum of image sizes"].sum(), "bytes": rest["bytes"].sum(),
-            "only in this repository": rest["only in this repository"].sum()}])], ignore_index=True)
+    frame = repos.rename(columns={"images_size": "sum of image sizes", "layers_size": "bytes",
+                                  "unique_size": "only in this repository"})
+    frame["repository"] = frame["repository"].astype(object)
+    shown, total = with_rest_row(frame, ctx.top, label="repository", noun="repositories",
+                                 sums=["images", "tags", "layers", "sum of image sizes", "bytes",
+                                       "only in this repository"])
     return [Table(shown, {"repository": "text", "images": "int", "tags": "int", "layers": "int",
                           "sum of image sizes": "bytes", "bytes": "bytes", "only in this repository": "bytes"},
-                  note=_others_note(min(total, ctx.top), total, "repositories", "most bytes of their own first"))]
+                  note=_others_note(min(total, ctx.top), total, "repositories", "most bytes of their own first"),
+                  rest_row=total > ctx.top)]
 
 
 def shared_layers_table(ctx: Context) -> list:
-    distinct = ctx.distinct_layers
-    if distinct.empty:
+    from ..analysis.sharing import shared_layers
+
+    if ctx.frames.layers.empty:
         return []
-    names = dict(zip(ctx.ranked_images["image_id"], ctx.ranked_images["name"]))
-    users = (ctx.frames.layers.drop_duplicates(["image_id", "chain_id"])
-             .groupby("chain_id")["image_id"].apply(list))
-    shared = distinct[distinct["n_images"] > 1].copy()
+    shared = shared_layers(ctx.frames)
     if shared.empty:
         return [Facts([("Shared layers", "no layer is used by more than one image")])]
-    shared["saved"] = shared["size"] * (shared["n_images"] - 1)
-    shared = shared.sort_values(["saved", "n_images"], ascending=[False, False], kind="stable")
     rows = []
     for r in shared.head(ctx.top).itertuples(index=False):
-        who = sorted(names.get(i, i) for i in users.get(r.chain_id, []))
-        rows.append({"layer": r.chain_id.split(":", 1)[-1][:12], "size": r.size, "images": r.n_images,
-                     "saved by sharing": r.saved, "made by": r.created_by or (r.comment or ""),
+        who = sorted(r.images)
+        rows.append({"layer": short_id(r.chain_id), "size": r.size, "images": r.n_images,
+                     "saved by sharing": r.saved_by_sharing, "made by": r.created_by or (r.comment or ""),
                      "used by": ", ".join(who[:6]) + (f" and {len(who) - 6} more" if len(who) > 6 else "")})
     return [Table(pd.DataFrame(rows), {"layer": "id", "size": "bytes", "images": "int", "saved by sharing": "bytes",
                                        "made by": "code", "used by": "text"},
@@ -278,20 +245,21 @@ def shared_layers_table(ctx: Context) -> list:
 
 def history_tables(ctx: Context) -> list:
     """One history per image (newest first, as `docker image history`), for the top images."""
-    hist = ctx.frames.history
+    from ..analysis.listing import history_table
+
     parts = []
     ranked = ctx.ranked_images
     # the images a reader of the workshop looks at first: tagged ones, largest own bytes first
     chosen = ranked[~ranked["dangling"]].head(ctx.history_images)
     for r in chosen.itertuples(index=False):
-        rows = hist[hist["image_id"] == r.image_id].sort_values("index", ascending=False)
+        rows = history_table(ctx.frames.history, r.image_id)
         frame = pd.DataFrame({
             "step": rows["index"], "instruction": rows["instruction"].fillna(""),
             "created by": [cb or (c or "") for cb, c in zip(rows["created_by"], rows["comment"])],
             "layer": ["-" if e else f"#{int(p)}" for e, p in zip(rows["empty_layer"], rows["layer_position"].fillna(-1))],
             "size": rows["size"]})
         parts.append(Table(frame, {"step": "int", "instruction": "text", "created by": "code", "layer": "text",
-                                   "size": "bytes"}, caption=f"{r.name} ({r.short_id})"))
+                                   "size": "bytes"}, caption=f"{r.label} ({r.short_id})"))
     left = len(ranked) - len(chosen)
     if left > 0:
         parts.append(Facts([("Not shown", f"{left:,} more images; `imgviz history IMAGE` prints any of them")]))
@@ -300,38 +268,26 @@ def history_tables(ctx: Context) -> list:
 
 def env_table(ctx: Context) -> list:
     """ENV defaults baked into images, and what containers run with instead (-e overrides)."""
+    from ..analysis.env import config_labels, env_defaults, env_overrides
+
     parts = []
-    rows = []
-    for r in ctx.ranked_images.head(ctx.top).itertuples(index=False):
-        for item in r.env or []:
-            name, _, value = str(item).partition("=")
-            if name == "PATH":
-                continue
-            rows.append({"image": r.name, "name": name, "default": value})
-    if rows:
-        parts.append(Table(pd.DataFrame(rows), {"image": "text", "name": "text", "default": "code"},
+    top = list(ctx.ranked_images["image_id"].head(ctx.top))
+    defaults = env_defaults(ctx.frames, images=top)
+    if len(defaults):
+        parts.append(Table(defaults.rename(columns={"label": "image"})[["image", "name", "default"]],
+                           {"image": "text", "name": "text", "default": "code"},
                            caption="ENV defaults in images (PATH left out)",
                            note=None if not ctx.many else f"For the {ctx.top} images listed first above."))
-    labels = [{"image": r.name, "label": key, "value": value}
-              for r in ctx.ranked_images.head(ctx.top).itertuples(index=False)
-              for key, value in sorted((r.labels or {}).items())]
-    if labels:
-        parts.append(Table(pd.DataFrame(labels), {"image": "text", "label": "text", "value": "code"},
+    labels = config_labels(ctx.frames, images=top)
+    if len(labels):
+        parts.append(Table(labels.rename(columns={"label": "image", "key": "label"})[["image", "label", "value"]],
+                           {"image": "text", "label": "text", "value": "code"},
                            caption="Labels (LABEL instructions: notes about the image, no effect on containers)"))
-    img_env = {r.image_id: dict(str(e).partition("=")[::2] for e in (r.env or []))
-               for r in ctx.images.itertuples(index=False)}
-    names = dict(zip(ctx.ranked_images["image_id"], ctx.ranked_images["name"]))
-    over = []
-    for c in ctx.frames.containers.itertuples(index=False):
-        defaults = img_env.get(c.image_id, {})
-        for item in c.env or []:
-            name, _, value = str(item).partition("=")
-            if defaults.get(name) != value:
-                over.append({"container": ", ".join(c.names or []) or c.short_id,
-                             "image": names.get(c.image_id, c.image or ""), "name": name,
-                             "image default": defaults.get(name, "(not set)"), "container runs with": value})
-    if over:
-        frame = pd.DataFrame(over)
+    over = env_overrides(ctx.frames)
+    if len(over):
+        frame = pd.DataFrame({"container": over["container"], "image": over["label"], "name": over["name"],
+                              "image default": over["image_default"].map(lambda v: "(not set)" if v is None else v),
+                              "container runs with": over["value"]})
         parts.append(Table(frame.head(ctx.top * 4), {"container": "text", "image": "text", "name": "text",
                                                     "image default": "code", "container runs with": "code"},
                            caption="Containers that run with other values (docker run -e NAME=value)",
@@ -343,7 +299,7 @@ def containers_table(ctx: Context) -> list:
     cons = ctx.frames.containers
     if cons.empty:
         return [Facts([("Containers", "none")])]
-    names = dict(zip(ctx.ranked_images["image_id"], ctx.ranked_images["name"]))
+    names = ctx.names
     frame = pd.DataFrame({
         "container": [", ".join(n or []) for n in cons["names"]], "image": [names.get(i, im) for i, im in
                                                                            zip(cons["image_id"], cons["image"])],

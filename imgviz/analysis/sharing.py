@@ -17,7 +17,8 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from .sizes import _lists_by, distinct_layers, image_labels, resolve_images
+from ..selection import image_labels, resolve_images
+from .sizes import _lists_by, distinct_layers
 
 
 def _cum_sizes(layers: pd.DataFrame) -> pd.Series:
@@ -118,6 +119,38 @@ def layer_tree(frames) -> pd.DataFrame:
     # parents first; the biggest branches first among siblings (ties keep the input's order)
     order = np.lexsort((-subtree, depth))
     return out.iloc[order].reset_index(drop=True)[cols]
+
+
+def shared_layers(frames) -> pd.DataFrame:
+    """The layers more than one image uses, and the bytes sharing each one saves.
+
+    Rule: a layer (chain ID) is shared when more than one image uses it (:func:`layer_tree`);
+    ``saved_by_sharing`` = size x (images using it - 1): the bytes the disk would hold again if
+    every image had its own copy. Over all shared layers these add up to the sum of image sizes
+    minus the bytes of distinct layers (``totals`` ``logical`` minus the derived physical bytes).
+    Unknown when the layer's size is unknown.
+
+    Returns
+    -------
+    DataFrame
+        ``chain_id``, ``size``, ``n_images``, ``image_ids``, ``images`` (labels),
+        ``saved_by_sharing``, ``instruction``, ``created_by``, ``comment`` (the history comment,
+        e.g. ``Imported from -`` for an imported base); most bytes saved first (ties: more images).
+    """
+    tree = layer_tree(frames)
+    cols = ["chain_id", "size", "n_images", "image_ids", "images", "saved_by_sharing", "instruction",
+            "created_by", "comment"]
+    shared = tree[tree["shared"].astype(bool)] if len(tree) else tree
+    if shared.empty:
+        out = pd.DataFrame({c: pd.Series([], dtype="object") for c in cols})
+        for c in ("size", "n_images", "saved_by_sharing"):
+            out[c] = out[c].astype("Int64")
+        return out
+    comments = frames.layers.drop_duplicates("chain_id").set_index("chain_id")["comment"]
+    out = shared.assign(saved_by_sharing=(shared["size"].astype("Int64") * (shared["n_images"] - 1)).astype("Int64"),
+                        comment=shared["chain_id"].map(comments).to_numpy())
+    return out.sort_values(["saved_by_sharing", "n_images"], ascending=[False, False], na_position="last",
+                           kind="stable").reset_index(drop=True)[cols]
 
 
 def diff_reuse(frames) -> pd.DataFrame:

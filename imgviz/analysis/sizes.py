@@ -24,9 +24,16 @@ from typing import Iterable
 
 import pandas as pd
 
+from ..rows import derive_image_sizes
+from ..selection import image_labels, repo_tag, resolve_images, select
+
 
 def per_image_sizes(layers: pd.DataFrame) -> pd.DataFrame:
     """Size, shared size and unique size of every image, derived from its layers.
+
+    Rule: :func:`imgviz.rows.derive_image_sizes` (the engine's): size = bytes of every layer of
+    the image; shared = bytes of its layers (by chain ID) that another image uses too; unique =
+    size - shared; all three unknown (NA) for an image with a layer of unknown size.
 
     Parameters
     ----------
@@ -39,30 +46,18 @@ def per_image_sizes(layers: pd.DataFrame) -> pd.DataFrame:
         One row per image: ``image_id``, ``size``, ``shared_size``, ``unique_size`` (Int64 bytes;
         NA for an image with a layer of unknown size).
     """
-    if layers.empty:
-        return pd.DataFrame({"image_id": pd.Series([], dtype="string"),
-                             "size": pd.Series([], dtype="Int64"),
-                             "shared_size": pd.Series([], dtype="Int64"),
-                             "unique_size": pd.Series([], dtype="Int64")})
-    distinct = layers.drop_duplicates(["image_id", "chain_id"])
-    refs = distinct["chain_id"].value_counts(sort=False)
-    shared_mask = distinct["chain_id"].map(refs).gt(1)
-    sizes = distinct["size"].astype("Int64")
-    frame = pd.DataFrame({"image_id": distinct["image_id"], "size": sizes,
-                          "shared": sizes.where(shared_mask, 0)})
-    grouped = frame.groupby("image_id", sort=False)
+    derived = derive_image_sizes(zip(layers["image_id"], layers["chain_id"], layers["size"]))
     out = pd.DataFrame({
-        "size": grouped["size"].sum(min_count=1),
-        "shared_size": grouped["shared"].sum(min_count=1),
+        "image_id": pd.Series(list(derived), dtype="string"),
+        "size": pd.Series([pd.NA if s is None else s for s, _ in derived.values()], dtype="object").astype("Int64"),
+        "shared_size": pd.Series([pd.NA if s is None else s for _, s in derived.values()],
+                                 dtype="object").astype("Int64"),
     })
-    unknown = frame["size"].isna().groupby(frame["image_id"], sort=False).any()
-    out.loc[unknown[unknown].index, ["size", "shared_size"]] = pd.NA
-    out = out.astype("Int64")
     out["unique_size"] = out["size"] - out["shared_size"]
-    return out.reset_index()
+    return out
 
 
-# ------------------------------------------------------------------------------------- labels
+# ---------------------------------------------------------------------------------- distinct layers
 
 def distinct_layers(layers: pd.DataFrame) -> pd.DataFrame:
     """One row per chain ID (first seen), taking a known size when any image knows it.
@@ -87,23 +82,6 @@ def _lists_by(keys, values) -> dict:
         else:
             lst.append(v)
     return out
-
-
-def image_labels(images: pd.DataFrame) -> pd.Series:
-    """A readable name per image: its first tag, or ``<none>@<short id>`` for a dangling image.
-
-    Returns
-    -------
-    Series
-        Indexed like ``images``; string labels. Two images never get the same label.
-    """
-    first = images["tags"].map(lambda t: t[0] if t is not None and len(t) else None)
-    short = images["image_id"].astype(str).str.split(":", n=1).str[-1].str[:12]
-    label = first.where(first.notna(), "<none>@" + short)
-    dup = label.duplicated(keep=False)
-    if dup.any():
-        label = label.where(~dup, label + " (" + short + ")")
-    return label.astype("string")
 
 
 # ----------------------------------------------------------------------------------- per image
@@ -138,19 +116,10 @@ def image_sizes(frames, *, pattern: str | None = None) -> pd.DataFrame:
         "containers": images["containers"], "n_layers": images["n_layers"],
         "size_source": images["size_source"],
     })
-    if pattern is not None:
-        out = out[select_images(images, pattern)]
+    if pattern:
+        out = out[select(images, pattern=pattern)]
     return out.sort_values(["unique_size", "size", "label"], ascending=[False, False, True],
                            kind="stable").reset_index(drop=True)
-
-
-def select_images(images: pd.DataFrame, pattern: str | None) -> pd.Series:
-    """Boolean mask: images ``docker image ls PATTERN`` would list (all images when None)."""
-    if pattern is None or pattern == "":
-        return pd.Series(True, index=images.index)
-    from .listing import matches
-
-    return images["tags"].map(lambda tags: any(matches(pattern, t) for t in (tags or [])))
 
 
 # -------------------------------------------------------------------------------------- totals
@@ -226,6 +195,11 @@ def disk_usage(frames) -> pd.DataFrame:
 _TOTALS_MEANING = {
     "images": ("count", "images in the snapshot (`docker system df` Images TOTAL)"),
     "tags": ("count", "rows of `docker image ls` (one per tag, one per dangling image)"),
+    "tag_names": ("count", "repo:tag names of all images (an image may have several, a dangling one none)"),
+    "repositories": ("count", "distinct repositories of all tags (the REPOSITORY column of `docker image ls`)"),
+    "layer_references": ("count", "rows of the layers frame: every layer of every image, shared ones again"),
+    "distinct_layers": ("count", "distinct layers by chain ID: what the disk holds once"),
+    "shared_layers": ("count", "distinct layers (chain IDs) more than one image uses"),
     "reported": ("bytes", "sum of the SIZE column of `docker image ls`: one image's size per row, "
                           "so shared layers and extra tags are counted again"),
     "logical": ("bytes", "sum of the sizes of distinct images (each image counted once)"),
@@ -251,7 +225,7 @@ def totals(frames) -> pd.DataFrame:
     """Whole-snapshot totals: reported vs physical bytes, sharing, dangling, containers.
 
     Rules: reported = sum of the ``docker image ls`` SIZE column (one row per tag); logical = sum
-    of distinct images' sizes; physical = bytes of distinct layers by chain ID (the engine's
+    of distinct images' sizes (unknown when one image's size is unknown: never a partial sum); physical = bytes of distinct layers by chain ID (the engine's
     ``LayersSize`` when the source has it, else derived from the layers); saved_by_sharing =
     logical - physical; reclaimable as ``docker system df`` computes it (see :func:`disk_usage`);
     dangling_freed = what removing every dangling image that no container uses frees (see
@@ -285,7 +259,8 @@ def totals(frames) -> pd.DataFrame:
     distinct = layers.drop_duplicates(["image_id", "chain_id"])
     refs = distinct["chain_id"].value_counts(sort=False)
     one = distinct_layers(layers).set_index("chain_id")["size"]
-    shared = one[refs.reindex(one.index).gt(1)].sum() if not one.isna().any() else pd.NA
+    is_shared = refs.reindex(one.index).gt(1)
+    shared = one[is_shared].sum() if not one.isna().any() else pd.NA
 
     dangling = images[images["dangling"]]
     prunable = dangling[dangling["containers"].fillna(0).astype("int64") == 0]["image_id"].tolist()
@@ -297,6 +272,11 @@ def totals(frames) -> pd.DataFrame:
     values = {
         "images": (len(images), "snapshot"),
         "tags": (int(n_tags.sum()), "snapshot"),
+        "tag_names": (int(images["tags"].map(lambda t: len(t or [])).sum()), "snapshot"),
+        "repositories": (len({repo_tag(t)[0] for tags in images["tags"] for t in (tags or [])}), "snapshot"),
+        "layer_references": (len(layers), "snapshot"),
+        "distinct_layers": (len(one), "snapshot"),
+        "shared_layers": (int(is_shared.sum()), "snapshot"),
         "reported": (reported, img_src),
         "logical": (logical, img_src),
         "physical": (physical, src_phys),
@@ -326,24 +306,67 @@ def totals(frames) -> pd.DataFrame:
     return out
 
 
+def repository_sizes(frames) -> pd.DataFrame:
+    """Per repository: its images, tags, layers and the bytes they hold, each layer once.
+
+    Rules: an image belongs to every repository it has a tag in (as ``docker image ls REPO``
+    lists it); dangling images form the repository ``<none>``. ``images_size`` = sum of the
+    images' sizes (shared layers counted in every image, as ``docker image ls`` does);
+    ``layers_size`` = bytes of the distinct layers (chain IDs) the repository's images use, each
+    once; ``unique_size`` = bytes of those layers no image of another repository uses: what
+    removing every image of the repository would free when no container holds them. A sum with a
+    part of unknown size is unknown (NA), never a partial sum.
+
+    Returns
+    -------
+    DataFrame
+        ``repository``, ``images``, ``tags`` (its repo:tag names), ``layers`` (distinct chain IDs),
+        ``images_size``, ``layers_size``, ``unique_size``; the largest ``unique_size`` first
+        (ties: larger ``layers_size``, then by name).
+    """
+    images = frames.images
+    cols = ["repository", "images", "tags", "layers", "images_size", "layers_size", "unique_size"]
+    if images.empty:
+        out = pd.DataFrame({c: pd.Series([], dtype="Int64") for c in cols})
+        out["repository"] = out["repository"].astype("string")
+        return out
+    repos_of = {i: sorted({repo_tag(t)[0] for t in tags}) if len(tags) else ["<none>"]
+                for i, tags in zip(images["image_id"], images["tags"])}
+    layers = frames.layers.drop_duplicates(["image_id", "chain_id"])
+    size_of = distinct_layers(layers).set_index("chain_id")["size"]
+    chains: dict[str, set] = {}
+    for image_id, chain in zip(layers["image_id"], layers["chain_id"]):
+        for repo in repos_of[image_id]:
+            chains.setdefault(repo, set()).add(chain)
+    n_repos: dict[str, int] = {}
+    for members in chains.values():
+        for chain in members:
+            n_repos[chain] = n_repos.get(chain, 0) + 1
+
+    def total(values) -> object:
+        values = list(values)
+        return pd.NA if any(pd.isna(v) for v in values) else int(sum(values))
+
+    members: dict[str, list[int]] = {}
+    for k, image_id in enumerate(images["image_id"]):
+        for repo in repos_of[image_id]:
+            members.setdefault(repo, []).append(k)
+    rows = []
+    for repo, ks in members.items():
+        group = images.iloc[ks]
+        n_tags = sum(1 for tags in group["tags"] for t in tags if repo_tag(t)[0] == repo)
+        mine = chains.get(repo, set())
+        rows.append((repo, len(group), n_tags, len(mine), total(group["size"]), total(size_of[c] for c in mine),
+                     total(size_of[c] for c in mine if n_repos[c] == 1)))
+    out = pd.DataFrame(rows, columns=cols)
+    for col in cols[1:]:
+        out[col] = out[col].astype("Int64")
+    out["repository"] = out["repository"].astype("string")
+    return out.sort_values(["unique_size", "layers_size", "repository"], ascending=[False, False, True],
+                           na_position="last", kind="stable").reset_index(drop=True)
+
+
 # ------------------------------------------------------------------------------------ what-if
-
-def resolve_images(images: pd.DataFrame, refs: Iterable[str] | str | None) -> list[str]:
-    """Image IDs for references (tags, full or short IDs); raises ImageNotFound naming a bad one."""
-    from .listing import find_image
-
-    if refs is None:
-        return []
-    if isinstance(refs, str):
-        refs = [refs]
-    known = set(images["image_id"])
-    out: list[str] = []
-    for ref in refs:
-        image_id = ref if ref in known else find_image(images, str(ref))
-        if image_id not in out:
-            out.append(image_id)
-    return out
-
 
 def what_if(frames, remove: Iterable[str] | str, *, remove_containers: bool = False) -> pd.DataFrame:
     """The layers that removing some images (every tag of them) would free, and why others stay.

@@ -11,34 +11,23 @@ from typing import Sequence
 
 import pandas as pd
 
-from ..units import axis_bytes
+from ..selection import labels, resolve_images
+from ..units import axis_bytes, byte_unit
 
 COLORS = {"size_compressed": "#1f77b4", "size": "#ff7f0e"}
 NAMES = {"size_compressed": "compressed (download)", "size": "uncompressed (engine)"}
 
 
 def _scale(values: pd.Series) -> tuple[float, str]:
-    top = float(values.dropna().max()) if values.notna().any() else 0.0
-    if top >= 1e9:
-        return 1e9, "GB"
-    if top >= 1e6:
-        return 1e6, "MB"
-    return 1e3, "KB"
-
-
-def _names(frames) -> dict[str, str]:
-    imgs = frames.images
-    return {r.image_id: (r.tags[0] if len(r.tags) else r.short_id) for r in imgs.itertuples(index=False)}
+    unit, scale = byte_unit(float(values.dropna().max()) if values.notna().any() else 0.0, smallest="KB")
+    return scale, unit
 
 
 def _select(frames, images: Sequence[str] | None) -> pd.DataFrame:
     layers = frames.layers
     if images is None:
         return layers
-    names = _names(frames)
-    wanted = {i for i, n in names.items() if n in images or i in images or i[7:19] in images}
-    wanted |= {i for i in names if any(t in images for t in frames.images.set_index("image_id").at[i, "tags"])}
-    return layers[layers.image_id.isin(wanted)]
+    return layers[layers.image_id.isin(resolve_images(frames.images, list(images)))]
 
 
 def compressed_sizes(frames, *, uncompressed_from=None, images: Sequence[str] | None = None,
@@ -67,14 +56,14 @@ def compressed_sizes(frames, *, uncompressed_from=None, images: Sequence[str] | 
 
     sizes = analyse(_select(frames, images),
                     uncompressed_from=None if uncompressed_from is None else uncompressed_from.layers)
-    names = _names(frames)
+    names = labels(frames.images)
     sizes = sizes.assign(image=sizes.image_id.map(names))
     div, unit = _scale(pd.concat([sizes.size_compressed, sizes["size"]]).astype("Float64"))
     x = [f"{img} #{int(p)}" for img, p in zip(sizes.image, sizes.position)]
     fig = go.Figure()
     for col in ("size_compressed", "size"):
         vals = sizes[col]
-        hover = [f"{img}<br>layer {int(p)}: {(cb or '')[:80]}<br>{NAMES[col]}: {axis_bytes(v) if pd.notna(v) else 'unknown'}"
+        hover = [f"{img}<br>layer {int(p)}: {(cb or '')[:80]}<br>{NAMES[col]}: {axis_bytes(v)}"
                  for img, p, cb, v in zip(sizes.image, sizes.position, sizes.created_by, vals)]
         fig.add_trace(go.Bar(name=NAMES[col], x=x, y=[None if pd.isna(v) else float(v) / div for v in vals],
                              marker_color=COLORS[col], hovertext=hover, hoverinfo="text"))
@@ -98,13 +87,13 @@ def compressed_totals(frames, *, uncompressed_from=None, images: Sequence[str] |
     sizes = analyse(_select(frames, images),
                     uncompressed_from=None if uncompressed_from is None else uncompressed_from.layers)
     tot = totals(sizes)
-    names = _names(frames)
+    names = labels(frames.images)
     tot = tot.assign(image=tot.image_id.map(names))
     div, unit = _scale(pd.concat([tot.size_compressed, tot["size"]]).astype("Float64"))
     fig = go.Figure()
     for col in ("size_compressed", "size"):
         vals = tot[col]
-        hover = [f"{img} ({n} layers)<br>{NAMES[col]}: {axis_bytes(v) if pd.notna(v) else 'unknown'}"
+        hover = [f"{img} ({n} layers)<br>{NAMES[col]}: {axis_bytes(v)}"
                  for img, n, v in zip(tot.image, tot.n_layers, vals)]
         fig.add_trace(go.Bar(name=NAMES[col], x=list(tot.image), y=[None if pd.isna(v) else float(v) / div for v in vals],
                              marker_color=COLORS[col], hovertext=hover, hoverinfo="text"))

@@ -7,7 +7,8 @@ from typing import Iterable
 import numpy as np
 
 from ..analysis import sharing as _sharing
-from ..analysis.sizes import image_labels
+from ..selection import image_labels, rest_label, select, top_and_rest
+from ..units import axis_bytes
 from . import _style as st
 from ._doc import document
 
@@ -64,7 +65,7 @@ def layer_tree(frames, *, kind: str = "icicle", top_n: int | None = 300, pattern
 
         detail = what_if(frames, list(remove), remove_containers=remove_containers)
         freed = set(detail.loc[detail["freed"], "chain_id"])
-    mask = st.image_mask(frames.images, pattern=pattern, search=search, refs=images)
+    mask = select(frames.images, pattern=pattern, search=search, refs=images)
     n_all = len(frames.images)
     chosen = set(frames.images.loc[mask, "image_id"])
     filtered = len(chosen) < n_all
@@ -111,12 +112,12 @@ def layer_tree(frames, *, kind: str = "icicle", top_n: int | None = 300, pattern
         else:
             color = st.COLORS["unique"]
         ends = list(r["ends"] or [])
-        label = f"{st.esc(r['instruction'] or 'layer')} {st.bytes_text(r['size'])}"
+        label = f"{st.esc(r['instruction'] or 'layer')} {axis_bytes(r['size'])}"
         if ends:
             label += "<br>▸ " + st.names_text(ends, 2)
         hover = [f"<b>{st.layer_text(r['instruction'], r['created_by'])}</b>",
-                 f"Layer: {st.bytes_text(r['size'])} (with the layers below: {st.bytes_text(r['chain_size'])})",
-                 f"Branch on disk: {st.bytes_text(branch[k])}",
+                 f"Layer: {axis_bytes(r['size'])} (with the layers below: {axis_bytes(r['chain_size'])})",
+                 f"Branch on disk: {axis_bytes(branch[k])}",
                  f"Used by {n_img} image{'s' if n_img != 1 else ''}: {st.names_text(r['images'])}"]
         if ends:
             hover.append(f"Top layer of: {st.names_text(ends)}")
@@ -149,10 +150,10 @@ def layer_tree(frames, *, kind: str = "icicle", top_n: int | None = 300, pattern
             rows_ids.append(f"other:{ids[p] if p >= 0 else 'bases'}")
             rows_parent.append(ids[p] if p >= 0 else "")
             n_layers = int(count[members].sum())
-            rows_label.append(f"other {n_layers} layers {st.bytes_text(total)}")
+            rows_label.append(f"{rest_label(n_layers, 'layers')} {axis_bytes(total)}")
             rows_value.append(total)
             rows_hover.append(f"<b>{n_layers} more layers</b> (branches merged to keep the chart readable)"
-                              f"<br>Bytes: {st.bytes_text(total)}<br>Images: {st.names_text(imgs)}")
+                              f"<br>Bytes: {axis_bytes(total)}<br>Images: {st.names_text(imgs)}")
             rows_color.append(st.COLORS["other"])
 
     trace_cls = go.Icicle if kind == "icicle" else go.Sunburst
@@ -164,7 +165,7 @@ def layer_tree(frames, *, kind: str = "icicle", top_n: int | None = 300, pattern
     shown = int(keep.sum())
     physical = int(size.sum())
     what = f"{len(chosen)} of {n_all} images" if filtered else f"{n_all} images"
-    default = f"Layer tree: {what}, {len(tree)} distinct layers, {st.bytes_text(physical)} on disk"
+    default = f"Layer tree: {what}, {len(tree)} distinct layers, {axis_bytes(physical)} on disk"
     sub = ("box size = bytes stored once; blue shared, orange one image only, red same diff on another "
            "parent (stored again)" + (f", green freed by removing {len(list(remove))} image(s)" if remove else "")) + (f"; {shown} largest layers shown, the rest merged" if len(dropped) else "")
     return st.finish(fig, title=title or default, subtitle=sub, height=height, default_height=650)
@@ -198,14 +199,13 @@ def sharing_matrix(frames, *, top_n: int | None = 30, pattern: str | None = None
     """
     go = _go()
     imgs = frames.images
-    mask = st.image_mask(imgs, pattern=pattern, search=search, refs=images)
+    mask = select(imgs, pattern=pattern, search=search, refs=images)
     chosen = imgs[mask]
     ranked = chosen.assign(_s=chosen["shared_size"].fillna(0).astype("int64"),
                            _z=chosen["size"].fillna(0).astype("int64"),
                            _l=image_labels(imgs)[mask]).sort_values(["_s", "_z", "_l"],
                                                                      ascending=[False, False, True], kind="stable")
-    if top_n is not None:
-        ranked = ranked.head(top_n)
+    ranked, _rest = top_and_rest(ranked, top_n)  # ranked above: most shared bytes first
     ids = list(ranked["image_id"])
     labels = list(ranked["_l"].astype(str))
     m = _sharing.sharing_matrix(frames, ids)
@@ -221,10 +221,10 @@ def sharing_matrix(frames, *, top_n: int | None = 30, pattern: str | None = None
         for b, lb in zip(ids, labels):
             val = m.at[a, b]
             if a == b:
-                row.append(f"<b>{st.esc(la)}</b><br>Size: {st.bytes_text(val)}")
+                row.append(f"<b>{st.esc(la)}</b><br>Size: {axis_bytes(val)}")
             else:
                 text, n = last.get((a, b), ("", 0))
-                row.append(f"<b>{st.esc(la)}</b> and <b>{st.esc(lb)}</b><br>Share {st.bytes_text(val)} "
+                row.append(f"<b>{st.esc(la)}</b> and <b>{st.esc(lb)}</b><br>Share {axis_bytes(val)} "
                            f"in {n} layer{'s' if n != 1 else ''}<br>Deepest shared layer: {text}")
         hover.append(row)
     vals, ticktext, unit = st.byte_ticks(float(z.max()) if z.size else 0)

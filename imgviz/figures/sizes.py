@@ -9,6 +9,8 @@ import pandas as pd
 
 from ..analysis import sharing as _sharing
 from ..analysis import sizes as _sizes
+from ..selection import image_labels, rest_label, resolve_images, select, top_and_rest
+from ..units import axis_bytes
 from . import _style as st
 from ._doc import document
 
@@ -64,29 +66,28 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
 
         raise ImgvizError(f"sort={sort!r}: choose 'size', 'unique_size' or 'shared_size'")
     table = _sizes.image_sizes(frames)
-    mask = st.image_mask(frames.images, pattern=pattern, search=search, refs=images)
+    mask = select(frames.images, pattern=pattern, search=search, refs=images)
     table = table[table["image_id"].isin(set(frames.images.loc[mask, "image_id"]))]
     n_shown_from = len(table)
     table = table.sort_values([sort, "size", "label"], ascending=[False, False, True], kind="stable")
-    top, rest = st.top_n_other(table, sort, top_n)
-    top = top.sort_values([sort, "size", "label"], ascending=[False, False, True], kind="stable")
+    top, rest = top_and_rest(table, top_n)  # the table is ranked already
     big = _sharing.largest_layers(frames)
-    marked = set(_sizes.resolve_images(frames.images, list(remove))) if remove else set()
+    marked = set(resolve_images(frames.images, list(remove))) if remove else set()
 
     labels, shared, unique, hs, hu, hatch = [], [], [], [], [], []
     for r in top.itertuples(index=False):
         name = r.label
         tags = ", ".join(r.tags) if len(r.tags) else "<none> (dangling)"
         info = big.loc[r.image_id] if r.image_id in big.index else None
-        head = f"<b>{st.esc(name)}</b> ({st.esc(r.short_id)})<br>Tags: {st.esc(tags)}<br>Size: {st.bytes_text(r.size)}"
-        sh = head + f"<br>Shared: {st.bytes_text(r.shared_size)}"
-        un = head + f"<br>Unique: {st.bytes_text(r.unique_size)}"
+        head = f"<b>{st.esc(name)}</b> ({st.esc(r.short_id)})<br>Tags: {st.esc(tags)}<br>Size: {axis_bytes(r.size)}"
+        sh = head + f"<br>Shared: {axis_bytes(r.shared_size)}"
+        un = head + f"<br>Unique: {axis_bytes(r.unique_size)}"
         if info is not None and not pd.isna(info["shared_chain"]):
             sh += (f"<br>Largest shared layer: {st.layer_text(info['shared_instruction'], info['shared_created_by'])}"
-                   f" ({st.bytes_text(info['shared_size'])})")
+                   f" ({axis_bytes(info['shared_size'])})")
         if info is not None and not pd.isna(info["unique_chain"]):
             un += (f"<br>Largest own layer: {st.layer_text(info['unique_instruction'], info['unique_created_by'])}"
-                   f" ({st.bytes_text(info['unique_size'])})")
+                   f" ({axis_bytes(info['unique_size'])})")
         elif info is not None:
             un += "<br>No layer of its own: every layer is another image's too (e.g. an ENV-only image)"
         un += f"<br>Containers: {r.containers}; size from the {r.size_source}"
@@ -100,14 +101,14 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
         hs.append(sh)
         hu.append(un)
     if len(rest):
-        name = f"other ({len(rest)} images)"
+        name = rest_label(len(rest), "images")
         s_sum, u_sum = int(rest["shared_size"].fillna(0).sum()), int(rest["unique_size"].fillna(0).sum())
         few = st.names_text(list(rest["label"].astype(str)))
         labels.append(name)
         shared.append(s_sum)
         unique.append(u_sum)
-        hs.append(f"<b>{name}</b>: {few}<br>Shared bytes, summed: {st.bytes_text(s_sum)}")
-        hu.append(f"<b>{name}</b>: {few}<br>Unique bytes, summed: {st.bytes_text(u_sum)}")
+        hs.append(f"<b>{name}</b>: {few}<br>Shared bytes, summed: {axis_bytes(s_sum)}")
+        hu.append(f"<b>{name}</b>: {few}<br>Unique bytes, summed: {axis_bytes(u_sum)}")
         hatch.append("")
     pattern_ = {"shape": hatch} if any(hatch) else None
     fig = go.Figure([
@@ -158,11 +159,10 @@ def reported_vs_physical(frames, *, top_n: int | None = 20, title: str | None = 
     t = _sizes.totals(frames)["value"]
     rows = image_list(frames.images)
     rows = rows.assign(label=rows["repository"] + ":" + rows["tag"], size=rows["size"].fillna(0).astype("int64"))
-    labels = dict(zip(frames.images["image_id"], _sizes.image_labels(frames.images)))
+    labels = dict(zip(frames.images["image_id"], image_labels(frames.images)))
     rows.loc[rows["repository"] == "<none>", "label"] = rows["image_id"].map(labels)
     big = _sharing.largest_layers(frames)
-    top, rest = st.top_n_other(rows, "size", top_n)
-    top = top.sort_values("size", ascending=False, kind="stable")
+    top, rest = top_and_rest(rows, top_n, "size")
     vals, hover, colors = [], [], []
     for k, r in enumerate(top.itertuples(index=False)):
         info = big.loc[r.image_id]
@@ -171,30 +171,29 @@ def reported_vs_physical(frames, *, top_n: int | None = 20, title: str | None = 
             which = "unique" if not pd.isna(info["unique_chain"]) and (pd.isna(info["shared_size"]) or
                                                                        info["unique_size"] >= info["shared_size"]) else "shared"
             lay = (f"<br>Largest layer: {st.layer_text(info[which + '_instruction'], info[which + '_created_by'])}"
-                   f" ({st.bytes_text(info[which + '_size'])}, {which})")
+                   f" ({axis_bytes(info[which + '_size'])}, {which})")
         vals.append(int(r.size))
         hover.append(f"<b>{st.esc(r.label)}</b> ({st.esc(r.short_id)})<br>`docker image ls` SIZE: "
-                     f"{st.bytes_text(r.size)}{lay}")
+                     f"{axis_bytes(r.size)}{lay}")
         colors.append(st.PALETTE[k % len(st.PALETTE)])
     if len(rest):
         vals.append(int(rest["size"].sum()))
-        hover.append(f"<b>other {len(rest)} rows</b>: {st.names_text(list(rest['label']))}<br>Sum: "
-                     f"{st.bytes_text(rest['size'].sum())}")
+        hover.append(f"<b>{rest_label(len(rest), 'rows')}</b>: {st.names_text(list(rest['label']))}<br>Sum: "
+                     f"{axis_bytes(rest['size'].sum())}")
         colors.append(st.COLORS["other"])
 
     tree = _sharing.layer_tree(frames)
     layers = tree.assign(size=tree["size"].fillna(0).astype("int64"))
-    ltop, lrest = st.top_n_other(layers, "size", top_n)
-    ltop = ltop.sort_values("size", ascending=False, kind="stable")
+    ltop, lrest = top_and_rest(layers, top_n, "size")
     pvals, phover, pcolors = [], [], []
     for r in ltop.itertuples(index=False):
         pvals.append(int(r.size))
-        phover.append(f"<b>{st.layer_text(r.instruction, r.created_by)}</b><br>Layer: {st.bytes_text(r.size)}, "
+        phover.append(f"<b>{st.layer_text(r.instruction, r.created_by)}</b><br>Layer: {axis_bytes(r.size)}, "
                       f"stored once<br>Used by {int(r.n_images)}: {st.names_text(r.images)}")
         pcolors.append(st.COLORS["shared"] if r.shared else st.COLORS["unique"])
     if len(lrest):
         pvals.append(int(lrest["size"].sum()))
-        phover.append(f"<b>other {len(lrest)} layers</b><br>Sum: {st.bytes_text(lrest['size'].sum())}")
+        phover.append(f"<b>{rest_label(len(lrest), 'layers')}</b><br>Sum: {axis_bytes(lrest['size'].sum())}")
         pcolors.append(st.COLORS["other"])
 
     rep_name = f"docker image ls ({int(t['tags'])} rows)"
@@ -203,10 +202,10 @@ def reported_vs_physical(frames, *, top_n: int | None = 20, title: str | None = 
     reported, physical = st.int0(t["reported"]), st.int0(t["physical"])
     saved, again = st.int0(t["saved_by_sharing"]), st.int0(t["counted_again_for_tags"])
     why = _segments(go, "explained", why_name, [physical, saved, again],
-                    [f"<b>on disk</b>: every distinct layer once<br>{st.bytes_text(physical)}",
+                    [f"<b>on disk</b>: every distinct layer once<br>{axis_bytes(physical)}",
                      f"<b>shared layers counted again</b>: each image's size includes its shared layers"
-                     f"<br>{st.bytes_text(saved)} (what sharing saves)",
-                     f"<b>extra tags counted again</b>: one row per tag, the same image<br>{st.bytes_text(again)}"],
+                     f"<br>{axis_bytes(saved)} (what sharing saves)",
+                     f"<b>extra tags counted again</b>: one row per tag, the same image<br>{axis_bytes(again)}"],
                     [st.COLORS["physical"], st.COLORS["shared"], st.COLORS["other"]])
     fig = go.Figure([
         _segments(go, "reported", rep_name, vals, hover, colors),
@@ -217,11 +216,11 @@ def reported_vs_physical(frames, *, top_n: int | None = 20, title: str | None = 
                      automargin=True)
     fig.update_layout(barmode="overlay", bargap=0.35)
     for row, total in ((rep_name, reported), (why_name, reported), (phys_name, physical)):
-        fig.add_annotation(x=total, y=row, text=f"<b>{st.bytes_text(total)}</b>", showarrow=False,
+        fig.add_annotation(x=total, y=row, text=f"<b>{axis_bytes(total)}</b>", showarrow=False,
                            xanchor="left", xshift=6)
     st.byte_axis(fig, "x", max(reported, physical) * 1.12, title="Bytes")
-    default = (f"Reported {st.bytes_text(t['reported'])} vs {st.bytes_text(t['physical'])} on disk: "
-               f"sharing saves {st.bytes_text(t['saved_by_sharing'])}")
+    default = (f"Reported {axis_bytes(t['reported'])} vs {axis_bytes(t['physical'])} on disk: "
+               f"sharing saves {axis_bytes(t['saved_by_sharing'])}")
     sub = (f"{int(t['images'])} images; reported counts every image (and every extra tag) in full, "
            f"the disk keeps each layer once")
     unknown = int(frames.images["size"].isna().sum())
@@ -268,11 +267,10 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
     for name, part, color in parts:
         if part.empty:
             continue
-        top, rest = st.top_n_other(part, "size", top_n)
-        top = top.sort_values("size", ascending=False, kind="stable")
+        top, rest = top_and_rest(part, top_n, "size")
         vals, hover = [], []
         for r in top.itertuples(index=False):
-            h = (f"<b>{st.layer_text(r.instruction, r.created_by)}</b><br>Layer: {st.bytes_text(r.size)}"
+            h = (f"<b>{st.layer_text(r.instruction, r.created_by)}</b><br>Layer: {axis_bytes(r.size)}"
                  f"<br>Removed image(s) using it: {st.names_text(r.removed_by)}")
             if not r.freed:
                 h += f"<br>Stays: {st.esc(r.kept_by)} {'uses' if not str(r.kept_by).startswith('container') else 'sits on'} it"
@@ -280,36 +278,36 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
             hover.append(h)
         if len(rest):
             vals.append(int(rest["size"].sum()))
-            hover.append(f"<b>other {len(rest)} layers</b><br>Sum: {st.bytes_text(rest['size'].sum())}")
-        row = f"{name} ({st.bytes_text(sum(vals))})"
+            hover.append(f"<b>{rest_label(len(rest), 'layers')}</b><br>Sum: {axis_bytes(rest['size'].sum())}")
+        row = f"{name} ({axis_bytes(sum(vals))})"
         rows_order.append(row)
         traces.append(_segments(go, name, row, vals, hover, [color] * len(vals)))
     if st.int0(tot["freed_writable"]):
-        row = f"writable layers freed ({st.bytes_text(tot['freed_writable'])})"
+        row = f"writable layers freed ({axis_bytes(tot['freed_writable'])})"
         rows_order.append(row)
         traces.append(_segments(go, "writable", row, [int(tot["freed_writable"])],
                                 ["<b>containers' writable layers</b> (removed with their images)<br>"
-                                 f"Bytes: {st.bytes_text(tot['freed_writable'])}"], [st.COLORS["freed"]]))
+                                 f"Bytes: {axis_bytes(tot['freed_writable'])}"], [st.COLORS["freed"]]))
     before, after = tot["physical_before"], tot["physical_after"]
     for name, value, color in (("on disk now", before, st.COLORS["physical"]),
                                ("on disk after (docker system df)", after, st.COLORS["physical"])):
         if value is pd.NA:
             continue
-        row = f"{name} ({st.bytes_text(value)})"
+        row = f"{name} ({axis_bytes(value)})"
         rows_order.append(row)
         traces.append(go.Bar(y=[row], x=[int(value)], orientation="h", name=name, showlegend=False,
-                             hovertext=[f"<b>{name}</b><br>Images SIZE: {st.bytes_text(value)}"],
+                             hovertext=[f"<b>{name}</b><br>Images SIZE: {axis_bytes(value)}"],
                              hoverinfo="text", marker={"color": color}))
     fig = go.Figure(traces)
     fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(rows_order)), automargin=True)
     fig.update_layout(showlegend=False, barmode="overlay")
     st.byte_axis(fig, "x", int(before) if before is not pd.NA else int(detail["size"].sum()), title="Bytes")
-    names = _sizes.resolve_images(frames.images, remove)
-    label_of = dict(zip(frames.images["image_id"], _sizes.image_labels(frames.images)))
+    names = resolve_images(frames.images, remove)
+    label_of = dict(zip(frames.images["image_id"], image_labels(frames.images)))
     who = st.names_text([label_of[i] for i in names], 3) if names else "nothing"
-    default = f"Removing {who} frees {st.bytes_text(tot['freed'])}"
+    default = f"Removing {who} frees {axis_bytes(tot['freed'])}"
     sub = (f"{int(tot['images_removed'])} image(s), {int(tot['layers_freed'])} layer(s) freed"
-           + (f"; {st.bytes_text(tot['held_by_containers'])} stay on disk under containers"
+           + (f"; {axis_bytes(tot['held_by_containers'])} stay on disk under containers"
               if st.int0(tot["held_by_containers"]) else "")
            + (" (containers removed too)" if remove_containers else ""))
     return st.finish(fig, title=title or default, subtitle=sub, height=height,

@@ -46,3 +46,17 @@ def test_matrix_subset_and_order(f):
     assert list(m.index) == list(m.columns) and len(m) == 2
     a, b = m.index
     assert m.at[a, b] == full.at[a, b]
+
+
+def test_shared_layers_and_what_sharing_saves(f):
+    from imgviz.analysis import sizes
+
+    shared = sharing.shared_layers(f)
+    assert [(int(r.size), int(r.n_images), int(r.saved_by_sharing), r.instruction) for r in shared.itertuples()] == [
+        (1984132, 9, 15873056, "IMPORT"), (28, 2, 28, "COPY"), (12, 2, 12, "COPY"), (8, 2, 8, "RUN"),
+        (6, 2, 6, "RUN"), (0, 3, 0, "WORKDIR")]
+    # the base is every image's: `docker system df -v` lists 9 images
+    assert shared.iloc[0]["comment"] == "Imported from -" and len(shared.iloc[0]["images"]) == len(f.images) == 9
+    t = sizes.totals(f)["value"]
+    assert int(shared["saved_by_sharing"].sum()) == t["saved_by_sharing"] == t["logical"] - t["physical"]
+    assert len(shared) == t["shared_layers"]

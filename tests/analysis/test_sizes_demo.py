@@ -39,3 +39,21 @@ def test_demo_what_if_single_images(f):
         w = sizes.what_if_totals(f, [rec.image_id])
         if raw["Containers"] == 0:
             assert w["freed_layers"] == raw["Size"] - raw["SharedSize"]
+
+
+def test_demo_repositories_and_shared_layers(f):
+    """The demo's web-ping tags cost 2.7 kB of their own; its 73 MB base is stored once for 11 images."""
+    from imgviz.analysis import sharing
+
+    from .._compare import json_lines
+
+    repos = sizes.repository_sizes(f).set_index("repository")
+    assert tuple(repos.loc["workshop/web-ping"]) == (4, 5, 5, 687881005, 171971579, 2729)
+    ls = json_lines(CLI["image_ls"])
+    assert set(repos.index) == {r["Repository"] for r in ls}
+    shared = sharing.shared_layers(f)
+    base = shared.iloc[0]
+    assert (int(base["size"]), int(base["n_images"]), base["instruction"]) == (73087998, 11, "IMPORT")
+    assert len(f.images) == 11 and int(base["saved_by_sharing"]) == 10 * 73087998
+    t = sizes.totals(f)["value"]
+    assert int(shared["saved_by_sharing"].sum()) == t["saved_by_sharing"] == 1269145722

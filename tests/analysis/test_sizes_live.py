@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from imgviz.analysis import sizes
+from imgviz.selection import resolve_images
 from imgviz.frames import frames
 from imgviz.sources.engine import collect
 
@@ -91,7 +92,7 @@ def test_what_if_equals_real_removal(private):
         before = _layers_size(eng)
         assert before == f.engine_df["layers_size"]
         predicted = sizes.what_if_totals(f, ids, remove_containers=with_containers)
-        ids = sizes.resolve_images(f.images, ids)
+        ids = resolve_images(f.images, ids)
         if with_containers:
             ctrs = f.containers[f.containers["image_id"].isin(ids)]["container_id"].tolist()
             assert ctrs, "this step is meant to remove a container"

@@ -110,3 +110,42 @@ def test_without_engine_sizes_numbers_are_derived_and_equal(recorded, f):
     t_bare, t_engine = sizes.totals(bare), sizes.totals(f)
     assert t_bare.at["physical", "source"] == "derived" and t_bare.at["reported", "source"] == "derived"
     assert t_bare["value"].tolist() == t_engine["value"].tolist()
+
+
+def test_totals_count_what_the_cli_lists(f, recorded):
+    from imgviz.analysis import sharing
+
+    from .._compare import json_lines
+
+    t = sizes.totals(f)["value"]
+    ls = json_lines(recorded.cli["image_ls"])
+    assert t["tag_names"] == sum(r["Tag"] != "<none>" for r in ls) == 9
+    assert t["repositories"] == len({r["Repository"] for r in ls} - {"<none>"}) == 7
+    assert t["layer_references"] == sum(len(r["inspect"]["RootFS"]["Layers"]) for r in recorded.snapshot.images) == 26
+    tree = sharing.layer_tree(f)
+    assert t["distinct_layers"] == len(tree) == 12
+    assert t["shared_layers"] == int(tree["shared"].sum()) == 6
+
+
+def test_repository_sizes(f, recorded):
+    """Per repository, exact; images_size is the engine's Size summed, unique_size what removing them frees."""
+    from .._compare import json_lines
+
+    table = sizes.repository_sizes(f)
+    assert [tuple(r) for r in table.itertuples(index=False)] == [
+        ("iv/app", 2, 3, 6, 3968317, 1984185, 35),
+        ("iv/same-b", 1, 1, 4, 1984198, 1984198, 30),
+        ("iv/same-a", 1, 1, 2, 1984162, 1984162, 30),
+        ("iv/dangle", 1, 1, 2, 1984139, 1984139, 7),
+        ("<none>", 1, 0, 2, 1984138, 1984138, 6),
+        ("iv/classic", 1, 1, 3, 1984168, 1984168, 0),
+        ("iv/envonly", 1, 1, 4, 1984150, 1984150, 0),
+        ("iv/base", 1, 1, 1, 1984132, 1984132, 0),
+    ]
+    ls = json_lines(recorded.cli["image_ls"])
+    assert set(table["repository"]) == {r["Repository"] for r in ls}
+    for r in table.itertuples(index=False):
+        ids = {f.images.set_index("short_id").at[x["ID"], "image_id"] for x in ls if x["Repository"] == r.repository}
+        assert r.images == len(ids) and r.tags == sum(x["Tag"] != "<none>" for x in ls if x["Repository"] == r.repository)
+        assert r.images_size == sum(f.engine_df["images"][i]["Size"] for i in ids)
+        assert r.unique_size == sizes.what_if_totals(f, sorted(ids), remove_containers=True)["freed_layers"]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from imgviz import figures as F
+from imgviz import selection
 from imgviz.analysis import sharing, sizes
 from imgviz.errors import ImageNotFound, ImgvizError
 from imgviz.frames import frames
@@ -141,7 +142,7 @@ def test_sharing_matrix_heatmap(f):
     fig = _json(F.sharing_matrix(f, top_n=None))
     (heat,) = fig["data"]
     m = sharing.sharing_matrix(f)
-    labels = dict(zip(f.images["image_id"], sizes.image_labels(f.images)))
+    labels = selection.labels(f.images)
     inv = {v: k for k, v in labels.items()}
     for r, a in enumerate(heat["y"]):
         for c, b in enumerate(heat["x"]):

@@ -66,7 +66,8 @@ EXPECT = {
 
 def _history_line(ref: str) -> str:
     import imgviz
-    from imgviz.analysis.listing import find_image, history_table
+    from imgviz.analysis.listing import history_table
+    from imgviz.selection import find_image
 
     f = imgviz.demo()
     h = history_table(f.history, find_image(f.images, ref))
@@ -121,7 +122,7 @@ def test_notebooks_run_on_a_live_engine(engine, tmp_path):
         for name, nb in runs.items():
             if isinstance(nb, BaseException):
                 raise nb
-            if "open_source" in json.dumps(nb.cells):
+            if "imgviz.open()" in json.dumps(nb.cells):
                 assert f"Source: live engine at {engine.host}" in _text(nb), name
         report = (where / "report.html").read_text()
         assert f"live engine at {engine.host}" in report

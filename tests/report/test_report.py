@@ -153,7 +153,7 @@ def test_report_budget_for_2000_images():
     data = json.loads(r.json())
     images = next(s for s in data["sections"] if s["key"] == "images")
     table = next(p for p in images["parts"] if p["type"] == "table")
-    assert len(table["rows"]) == r.top + 1 and table["rows"][-1]["image"] == f"(other {len(f.images) - r.top:,} images)"
+    assert len(table["rows"]) == r.top + 1 and table["rows"][-1]["image"] == f"other ({len(f.images) - r.top:,} images)"
     assert sum(row["size"] for row in table["rows"]) == int(f.images["size"].sum())
     repos = next(s for s in data["sections"] if s["key"] == "repositories")
     rows = next(p for p in repos["parts"] if p["type"] == "table")["rows"]
@@ -222,6 +222,39 @@ def test_registry_snapshot_report_shows_download_sizes():
         assert got[names[image_id]] * scale == pytest.approx(total)
     # nothing of an engine-only section pretends to know: no containers, sizes left unknown
     assert next(s for s in data["sections"] if s["key"] == "containers")["parts"][0]["items"] == [["Containers", "none"]]
+
+
+def test_registry_report_keeps_unknown_sizes_unknown(capsys):
+    """A registry does not say unpacked sizes: the report says "unknown" where `imgviz summary` says "-",
+    and never adds up a partial sum or fills 0."""
+    import warnings
+
+    from imgviz._report._summarize import SectionWarning
+    from imgviz.analysis.sizes import totals
+
+    path = DATA / "registry" / "registry.json.gz"
+    f = frames(load(path))
+    t = totals(f)["value"]
+    assert t[["reported", "logical", "physical"]].isna().all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SectionWarning)
+        report = Report(f)
+        data, page = json.loads(report.json()), report.html()
+    facts = dict(next(s for s in data["sections"] if s["key"] == "overview")["parts"][0]["items"])
+    for key in ("`docker image ls` adds up to", "Sum of image sizes", "Bytes of distinct layers"):
+        assert facts[key].startswith("unknown "), (key, facts[key])
+        assert "0B" not in facts[key]
+    assert "Unknown sizes" in facts and "Saved by sharing layers" not in facts
+    assert "<dt>Sum of image sizes</dt><dd>unknown (each image once" in page
+    images = next(s for s in data["sections"] if s["key"] == "images")
+    rows = next(p for p in images["parts"] if p["type"] == "table")["rows"]
+    assert len(rows) == len(f.images) and all(r["size"] is None and r["unique"] is None for r in rows)
+    repos = next(s for s in data["sections"] if s["key"] == "repositories")
+    assert all(r["bytes"] is None for r in next(p for p in repos["parts"] if p["type"] == "table")["rows"])
+    # the command line says the same thing its way
+    assert main(["summary", "--snapshot", str(path)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("Each image counted once"))
+    assert line.split()[-1] == "-"
 
 
 def test_engine_snapshot_has_no_download_section(hostile_frames):

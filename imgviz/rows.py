@@ -1,0 +1,389 @@
+"""Snapshot -> tidy rows (plain dicts): images, layers, history, containers. No pandas.
+
+:mod:`imgviz.frames` turns these rows into DataFrames; the CLI's ``images`` and ``history`` use
+them directly, so a listing needs no pandas. Every source's raw records go through this one
+module, so an image read from the engine, a registry or a saved archive becomes the same rows.
+A value a source does not give is None (NA in the frames), never a guess.
+
+How the engine's history is mapped onto layers
+----------------------------------------------
+An image config has ``history`` (one entry per instruction, ``empty_layer`` set on those that made
+no layer) and ``rootfs.diff_ids`` (one per layer). Registry and archive sources give us that config
+as is (``mapping == "config"``). The engine API does not: ``/images/{id}/history`` lists every
+entry newest first with a size, but no ``empty_layer`` flag. We rebuild the flag: an entry with
+bytes made a layer; a metadata instruction (ENV, CMD, LABEL, ...) made none; the remaining 0-byte
+entries take the layers still unaccounted for, in order (``mapping == "exact"`` when that
+accounts for every layer with no choice left). When that leaves a choice (more 0-byte
+candidates than layers), RUN/COPY/ADD are preferred and the rows say ``mapping == "inferred"``.
+Sizes are exact either way, because only 0-byte layers can be placed ambiguously.
+
+Image sizes
+-----------
+The engine's numbers are kept when it gives them (``size_source == "engine"``). Otherwise they are
+derived by the engine's own rule (:func:`derive_image_sizes`) and ``size_source == "derived"``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from ._instructions import instruction_of, is_metadata
+from .selection import repo_tag, short_id
+from .snapshot import Snapshot
+from .sources._oci import chain_ids  # the one chain-ID rule (sources, frames and the cascade share it)
+
+_NONE_TAG = "<none>:<none>"
+_NONE_DIGEST = "<none>@<none>"
+
+
+def derive_image_sizes(layers: Iterable[tuple[str, str, Any]]) -> dict[str, tuple[int | None, int | None]]:
+    """Size and shared size of every image, by the engine's rule, from ``(image_id, chain_id, size)``.
+
+    Rule (the engine's for ``/images/json`` and ``/system/df``): size = sum of the sizes of the
+    image's layers; shared size = sum of the sizes of its layers whose chain ID more than one
+    image uses (``docker system df -v`` SHARED SIZE); unique = size - shared. A layer is its chain
+    ID: the same diff on another parent is another layer, not shared. An image with a layer of
+    unknown size (None) has unknown sizes (None, None).
+
+    Returns
+    -------
+    dict
+        ``{image_id: (size, shared_size)}`` in first-seen order.
+    """
+    mine: dict[str, dict[str, Any]] = {}
+    for image_id, chain, size in layers:
+        per = mine.setdefault(image_id, {})
+        if chain not in per:
+            per[chain] = size
+    users: dict[str, int] = {}
+    for per in mine.values():
+        for chain in per:
+            users[chain] = users.get(chain, 0) + 1
+    out: dict[str, tuple[int | None, int | None]] = {}
+    for image_id, per in mine.items():
+        if any(_unknown(s) for s in per.values()):
+            out[image_id] = (None, None)
+            continue
+        size = sum(int(s) for s in per.values())
+        shared = sum(int(s) for c, s in per.items() if users[c] > 1)
+        out[image_id] = (size, shared)
+    return out
+
+
+def _unknown(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(value != value)
+    except TypeError:  # pandas NA
+        return True
+
+
+# ------------------------------------------------------------------------------------------ times
+
+def utc_time(value: Any) -> datetime | None:
+    """A UTC datetime from the engine's unix seconds or an RFC 3339 string; None when unknown.
+
+    Go's zero time (``0001-01-01T00:00:00Z``, what an engine says for "never") is unknown too.
+    """
+    if value is None or value != value or value in ("", 0):  # None, NaN/NaT, empty
+        return None
+    try:
+        if isinstance(value, (int, float)):
+            when = datetime.fromtimestamp(value, tz=timezone.utc)
+        elif isinstance(value, datetime):
+            when = value
+        else:
+            when = datetime.fromisoformat(str(value))
+    except (ValueError, TypeError, OverflowError, OSError):
+        return None
+    when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    return when if 1678 <= when.year <= 2261 else None
+
+
+def iso_time(value: Any) -> str | None:
+    """:func:`utc_time` as ISO 8601 text, keeping the nanoseconds an RFC 3339 string carries.
+
+    >>> iso_time("2026-11-28T07:06:40.680835229Z"), iso_time(0), iso_time(1764313600)
+    ('2026-11-28T07:06:40.680835229+00:00', None, '2025-11-28T07:06:40+00:00')
+    """
+    when = utc_time(value)
+    if when is None:
+        return None
+    text = when.isoformat()
+    if isinstance(value, str):
+        m = re.search(r"T[0-9:]+\.([0-9]+)", value)
+        if m and m.group(1)[6:9].strip("0"):
+            digits = m.group(1)[:9].ljust(9, "0")
+            whole = when.replace(microsecond=0).isoformat()
+            text = f"{whole[:-6]}.{digits}{whole[-6:]}"
+    return text
+
+
+# ------------------------------------------------------------------------------------- raw records
+
+def normalize_df(df: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The engine's ``/system/df`` in one shape, whatever the API version.
+
+    Up to API 1.51 the answer has ``LayersSize``, ``Images``, ``Containers``; from 1.52 it has
+    ``ImagesDiskUsage`` / ``ContainersDiskUsage`` objects (``TotalSize``, ``Items``).
+    """
+    if not df:
+        return None
+    if "ImagesDiskUsage" in df:
+        imgs = df.get("ImagesDiskUsage") or {}
+        ctrs = df.get("ContainersDiskUsage") or {}
+        layers_size = imgs.get("TotalSize")
+        image_items = imgs.get("Items") or []
+        container_items = ctrs.get("Items") or []
+    else:
+        layers_size = df.get("LayersSize")
+        image_items = df.get("Images") or []
+        container_items = df.get("Containers") or []
+    return {
+        "layers_size": layers_size,
+        "images": {im["Id"]: im for im in image_items},
+        "containers": {c["Id"]: c for c in container_items},
+    }
+
+
+def _known(value: Any) -> Any:
+    """The engine uses -1 for 'not computed'."""
+    return None if value is None or value == -1 else value
+
+
+def _clean_tags(tags: list[str] | None) -> list[str]:
+    return [t for t in (tags or []) if t and t != _NONE_TAG]
+
+
+def _clean_digests(digests: list[str] | None) -> list[str]:
+    return [d for d in (digests or []) if d and d != _NONE_DIGEST]
+
+
+def map_engine_history(raw_history: list[dict], diff_ids: list[str]) -> tuple[list[dict], str]:
+    """Oldest-first history entries with ``empty_layer`` rebuilt (see the module docstring)."""
+    entries = []
+    for h in reversed(raw_history or []):
+        created_by = h.get("CreatedBy") or ""
+        comment = h.get("Comment") or ""
+        entries.append({"id": h.get("Id") or "<missing>", "created": h.get("Created"),
+                        "created_by": created_by, "comment": comment,
+                        "size": int(h.get("Size") or 0), "instruction": instruction_of(created_by, comment)})
+    n_layers = len(diff_ids)
+    state = []  # "layer" | "empty" | "maybe"
+    for e in entries:
+        if e["size"] > 0:
+            state.append("layer")
+        elif is_metadata(e["instruction"]):
+            state.append("empty")
+        else:
+            state.append("maybe")
+    missing = n_layers - state.count("layer")
+    maybes = [i for i, s in enumerate(state) if s == "maybe"]
+    mapping = "exact"
+    if missing <= 0:
+        chosen = set()
+    elif missing == len(maybes):
+        chosen = set(maybes)
+    else:
+        mapping = "inferred"
+        ranked = sorted(maybes, key=lambda i: (entries[i]["instruction"] not in ("RUN", "COPY", "ADD", "IMPORT"), i))
+        chosen = set(ranked[:max(missing, 0)])
+        if missing > len(maybes):
+            # fewer candidates than layers: should not happen with an engine; use metadata ones last
+            extra = [i for i, s in enumerate(state) if s == "empty"][: missing - len(maybes)]
+            chosen |= set(extra)
+    for i, e in enumerate(entries):
+        e["empty_layer"] = not (state[i] == "layer" or i in chosen)
+        if e["instruction"] is None and not e["empty_layer"] and not e["created_by"]:
+            # `docker import -m MESSAGE` leaves no command, only the message as comment
+            e["instruction"] = "IMPORT"
+    return entries, mapping
+
+
+def config_history(config: dict) -> list[dict]:
+    """Oldest-first history entries of an image config (``empty_layer`` as the config says)."""
+    out = []
+    for h in config.get("history") or []:
+        created_by = h.get("created_by") or ""
+        comment = h.get("comment") or ""
+        out.append({"id": "<missing>", "created": h.get("created"), "created_by": created_by, "comment": comment,
+                    "size": None, "instruction": instruction_of(created_by, comment),
+                    "empty_layer": bool(h.get("empty_layer", False))})
+    return out
+
+
+# --------------------------------------------------------------------------------------- the rows
+
+@dataclass
+class Rows:
+    """The tidy rows of one snapshot: lists of dicts with the columns of :mod:`imgviz._schema`.
+
+    ``created`` values are as the source said them (unix seconds or RFC 3339 text);
+    :func:`utc_time` reads them. ``engine_df`` is :func:`normalize_df` of the engine's
+    ``/system/df`` (None without an engine).
+    """
+
+    images: list[dict[str, Any]] = field(default_factory=list)
+    layers: list[dict[str, Any]] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+    containers: list[dict[str, Any]] = field(default_factory=list)
+    engine_df: dict[str, Any] | None = None
+
+
+def rows(snapshot: Snapshot) -> Rows:
+    """Every row of a snapshot: images, layers, history and containers.
+
+    Parameters
+    ----------
+    snapshot : Snapshot
+        From any source (:func:`imgviz.collect`, :func:`imgviz.load`, a registry or an archive).
+
+    Returns
+    -------
+    Rows
+    """
+    rec = snapshot.records
+    kind = snapshot.kind
+    listed = {im["Id"]: im for im in rec.get("image_list") or []}
+    df = normalize_df(rec.get("df"))
+    df_images = df["images"] if df else {}
+
+    image_rows, layer_rows, history_rows = [], [], []
+    for r in snapshot.images:
+        image_id = r["id"]
+        inspect = r.get("inspect")
+        config = r.get("config")
+        summary = listed.get(image_id) or {}
+        if inspect is not None:
+            cfg = inspect.get("Config") or {}
+            diff_ids = list((inspect.get("RootFS") or {}).get("Layers") or [])
+            entries, mapping = map_engine_history(r.get("history") or [], diff_ids)
+            tags = _clean_tags(summary.get("RepoTags") if summary else inspect.get("RepoTags"))
+            digests = _clean_digests(summary.get("RepoDigests") if summary else inspect.get("RepoDigests"))
+            created = inspect.get("Created")
+            os_, arch = inspect.get("Os"), inspect.get("Architecture")
+            size = summary.get("Size", inspect.get("Size"))
+            layer_sizes = [None] * len(diff_ids)
+            pos = 0
+            for e in entries:
+                if not e["empty_layer"] and pos < len(diff_ids):
+                    layer_sizes[pos] = e["size"]
+                    pos += 1
+        elif config is not None:
+            cfg = config.get("config") or {}
+            diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or [])
+            entries, mapping = config_history(config), "config"
+            tags = list(r.get("tags") or ([r["ref"]] if r.get("ref") else []))
+            digests = list(r.get("digests") or [])
+            created = config.get("created")
+            os_, arch = config.get("os"), config.get("architecture")
+            layer_sizes = list(r.get("layer_sizes") or [None] * len(diff_ids))
+            size = sum(layer_sizes) if layer_sizes and all(s is not None for s in layer_sizes) else None
+        else:
+            continue
+        env, cmd, entrypoint = cfg.get("Env"), cfg.get("Cmd"), cfg.get("Entrypoint")
+        workdir, user, labels = cfg.get("WorkingDir"), cfg.get("User"), cfg.get("Labels")
+        ports = cfg.get("ExposedPorts")
+
+        chains = chain_ids(diff_ids)
+        blobs = ((r.get("manifest") or {}).get("layers")) or []
+        # history rows, and which entry made each layer
+        made_by: dict[int, int] = {}
+        pos = 0
+        for idx, e in enumerate(entries):
+            layer_pos = None
+            if not e["empty_layer"] and pos < len(diff_ids):
+                layer_pos = pos
+                made_by[pos] = idx
+                pos += 1
+            history_rows.append({
+                "image_id": image_id, "index": idx,
+                "entry_id": image_id if idx == len(entries) - 1 else e.get("id", "<missing>"),
+                "created": e["created"],
+                "created_by": e["created_by"], "instruction": e["instruction"], "comment": e["comment"],
+                "empty_layer": e["empty_layer"], "layer_position": layer_pos,
+                "size": layer_sizes[layer_pos] if layer_pos is not None else 0,
+                "mapping": mapping,
+            })
+        for p, diff in enumerate(diff_ids):
+            h = entries[made_by[p]] if p in made_by else {}
+            blob = blobs[p] if p < len(blobs) else {}
+            layer_rows.append({
+                "image_id": image_id, "position": p, "diff_id": diff, "chain_id": chains[p],
+                "parent_chain_id": chains[p - 1] if p else None, "size": layer_sizes[p],
+                "digest": blob.get("digest"), "size_compressed": blob.get("size"),
+                "media_type": blob.get("mediaType"),
+                "history_index": made_by.get(p), "created_by": h.get("created_by"),
+                "instruction": h.get("instruction"), "comment": h.get("comment"),
+                "created": h.get("created"),
+            })
+
+        engine_sizes = df_images.get(image_id) or {}
+        shared = _known(engine_sizes.get("SharedSize"))
+        if shared is None:
+            shared = _known(summary.get("SharedSize"))
+        repo, tag = repo_tag(tags[0] if tags else None)
+        image_rows.append({
+            "image_id": image_id, "short_id": short_id(image_id), "tags": tags,
+            "digests": digests, "repository": repo, "tag": tag, "dangling": not tags,
+            "created": created, "size": size, "shared_size": shared,
+            "unique_size": (size - shared) if (size is not None and shared is not None) else None,
+            "containers": _known(engine_sizes.get("Containers", summary.get("Containers"))),
+            "size_source": "engine" if (inspect is not None and shared is not None) else "derived",
+            "os": os_, "architecture": arch, "n_layers": len(diff_ids), "n_history": len(entries),
+            "env": list(env or []), "cmd": list(cmd) if cmd else None,
+            "entrypoint": list(entrypoint) if entrypoint else None, "workdir": workdir or "",
+            "user": user or "", "labels": dict(labels or {}), "exposed_ports": sorted(ports or {}),
+            "source": kind,
+        })
+
+    containers = container_rows(rec)
+    _fill_derived(image_rows, layer_rows, containers)
+    return Rows(images=image_rows, layers=layer_rows, history=history_rows, containers=containers, engine_df=df)
+
+
+def _fill_derived(images: list[dict], layers: list[dict], containers: list[dict]) -> None:
+    """Fill sizes and container counts the source did not give, by the engine's rules."""
+    need = [im for im in images if im["shared_size"] is None or im["size"] is None]
+    if need:
+        derived = derive_image_sizes((r["image_id"], r["chain_id"], r["size"]) for r in layers)
+        for im in need:
+            size, shared = derived.get(im["image_id"], (None, None))
+            if im["size"] is None:
+                im["size"] = size
+            if im["shared_size"] is None:
+                im["shared_size"] = shared
+            im["size_source"] = "derived"
+            im["unique_size"] = (im["size"] - im["shared_size"]
+                                 if im["size"] is not None and im["shared_size"] is not None else None)
+    if any(im["containers"] is None for im in images):
+        counts: dict[str, int] = {}
+        for c in containers:
+            counts[c["image_id"]] = counts.get(c["image_id"], 0) + 1
+        for im in images:
+            if im["containers"] is None:
+                im["containers"] = counts.get(im["image_id"], 0)
+
+
+def container_rows(rec: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per container the engine listed and we could inspect (``docker ps -a -s``)."""
+    inspected = {c["id"]: c.get("inspect") or {} for c in rec.get("containers") or []}
+    out = []
+    for c in rec.get("container_list") or []:
+        cid = c["Id"]
+        if cid not in inspected:
+            continue  # removed during collection: recorded in skipped
+        ins = inspected[cid]
+        out.append({
+            "container_id": cid, "short_id": cid[:12],
+            "names": [n.lstrip("/") for n in c.get("Names") or []],
+            "image": c.get("Image"), "image_id": c.get("ImageID"), "command": c.get("Command"),
+            "state": c.get("State"), "status": c.get("Status"), "created": c.get("Created"),
+            "size_rw": c.get("SizeRw", 0), "size_root_fs": c.get("SizeRootFs"),
+            "env": list(((ins.get("Config") or {}).get("Env")) or []),
+        })
+    return out
