@@ -96,11 +96,21 @@ class State:
     last_op_line: int | None = None
     unknown_line: int | None = None   # first step of the chain whose outcome is unknown
     producer: "Step | None" = None    # the step whose result ``key`` is (FROM, or the last op)
+    bargs: dict = field(default_factory=dict)   # classic: ARGs with a value that no ENV shadows
+    bargs_version: int = 0
+    _bargs_seen: tuple = (-1, ())
 
     def copy(self) -> "State":
         return State(self.key, self.base_token, self.env.copy(), dict(self.args), self.user, self.workdir,
                      list(self.shell), self.labels, self.ports, self.entrypoint, self.volumes,
-                     list(self.pathops), self.uncertain, self.last_op_line, self.unknown_line, self.producer)
+                     list(self.pathops), self.uncertain, self.last_op_line, self.unknown_line, self.producer,
+                     dict(self.bargs), self.bargs_version)
+
+    def build_args(self) -> tuple:
+        """``KEY=VALUE`` of :attr:`bargs`, sorted (computed again only after a change)."""
+        if self._bargs_seen[0] != self.bargs_version:
+            self._bargs_seen = (self.bargs_version, tuple(sorted(f"{k}={v}" for k, v in self.bargs.items())))
+        return self._bargs_seen[1]
 
 
 class _ClassicScope:
@@ -331,6 +341,8 @@ class Builder:
                 default = val if k not in walk.build.build_args else \
                     self.expand(default, self.scope(state), walk.escape)
             desc.append((k, default))
+            if val is None and state.args.get(k) is not None:
+                continue        # `ARG X` again, without a value: X keeps the value it had
             state.args[k] = val
             self.declare_arg(state, k, val)
         return ("ARG", desc)
@@ -490,7 +502,7 @@ class Walk:
         self.kwc: dict = {}
         self.by_parent: dict = {}
         self.values: dict = {}
-        self.merged: set = set()      # chain keys of COPY --link merges (parents, never steps)
+        self.link_keys: set = set()   # COPY --link: the keys of the copied layers themselves
         self.stopped_at: int | None = None
 
     # -- helpers -----------------------------------------------------------------------------------
@@ -562,8 +574,9 @@ class Walk:
                 steps.append(step)
             if built:
                 self.stage_state[st.index] = state
-        self.keys |= self.merged
         for s in self.steps:
+            if s.fields.get("link_key"):
+                self.link_keys.add(s.fields["link_key"])
             if s.key and s.kind in ("op", "from"):
                 self.keys.add(s.key)
             if s.kwc:
@@ -584,6 +597,7 @@ class Walk:
         if dep is not None and dep.index < st.index and dep.index in self.stage_state:
             state = self.stage_state[dep.index].copy()
             state.args = {}
+            state.bargs, state.bargs_version = {}, state.bargs_version + 1
             fstep = Step(st.label, st.index, st.from_instruction, "from", key=state.key,
                          fields={"base": f"stage {dep.label}"})
             fstep.uncertain = state.uncertain
@@ -610,12 +624,10 @@ class Walk:
         state.producer = fstep
         return state, fstep
 
-    def settle(self, ins: Instruction, state: State, step: Step, key, merge_onto: str | None = None) -> None:
+    def settle(self, ins: Instruction, state: State, step: Step, key) -> None:
         """Fix a step's key and carry its state forward (the same for every builder).
 
-        With *merge_onto* (``COPY --link``), the step is looked up by its own key, which does not
-        depend on the layers before it, and the later steps of the stage build on it merged onto
-        *merge_onto* (the parent).  An uncertain COPY/ADD takes the old build's key for the same definition
+        An uncertain COPY/ADD takes the old build's key for the same definition
         (optimistic: the content equals what the old build had); once a step is uncertain, every
         later step is too.
         """
@@ -630,11 +642,7 @@ class Walk:
         if ins.keyword == "RUN":
             hit = self.old_has(key) and not step.uncertain
             state.pathops.append((None, key_hash("run-out", key), not hit and self.old is not None, ins.line))
-        if merge_onto is None:
-            state.key = key
-        else:
-            state.key = key_hash("merge", merge_onto, key)
-            self.merged.add(state.key)
+        state.key = key
         state.producer = step
         state.uncertain = step.uncertain
         state.last_op_line = ins.line

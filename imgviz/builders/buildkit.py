@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import posixpath
+
 from ..dockerfile.build import ContextRules
 from ..dockerfile.expand import needed_stages
 from ._base import Builder, key_hash
@@ -18,8 +20,10 @@ class BuildKit(Builder):
         ARG, LABEL, USER, EXPOSE, CMD, ...) have no step; they reach later keys only through
         state: ENV and ARG values are RUN's environment (order matters: a redefinition moves to
         the end), USER is RUN's and WORKDIR's user, WORKDIR is RUN's working directory and the
-        base of relative destinations (an absolute WORKDIR as written: ``/srv/`` is not
-        ``/srv``), SHELL is the shell of shell-form RUN.  COPY/ADD from the context depend on
+        base of relative destinations, SHELL is the shell of shell-form RUN.  WORKDIR's own step
+        makes the cleaned path, but RUN's working directory is the path as written: after
+        ``WORKDIR /srv`` became ``WORKDIR /srv/``, the WORKDIR and a relative COPY hit and the
+        next RUN misses.  COPY/ADD from the context depend on
         the selected files' content; ``COPY --from`` on the content the source stage produced at
         the source path.
     Stages
@@ -86,12 +90,15 @@ class BuildKit(Builder):
         parent = state.key
         step.parent = parent
         wd = self.workdir(walk, ins, state)
-        step.fields.update({"workdir": wd, "user": state.user})
-        if wd == "/":
+        # the directory is made at the cleaned path (`/srv/` and `/srv` are one mkdir); RUN's
+        # working directory keeps the path as written
+        made = posixpath.normpath(wd)
+        step.fields.update({"workdir": made, "user": state.user})
+        if made == "/":
             step.kind = "metadata"
             return
-        key = key_hash("mkdir", parent, wd, state.user)
-        state.pathops.append((wd, key_hash("mkdir", wd, state.user), False, ins.line))
+        key = key_hash("mkdir", parent, made, state.user)
+        state.pathops.append((made, key_hash("mkdir", made, state.user), False, ins.line))
         walk.settle(ins, state, step, key)
 
     def run_heredocs(self, ins) -> list:
@@ -120,13 +127,20 @@ class BuildKit(Builder):
         link = ins.flag("link") not in (None, "false")
         op = (ins.keyword, sources, dest_n + ("/" if dest_raw.endswith("/") else ""), chown, chmod,
               step.fields["from"])
-        base = "scratch" if link else parent
-        step.kwc = key_hash("file", base, op)
-        key = key_hash("file", base, op, token)
+        if link:
+            # copied onto an empty layer (its own key, whatever the parent), then merged onto the
+            # parent: the step is reported CACHED only when the merge is, as for a plain COPY
+            copied = key_hash("file", "scratch", op, token)
+            step.fields["link_key"] = copied
+            step.kwc = key_hash("merge", parent, key_hash("file", "scratch", op))
+            key = key_hash("merge", parent, copied)
+        else:
+            step.kwc = key_hash("file", parent, op)
+            key = key_hash("file", parent, op, token)
         if unc:
             step.uncertain, step.unknown_why = True, why
         state.pathops.append((dest_n, key_hash("copy", op, token), unc, ins.line))
-        walk.settle(ins, state, step, key, merge_onto=parent if link else None)
+        walk.settle(ins, state, step, key)
 
     # -- quirks and explanations -------------------------------------------------------------------
     def stale_content_warning(self, paths):
@@ -135,13 +149,6 @@ class BuildKit(Builder):
 
     def follows_stale_warning(self, line):
         return f"BuildKit may wrongly hit if it reuses line {line} (moby/buildkit#4817)"
-
-    def comparable_steps(self, step, old):
-        # COPY --link is keyed without its parent: compare with OLD's copy to the same place
-        if step.ins.keyword in ("COPY", "ADD") and step.fields.get("link"):
-            return [s for s in old.steps if s.kind == "op" and s.ins.keyword == step.ins.keyword
-                    and s.fields.get("dest") == step.fields.get("dest")]
-        return super().comparable_steps(step, old)
 
 
 class BuildKit28(BuildKit):
@@ -158,9 +165,10 @@ class BuildKit28(BuildKit):
         last element (``!**/keep.txt``) re-includes files under an excluded directory, which
         20.10's did not.  What it refuses: :class:`imgviz.dockerfile.check.BuildKit28`.
     ``COPY --link``
-        The copy is looked up by its own definition and content, whatever the layers before it:
-        it hits after a rebuilt step; the next step builds on it merged onto its parent, so that
-        one rebuilds.
+        Builds: the files are copied onto an empty layer (a key of their own, whatever the layers
+        before) and merged onto the parent.  The step is reported as run whenever the parent
+        changed (the merge runs again; measured on both stores), so it hits exactly when a plain
+        COPY would; the explanation says when the copied layer itself is the old build's.
     Everything else
         As on 20.10 (the keys of RUN, COPY, WORKDIR, ENV order, stage selection, base identity
         by layers, ``<Dockerfile>.dockerignore``).

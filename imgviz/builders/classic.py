@@ -62,6 +62,15 @@ class Classic(Builder):
     # -- state: Env keeps the order of first definition --------------------------------------------
     def set_env(self, state, key, value):
         state.env.set(key, value)
+        if key in state.bargs:                 # an ENV shadows the build arg of that name
+            del state.bargs[key]
+            state.bargs_version += 1
+
+    def declare_arg(self, state, key, value):
+        # RUN's command is prefixed by the ARGs in scope that have a value and no ENV shadows
+        if value is not None and key not in state.env and state.bargs.get(key) != value:
+            state.bargs[key] = value
+            state.bargs_version += 1
 
     def scope(self, state):
         return _ClassicScope(state.env, state.args)
@@ -69,8 +78,7 @@ class Classic(Builder):
     # -- instructions: each one commits a container config -----------------------------------------
     def dispatch_run(self, walk, ins, state, step):
         args = self.run_args(ins, state)
-        env = state.env
-        bargs = sorted(f"{k}={v}" for k, v in state.args.items() if v is not None and k not in env)
+        bargs = list(state.build_args())
         cmd = ([f"|{len(bargs)}"] + bargs if bargs else []) + args
         step.parent = state.key
         deps = self.mounts(walk, ins, state, step)

@@ -222,10 +222,10 @@ def explain(step: Step, new: Walk, old: Walk, stale_keys: set) -> Verdict:
     # a miss: first, a parent OLD never had
     if step.parent is not None and step.parent not in old.keys:
         prev = step.prev
-        if prev is not None and prev.kind != "from" and prev.key in old.keys:
-            # prev hit on its own key but the chain is new: a COPY --link merged onto rebuilt layers
-            return Verdict(False, f"builds on line {prev.ins.line}, which hit on its own but is merged onto "
-                                  "rebuilt layers (COPY --link)")
+        if step.get("link_key") in old.link_keys:
+            return Verdict(False, "COPY --link: the copied layer is the old build's, but it is merged again onto "
+                                  f"the rebuilt layers before it (line {prev.ins.line if prev else '?'}); "
+                                  "BuildKit reports the step as run")
         if prev is not None and prev.kind != "from":
             warning = builder.follows_stale_warning(prev.ins.line) if prev.key in stale_keys else ""
             return Verdict(False, f"follows a rebuilt step (line {prev.ins.line}); its parent layer is new",

@@ -162,12 +162,18 @@ class BuildContext:
         return d
 
     def read_selected(self, sources: list[str]) -> None:
-        """Hash every file that *sources* (COPY-style paths, wildcards allowed) select."""
-        for s in sources:
-            for root in self.select(s):
-                for rec in self.subtree(root):
-                    if rec.kind == "file":
-                        self.digest(rec.path)
+        """Hash every file that *sources* (COPY-style paths, wildcards allowed) select (each
+        selected tree once, however many sources name it)."""
+        roots = sorted({root for s in dict.fromkeys(sources) for root in self.select(s)})
+        done: set[str] = set()
+        for root in roots:
+            parts = root.split("/")
+            if "." in done or any("/".join(parts[:i]) in done for i in range(1, len(parts) + 1)):
+                continue                       # inside a tree already read
+            done.add(root)
+            for rec in self.subtree(root):
+                if rec.kind == "file":
+                    self.digest(rec.path)
 
     def seal(self) -> None:
         """From now on, read nothing: content not hashed yet is an error, not a read."""
