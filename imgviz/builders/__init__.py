@@ -68,6 +68,9 @@ def get_builder(builder: "str | Builder" = "buildkit", engine_version: str | Non
     """
     if isinstance(builder, Builder):
         return builder
+    if str(engine_version or "").lower().startswith("podman"):
+        raise CascadeError(f"{engine_version}: podman builds with buildah, whose cache rules imgviz does not "
+                           "model; pass --engine-version (engine_version=) to predict a Docker engine's")
     classes = [cls for cls in _REGISTRY if cls.name == builder]
     if not classes:
         raise CascadeError(f"unknown builder {builder!r}; use one of {', '.join(BUILDERS)}")

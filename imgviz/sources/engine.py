@@ -236,7 +236,8 @@ def platform_of(client=None, *, host: str | None = None) -> str | None:
 
 def engine_version(docker_host: str | None = None) -> str:
     """The engine's version (``GET /version``: ``Version``, e.g. ``"28.5.2+dfsg4"``), for the
-    build-cache prediction, whose rules depend on it.
+    build-cache prediction, whose rules depend on it.  podman's Docker-compatible API answers with
+    podman's own version: that is returned as ``"podman 4.3.1"``, so nobody takes it for Docker's.
 
     Raises
     ------
@@ -250,6 +251,9 @@ def engine_version(docker_host: str | None = None) -> str:
         raise EngineUnavailable(f"engine at {_address(docker_host)} stopped answering ({exc})") from None
     finally:
         api.close()
+    names = {str(c.get("Name", "")) for c in version.get("Components") or () if isinstance(c, dict)}
+    if "Podman Engine" in names:
+        return f"podman {version.get('Version') or ''}".strip()
     return str(version.get("Version") or "")
 
 

@@ -50,6 +50,10 @@ def _run_one(engine, root, name, builder):
     """Fresh base, build OLD, replace files by NEW's in place, build NEW, predict, read verdicts."""
     sc = SCENARIOS[name]
     version = engine_version(engine.host)   # the rules `imgviz cascade --inspect-bases` picks
+    if version.startswith("podman"):
+        # buildah's cache rules are not modelled (imgviz refuses to guess them); here the harness
+        # predicts with Docker 20.10's classic rules, as a user would with --engine-version
+        version = "20.10.24"
     rules = get_builder(builder, version)
     tag = f"imgviz-cascade/{name}-{builder}"
     tar = runner.busybox_tar(tag)
@@ -102,7 +106,13 @@ def scenario_results(engine, tmp_path_factory):
     pairs = [(n, b) for n in NAMES for b in BUILDERS if not missing(b)]
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = {pair: pool.submit(_run_one, engine, root, *pair) for pair in pairs}
-        return {pair: f.result() for pair, f in futures.items()}
+        out = {}
+        for pair, f in futures.items():
+            try:
+                out[pair] = f.result()
+            except Exception as exc:   # this case fails alone (its test reports it), not the session
+                out[pair] = {"exception": exc}
+        return out
 
 
 def _compare(res):
@@ -132,6 +142,8 @@ def _same_reason(line, message, engine_error) -> None:
 
 def _check_one(res, name, builder):
     """Everything one (scenario, builder) run must satisfy; returns what it proved."""
+    if "exception" in res:
+        raise AssertionError(f"{name}/{builder}: the run failed: {res['exception']!r}") from res["exception"]
     exp = res["expected"]
     where = f"{name}/{builder} on Docker {res['version']}"
     if res["old_failed"]:
@@ -190,7 +202,7 @@ def test_same_size_same_mtime_is_flagged(scenario_results):
 
 def test_unknowns_are_explained(scenario_results):
     for (name, builder), res in scenario_results.items():
-        pred = res["pred"]
+        pred = res.get("pred")
         if pred is None:
             continue
         for _, row in pred[pred["cached"].isna() & (pred["kind"] == "op")].iterrows():
@@ -212,7 +224,7 @@ def test_agreement_summary(scenario_results, capsys):
                 outcomes[_check_one(res, name, builder)] += 1
             except AssertionError as exc:
                 failed.append(f"{name}: {str(exc).splitlines()[0]}")
-            if res["pred"] is None:
+            if res.get("pred") is None:
                 continue
             agree, disagree, unknown, flagged = _compare(res)
             n_agree += len(agree)
@@ -221,7 +233,7 @@ def test_agreement_summary(scenario_results, capsys):
             n_unknown_hit += sum(1 for _, engine_cached in unknown if engine_cached)
             n_flagged += len(flagged)
             n_noverdict += len(res["pred"]) - len(res["verdicts"])
-        version = next(iter(runs.values()))["version"]
+        version = next((r["version"] for r in runs.values() if "version" in r), "?")
         lines.append(f"cascade scenarios, {builder} on Docker {version}: {len(runs)} scenarios; prediction == "
                      f"engine for {n_agree} of {n_steps} steps with a definite prediction; {n_unknown} "
                      f"predicted unknown (engine: {n_unknown_hit} hit, {n_unknown - n_unknown_hit} miss); "

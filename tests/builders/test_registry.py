@@ -51,6 +51,7 @@ def test_parse_version():
     ("kaniko", None, "unknown builder 'kaniko'; use one of buildkit, classic"),
     ("buildkit", "19.03.15", "no buildkit rules for Docker 19.03.15; the oldest known are for 20.10"),
     ("classic", "twenty", "engine version 'twenty' is not a version like 20.10.24"),
+    ("classic", "podman 4.3.1", "podman 4.3.1: podman builds with buildah, whose cache rules imgviz does not model"),
 ])
 def test_lookup_errors(name, version, message):
     with pytest.raises(CascadeError, match=message):
