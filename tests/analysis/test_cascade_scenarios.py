@@ -183,17 +183,22 @@ def test_prediction_matches_engine(scenario_results, name, builder):
 def test_same_size_same_mtime_is_flagged(scenario_results):
     """moby/buildkit#4817: content changed, size and mtime kept.
 
-    The prediction says miss and warns; the classic builder (full context upload) misses.
-    BuildKit reused the stale content on Docker 20.10.24 and on 28.5.2 (buildx 0.29; overlay2 and
-    the containerd store: every run of the suite and six runs of this case alone), so the warning
-    stays for both versions; the assertion is what the engine did."""
+    BuildKit's client skips a file whose size and mtime did not change, and the engine may then
+    reuse the stale content: on Docker 20.10.24 it did in every run; on 28.5.2 (buildx 0.29) it
+    did in most runs on both stores and rebuilt in some (seen in full runs of the suite, where
+    builds run three at a time), so it is not decided by the files alone.  The prediction says
+    miss and warns on the changed COPY and on every step after it; whatever BuildKit did, it did
+    to that whole chain (all reused, or all rebuilt).  The classic builder (full context upload)
+    misses, without a warning."""
     bk = scenario_results[("same-size-same-mtime", "buildkit")]
-    row = bk["pred"][bk["pred"]["line"] == 4].iloc[0]
+    pred, verdicts = bk["pred"], bk["verdicts"]
+    row = pred[pred["line"] == 4].iloc[0]
     assert row["cached"] is False or row["cached"] == False  # noqa: E712
     assert "4817" in row["warning"]
-    engine_idx = row.name
-    assert bk["verdicts"][engine_idx] is True, "BuildKit rebuilt: no stale reuse on this engine"
-    assert all(w for w in bk["pred"].loc[[i for i in bk["verdicts"] if i > engine_idx], "warning"])
+    chain = [i for i in verdicts if i >= row.name]
+    assert len(chain) == 3 and len({verdicts[i] for i in chain}) == 1, verdicts
+    assert all("4817" in w for w in pred.loc[chain, "warning"])
+    assert all(c is False or c == False for c in pred.loc[chain, "cached"])  # noqa: E712
     cl = scenario_results[("same-size-same-mtime", "classic")]
     crow = cl["pred"][cl["pred"]["line"] == 4].iloc[0]
     assert crow["cached"] == False and not crow["warning"]  # noqa: E712
