@@ -453,10 +453,10 @@ class Builder:
             content_unc, why = True, "ADD of a remote URL: the key depends on what the server returns"
             src_desc = "remote"
         else:
-            token, recs, missing = walk.build.context.token(sources) if sources else ("", [], [])
+            # a source that selects nothing: the builder's refusal check decides whether that fails
+            # (it does for a plain path; a wildcard matching nothing copies nothing under BuildKit)
+            token, recs, _ = walk.build.context.token(sources) if sources else ("", [], [])
             step.records = recs
-            if missing:
-                step.error = f"source not in the build context: {', '.join(missing)} (the build fails)"
             src_desc = "context"
         if ctok:
             token = key_hash(token, ctok)

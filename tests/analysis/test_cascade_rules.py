@@ -152,3 +152,15 @@ def test_inputs_read_with_another_builders_ignore_file_are_refused(tmp_path):
     assert _cached(cascade(load_build(old, rules=bk), load_build(new, rules=bk), "buildkit")) == {1: True, 2: True}
     # the builder's rule can be overridden for one prediction
     assert _cached(cascade(old, new, "buildkit", prefer_dockerfile_ignore=False)) == {1: True, 2: False}
+
+
+@pytest.mark.parametrize("version", ["20.10.24", "28.5.2"])
+def test_a_wildcard_that_matches_nothing(tmp_path, version):
+    """BuildKit copies nothing and goes on; the classic builder fails ('no source files were
+    specified'), as the accept/refuse recordings say: the prediction follows each builder."""
+    old, new = _pair(tmp_path, "FROM b\nCOPY a.txt /a\nRUN true\n", "FROM b\nCOPY *.none /x/\nRUN true\n")
+    bk = cascade(old, new, "buildkit", engine_version=version)
+    assert bk.attrs["error"] is None and _cached(bk) == {1: True, 2: False, 3: False}
+    cl = cascade(old, new, "classic", engine_version=version)
+    assert cl.attrs["error"]["message"] == "COPY failed: no source files were specified"
+    assert list(cl["kind"]) == ["from", "error"]
