@@ -41,18 +41,9 @@ SAVE_OCI_FLIP = ("Docker 28 `docker save` stores layers as blobs/sha256/<digest>
                  "whose message the test expects")
 C8D_SAVE_GZIP = ("containerd store: `docker save` holds the compressed layer blobs (gzip, 1083356 bytes for the "
                  "base) where the test expects the uncompressed tar (2129920)")
-HEREDOC_LINK_BUILD = ("Docker 28.5's BuildKit builds heredocs and COPY --link: the 20.10 compat warning "
-                      "does not apply (the prediction must pick the engine's rules)")
-BK28_IGNORE_EXCEPTION = ("28.5's BuildKit re-includes logs/important.txt through `!**/important.txt` under an "
-                         "excluded `logs` (20.10's did not): COPY . . and the RUN after it rebuild where "
-                         "the 20.10 rule predicts the cache")
-BK28_SUMMARY = "268 of 270 steps agree: the two steps of dockerignore-excluded-dir-exceptions/buildkit"
-BK28_4817 = ("#4817 (same size, same mtime, new content): BuildKit of 28.5 sometimes rebuilds where 20.10's "
-             "always reused the stale content (seen both ways on both 28.5 stores); the test asserts 20.10's")
 BUILDAH_LOG = ("podman's builder is buildah: it prints `STEP k/N:` and `--> Using cache <id>`, not the "
                "classic builder's `Step k/N :` / ` ---> Using cache`; no verdict is read, and buildah's "
                "cache rules are not the classic builder's")
-BUILDAH_CHMOD = "buildah builds COPY --chmod, which 20.10's classic builder refuses"
 PODMAN_DF = ("podman's compat /system/df: LayersSize 0, every image's SharedSize = Size, RepoTags only the tag "
              "('1'), and every intermediate image listed (df -v and df TOTAL count them)")
 PODMAN_NAMES = ("podman answers RepoTags as docker.io/iv/app:v1 (the docker CLI prints iv/app): imgviz keeps "
@@ -76,17 +67,9 @@ NOTEBOOK_FALLBACK = ("notebook 04 printed 'Source: embedded demo snapshot' on th
 GAPS: dict[str, dict[str, object]] = {
     # tests/analysis/test_cascade_scenarios.py
     "test_prediction_matches_engine": {
-        "docker28": {"dockerignore-excluded-dir-exceptions-buildkit": BK28_IGNORE_EXCEPTION},
-        "docker28-containerd": {"dockerignore-excluded-dir-exceptions-buildkit": BK28_IGNORE_EXCEPTION},
         "podman": {"*": BUILDAH_LOG},
     },
-    "test_agreement_summary": {"docker28": BK28_SUMMARY, "docker28-containerd": BK28_SUMMARY, "podman": BUILDAH_LOG},
-    "test_same_size_same_mtime_is_flagged": {"docker28": (BK28_4817, False), "docker28-containerd": (BK28_4817, False)},
-    "test_compat_warnings_are_engine_failures": {
-        "docker28": {"buildkit": HEREDOC_LINK_BUILD},
-        "docker28-containerd": {"buildkit": HEREDOC_LINK_BUILD},
-        "podman": {"classic": BUILDAH_CHMOD},
-    },
+    "test_agreement_summary": {"podman": BUILDAH_LOG},
     "test_unknown_is_honest_when_a_rerun_writes_the_same_bytes": {"podman": BUILDAH_LOG},
     "test_web_ping_advice_matches_engine": {"podman": BUILDAH_LOG},
     # tests/analysis/test_sizes_live.py, test_sizes_cli.py

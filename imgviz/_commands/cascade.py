@@ -1,7 +1,13 @@
 """``imgviz cascade``: predict which build steps a change rebuilds.
 
-    imgviz cascade OLD NEW [--builder buildkit|classic] [-f DOCKERFILE] [--json]
+    imgviz cascade OLD NEW [--builder buildkit|classic] [--engine-version V] [-f DOCKERFILE] [--json]
     imgviz cascade --git REPO REV1 REV2 [PATH] [...]
+
+The rules are those of the builder on the engine version given (``--engine-version``), else on the
+engine the command talks to (``--inspect-bases``, ``--image``: its ``/version``), else Docker
+20.10's.  A build the builder refuses is predicted as a failure: the steps before the one where it
+stops, that step with the builder's reason, and exit status 1 (``--json``:
+``{"builder", "engine", "error": {"line", "message"}, "steps": [...]}``).
 """
 
 from __future__ import annotations
@@ -56,11 +62,16 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--max-commits", type=_positive, default=50, help="with --advise: newest commits to replay")
     p.add_argument("--builder", choices=_BuilderNames(), default="buildkit", metavar="BUILDER",
                    help="whose cache rules: %(choices)s (default: %(default)s)")
+    p.add_argument("--engine-version", default=None, metavar="VERSION",
+                   help="the Docker Engine whose builder rules apply (e.g. 28.5.2); default: the engine's "
+                        "own with --inspect-bases or --image, else 20.10.24")
     p.add_argument("-f", "--file", dest="dockerfile", default="Dockerfile",
                    help="Dockerfile path relative to each build directory (default: Dockerfile)")
     p.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--target", default=None)
-    p.add_argument("--json", action="store_true", help="print JSON: {builder, steps: [...]}")
+    p.add_argument("--json", action="store_true",
+                   help="print JSON: {builder, engine, steps: [...]} (and error: {line, message} when the "
+                        "build fails)")
     p.add_argument("--image", default=None, metavar="OLD_IMAGE",
                    help="the image OLD built, in the engine (DOCKER_HOST): adds the bytes each missed "
                         "step rewrites, estimated from its layers")
@@ -71,19 +82,27 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def steps_json(df, builder: str, with_bytes: bool = False) -> dict:
-    """The JSON document of the issue: ``{"builder", "steps": [{stage, line, instruction, text,
-    cached, reason}]}``; a warning is appended to the reason; ``bytes`` only with ``--image``."""
+    """The JSON document of the issue: ``{"builder", "engine", "steps": [{stage, line, instruction,
+    text, cached, reason}]}``; a warning is appended to the reason; ``bytes`` only with ``--image``.
+    When the builder refuses the build: ``"error": {"line", "message"}`` and the steps before it."""
     import pandas as pd
 
     steps = []
     for r in df.itertuples(index=False):
+        if r.kind == "error":
+            continue
         item = {"stage": r.stage, "line": int(r.line), "instruction": r.instruction, "text": r.text,
                 "cached": None if r.cached is None else bool(r.cached), "reason": r.reason
                 + (f"; warning: {r.warning}" if r.warning else "")}
         if with_bytes:
             item["bytes"] = None if r.bytes is None or r.bytes is pd.NA else int(r.bytes)
         steps.append(item)
-    return {"builder": builder, "steps": steps}
+    out = {"builder": builder, "engine": df.attrs.get("engine")}
+    err = df.attrs.get("error")
+    if err:
+        out["error"] = {"line": err["line"], "message": err["message"]}
+    out["steps"] = steps
+    return out
 
 
 def _build_args(items) -> dict:
@@ -98,12 +117,24 @@ def _build_args(items) -> dict:
     return out
 
 
+def _engine_rules(args):
+    """The builder whose rules apply: --engine-version, else the engine's own version when the
+    command talks to one (--inspect-bases, --image), else the default (20.10)."""
+    from imgviz.builders import get_builder
+
+    version = args.engine_version
+    if version is None and (args.inspect_bases or args.image):
+        from imgviz.sources.engine import engine_version
+
+        version = engine_version() or None
+    return get_builder(args.builder, version)
+
+
 def run(args) -> int:
     from imgviz.analysis.cascade import cascade_steps
-    from imgviz.builders import get_builder
     from imgviz.dockerfile.build import CascadeError, load_build, load_git_revisions
 
-    builder = get_builder(args.builder)
+    builder = _engine_rules(args)
     build_args = _build_args(args.build_arg)
     if args.advise:
         return _advise(args, builder, build_args)
@@ -127,28 +158,57 @@ def run(args) -> int:
     if args.inspect_bases:
         from imgviz.sources.engine import inspect_bases
 
-        found = inspect_bases(sorted({st.base for b in (old, new) for st in b.dockerfile.stages}))
+        refs = sorted({st.base for b in (old, new) if b.dockerfile is not None for st in b.dockerfile.stages})
+        found = inspect_bases(refs)
         old, new = old.with_bases(found), new.with_bases(found)
     try:
         df = cascade_steps(old, new, builder, history=history)
     except RecursionError:
-        # variables nested thousands deep (${A:-${A:-...}}): the lexer's own bound is the Dockerfile
-        # work's; until then the command says what it is instead of a traceback
+        # variables nested thousands deep (${A:-${A:-...}}): the command says what it is instead of a traceback
         raise CascadeError(f"{args.paths[1]}: the Dockerfile nests variables too deep to expand") from None
+    err = df.attrs.get("error")
     if args.json:
         print(json.dumps(steps_json(df, builder.name, with_bytes=bool(args.image)), indent=2))
-        return 0
-    from .._text import terminal_safe as safe
-
+        if err:
+            print(f"imgviz: the build fails ({builder.label}): {_shorten(err['summary'], 400)}", file=sys.stderr)
+        return 1 if err else 0
+    print(f"{builder.label}, checked on Docker {builder.checked_on}" + (
+        f"; asked for Docker {builder.engine_version}" if builder.engine_version != builder.checked_on else ""))
     mark = {True: "hit ", False: "MISS", None: "??? "}
     for r in df.itertuples(index=False):
         c = None if r.cached is None else bool(r.cached)
-        print(f"{r.line:4d}  {mark[c]}  {safe(r.text)[:60]:<60}  {safe(r.reason)}"
-              + (f"  [warning: {safe(r.warning)}]" if r.warning else ""))
-    n_miss = int((df["cached"] == False).sum())  # noqa: E712
+        m = "FAIL" if r.kind == "error" else mark[c]
+        print(f"{r.line:4d}  {m}  {_one_line(r.text)[:60]:<60}  {_shorten(r.reason)}"
+              + (f"  [warning: {_shorten(r.warning)}]" if r.warning else ""))
+    steps = df[df["kind"] != "error"]
+    n_miss = int((steps["cached"] == False).sum())  # noqa: E712
+    if err:
+        where = f"line {err['line']}" if err["line"] is not None else "the start"
+        print(f"{builder.name}: the build fails at {where}: {_shorten(err['message'])} "
+              f"({len(steps)} instructions before it, {n_miss} rebuilt)")
+        print(f"imgviz: the build fails ({builder.label}): {_shorten(err['summary'], 400)}", file=sys.stderr)
+        return 1
     print(f"{builder.name}: {len(df)} instructions, {n_miss} rebuilt, "
           f"{int(df['cached'].isna().sum())} unknown")
     return 0
+
+
+def _one_line(text: str) -> str:
+    from .._text import terminal_safe
+
+    return terminal_safe(" ".join(text.split("\n", 1)[0].split()))
+
+
+def _shorten(text: str, limit: int = 240) -> str:
+    """*text* on one line, its middle elided past *limit* characters (a builder quotes the whole
+    word it failed to expand: 3,000 nested ``${`` make a 30 kB message; ``--json`` keeps it all)."""
+    from .._text import terminal_safe
+
+    text = terminal_safe(" ".join(text.split()))
+    if len(text) <= limit:
+        return text
+    keep = limit - 40
+    return f"{text[:keep * 2 // 3]} ...[{len(text) - keep} characters]... {text[-(keep // 3):]}"
 
 
 def _advise(args, builder, build_args) -> int:

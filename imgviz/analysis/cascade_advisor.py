@@ -156,6 +156,7 @@ def history_cost(builds: list[BuildInput], builder="buildkit", labels=None) -> p
     builder = get_builder(builder)
     rows = []
     labels = list(labels) if labels is not None else [str(i) for i in range(len(builds))]
+    builds = _readable(builds, builder, labels)
     for i, (a, b) in enumerate(zip(builds, builds[1:]), start=1):
         steps = cascade_steps(a, b, builder)
         rebuilt = steps[steps["cached"] == False]  # noqa: E712
@@ -168,6 +169,20 @@ def history_cost(builds: list[BuildInput], builder="buildkit", labels=None) -> p
         rows.append({"change": labels[i], "rebuilt": len(rebuilt), "unknown": int(steps["cached"].isna().sum()),
                      "steps": len(steps), "copied_bytes": copied})
     return pd.DataFrame(rows, columns=["change", "rebuilt", "unknown", "steps", "copied_bytes"])
+
+
+def _readable(builds: list[BuildInput], builder, labels) -> list[BuildInput]:
+    """*builds* as *builder* reads them; a version it refuses is an error naming that version (the
+    advisor replays builds that succeeded)."""
+    out = []
+    for i, b in enumerate(builds):
+        b = builder.read(b)
+        err = builder.refusal(b)
+        if err is not None:
+            name = labels[i] if labels is not None and i < len(labels) else str(i)
+            raise CascadeError(f"version {name}: the build fails with {builder.label}: {err}")
+        out.append(b)
+    return out
 
 
 def advise(builds: list[BuildInput], builder="buildkit", labels=None) -> dict:
@@ -183,6 +198,8 @@ def advise(builds: list[BuildInput], builder="buildkit", labels=None) -> dict:
     """
     if len(builds) < 2:
         raise CascadeError("the advisor needs at least two versions (commits) to compare")
+    builder = get_builder(builder)
+    builds = _readable(builds, builder, labels)
     last = builds[-1]
     counts = change_counts(builds)
     orders = propose_order(last.dockerfile, counts)
@@ -207,7 +224,8 @@ def advise(builds: list[BuildInput], builder="buildkit", labels=None) -> dict:
                 placed.add(j)
             ords.append(order)
         new_text = reorder_text(text, b.dockerfile, ords)
-        reordered.append(dataclasses.replace(b, dockerfile=parse(new_text, b.dockerfile.path)))
+        reordered.append(dataclasses.replace(b, dockerfile=parse(new_text, b.dockerfile.path, engine=builder.engine),
+                                             text=new_text))
     before = history_cost(builds, builder, labels)
     after = history_cost(reordered, builder, labels)
     last_text = last.dockerfile.text

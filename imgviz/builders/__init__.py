@@ -4,43 +4,52 @@
 module         class                                  rules of
 =============  =====================================  ===========================================
 ``buildkit``   :class:`~.buildkit.BuildKit`           BuildKit of Docker 20.10 (built-in frontend)
+``buildkit``   :class:`~.buildkit.BuildKit28`         BuildKit of Docker 28 (buildx, BuildKit v0.25)
 ``classic``    :class:`~.classic.Classic`             the classic builder of Docker 20.10
+``classic``    :class:`~.classic.Classic28`           the classic builder of Docker 28
 ``_base``      :class:`~._base.Builder`, ``Walk``     the interface, and the walk that calls it
 ``explain``    :func:`~.explain.explain`              why a step hits or misses, in words
 =============  =====================================  ===========================================
 
 :func:`get_builder` maps what a user types (``"buildkit"``, ``"classic"``) and an engine version
-to the class whose rules apply.  A new builder, or a new engine version whose rules differ, is a
-new class (often a subclass overriding a method or two) added to ``_REGISTRY``; nothing else asks
-which builder runs.
+to the class whose rules apply: the class of that name with the newest ``since`` at or below the
+version (Docker 20.10 to 27: the 20.10 classes; 28 and later: the 28 classes).  A new builder, or
+a new engine version whose rules differ, is a new class (often a subclass overriding a method or
+two) added to ``_REGISTRY``; nothing else asks which builder runs.
 
 >>> from imgviz.builders import get_builder
 >>> get_builder("classic")
 <Classic builder 'classic' (Docker 20.10+)>
+>>> get_builder("buildkit", "28.5.2+dfsg4")
+<BuildKit28 builder 'buildkit' (Docker 28.0+)>
 """
 
 from __future__ import annotations
 
+import re
+
 from ..dockerfile.build import CascadeError
 from ._base import Builder, State, Step, Walk
-from .buildkit import BuildKit
-from .classic import Classic
+from .buildkit import BuildKit, BuildKit28
+from .classic import Classic, Classic28
 
-__all__ = ["BUILDERS", "BuildKit", "Builder", "Classic", "DEFAULT_ENGINE_VERSION", "State", "Step", "Walk",
-           "get_builder"]
+__all__ = ["BUILDERS", "BuildKit", "BuildKit28", "Builder", "Classic", "Classic28", "DEFAULT_ENGINE_VERSION",
+           "State", "Step", "Walk", "get_builder", "parse_version"]
 
 # every builder class, oldest engine first per name
-_REGISTRY: tuple[type[Builder], ...] = (BuildKit, Classic)
+_REGISTRY: tuple[type[Builder], ...] = (BuildKit, Classic, BuildKit28, Classic28)
 BUILDERS = tuple(dict.fromkeys(cls.name for cls in _REGISTRY))
 # the engine the rules were checked on when no version is given
 DEFAULT_ENGINE_VERSION = "20.10.24"
 
 
-def _version(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(p) for p in str(text).lstrip("v").split("-")[0].split(".")[:3])
-    except ValueError:
-        raise CascadeError(f"engine version {text!r} is not a version like 20.10.24") from None
+def parse_version(text: str) -> tuple[int, ...]:
+    """``"28.5.2+dfsg4"``, ``"v20.10.24"``, ``"29.0.0-rc.1"`` -> ``(28, 5, 2)`` ... (what /version says)."""
+    core = re.split(r"[-+~]", str(text).strip().lstrip("v"), maxsplit=1)[0]
+    parts = core.split(".")[:3]
+    if not parts or not all(p.isdigit() for p in parts):
+        raise CascadeError(f"engine version {text!r} is not a version like 20.10.24")
+    return tuple(int(p) for p in parts)
 
 
 def get_builder(builder: "str | Builder" = "buildkit", engine_version: str | None = None) -> Builder:
@@ -59,13 +68,16 @@ def get_builder(builder: "str | Builder" = "buildkit", engine_version: str | Non
     """
     if isinstance(builder, Builder):
         return builder
+    if str(engine_version or "").lower().startswith("podman"):
+        raise CascadeError(f"{engine_version}: podman builds with buildah, whose cache rules imgviz does not "
+                           "model; pass --engine-version (engine_version=) to predict a Docker engine's")
     classes = [cls for cls in _REGISTRY if cls.name == builder]
     if not classes:
         raise CascadeError(f"unknown builder {builder!r}; use one of {', '.join(BUILDERS)}")
-    version = _version(engine_version or DEFAULT_ENGINE_VERSION)
+    version = parse_version(engine_version or DEFAULT_ENGINE_VERSION)
     fitting = [cls for cls in classes if cls.since <= version]
     if not fitting:
         oldest = min(cls.since for cls in classes)
         raise CascadeError(f"no {builder} rules for Docker {engine_version}; "
                            f"the oldest known are for {'.'.join(map(str, oldest))}")
-    return max(fitting, key=lambda cls: cls.since)()
+    return max(fitting, key=lambda cls: cls.since)(engine_version or DEFAULT_ENGINE_VERSION)

@@ -1,11 +1,12 @@
-"""The classic builder (``DOCKER_BUILDKIT=0``) of Docker 20.10."""
+"""The classic builder (``DOCKER_BUILDKIT=0``) of Docker 20.10 and 28.5."""
 
 from __future__ import annotations
 
 from ..dockerfile.build import ContextRules
-from ._base import Builder, key_hash
+from ..dockerfile.expand import needed_stages
+from ._base import Builder, _ClassicScope, key_hash
 
-__all__ = ["Classic"]
+__all__ = ["Classic", "Classic28"]
 
 
 class Classic(Builder):
@@ -16,18 +17,21 @@ class Classic(Builder):
         parent image by its container config: the command (for metadata instructions
         ``#(nop) <INSTR> <expanded args>``; for COPY/ADD the hash of the copied files and the
         destination; for RUN the command line, prefixed by the build args in scope that have a
-        value and are not shadowed by ENV), Env (ordered), Labels, ExposedPorts, Entrypoint,
-        Volumes and User.  After the first miss the parent is a new image, so every later step
-        of the stage misses.
+        value and are not shadowed by ENV), Env (ordered by first definition), Labels,
+        ExposedPorts, Entrypoint, Volumes, User and WorkingDir (as written: ``/srv/`` is not
+        ``/srv``).  Every part of that config but the command is what the steps before set, so
+        the parent image and the command decide.  After the first miss the parent is a new
+        image, so every later step of the stage misses.
     Stages
         Every stage up to the target is built, needed or not.
     Base images
         A FROM image is identified by its image ID (the config digest): a base re-imported with
         another label or ENV is a new parent, and every step misses.
-    Context
-        Only the context's ``.dockerignore`` is read, never ``<Dockerfile>.dockerignore``.
-    What the engine refuses
-        ``--link``, ``--chmod``, heredocs and ``RUN --mount``: the build fails.
+    Reading the build
+        Docker 20.10's parser and lexer (no heredocs), only the context's ``.dockerignore``
+        (never ``<Dockerfile>.dockerignore``), the CLI's context walk.  What it refuses
+        (``--chmod``, ``RUN --mount``, ``--link``, heredocs read as instructions, a COPY source
+        outside the context): :class:`imgviz.dockerfile.check.Classic2010`.
 
     Facts checked on Docker 20.10.24 by the scenario suite (tests/cascade_scenarios).
     """
@@ -35,7 +39,9 @@ class Classic(Builder):
     name = "classic"
     title = "the classic builder"
     since = (20, 10)
-    context_rules = ContextRules(dockerfile_dockerignore=False)
+    checked_on = "20.10.24"
+    context_rules = ContextRules(engine="20.10", builder="classic", dockerfile_dockerignore=False)
+    move_redefined_env = False
     explained = {
         "RUN": ("command", "build_args"),
         "COPY": ("copied_content", "dest", "chown", "chmod"),
@@ -46,29 +52,36 @@ class Classic(Builder):
     explained_config = ("arguments", "environment", "labels", "ports", "user_in_config")
 
     # -- stages and bases --------------------------------------------------------------------------
-    def stages_to_build(self, dockerfile, target):
-        return set(range(target + 1))
+    def stages_to_build(self, dockerfile, target, global_args):
+        # every stage up to the target
+        return set(needed_stages(dockerfile, target, "classic", global_args))
 
     def base_identity(self, base):
         return base.image_id
 
     # -- state: Env keeps the order of first definition --------------------------------------------
     def set_env(self, state, key, value):
-        for i, (a, _) in enumerate(state.env):
-            if a == key:
-                state.env[i] = (key, value)
-                break
-        else:
-            state.env.append((key, value))
+        state.env.set(key, value)
+        if key in state.bargs:                 # an ENV shadows the build arg of that name
+            del state.bargs[key]
+            state.bargs_version += 1
+
+    def declare_arg(self, state, key, value):
+        # RUN's command is prefixed by the ARGs in scope that have a value and no ENV shadows
+        if value is not None and key not in state.env and state.bargs.get(key) != value:
+            state.bargs[key] = value
+            state.bargs_version += 1
+
+    def scope(self, state):
+        return _ClassicScope(state.env, state.args)
 
     # -- instructions: each one commits a container config -----------------------------------------
     def dispatch_run(self, walk, ins, state, step):
         args = self.run_args(ins, state)
-        envkeys = {k for k, _ in state.env}
-        bargs = sorted(f"{k}={v}" for k, v in state.args.items() if v is not None and k not in envkeys)
+        bargs = list(state.build_args())
         cmd = ([f"|{len(bargs)}"] + bargs if bargs else []) + args
         step.parent = state.key
-        deps = self.mounts(walk, ins, step)
+        deps = self.mounts(walk, ins, state, step)
         step.fields.update({"args": args, "buildargs": bargs})
         self._commit(walk, ins, state, step, ("RUN", cmd, list(ins.flags)), deps)
 
@@ -93,20 +106,40 @@ class Classic(Builder):
         self._commit(walk, ins, state, step, self.configure(walk, ins, state), [])
 
     def _commit(self, walk, ins, state, step, desc, deps):
-        """The step's key: its parent image and the container config it commits."""
-        parent = step.parent
-        cfg = (desc, [f"{k}={v}" for k, v in state.env], sorted(state.labels.items()), list(state.ports),
-               list(state.entrypoint) if ins.keyword != "RUN" else [], list(state.volumes), state.user, deps)
-        step.fields.update({"desc": desc, "env": cfg[1], "labels": cfg[2], "ports": cfg[3], "user": state.user})
-        if ins.keyword in ("COPY", "ADD"):
-            step.kwc = key_hash("classic", parent, (desc[0],) + desc[2:], cfg[1:])
-        walk.settle(ins, state, step, key_hash("classic", parent, cfg))
+        """The step's key: its parent image and the command it commits.
 
-    # -- what the engine refuses ---------------------------------------------------------------------
-    def unsupported(self, ins):
-        for f in ("link", "chmod"):
-            if ins.flag(f) is not None:
-                return f"the classic builder does not support --{f}; the build fails"
-        if ins.heredocs or ins.flag_values("mount"):
-            return "the classic builder does not support heredocs or RUN --mount; the build fails"
-        return ""
+        The rest of the container config (Env, Labels, ports, Entrypoint, Volumes, User,
+        WorkingDir) is what the parent's chain of commands made it, so it adds nothing to the key;
+        it is kept (lazily) for explanations."""
+        parent = step.parent
+        step.fields.update({"desc": desc, "env": state.env.at(), "labels": state.labels, "ports": state.ports,
+                            "user": state.user})
+        if ins.keyword in ("COPY", "ADD"):
+            step.kwc = key_hash("classic", parent, (desc[0],) + desc[2:])
+        walk.settle(ins, state, step, key_hash("classic", parent, desc, deps))
+
+
+class Classic28(Classic):
+    """The classic builder as Docker 28.5.2 runs it (``DOCKER_BUILDKIT=0``; deprecated, with a
+    warning), on overlay2 and on the containerd image store.
+
+    What differs from 20.10's (:class:`Classic`), found by building the scenario suite:
+
+    Reading the build
+        Docker 28.5's parser and lexer (BuildKit v0.25's parser package: ``${N%p}`` and the
+        other new forms expand; heredocs are parsed) and the 28.5 CLI's context walk with
+        moby/patternmatcher v0.6.  ``WORKDIR /srv/`` is cleaned to ``/srv`` (20.10 kept it).
+        What it refuses: :class:`imgviz.dockerfile.check.Classic28` (``--chmod``, ``RUN --mount``;
+        a COPY whose only sources are heredocs copies nothing and fails).
+    Heredocs
+        ``RUN <<EOF`` runs only its first line (the shell gets ``<<EOF`` and no body): the body
+        is in neither the image nor the cache key, so editing it still hits.
+    ``COPY --link``
+        Accepted and ignored: an ordinary COPY, keyed on its parent.
+
+    Facts checked on Docker 28.5.2 (overlay2 and containerd image store) by the scenario suite.
+    """
+
+    since = (28, 0)
+    checked_on = "28.5.2"
+    context_rules = ContextRules(engine="28.5", builder="classic", dockerfile_dockerignore=False)

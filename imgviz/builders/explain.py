@@ -97,32 +97,31 @@ class _Differences:
 
     # -- RUN ---------------------------------------------------------------------------------------
     def command(self, step, old):
-        return ["command text changed"] if step.fields.get("args") != old.fields.get("args") else []
+        return ["command text changed"] if step.get("args") != old.get("args") else []
 
     def environment(self, step, old):
-        a, b = old.fields.get("env", []), step.fields.get("env", [])
-        return [env_diff(a, b)] if step.fields.get("env") != old.fields.get("env") else []
+        a, b = old.get("env", []), step.get("env", [])
+        return [env_diff(a, b)] if step.get("env") != old.get("env") else []
 
     def working_directory(self, step, old):
-        a, b = old.fields.get("cwd"), step.fields.get("cwd")
+        a, b = old.get("cwd"), step.get("cwd")
         return [f"working directory {a} -> {b}"] if a != b else []
 
     def run_user(self, step, old):
-        a, b = old.fields.get("user"), step.fields.get("user")
+        a, b = old.get("user"), step.get("user")
         return [f"user {a or 'root'} -> {b or 'root'}"] if a != b else []
 
     def mounts(self, step, old):
-        f, o = step.fields, old.fields
-        changed = f.get("flags") != o.get("flags") or f.get("mounts") != o.get("mounts")
+        changed = step.get("flags") != old.get("flags") or step.get("mounts") != old.get("mounts")
         return ["RUN flags or mounted content changed"] if changed else []
 
     def build_args(self, step, old):
-        changed = step.fields.get("buildargs") != old.fields.get("buildargs")
+        changed = step.get("buildargs") != old.get("buildargs")
         return ["build args in scope changed (they prefix the cached command)"] if changed else []
 
     # -- COPY / ADD --------------------------------------------------------------------------------
     def copied_content(self, step, old):
-        f, o = step.fields, old.fields
+        f, o = step, old
         if f.get("content") == o.get("content"):
             return []
         if f.get("from") == "context" and f.get("sources") == o.get("sources"):
@@ -135,7 +134,7 @@ class _Differences:
         return ["source content changed"]
 
     def _changed(self, key, step, old):
-        return [f"{key} changed"] if step.fields.get(key) != old.fields.get(key) else []
+        return [f"{key} changed"] if step.get(key) != old.get(key) else []
 
     def dest(self, step, old):
         return self._changed("dest", step, old)
@@ -148,7 +147,7 @@ class _Differences:
 
     # -- WORKDIR -----------------------------------------------------------------------------------
     def workdir(self, step, old):
-        f, o = step.fields, old.fields
+        f, o = step, old
         if f.get("workdir") != o.get("workdir"):
             return [f"path {o.get('workdir')} -> {f.get('workdir')}"]
         if f.get("user") != o.get("user"):
@@ -157,19 +156,19 @@ class _Differences:
 
     # -- the container config (classic builder) ------------------------------------------------------
     def arguments(self, step, old):
-        changed = step.fields.get("desc") != old.fields.get("desc")
+        changed = step.get("desc") != old.get("desc")
         return [f"{step.ins.keyword} arguments changed"] if changed else []
 
     def labels(self, step, old):
-        changed = step.fields.get("labels") != old.fields.get("labels")
+        changed = step.get("labels") != old.get("labels")
         return ["labels changed (part of the compared config)"] if changed else []
 
     def ports(self, step, old):
-        changed = step.fields.get("ports") != old.fields.get("ports")
+        changed = step.get("ports") != old.get("ports")
         return ["exposed ports changed (part of the compared config)"] if changed else []
 
     def user_in_config(self, step, old):
-        changed = step.fields.get("user") != old.fields.get("user")
+        changed = step.get("user") != old.get("user")
         return ["user changed (part of the compared config)"] if changed else []
 
 
@@ -201,12 +200,12 @@ def explain(step: Step, new: Walk, old: Walk, stale_keys: set) -> Verdict:
     hit = step.key in old.keys
     if step.kind == "from":
         if hit:
-            return Verdict(True, f"same base ({step.fields.get('base')}); FROM itself is not looked up in the cache")
+            return Verdict(True, f"same base ({step.get('base')}); FROM itself is not looked up in the cache")
         olds = [s for s in old.steps if s.kind == "from" and s.stage_index == step.stage_index]
         was = olds[0].fields.get("base") if olds else None
         if step.uncertain:
             return Verdict(None, "base stage depends on re-executed RUN output")
-        return Verdict(False, f"base changed: {was} -> {step.fields.get('base')}" if was else "new base")
+        return Verdict(False, f"base changed: {was} -> {step.get('base')}" if was else "new base")
     if hit and step.uncertain:
         why = step.unknown_why or "an earlier step depends on output of a re-executed RUN"
         return Verdict(None, f"unknown: {why}; hit only if that output is byte-identical")
@@ -222,19 +221,18 @@ def explain(step: Step, new: Walk, old: Walk, stale_keys: set) -> Verdict:
         return Verdict(True, reason)
     # a miss: first, a parent OLD never had
     if step.parent is not None and step.parent not in old.keys:
-        prev = None
-        for s in new.steps:
-            if s is step:
-                break
-            if s.key == step.parent:
-                prev = s
+        prev = step.prev
+        if step.get("link_key") in old.link_keys:
+            return Verdict(False, "COPY --link: the copied layer is the old build's, but it is merged again onto "
+                                  f"the rebuilt layers before it (line {prev.ins.line if prev else '?'}); "
+                                  "BuildKit reports the step as run")
         if prev is not None and prev.kind != "from":
             warning = builder.follows_stale_warning(prev.ins.line) if prev.key in stale_keys else ""
             return Verdict(False, f"follows a rebuilt step (line {prev.ins.line}); its parent layer is new",
                            warning, bool(warning))
         if prev is not None and prev.kind == "from":
             return Verdict(False, "base image changed")
-    cands = builder.comparable_steps(step, old.steps) if step.parent is None or step.parent in old.keys else []
+    cands = builder.comparable_steps(step, old) if step.parent is None or step.parent in old.keys else []
     if not cands:
         return Verdict(False, f"no {ins.keyword} step of the old build follows the same parent "
                               "(instruction added, moved or changed)")

@@ -7,9 +7,11 @@ file identities and the content hashes of every file a COPY, ADD or ``RUN --moun
 The context is then sealed, so the prediction (:mod:`imgviz.analysis.cascade`) does no I/O and a
 checked-out revision can be deleted as soon as it is read.
 
-Which ignore file a builder reads is the builder's rule (:class:`ContextRules`, declared by each
-builder class in :mod:`imgviz.builders`); which file that rule picks is decided once, by
-:func:`imgviz.dockerfile.ignore.read_dockerignore`.
+How a builder reads a build (its engine's parser, its ignore file, its context walk) is the
+builder's rule (:class:`ContextRules`, declared by each builder class in :mod:`imgviz.builders`);
+which ignore file that rule picks is decided once, by
+:func:`imgviz.dockerfile.ignore.read_dockerignore`, which files are sent by
+:func:`imgviz.dockerfile.walk.walker_for`.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from pathlib import Path
 from .. import limits as _limits
 from ..errors import ImgvizError, UsageError
 from .context import BuildContext, ContextError
-from .ignore import read_dockerignore
-from .parser import Dockerfile, DockerfileSyntaxError, parse_file
+from .ignore import IgnoreError, read_dockerignore
+from .parser import Dockerfile, parse, read_dockerfile
+from .refusal import BuildRefused
 
 __all__ = ["BuildInput", "CascadeError", "ContextRules", "load_build", "load_git_revisions",
            "git_commits"]
@@ -41,44 +44,95 @@ class CascadeError(ImgvizError, ValueError):
 
 @dataclass(frozen=True)
 class ContextRules:
-    """How a builder reads its build context: what differs between builders and versions.
+    """How a builder reads a build: which parser, which ignore file, which context walk.
 
+    engine
+        ``"20.10"`` or ``"28.5"``: the Dockerfile parser (:func:`imgviz.dockerfile.parser.parser_for`)
+        and the .dockerignore matcher of that engine generation.
+    builder
+        ``"buildkit"`` or ``"classic"``: whose context walk decides which files are sent
+        (:func:`imgviz.dockerfile.walk.walker_for`).
     dockerfile_dockerignore
         ``<Dockerfile>.dockerignore`` next to the Dockerfile is read in preference to the
-        context's ``.dockerignore`` (Docker 20.10's BuildKit client does this; its classic
-        builder does not).
+        context's ``.dockerignore`` (the BuildKit clients of Docker 20.10 and 28.5 do this; the
+        classic builder does not).
     """
 
+    engine: str = "20.10"
+    builder: str = "classic"
     dockerfile_dockerignore: bool = False
 
     @property
     def summary(self) -> str:
-        return "<Dockerfile>.dockerignore first" if self.dockerfile_dockerignore else ".dockerignore only"
+        ignore = "<Dockerfile>.dockerignore first" if self.dockerfile_dockerignore else ".dockerignore only"
+        return f"{ignore} (Docker {self.engine} {self.builder} parser and context walk)"
 
     def reads_otherwise(self, other: "ContextRules", context: BuildContext) -> bool:
-        """True when *other* would read *context* (read with these rules) differently."""
-        return self.dockerfile_dockerignore != other.dockerfile_dockerignore and context.ignore_choice_matters
+        """True when *other* would send a different context for *context* (read with these rules).
+
+        The ignore file matters when both candidates exist and differ; the walk matters only when
+        there are patterns to apply (without any, every walk sends everything).  A different parser
+        is not a reason: the Dockerfile's text is kept and parsed again (:meth:`BuildInput.for_rules`)."""
+        if self.dockerfile_dockerignore != other.dockerfile_dockerignore and context.ignore_choice_matters:
+            return True
+        return (self.engine, self.builder) != (other.engine, other.builder) and bool(context.patterns)
 
 
 @dataclass
 class BuildInput:
-    """A Dockerfile and its context, read once.
+    """A Dockerfile and its context, read once for one builder.
 
-    ``base_ids`` maps FROM references to image IDs or
-    :class:`~imgviz.dockerfile.bases.BaseImage` records when known (then a retagged base is
-    recognised as changed); ``rules`` are the context rules the context was read with.
+    ``dockerfile`` is None when the builder refuses the file before anything else (then
+    ``refusal`` says why: the parser's :class:`~imgviz.dockerfile.refusal.BuildRefused`, an empty
+    Dockerfile, a .dockerignore pattern it rejects).  ``base_ids`` maps FROM references to image
+    IDs or :class:`~imgviz.dockerfile.bases.BaseImage` records when known (then a retagged base is
+    recognised as changed); ``rules`` are the rules the input was read with.
     """
 
-    dockerfile: Dockerfile
+    dockerfile: Dockerfile | None
     context: BuildContext
     base_ids: dict = field(default_factory=dict)
     build_args: dict = field(default_factory=dict)
     target: str | None = None
     rules: ContextRules = field(default_factory=ContextRules)
+    refusal: BuildRefused | None = None
+    path: str = "Dockerfile"
+    text: str | None = None
 
     def with_bases(self, base_ids: dict) -> "BuildInput":
         """The same input with FROM references identified by *base_ids* (nothing is re-read)."""
         return dataclasses.replace(self, base_ids=dict(base_ids or {}))
+
+    def for_rules(self, rules: ContextRules) -> "BuildInput":
+        """This input as a builder with *rules* reads it.  Pure: the Dockerfile's text is parsed
+        again when the parser differs; a context whose walk would differ cannot be re-read here
+        (:class:`CascadeError` saying how to load it)."""
+        if self.rules == rules or (self.rules.engine == rules.engine and not self.rules.reads_otherwise(
+                rules, self.context)):
+            return self
+        if self.rules.reads_otherwise(rules, self.context):
+            raise CascadeError(
+                f"the build context {str(self.context.root)!r} was read with {self.rules.summary} "
+                f"(ignore file: {self.context.ignore_file or 'none'}), but this builder reads "
+                f"{rules.summary}: load it with load_build(..., rules=builder.context_rules)")
+        df, refusal = _parse(self.text, self.path, rules)
+        return dataclasses.replace(self, dockerfile=df, refusal=refusal, rules=rules)
+
+
+def _parse(text: str | None, path: str, rules: ContextRules) -> tuple[Dockerfile | None, BuildRefused | None]:
+    """The Dockerfile as *rules*' engine parses it, or the parser's refusal."""
+    from .check import rules_for
+
+    if text is None:
+        return None, None
+    if text == "":
+        checker = rules_for(rules.engine, rules.builder)
+        return None, checker.refuse(path, checker.empty_dockerfile(Path(path).name), phase="parse")
+    try:
+        return parse(text, path, engine=rules.engine), None
+    except BuildRefused as exc:
+        exc.builder = f"{rules.engine}-{rules.builder}"
+        return None, exc
 
 
 def _context_sources(dockerfile: Dockerfile) -> list[str]:
@@ -119,12 +173,19 @@ def load_build(directory, dockerfile: str = "Dockerfile", *, rules: ContextRules
     ----------
     directory : the build context
     dockerfile : Dockerfile path relative to *directory* (or absolute)
-    rules : the context rules of the builder the prediction is for (``builder.context_rules`` of
-        a builder from :func:`imgviz.builders.get_builder`); default: ``.dockerignore`` only
+    rules : the rules of the builder the prediction is for (``builder.context_rules`` of a builder
+        from :func:`imgviz.builders.get_builder`): its parser, ignore file and context walk;
+        default ``ContextRules()``, Docker 20.10's classic builder
     build_args, target, base_ids : as for ``docker build`` (see :class:`BuildInput`)
 
-    Every file a COPY, ADD or ``RUN --mount`` of the Dockerfile can select is hashed here; the
-    context is then sealed, so nothing reads the directory again.
+    A Dockerfile the builder refuses to parse is not an error here: the input carries the refusal
+    (``refusal``), so the prediction can report the build as failing.  Every file a COPY, ADD or
+    ``RUN --mount`` of the Dockerfile can select is hashed here; the context is then sealed, so
+    nothing reads the directory again.
+
+    Raises
+    ------
+    CascadeError : the directory or the Dockerfile does not exist, or cannot be read
     """
     rules = rules or ContextRules()
     d = Path(directory)
@@ -134,24 +195,42 @@ def load_build(directory, dockerfile: str = "Dockerfile", *, rules: ContextRules
     if not df_path.is_file():
         raise CascadeError(f"no Dockerfile at {str(df_path)!r}")
     try:
-        df = parse_file(df_path)
-        ctx = BuildContext(d, dockerfile, rules.dockerfile_dockerignore)
-        ctx.ignore_choice_matters = (read_dockerignore(d, dockerfile, True)[1]
-                                     != read_dockerignore(d, dockerfile, False)[1])
-        ctx.read_selected(_context_sources(df))
-    except UnicodeDecodeError as exc:
-        # the parser reads the Dockerfile (and the ignore file) as UTF-8, as BuildKit does
-        raise CascadeError(f"{df_path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
-                           if isinstance(exc.object, bytes) else f"{df_path}: not UTF-8 text") from None
+        text = read_dockerfile(df_path)
+    except (BuildRefused, OSError) as exc:
+        raise CascadeError(f"cannot read {str(df_path)!r}: {exc}") from None
+    try:
+        df, refusal = _parse(text, str(df_path), rules)
     except RecursionError:
         raise CascadeError(f"{df_path}: nests variables or instructions too deep to read") from None
-    except (DockerfileSyntaxError, ContextError, ValueError) as exc:
+    try:
+        try:
+            ctx = BuildContext(d, dockerfile, rules.dockerfile_dockerignore, engine=rules.engine,
+                               builder=rules.builder)
+        except IgnoreError as exc:
+            from .check import rules_for
+
+            refusal = refusal or rules_for(rules.engine, rules.builder).refuse(str(df_path), str(exc),
+                                                                               phase="context")
+            ctx = BuildContext(d, dockerfile, rules.dockerfile_dockerignore, engine=rules.engine,
+                               builder=rules.builder, patterns=[])
+        ctx.ignore_choice_matters = _ignore_choice_matters(d, dockerfile)
+        if df is not None:
+            ctx.read_selected(_context_sources(df))
+    except (ContextError, ValueError) as exc:
         raise CascadeError(str(exc)) from None
     except OSError as exc:
         name = exc.filename if exc.filename else d
         raise CascadeError(f"{name}: cannot read a file of the build context ({exc.strerror or exc})") from None
     ctx.seal()
-    return BuildInput(df, ctx, dict(base_ids or {}), dict(build_args or {}), target, rules)
+    return BuildInput(df, ctx, dict(base_ids or {}), dict(build_args or {}), target, rules, refusal,
+                      str(df_path), text)
+
+
+def _ignore_choice_matters(root: Path, dockerfile: str) -> bool:
+    try:
+        return read_dockerignore(root, dockerfile, True)[1] != read_dockerignore(root, dockerfile, False)[1]
+    except OSError:
+        return False
 
 
 # -- git revisions ------------------------------------------------------------------------------

@@ -259,14 +259,16 @@ class BuilderRules:
                                  local_images=local_images)
 
     def check_parsed(self, df: Dockerfile, sent: dict, *, build_args=None, target=None, base_env=None,
-                     local_images=None) -> BuildRefused | None:
+                     local_images=None, evaluation: Evaluation | None = None) -> BuildRefused | None:
         """BuildKit: every FROM, then expansion and dispatch checks instruction by instruction, then
-        the context files (checked when the build is solved)."""
+        the context files (checked when the build is solved).  *evaluation*: this builder's
+        :meth:`evaluate` of *df* with the same arguments, when the caller has it already."""
         build_args = dict(build_args or {})
         err = self.check_stages(df, build_args, target, local_images)
         if err:
             return err
-        ev = self.evaluate(df, build_args=build_args, base_env=base_env, target=target, raise_errors=False)
+        ev = evaluation or self.evaluate(df, build_args=build_args, base_env=base_env, target=target,
+                                         raise_errors=False)
         for e in ev.instructions:
             err = self.dispatch_error(df, e.ins, e.values, local_images)
             if err:
@@ -501,7 +503,7 @@ class _Classic(BuilderRules):
         return super().context_error(df, ins, values, sent)
 
     def check_parsed(self, df: Dockerfile, sent: dict, *, build_args=None, target=None, base_env=None,
-                     local_images=None) -> BuildRefused | None:
+                     local_images=None, evaluation: Evaluation | None = None) -> BuildRefused | None:
         """Step by step: each stage's FROM, then each instruction (expansion, its own checks, its
         files), in file order."""
         build_args = dict(build_args or {})
@@ -509,7 +511,8 @@ class _Classic(BuilderRules):
         glob = self._globals(df, build_args, lex)
         if isinstance(glob, BuildRefused):
             return glob
-        ev = self.evaluate(df, build_args=build_args, base_env=base_env, target=target, raise_errors=False)
+        ev = evaluation or self.evaluate(df, build_args=build_args, base_env=base_env, target=target,
+                                         raise_errors=False)
         by_stage: dict = {}
         for e in ev.instructions:
             by_stage.setdefault(e.stage, []).append(e)

@@ -5,9 +5,10 @@ and owners (BuildKit's ``contenthash`` and the classic builder's tarsum "v1"
 header): path, type, permission bits (including setuid/setgid/sticky), size,
 symlink target and content.  Modification time and owner do **not** matter.
 
-This module does the file-system I/O: it walks a context applying
-.dockerignore (see :mod:`imgviz.dockerfile.ignore`), records each entry's
-identity and hashes contents lazily (only files a COPY/ADD selects).  The
+This module does the file-system I/O: it walks a context the way one builder
+of one engine does (its .dockerignore rules and its walk, see
+:mod:`imgviz.dockerfile.walk`), records each entry's identity and hashes
+contents lazily (only files a COPY/ADD selects).  The
 build-input loader (:mod:`imgviz.dockerfile.build`) hashes what a Dockerfile
 can select up front and then seals the context: a sealed context never reads
 the disk again, so predictions over it are pure.
@@ -15,6 +16,7 @@ the disk again, so predictions over it are pure.
 
 from __future__ import annotations
 
+import bisect
 import fnmatch
 import hashlib
 import os
@@ -26,7 +28,8 @@ from pathlib import Path
 
 from ..errors import ImgvizError
 
-from .ignore import PatternMatcher, read_dockerignore
+from .ignore import read_dockerignore
+from .walk import image_paths, walker_for
 
 __all__ = ["FileRecord", "BuildContext", "ContextError", "sha256_file"]
 
@@ -66,31 +69,62 @@ def _has_magic(s: str) -> bool:
     return any(c in s for c in "*?[")
 
 
+def _relative_dockerfile(root: Path, dockerfile: str | None) -> str:
+    """The Dockerfile's path as the classic builder's walk names it (relative to the context)."""
+    if not dockerfile:
+        return "Dockerfile"
+    p = Path(dockerfile)
+    if p.is_absolute():
+        try:
+            return p.relative_to(root).as_posix()
+        except ValueError:
+            return p.name
+    return p.as_posix()
+
+
 class BuildContext:
     """The files a build would send, with their identities.
 
     Parameters
     ----------
     root : path of the context directory
-    dockerfile : Dockerfile path (relative to *root* or absolute), used only for
-        ``<Dockerfile>.dockerignore`` when *prefer_dockerfile_ignore* is set
-    prefer_dockerfile_ignore : BuildKit frontend 1.5+ behaviour (off for Docker 20.10)
+    dockerfile : Dockerfile path (relative to *root* or absolute): for ``<Dockerfile>.dockerignore``
+        when *prefer_dockerfile_ignore* is set, and for the classic builder's rule that the
+        Dockerfile and .dockerignore always reach the daemon
+    prefer_dockerfile_ignore : read ``<Dockerfile>.dockerignore`` before ``.dockerignore``
+        (BuildKit's client does, on both engines; the classic builder does not)
+    engine, builder : whose context walk decides what is sent (:func:`imgviz.dockerfile.walk.walker_for`):
+        ``"20.10"`` or ``"28.5"``, ``"classic"`` or ``"buildkit"``
+    patterns : .dockerignore patterns to use instead of the ignore file's
+
+    ``files`` holds every path a ``COPY . /dst/`` would put in the image (what the builder sends,
+    plus the directories a sent file recreates), each with its identity.
+
+    Raises
+    ------
+    ContextError : *root* is not a directory or cannot be read
+    imgviz.dockerfile.ignore.IgnoreError : a .dockerignore pattern the builder rejects
     """
 
-    def __init__(self, root, dockerfile: str | None = None, prefer_dockerfile_ignore: bool = False):
+    def __init__(self, root, dockerfile: str | None = None, prefer_dockerfile_ignore: bool = False, *,
+                 engine: str = "20.10", builder: str = "classic", patterns: list[str] | None = None):
         self.root = Path(root)
         if not self.root.is_dir():
             raise ContextError(f"build context {str(root)!r} is not a directory")
+        self.engine, self.builder = engine, builder
         self.patterns, self.ignore_file = read_dockerignore(self.root, dockerfile, prefer_dockerfile_ignore)
-        self.matcher = PatternMatcher(self.patterns)
+        if patterns is not None:   # given: these instead of the ignore file's
+            self.patterns = list(patterns)
         self.files: dict[str, FileRecord] = {}
         self._digests: dict[str, str] = {}
+        self._tokens: dict[tuple, tuple] = {}
+        self._sorted: list[str] | None = None
         # False when times are not the user's (e.g. a `git archive` export): no #4817 check then
         self.mtimes_known = True
         # True when `<Dockerfile>.dockerignore` and `.dockerignore` rules would read different files
         self.ignore_choice_matters = False
         self.sealed = False
-        self._walk()
+        self._walk(_relative_dockerfile(self.root, dockerfile))
 
     # -- walking -------------------------------------------------------------
     def _record(self, rel: str, st: os.stat_result, full: str) -> FileRecord:
@@ -99,29 +133,22 @@ class BuildContext:
         size = st.st_size if kind == "file" else 0
         return FileRecord(rel, kind, stat.S_IMODE(st.st_mode), size, st.st_mtime_ns, link)
 
-    def _walk(self) -> None:
+    def _walk(self, dockerfile: str) -> None:
+        """The builder's own walk (which paths it sends), then one ``lstat`` per path."""
         root = str(self.root)
-        st = os.lstat(root)
-        self.files["."] = self._record(".", st, root)
-        stack = [("", root)]
-        while stack:
-            rel_dir, full_dir = stack.pop()
-            try:
-                entries = sorted(os.scandir(full_dir), key=lambda e: e.name)
-            except OSError as exc:
-                raise ContextError(f"cannot read {full_dir!r}: {exc.strerror}") from None
-            for e in entries:
-                rel = f"{rel_dir}/{e.name}" if rel_dir else e.name
-                st = e.stat(follow_symlinks=False)
-                excluded = self.matcher.matches(rel)
-                is_dir = stat.S_ISDIR(st.st_mode)
-                if excluded:
-                    if is_dir and self.matcher.may_descend(rel):
-                        stack.append((rel, e.path))
-                    continue
-                self.files[rel] = self._record(rel, st, e.path)
-                if is_dir:
-                    stack.append((rel, e.path))
+        try:
+            sent = walker_for(self.engine, self.builder)(self.root, self.patterns, dockerfile)
+            self.files["."] = self._record(".", os.lstat(root), root)
+            for rel in image_paths(sent):
+                full = os.path.join(root, rel)
+                self.files[rel] = self._record(rel, os.lstat(full), full)
+        except OSError as exc:
+            raise ContextError(f"cannot read the build context {root!r}: {exc.strerror or exc}") from None
+
+    @property
+    def kinds(self) -> dict[str, str]:
+        """``{path: kind}`` of what the builder sends (the root left out), for its refusal checks."""
+        return {rel: rec.kind for rel, rec in self.files.items() if rel != "."}
 
     # -- content ---------------------------------------------------------------
     def digest(self, rel: str) -> str:
@@ -135,12 +162,18 @@ class BuildContext:
         return d
 
     def read_selected(self, sources: list[str]) -> None:
-        """Hash every file that *sources* (COPY-style paths, wildcards allowed) select."""
-        for s in sources:
-            for root in self.select(s):
-                for rec in self.subtree(root):
-                    if rec.kind == "file":
-                        self.digest(rec.path)
+        """Hash every file that *sources* (COPY-style paths, wildcards allowed) select (each
+        selected tree once, however many sources name it)."""
+        roots = sorted({root for s in dict.fromkeys(sources) for root in self.select(s)})
+        done: set[str] = set()
+        for root in roots:
+            parts = root.split("/")
+            if "." in done or any("/".join(parts[:i]) in done for i in range(1, len(parts) + 1)):
+                continue                       # inside a tree already read
+            done.add(root)
+            for rec in self.subtree(root):
+                if rec.kind == "file":
+                    self.digest(rec.path)
 
     def seal(self) -> None:
         """From now on, read nothing: content not hashed yet is an error, not a read."""
@@ -200,14 +233,32 @@ class BuildContext:
                     out.append(r)
         return sorted(out)
 
+    def _keys(self) -> list[str]:
+        if self._sorted is None or len(self._sorted) != len(self.files):
+            self._sorted = sorted(self.files)
+        return self._sorted
+
     def subtree(self, rel: str) -> list[FileRecord]:
+        """*rel* and everything below it, in path order."""
+        keys = self._keys()
         if rel == ".":
-            return [self.files[k] for k in sorted(self.files)]
+            return [self.files[k] for k in keys]
+        rec = self.files[rel]
+        if rec.kind != "dir":
+            return [rec]
         pre = rel + "/"
-        return [self.files[rel]] + [self.files[k] for k in sorted(self.files) if k.startswith(pre)]
+        out = [rec]
+        i = bisect.bisect_left(keys, pre)
+        while i < len(keys) and keys[i].startswith(pre):
+            out.append(self.files[keys[i]])
+            i += 1
+        return out
 
     def token(self, sources: list[str]) -> tuple[str, list[FileRecord], list[str]]:
         """Identity of what *sources* select: ``(sha256 hex, records, missing sources)``."""
+        memo = tuple(sources)
+        if self.sealed and memo in self._tokens:
+            return self._tokens[memo]
         h = hashlib.sha256()
         recs: list[FileRecord] = []
         missing = []
@@ -220,4 +271,7 @@ class BuildContext:
                 for rec in self.subtree(root):
                     recs.append(rec)
                     h.update(self.identity(rec).encode("utf-8", "surrogateescape") + b"\n")
-        return h.hexdigest(), recs, missing
+        out = (h.hexdigest(), recs, missing)
+        if self.sealed:
+            self._tokens[memo] = out
+        return out

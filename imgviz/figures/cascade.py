@@ -8,7 +8,7 @@ import pandas as pd
 
 __all__ = ["cascade", "cascade_history", "COLORS"]
 
-COLORS = {"hit": "#2ca02c", "miss": "#d62728", "unknown": "#7f7f7f", "metadata": "#b5dfb5"}
+COLORS = {"hit": "#2ca02c", "miss": "#d62728", "unknown": "#7f7f7f", "metadata": "#b5dfb5", "fails": "#000000"}
 
 
 def _mb(n) -> str:
@@ -23,6 +23,8 @@ def _mb(n) -> str:
 
 
 def _status(row) -> str:
+    if row.get("kind") == "error":
+        return "fails"
     c = row["cached"]
     if c is None or (not isinstance(c, bool) and pd.isna(c)):
         return "unknown"
@@ -45,8 +47,9 @@ def cascade(steps: pd.DataFrame, *, title: str | None = None, height: int | None
     Returns
     -------
     plotly.graph_objects.Figure.  Boxes: green hit, red miss, grey unknown, light green
-    metadata-only (BuildKit runs no step).  When ``bytes`` is known a bar chart below shows the
-    bytes each missed step rewrites (MB).
+    metadata-only (BuildKit runs no step), black where the build fails (the builder's reason in
+    the hover text and the title).  When ``bytes`` is known a bar chart below shows the bytes each
+    missed step rewrites (MB).
     """
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
@@ -59,9 +62,15 @@ def cascade(steps: pd.DataFrame, *, title: str | None = None, height: int | None
     builder = df["builder"].iloc[0] if len(df) else "buildkit"
     n_miss = int((df["status"] == "miss").sum())
     n_unknown = int((df["status"] == "unknown").sum())
+    error = steps.attrs.get("error")
     if title is None:
         title = f"Build-cache cascade ({builder}): {n_miss} of {len(df)} instructions rebuilt" + \
                 (f", {n_unknown} unknown" if n_unknown else "")
+        if error:
+            msg = error["message"] if len(error["message"]) <= 80 else error["message"][:77] + "..."
+            where = f"line {error['line']}" if error["line"] is not None else "the start"
+            title = (f"Build-cache cascade ({builder}): the build fails at {where} ({html.escape(msg)}); "
+                     f"{n_miss} of {int((df['status'] != 'fails').sum())} instructions before it rebuilt")
     rows = 2 if has_bytes else 1
     fig = make_subplots(rows=rows, cols=1, shared_xaxes=True, row_heights=[0.45, 0.55] if has_bytes else [1],
                         vertical_spacing=0.06)
@@ -76,7 +85,7 @@ def cascade(steps: pd.DataFrame, *, title: str | None = None, height: int | None
             parts.append(f"rewrites {_mb(r['bytes'])}" + (f" (layer of {html.escape(image)})" if image else ""))
         return "<br>".join(parts)
 
-    for status in ("hit", "metadata", "miss", "unknown"):
+    for status in ("hit", "metadata", "miss", "unknown", "fails"):
         part = df[df["status"] == status]
         if part.empty:
             continue
@@ -84,7 +93,7 @@ def cascade(steps: pd.DataFrame, *, title: str | None = None, height: int | None
             x=part["x"], y=[str(s) if s else "global" for s in part["stage"]], mode="markers",
             marker=dict(symbol="square", size=22, color=COLORS[status],
                         line=dict(width=2, color=["#ff7f0e" if w else "white" for w in part["warning"]])),
-            name={"metadata": "metadata only"}.get(status, status),
+            name={"metadata": "metadata only", "fails": "build fails here"}.get(status, status),
             hovertext=[hover(r) for _, r in part.iterrows()], hoverinfo="text",
         ), row=1, col=1)
     if has_bytes:

@@ -27,7 +27,8 @@ left, so an engine that sends one byte every few seconds cannot hold the caller.
 
 Look-ups for the build-cache prediction go through the same :func:`connect` (so no engine is the
 same one-line :class:`~imgviz.errors.EngineUnavailable`): :func:`inspect_bases` (``GET
-/images/{ref}/json`` per FROM image) and :func:`image_history` (``GET /images/{ref}/history``).
+/images/{ref}/json`` per FROM image), :func:`image_history` (``GET /images/{ref}/history``) and
+:func:`engine_version` (``GET /version``: which builder rules apply).
 A recorded snapshot is replayed through :func:`collect` by :class:`imgviz.sources._replay.ReplayClient`.
 """
 
@@ -529,6 +530,29 @@ def platform_of(client=None, *, host: str | None = None) -> str | None:
     if version.get("Os") and version.get("Arch"):
         return f"{version['Os']}/{version['Arch']}"
     return None
+
+
+def engine_version(docker_host: str | None = None) -> str:
+    """The engine's version (``GET /version``: ``Version``, e.g. ``"28.5.2+dfsg4"``), for the
+    build-cache prediction, whose rules depend on it.  podman's Docker-compatible API answers with
+    podman's own version: that is returned as ``"podman 4.3.1"``, so nobody takes it for Docker's.
+
+    Raises
+    ------
+    EngineUnavailable
+        One line naming the address when no engine answers.
+    """
+    api = connect(docker_host)
+    try:
+        version = _call(api.version)
+    except (_Gone, _Lost) as exc:
+        raise EngineUnavailable(f"engine at {_address(docker_host)} stopped answering ({exc})") from None
+    finally:
+        api.close()
+    names = {str(c.get("Name", "")) for c in version.get("Components") or () if isinstance(c, dict)}
+    if "Podman Engine" in names:
+        return f"podman {version.get('Version') or ''}".strip()
+    return str(version.get("Version") or "")
 
 
 def inspect_bases(refs: Iterable[str], docker_host: str | None = None) -> dict:

@@ -16,7 +16,9 @@ import pytest
 
 from imgviz._commands.cascade import main
 from imgviz.analysis.cascade_advisor import advise
+from imgviz.builders import get_builder
 from imgviz.dockerfile.build import load_build
+from imgviz.sources.engine import engine_version
 
 from ..cascade_scenarios import runner
 
@@ -91,7 +93,8 @@ def test_web_ping_advice_matches_engine(engine, tmp_path, builder):
     for r in revs:
         _export(repo, r, tmp_path / "trees" / r)
         trees.append(tmp_path / "trees" / r)
-    result = advise([load_build(t) for t in trees], builder)
+    rules = get_builder(builder, engine_version(engine.host))   # the engine's own rules
+    result = advise([load_build(t, rules=rules.context_rules) for t in trees], rules)
     proposed = result["dockerfile"]
     # the proposal keeps the image's meaning: CMD moves above COPY, nothing else crosses a step
     assert proposed.index("CMD") < proposed.index("COPY app.js")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from imgviz._commands.cascade import main
+from imgviz.sources.engine import engine_version
 
 from ..cascade_scenarios import SCENARIOS
 from ..cascade_scenarios import runner
@@ -28,7 +29,7 @@ def test_json_shape(tmp_path, capsys):
     old, new, spec = _dirs(tmp_path, "multistage-source-changed")
     assert main([str(old), str(new), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["builder"] == "buildkit"
+    assert out["builder"] == "buildkit" and out["engine"] == "20.10.24" and "error" not in out
     lines = [n for n, text in enumerate(spec["Dockerfile"].splitlines(), 1) if text and not text.startswith("#")]
     assert [s["line"] for s in out["steps"]] == lines
     for s in out["steps"]:
@@ -73,6 +74,69 @@ def test_errors_are_one_line(argv, message, capsys):
     assert message in err and "\n" not in err and err.startswith("imgviz: error:")
 
 
+@pytest.mark.parametrize("version, builder, line, message", [
+    ("20.10.24", "buildkit", 6, 'failed to compute cache key: "/b.txt" not found: not found'),
+    ("28.5.2", "buildkit", 6, 'failed to compute cache key: failed to calculate checksum of ref: "/b.txt": not found'),
+    ("28.5.2", "classic", 6, "COPY failed: file not found in build context or excluded by .dockerignore: "
+                             "stat b.txt: file does not exist"),
+])
+def test_a_failing_build_is_predicted_as_a_failure(tmp_path, capsys, version, builder, line, message):
+    """NEW removes a file a COPY needs: the steps before it, the step where the builder stops with
+    its reason, exit status 1, in JSON and in text (each engine's own words)."""
+    old, new, _ = _dirs(tmp_path, "copy-source-removed")
+    argv = [str(old), str(new), "--builder", builder, "--engine-version", version]
+    assert main(argv + ["--json"]) == 1
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert set(out) == {"builder", "engine", "error", "steps"} and out["engine"] == version
+    assert out["error"] == {"line": line, "message": message}
+    assert [s["line"] for s in out["steps"]] == [1, 2, 3, 4, 5] and all(s["cached"] for s in out["steps"])
+    assert captured.err.count("\n") == 1 and message in captured.err
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    text = captured.out.splitlines()
+    assert text[0].endswith(f"of Docker {'.'.join(version.split('.')[:2])}, checked on Docker {version}")
+    assert text[-2].startswith(f"   {line}  FAIL  COPY b.txt /app/b.txt") and message in text[-2]
+    assert text[-1].startswith(f"{builder}: the build fails at line {line}: ") and "5 instructions before it" in text[-1]
+
+
+def test_engine_version_picks_the_parser(tmp_path, capsys):
+    """A heredoc: Docker 20.10 reads its body as instructions (the build fails at the body's first
+    line); Docker 28 builds it and keys the RUN on the body."""
+    for side, word in (("old", "one"), ("new", "two")):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "Dockerfile").write_text(f"FROM base:1\nRUN <<EOF\necho {word}\nEOF\n")
+    assert main([str(tmp_path / "old"), str(tmp_path / "new"), "--json", "--engine-version", "28.5.2"]) == 0
+    assert [s["cached"] for s in json.loads(capsys.readouterr().out)["steps"]] == [True, False]
+    assert main([str(tmp_path / "old"), str(tmp_path / "new"), "--json"]) == 1
+    err = capsys.readouterr().err
+    assert "the old build fails with BuildKit of Docker 20.10" in err and "unknown instruction: ECHO" in err
+    assert main([str(tmp_path / "old"), str(tmp_path / "new"), "--engine-version", "nineteen"]) == 1
+    assert "engine version 'nineteen' is not a version like 20.10.24" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("version", ["20.10.24", "28.5.2"])
+def test_3000_nested_substitutions(tmp_path, capsys, version):
+    """3,000 nested ${...}: closed, it expands (no RecursionError); left open, the builder's error in
+    one line of bounded length, exit status 1."""
+    depth = 3000
+    ok = "FROM base:1\nENV A=" + "${UNSET:-" * depth + "x" + "}" * depth + "\nRUN echo $A\n"
+    for name, text in (("old", "FROM base:1\nENV A=x\nRUN echo $A\n"), ("ok", ok),
+                       ("bad", ok.replace("}\nRUN", "\nRUN"))):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "Dockerfile").write_text(text)
+    for builder in ("buildkit", "classic"):
+        assert main([str(tmp_path / "old"), str(tmp_path / "ok"), "--builder", builder,
+                     "--engine-version", version]) == 0
+        out = capsys.readouterr().out
+        assert out.strip().endswith("0 rebuilt, 0 unknown" if builder == "classic" else "0 unknown")
+        assert main([str(tmp_path / "old"), str(tmp_path / "bad"), "--builder", builder,
+                     "--engine-version", version]) == 1
+        captured = capsys.readouterr()
+        assert captured.err.count("\n") == 1 and len(captured.err) < 600
+        assert "syntax error: missing '}'" in captured.err and ":2: failed to process" in captured.err
+
+
 def test_syntax_error_names_file_and_line(tmp_path, capsys):
     for side in ("old", "new"):
         (tmp_path / side).mkdir()
@@ -107,9 +171,20 @@ def test_image_bytes_and_inspected_bases(engine, tmp_path, capsys, monkeypatch, 
                        tmp_path / "new", {}, runner.T_OLD)
     runner.build(engine, tmp_path / "old", f"{tag}:old", builder)
     monkeypatch.setenv("DOCKER_HOST", engine.host)
-    assert main([str(tmp_path / "old"), str(tmp_path / "new"), "--builder", builder, "--json",
-                 "--image", f"{tag}:old", "--inspect-bases"]) == 0
-    steps = json.loads(capsys.readouterr().out)["steps"]
+    argv = [str(tmp_path / "old"), str(tmp_path / "new"), "--builder", builder, "--json", "--image", f"{tag}:old",
+            "--inspect-bases"]
+    version = engine_version(engine.host)
+    if version.startswith("podman"):
+        # podman answers /version with its own version: imgviz does not guess buildah's rules
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "podman builds with buildah" in err and "--engine-version" in err
+        argv += ["--engine-version", "20.10.24"]
+        version = "20.10.24"
+    assert main(argv) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["engine"] == version          # the rules of the engine the command talked to
+    steps = out["steps"]
     sizes = json.loads(engine.docker("image", "inspect", f"{tag}:old").stdout)[0]
     hist = engine.api().history(f"{tag}:old")
     if builder == "buildkit":  # keyed by layers: same layers, so the COPY and RUN hit

@@ -1,11 +1,15 @@
-"""Proof: the cascade prediction equals what the real engine did, step by step, for both builders.
+"""Proof: the cascade prediction equals what the real engine did, step by step, for both builders,
+on every engine the ``engine`` fixture gives (Docker 20.10; Docker 28.5 on overlay2 and on the
+containerd image store), each predicted with the rules of its own version (``/version``).
 
 For each scenario (tests/cascade_scenarios) and builder: import a fresh base image, build OLD,
 replace the files by NEW's in the same directory, build NEW, read the engine's verdicts
-(BuildKit ``CACHED``, classic ``Using cache``) and compare with ``cascade(old, new, builder)``.
-Steps the engine gives no verdict for (FROM, global ARG, BuildKit metadata instructions) are
-counted separately; unknown predictions (``None``) are counted and listed, never counted as
-agreement.
+(BuildKit ``CACHED``, classic ``Using cache``) and compare with ``cascade(old, new, builder,
+engine_version=...)``.  Steps the engine gives no verdict for (FROM, global ARG, BuildKit metadata
+instructions) are counted separately; unknown predictions (``None``) are counted and listed, never
+counted as agreement.  Where the engine refuses a build, the prediction must refuse it too, with
+the engine's reason (NEW: the steps before it still compared; OLD: the feature does not exist on
+that engine).
 """
 
 from __future__ import annotations
@@ -16,12 +20,16 @@ from concurrent.futures import ThreadPoolExecutor
 import pandas as pd
 import pytest
 
-from imgviz.analysis.cascade import cascade
+from imgviz.analysis.cascade import CascadeError, cascade
+from imgviz.builders import get_builder
 from imgviz.dockerfile.bases import history_frame
-from imgviz.sources.engine import image_history, inspect_bases
+from imgviz.dockerfile.build import load_build
+from imgviz.sources.engine import engine_version, image_history, inspect_bases
 
-from ..cascade_scenarios import SCENARIOS
+from ..cascade_scenarios import SCENARIOS, expected
 from ..cascade_scenarios import runner
+from ..dockerfile._conformance import core_message
+from ..dockerfile.record_conformance import error_summary
 
 pytestmark = pytest.mark.engine
 BUILDERS = ("buildkit", "classic")
@@ -30,9 +38,23 @@ _ONLY = [n for n in os.environ.get("IMGVIZ_CASCADE_SCENARIOS", "").split(",") if
 NAMES = [n for n in SCENARIOS if not _ONLY or n in _ONLY]
 
 
+def _predict(old_dir, new_dir, builder, bases, version, history=None):
+    try:
+        return cascade(old_dir, new_dir, builder, base_ids=(bases, bases), history=history,
+                       engine_version=version), None
+    except CascadeError as exc:
+        return None, exc
+
+
 def _run_one(engine, root, name, builder):
     """Fresh base, build OLD, replace files by NEW's in place, build NEW, predict, read verdicts."""
     sc = SCENARIOS[name]
+    version = engine_version(engine.host)   # the rules `imgviz cascade --inspect-bases` picks
+    if version.startswith("podman"):
+        # buildah's cache rules are not modelled (imgviz refuses to guess them); here the harness
+        # predicts with Docker 20.10's classic rules, as a user would with --engine-version
+        version = "20.10.24"
+    rules = get_builder(builder, version)
     tag = f"imgviz-cascade/{name}-{builder}"
     tar = runner.busybox_tar(tag)
     base = runner.import_base(engine, tar, f"{tag}:base")
@@ -50,15 +72,27 @@ def _run_one(engine, root, name, builder):
     runner.materialize(old, old_dir, {}, runner.T_OLD)
     runner.materialize(new, new_dir, nt, runner.T_NEW)
     runner.materialize(old, ws, {}, runner.T_OLD)
-    runner.build(engine, ws, f"{tag}:old", builder)
+    out = {"engine": rules.engine, "version": version, "expected": expected(name, builder, rules.engine),
+           "base": base, "old_failed": False, "new_failed": False}
+    log_old, status = runner.try_build(engine, ws, f"{tag}:old", builder)
+    if status != 0:
+        # the engine refuses OLD: the prediction must refuse it (no cache to predict from), for the same reason
+        pred, err = _predict(old_dir, new_dir, builder, bases, version)
+        refusal = rules.refusal(load_build(old_dir, rules=rules.context_rules).with_bases(bases))
+        return {**out, "old_failed": True, "log": log_old, "pred": pred, "pred_error": err, "refusal": refusal,
+                "engine_error": error_summary(log_old), "verdicts": {}}
     hist_old = history_frame(image_history(f"{tag}:old", engine.host))
     runner.clear(ws)
     runner.materialize(new, ws, nt, runner.T_NEW)
-    log = runner.build(engine, ws, f"{tag}:new", builder)
-    pred = cascade(old_dir, new_dir, builder, base_ids=(bases, bases), history=hist_old)
-    verdicts = runner.engine_verdicts(pred, log, builder)
-    return {"pred": pred, "verdicts": verdicts, "log": log, "base": base,
-            "hist_new": history_frame(image_history(f"{tag}:new", engine.host))}
+    log, status = runner.try_build(engine, ws, f"{tag}:new", builder)
+    pred, err = _predict(old_dir, new_dir, builder, bases, version, hist_old)
+    verdicts = runner.engine_verdicts(pred, log, builder) if pred is not None else {}
+    out.update({"pred": pred, "pred_error": err, "verdicts": verdicts, "log": log})
+    if status != 0:
+        out.update({"new_failed": True, "engine_error": error_summary(log)})
+    else:
+        out["hist_new"] = history_frame(image_history(f"{tag}:new", engine.host))
+    return out
 
 
 @pytest.fixture(scope="session")
@@ -71,7 +105,13 @@ def scenario_results(engine, tmp_path_factory):
     pairs = [(n, b) for n in NAMES for b in BUILDERS if not engine.builder_missing(b)]  # podman: no BuildKit
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = {pair: pool.submit(_run_one, engine, root, *pair) for pair in pairs}
-        return {pair: f.result() for pair, f in futures.items()}
+        out = {}
+        for pair, f in futures.items():
+            try:
+                out[pair] = f.result()
+            except Exception as exc:   # this case fails alone (its test reports it), not the session
+                out[pair] = {"exception": exc}
+        return out
 
 
 def _compare(res):
@@ -90,34 +130,74 @@ def _compare(res):
     return agree, disagree, unknown, flagged
 
 
+def _same_reason(line, message, engine_error) -> None:
+    """The prediction's refusal (*line*, *message*) is the engine's: the same words (less the
+    wrapping each client adds) and, where the engine names one, the same line."""
+    want = core_message(engine_error["message"])
+    assert message == want or message in want, (message, want)
+    if engine_error.get("line") is not None and line is not None:
+        assert line == engine_error["line"], (line, engine_error["line"])
+
+
+def _check_one(res, name, builder):
+    """Everything one (scenario, builder) run must satisfy; returns what it proved."""
+    if "exception" in res:
+        raise AssertionError(f"{name}/{builder}: the run failed: {res['exception']!r}") from res["exception"]
+    exp = res["expected"]
+    where = f"{name}/{builder} on Docker {res['version']}"
+    if res["old_failed"]:
+        assert exp == "unbuildable", f"{where}: the engine refused OLD: {res['engine_error']['message']}"
+        assert res["pred_error"] is not None and "old build fails" in str(res["pred_error"]), where
+        assert res["refusal"] is not None, f"{where}: imgviz accepts what the engine refused"
+        _same_reason(res["refusal"].line, res["refusal"].message, res["engine_error"])
+        return "unbuildable"
+    assert exp != "unbuildable", f"{where}: the engine built OLD, the scenario says it cannot"
+    assert res["pred_error"] is None, f"{where}: {res['pred_error']}"
+    agree, disagree, unknown, flagged = _compare(res)
+    assert not disagree, f"{where}: prediction differs from the engine: {disagree}\n{res['log'][-2500:]}"
+    err = res["pred"].attrs["error"]
+    if res["new_failed"]:
+        assert exp == "refused", f"{where}: the engine refused NEW: {res['engine_error']['message']}"
+        assert err is not None, f"{where}: the engine refused NEW ({res['engine_error']['message']}); imgviz accepted"
+        _same_reason(err["line"], err["message"], res["engine_error"])
+        assert list(res["pred"]["kind"])[-1] == "error"
+        return "refused"
+    assert err is None, f"{where}: imgviz predicts a failure the engine did not have: {err}"
+    assert exp != "refused", f"{where}: the engine built NEW"
+    assert res["verdicts"], f"{where}: no engine verdict parsed:\n{res['log'][-2000:]}"
+    # the scenario exercises what it says: the engine's first rebuilt line
+    misses = sorted(int(res["pred"].loc[i, "line"]) for i, c in res["verdicts"].items() if not c)
+    if exp != "engine":
+        assert (misses[0] if misses else None) == exp, f"{where}: engine rebuilt {misses}"
+    return "built"
+
+
 @pytest.mark.parametrize("builder", BUILDERS)
 @pytest.mark.parametrize("name", NAMES)
 def test_prediction_matches_engine(scenario_results, name, builder):
-    res = scenario_results[(name, builder)]
-    agree, disagree, unknown, flagged = _compare(res)
-    assert not disagree, f"{name}/{builder}: prediction differs from the engine: {disagree}\n{res['log'][-2500:]}"
-    assert res["verdicts"], f"{name}/{builder}: no engine verdict parsed:\n{res['log'][-2000:]}"
-    # the scenario exercises what it says: the engine's first rebuilt line
-    expected = SCENARIOS[name]["first_miss"][builder]
-    misses = sorted(int(res["pred"].loc[i, "line"]) for i, c in res["verdicts"].items() if not c)
-    if expected != "engine":
-        assert (misses[0] if misses else None) == expected, f"{name}/{builder}: engine rebuilt {misses}"
+    _check_one(scenario_results[(name, builder)], name, builder)
 
 
 @pytest.mark.skipif("same-size-same-mtime" not in NAMES, reason="scenario not selected")
 def test_same_size_same_mtime_is_flagged(scenario_results):
-    """moby/buildkit#4817 on Docker 20.10: content changed, size and mtime kept.
+    """moby/buildkit#4817: content changed, size and mtime kept.
 
-    The prediction says miss and warns; the classic builder (full context upload) misses.
-    What BuildKit did is asserted as observed on this engine (see the module's report)."""
+    BuildKit's client skips a file whose size and mtime did not change, and the engine may then
+    reuse the stale content: on Docker 20.10.24 it did in every run; on 28.5.2 (buildx 0.29) it
+    did in most runs on both stores and rebuilt in some (seen in full runs of the suite, where
+    builds run three at a time), so it is not decided by the files alone.  The prediction says
+    miss and warns on the changed COPY and on every step after it; whatever BuildKit did, it did
+    to that whole chain (all reused, or all rebuilt).  The classic builder (full context upload)
+    misses, without a warning."""
     bk = scenario_results[("same-size-same-mtime", "buildkit")]
-    row = bk["pred"][bk["pred"]["line"] == 4].iloc[0]
+    pred, verdicts = bk["pred"], bk["verdicts"]
+    row = pred[pred["line"] == 4].iloc[0]
     assert row["cached"] is False or row["cached"] == False  # noqa: E712
     assert "4817" in row["warning"]
-    engine_idx = row.name
-    # observed on Docker 20.10.24: BuildKit reused the stale content (the bug is real here)
-    assert bk["verdicts"][engine_idx] is True
-    assert all(w for w in bk["pred"].loc[[i for i in bk["verdicts"] if i > engine_idx], "warning"])
+    chain = [i for i in verdicts if i >= row.name]
+    assert len(chain) == 3 and len({verdicts[i] for i in chain}) == 1, verdicts
+    assert all("4817" in w for w in pred.loc[chain, "warning"])
+    assert all(c is False or c == False for c in pred.loc[chain, "cached"])  # noqa: E712
     cl = scenario_results[("same-size-same-mtime", "classic")]
     crow = cl["pred"][cl["pred"]["line"] == 4].iloc[0]
     assert crow["cached"] == False and not crow["warning"]  # noqa: E712
@@ -126,27 +206,49 @@ def test_same_size_same_mtime_is_flagged(scenario_results):
 
 def test_unknowns_are_explained(scenario_results):
     for (name, builder), res in scenario_results.items():
-        pred = res["pred"]
+        pred = res.get("pred")
+        if pred is None:
+            continue
         for _, row in pred[pred["cached"].isna() & (pred["kind"] == "op")].iterrows():
             assert row["reason"].startswith("unknown"), (name, builder, row["line"], row["reason"])
 
 
 def test_agreement_summary(scenario_results, capsys):
-    n_agree = n_steps = n_unknown = n_flagged = n_noverdict = n_unknown_hit = 0
-    for res in scenario_results.values():
-        agree, disagree, unknown, flagged = _compare(res)
-        n_agree += len(agree)
-        n_steps += len(agree) + len(disagree)
-        n_unknown += len(unknown)
-        n_unknown_hit += sum(1 for _, engine_cached in unknown if engine_cached)
-        n_flagged += len(flagged)
-        n_noverdict += len(res["pred"]) - len(res["verdicts"])
+    """Per builder on this engine: n of m steps equal, unknowns, flagged, refusals equal."""
+    lines, ok = [], True
+    for builder in BUILDERS:
+        runs = {n: r for (n, b), r in scenario_results.items() if b == builder}
+        if not runs:
+            continue
+        n_agree = n_steps = n_unknown = n_flagged = n_noverdict = n_unknown_hit = 0
+        outcomes = {"built": 0, "refused": 0, "unbuildable": 0}
+        failed = []
+        for name, res in runs.items():
+            try:
+                outcomes[_check_one(res, name, builder)] += 1
+            except AssertionError as exc:
+                failed.append(f"{name}: {str(exc).splitlines()[0]}")
+            if res.get("pred") is None:
+                continue
+            agree, disagree, unknown, flagged = _compare(res)
+            n_agree += len(agree)
+            n_steps += len(agree) + len(disagree)
+            n_unknown += len(unknown)
+            n_unknown_hit += sum(1 for _, engine_cached in unknown if engine_cached)
+            n_flagged += len(flagged)
+            n_noverdict += len(res["pred"]) - len(res["verdicts"])
+        version = next((r["version"] for r in runs.values() if "version" in r), "?")
+        lines.append(f"cascade scenarios, {builder} on Docker {version}: {len(runs)} scenarios; prediction == "
+                     f"engine for {n_agree} of {n_steps} steps with a definite prediction; {n_unknown} "
+                     f"predicted unknown (engine: {n_unknown_hit} hit, {n_unknown - n_unknown_hit} miss); "
+                     f"{n_flagged} flagged (#4817); {n_noverdict} instructions without an engine verdict; "
+                     f"failing NEW builds predicted with the engine's line and reason: {outcomes['refused']}; "
+                     f"unbuildable on this engine, refused alike: {outcomes['unbuildable']}"
+                     + (f"; FAILED: {failed}" if failed else ""))
+        ok = ok and n_agree == n_steps and n_steps > 0 and not failed
     with capsys.disabled():
-        print(f"\ncascade scenarios: {len(NAMES)} x {len(BUILDERS)} builders; prediction == engine for "
-              f"{n_agree} of {n_steps} steps with a definite prediction; {n_unknown} predicted unknown "
-              f"(engine: {n_unknown_hit} hit, {n_unknown - n_unknown_hit} miss); "
-              f"{n_flagged} flagged (#4817); {n_noverdict} instructions without an engine verdict")
-    assert n_agree == n_steps and n_steps > 0
+        print("\n" + "\n".join(lines))
+    assert ok and lines
 
 
 SAME_SIZE = ["env-edit", "label-edit", "user-edit", "arg-edit-unreferenced", "workdir-edit", "run-whitespace"]
@@ -167,25 +269,6 @@ def test_bytes_rewritten_match_new_layers(scenario_results, name, builder):
     assert all(pd.notna(b) for b, _ in missed)
     assert [int(b) for b, _ in missed] == [int(a) for _, a in missed]
     assert sum(int(a) for _, a in missed) > 0
-
-
-@pytest.mark.parametrize("builder, dockerfile, needle", [
-    ("buildkit", "FROM {BASE}\nCOPY --link a.txt /a\n", "COPY --link needs"),
-    ("buildkit", "FROM {BASE}\nRUN <<EOF\necho hi\nEOF\n", "heredocs need"),
-    ("classic", "FROM {BASE}\nCOPY --chmod=755 a.txt /a\n", "does not support --chmod"),
-])
-def test_compat_warnings_are_engine_failures(engine, tmp_path, builder, dockerfile, needle):
-    """What the prediction warns Docker 20.10 cannot build, it indeed refuses."""
-    tag = f"imgviz-cascade/compat-{builder}-{abs(hash(dockerfile)) % 10**6}"
-    runner.import_base(engine, runner.busybox_tar(tag), f"{tag}:base")
-    for side in ("old", "new"):
-        runner.materialize({"Dockerfile": dockerfile.replace("{BASE}", f"{tag}:base"), "a.txt": "a\n"},
-                           tmp_path / side, {}, runner.T_OLD)
-    pred = cascade(tmp_path / "old", tmp_path / "new", builder)
-    assert any(needle in w for w in pred["warning"])
-    args = ["build", "--network", "none", "-t", f"{tag}:x", str(tmp_path / "new")]
-    proc = engine.docker(*args, buildkit=(builder == "buildkit"), check=False)
-    assert proc.returncode != 0
 
 
 @pytest.mark.parametrize("builder", BUILDERS)

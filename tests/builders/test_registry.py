@@ -12,12 +12,12 @@ import pytest
 
 import imgviz.builders as builders
 from imgviz.analysis.cascade import cascade
-from imgviz.builders import BUILDERS, Builder, BuildKit, Classic, get_builder
+from imgviz.builders import BUILDERS, Builder, BuildKit, BuildKit28, Classic, Classic28, get_builder, parse_version
 from imgviz.builders.explain import _Differences
 from imgviz.dockerfile.build import CascadeError
 
-INTERFACE = ("stages_to_build", "base_identity", "set_env", "dispatch_run", "dispatch_copy", "dispatch_workdir",
-             "dispatch_config")
+INTERFACE = ("stages_to_build", "base_identity", "set_env", "scope", "dispatch_run", "dispatch_copy",
+             "dispatch_workdir", "dispatch_config")
 
 
 def test_names_map_to_classes():
@@ -28,10 +28,30 @@ def test_names_map_to_classes():
     assert get_builder(b) is b
 
 
+@pytest.mark.parametrize("version, buildkit, classic, engine", [
+    ("20.10.24", BuildKit, Classic, "20.10"),
+    ("27.5.1", BuildKit, Classic, "20.10"),          # not measured: the newest rules at or below it
+    ("28.5.2+dfsg4", BuildKit28, Classic28, "28.5"),  # what Debian's dockerd says in /version
+    ("v28.0.0", BuildKit28, Classic28, "28.5"),
+    ("29.1.0-rc.2", BuildKit28, Classic28, "28.5"),
+])
+def test_engine_version_picks_the_rules(version, buildkit, classic, engine):
+    bk, cl = get_builder("buildkit", version), get_builder("classic", version)
+    assert type(bk) is buildkit and type(cl) is classic
+    assert bk.engine == cl.engine == engine == bk.context_rules.engine
+    assert bk.engine_version == version and bk.rules.name == f"{engine}-buildkit"
+
+
+def test_parse_version():
+    assert parse_version("28.5.2+dfsg4") == (28, 5, 2) and parse_version("20.10.24") == (20, 10, 24)
+    assert parse_version("v29.0") == (29, 0)
+
+
 @pytest.mark.parametrize("name, version, message", [
     ("kaniko", None, "unknown builder 'kaniko'; use one of buildkit, classic"),
     ("buildkit", "19.03.15", "no buildkit rules for Docker 19.03.15; the oldest known are for 20.10"),
     ("classic", "twenty", "engine version 'twenty' is not a version like 20.10.24"),
+    ("classic", "podman 4.3.1", "podman 4.3.1: podman builds with buildah, whose cache rules imgviz does not model"),
 ])
 def test_lookup_errors(name, version, message):
     with pytest.raises(CascadeError, match=message):
@@ -44,32 +64,45 @@ def test_every_builder_implements_the_interface(cls):
     names in explanations exists."""
     for method in INTERFACE:
         assert getattr(cls, method) is not getattr(Builder, method), (cls.__name__, method)
-    assert cls.name in BUILDERS and cls.title and cls.__doc__ and ".".join(map(str, cls.since)) in cls.__doc__
+    assert cls.name in BUILDERS and cls.title and cls.__doc__ and cls.checked_on in cls.__doc__
     names = {n for names in cls.explained.values() for n in names} | set(cls.explained_config)
     assert names and all(callable(getattr(_Differences, n, None)) for n in names)
 
 
 def test_a_newer_engine_is_a_new_class(monkeypatch, tmp_path):
-    """How issue 10 lands: a subclass with ``since`` and the rules that changed, registered; the
-    look-up picks it for that engine and the older class for older engines."""
+    """How an engine version lands: a subclass with ``since`` and the rules that changed,
+    registered; the look-up picks it for that engine and the older class for older engines."""
 
-    class BuildKit28(BuildKit):
-        since = (28, 0)
+    class BuildKit30(BuildKit28):
+        """BuildKit of an imagined Docker 30.0.0."""
+        since = (30, 0)
+        checked_on = "30.0.0"
 
-        def unsupported(self, ins):
-            return ""   # heredocs and COPY --link build with 28's built-in frontend
-
-    monkeypatch.setattr(builders, "_REGISTRY", builders._REGISTRY + (BuildKit28,))
+    monkeypatch.setattr(builders, "_REGISTRY", builders._REGISTRY + (BuildKit30,))
+    assert type(get_builder("buildkit", "30.1.0")) is BuildKit30
     assert type(get_builder("buildkit", "28.5.2")) is BuildKit28
-    assert type(get_builder("buildkit", "20.10.24")) is BuildKit
     assert type(get_builder("buildkit")) is BuildKit
-    for side in ("old", "new"):
+
+
+def test_each_engine_reads_with_its_own_parser(tmp_path):
+    """COPY --link: an unknown flag to Docker 20.10's parser (the build fails), a copy that does
+    not depend on the layers before it on Docker 28."""
+    for side, n in (("plain", 1), ("old", 1), ("new", 2)):
         (tmp_path / side).mkdir()
         (tmp_path / side / "a.txt").write_text("a\n")
-        (tmp_path / side / "Dockerfile").write_text("FROM b\nCOPY --link a.txt /a\n")
-    assert "frontend 1.4+" in cascade(tmp_path / "old", tmp_path / "new", "buildkit").loc[1, "warning"]
-    newer = cascade(tmp_path / "old", tmp_path / "new", get_builder("buildkit", "28.5.2"))
-    assert newer.loc[1, "warning"] == "" and newer.loc[1, "cached"] is True and newer["builder"].iloc[0] == "buildkit"
+        link = "" if side == "plain" else "--link "
+        (tmp_path / side / "Dockerfile").write_text(f"FROM b\nRUN echo {n}\nCOPY {link}a.txt /a\nRUN cat /a\n")
+    old20 = cascade(tmp_path / "plain", tmp_path / "new", "buildkit")
+    assert old20.attrs["error"]["message"] == "Unknown flag: link" and old20.attrs["error"]["line"] == 3
+    assert list(old20["kind"]) == ["error"]   # refused while parsing: no step runs
+    with pytest.raises(CascadeError, match="the old build fails with BuildKit of Docker 20.10"):
+        cascade(tmp_path / "new", tmp_path / "new", "buildkit")
+    steps = cascade(tmp_path / "old", tmp_path / "new", "buildkit", engine_version="28.5.2")
+    assert steps.attrs["error"] is None and steps.attrs["engine"] == "28.5.2"
+    assert dict(zip(steps["line"], steps["cached"])) == {1: True, 2: False, 3: False, 4: False}
+    assert "the copied layer is the old build's" in steps.loc[2, "reason"]
+    classic = cascade(tmp_path / "old", tmp_path / "new", "classic", engine_version="28.5.2")
+    assert dict(zip(classic["line"], classic["cached"])) == {1: True, 2: False, 3: False, 4: False}
 
 
 def test_cache_model_does_not_talk_to_an_engine():

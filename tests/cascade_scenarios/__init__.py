@@ -8,11 +8,25 @@ A scenario is a dict:
     ``{BASE2}`` are replaced by per-run base images.
 ``base2_same_layers``
     import ``{BASE2}`` from the same root file system as ``{BASE}``.
+``parse_refused``
+    NEW's Dockerfile is refused by the parser itself (not a parse tree to compare).
 ``first_miss``
     per builder, the line of NEW's Dockerfile where the engine must rebuild
     first (``None``: nothing may rebuild).  It proves the scenario exercises the
     change it is named after; the suite's real assertion is prediction == engine
-    for every step the engine reports.
+    for every step the engine reports.  A key ``"BUILDER@ENGINE"`` (``"buildkit@28.5"``)
+    overrides the builder's value on that engine generation (``"20.10"``, ``"28.5"``,
+    as :func:`imgviz.builders.get_builder` maps the engine's version).  Besides a line:
+
+    * ``"engine"``: whatever the engine does (a quirk the prediction flags);
+    * ``"refused"``: OLD builds, NEW does not; the prediction must say where and why
+      (the builder's message) and agree on the steps before;
+    * ``"unbuildable"``: the engine refuses OLD already (a feature it does not have);
+      the prediction must refuse it with the engine's reason.
+
+The scenarios at the end exist because Docker 28 builds them (heredocs, ``COPY --link``,
+``${V%...}``, patternmatcher's ``**``), or because a build fails; on 20.10 the suite proves the
+refusal.
 """
 
 from __future__ import annotations
@@ -40,6 +54,12 @@ SCENARIOS: dict[str, dict] = {}
 
 def scenario(name, old, new, first_miss, **extra):
     SCENARIOS[name] = {"old": old, "new": new, "first_miss": first_miss, **extra}
+
+
+def expected(name: str, builder: str, engine: str):
+    """The scenario's expectation for *builder* on engine generation *engine*."""
+    fm = SCENARIOS[name]["first_miss"]
+    return fm.get(f"{builder}@{engine}", fm[builder])
 
 
 _base_files = {"a.txt": "alpha\n", "b.txt": "bravo\n"}
@@ -112,7 +132,8 @@ scenario("dockerignore-excluded-dir-exceptions",
           "data/drop.txt": "d1\n", "logs/important.txt": "i1\n"},
          {"Dockerfile": _DF_ALL, ".dockerignore": _IGN2, "app.txt": "app\n", "data/keep.txt": "k1\n",
           "data/drop.txt": "d2 changed\n", "logs/important.txt": "i2 changed\n"},
-         {"buildkit": None, "classic": None})
+         # Docker 28's BuildKit (fsutil of 2025) enters `logs` for `!**/important.txt` and sends it
+         {"buildkit": None, "classic": None, "buildkit@28.5": 3})
 
 scenario("dockerignore-no-implicit-prefix",
          {"Dockerfile": _DF_ALL, ".dockerignore": "*.md\n", "README.md": "r1\n", "docs/guide.md": "g1\n"},
@@ -343,3 +364,125 @@ scenario("dockerignore-excludes-dockerfile",
          {"Dockerfile": _DF_ALL2, ".dockerignore": "Dockerfile\n.dockerignore\n", "app.txt": "app\n"},
          {"Dockerfile": "# edited\n" + _DF_ALL2, ".dockerignore": "Dockerfile\n.dockerignore\n", "app.txt": "app\n"},
          {"buildkit": None, "classic": None})
+
+
+# -- Docker 28: what 20.10 could not build, and what changed ------------------------------------------
+_DF_HEREDOC_RUN = """FROM {BASE}
+COPY a.txt /a.txt
+RUN <<EOF
+echo {word} > /tmp/word
+EOF
+RUN cat /a.txt > /tmp/a
+"""
+# 28.5's classic builder runs only `<<EOF` (no body): the body is in neither image nor key
+scenario("heredoc-run-body-edit",
+         {"Dockerfile": _DF_HEREDOC_RUN.replace("{word}", "one"), "a.txt": "a\n"},
+         {"Dockerfile": _DF_HEREDOC_RUN.replace("{word}", "two"), "a.txt": "a\n"},
+         {"buildkit": "unbuildable", "classic": "unbuildable", "buildkit@28.5": 3, "classic@28.5": None})
+
+_DF_HEREDOC_COPY = """FROM {BASE}
+ARG GREETING={greeting}
+COPY <<EOF /greeting.txt
+${GREETING} world
+EOF
+RUN cat /greeting.txt > /tmp/g
+"""
+# the body is expanded with the ARG: the copied content changes
+scenario("heredoc-copy-expanded",
+         {"Dockerfile": _DF_HEREDOC_COPY.replace("{greeting}", "hello")},
+         {"Dockerfile": _DF_HEREDOC_COPY.replace("{greeting}", "bonjour")},
+         {"buildkit": "unbuildable", "classic": "unbuildable", "buildkit@28.5": 3})
+
+_DF_HEREDOC_QUOTED = """FROM {BASE}
+ARG GREETING={greeting}
+COPY <<"EOF" /greeting.txt
+${GREETING} world
+EOF
+COPY a.txt /a.txt
+RUN cat /greeting.txt /a.txt > /tmp/g
+"""
+# a quoted name: the body is copied as written, so the COPY hits; the RUN sees the ARG
+scenario("heredoc-copy-quoted",
+         {"Dockerfile": _DF_HEREDOC_QUOTED.replace("{greeting}", "hello"), "a.txt": "a\n"},
+         {"Dockerfile": _DF_HEREDOC_QUOTED.replace("{greeting}", "bonjour"), "a.txt": "a\n"},
+         {"buildkit": "unbuildable", "classic": "unbuildable", "buildkit@28.5": 7})
+
+_DF_LINK = """FROM {BASE}
+RUN echo {n} > /tmp/n
+COPY --link a.txt /a.txt
+RUN cat /a.txt /tmp/n > /tmp/both
+"""
+# the linked copy is made without the RUN before it, but merged onto it again: BuildKit reports it run
+scenario("copy-link-after-rebuilt-run",
+         {"Dockerfile": _DF_LINK.replace("{n}", "1"), "a.txt": "a\n"},
+         {"Dockerfile": _DF_LINK.replace("{n}", "2"), "a.txt": "a\n"},
+         {"buildkit": "unbuildable", "classic": "unbuildable", "buildkit@28.5": 2, "classic@28.5": 2})
+
+scenario("copy-link-content-edit",
+         {"Dockerfile": _DF_LINK.replace("{n}", "1"), "a.txt": "a\n"},
+         {"Dockerfile": _DF_LINK.replace("{n}", "1"), "a.txt": "a, edited\n"},
+         {"buildkit": "unbuildable", "classic": "unbuildable", "buildkit@28.5": 3, "classic@28.5": 3})
+
+# WORKDIR /srv -> /srv/: 20.10's classic builder keeps the slash in the config (a new step); 28.5's
+# cleans it; BuildKit makes the cleaned directory (a hit) but runs the next RUN in `/srv/` (a miss)
+scenario("workdir-trailing-slash",
+         {"Dockerfile": _DF_WD.replace("{wd}", "/srv"), "a.txt": "a\n"},
+         {"Dockerfile": _DF_WD.replace("{wd}", "/srv/"), "a.txt": "a\n"},
+         {"buildkit": 4, "classic": 2, "classic@28.5": None})
+
+_DF_PATTERN = """FROM {BASE}
+ARG VERSION={v}
+COPY a.txt /opt/${VERSION%%.*}/a.txt
+RUN ls -R /opt > /tmp/opt
+"""
+# ${V%%.*} expands on 28.5 (the destination follows the major version); 20.10 refuses it
+scenario("arg-pattern-expansion",
+         {"Dockerfile": _DF_PATTERN.replace("{v}", "1.2.3"), "a.txt": "a\n"},
+         {"Dockerfile": _DF_PATTERN.replace("{v}", "2.0.0"), "a.txt": "a\n"},
+         {"buildkit": "unbuildable", "classic": "unbuildable", "buildkit@28.5": 3, "classic@28.5": 2})
+
+# `**.log`: patternmatcher (28.5) matches every path ending in .log; 20.10's fileutils only `.log`
+scenario("dockerignore-double-star-suffix",
+         {"Dockerfile": _DF_ALL, ".dockerignore": "**.log\n", "app.txt": "app\n", "debug.log": "d1\n",
+          "sub/trace.log": "t1\n"},
+         {"Dockerfile": _DF_ALL, ".dockerignore": "**.log\n", "app.txt": "app\n", "debug.log": "d2 changed\n",
+          "sub/trace.log": "t2 changed\n"},
+         {"buildkit": 3, "classic": 3, "buildkit@28.5": None, "classic@28.5": None})
+
+_DF_CHMOD = """FROM {BASE}
+COPY --chmod={mode} a.txt /a.txt
+RUN ls -l /a.txt > /tmp/l
+"""
+scenario("copy-chmod-edit",
+         {"Dockerfile": _DF_CHMOD.replace("{mode}", "644"), "a.txt": "a\n"},
+         {"Dockerfile": _DF_CHMOD.replace("{mode}", "755"), "a.txt": "a\n"},
+         {"buildkit": 2, "classic": "unbuildable"})
+
+_DF_MOUNT = """FROM {BASE}
+COPY b.txt /b.txt
+RUN --mount=type=bind,source=a.txt,target=/mnt/a.txt cat /mnt/a.txt > /tmp/a
+RUN cat /b.txt > /tmp/b
+"""
+scenario("run-mount-bind-edit",
+         {"Dockerfile": _DF_MOUNT, "a.txt": "a\n", "b.txt": "b\n"},
+         {"Dockerfile": _DF_MOUNT, "a.txt": "a, edited\n", "b.txt": "b\n"},
+         {"buildkit": 3, "classic": "unbuildable"})
+
+# -- builds that fail: the prediction says where and why ---------------------------------------------
+scenario("copy-source-removed",
+         {"Dockerfile": _DF_BASIC, **_base_files},
+         {"Dockerfile": _DF_BASIC, "a.txt": "alpha\n"},
+         {"buildkit": "refused", "classic": "refused"})
+
+# NEW is refused while the file is read (instructions.Parse): `parse_refused` keeps it out of the
+# parser conformance corpus (tests/dockerfile/test_parser.py), which compares parse trees
+scenario("unknown-instruction-added",
+         {"Dockerfile": _DF_BASIC, **_base_files},
+         {"Dockerfile": _DF_BASIC.replace("CMD", "RUNN echo typo\nCMD"), **_base_files},
+         {"buildkit": "refused", "classic": "refused"}, parse_refused=True)
+
+scenario("bad-substitution-added",
+         {"Dockerfile": _DF_BASIC, **_base_files},
+         {"Dockerfile": _DF_BASIC.replace("COPY b.txt /app/b.txt", "COPY b.txt /app/${APP:0:2}/b.txt"),
+          **_base_files},
+         {"buildkit": "refused", "classic": "refused"})

@@ -65,12 +65,25 @@ def test_ignore_file_is_the_builders(tmp_path):
 @pytest.mark.parametrize("files, message", [
     (None, "build directory '.*nope' does not exist"),
     ({"a.txt": "a"}, "no Dockerfile at '.*Dockerfile'"),
-    ({"Dockerfile": "FROM b\nCOPPY a b\n"}, "Dockerfile:2: unknown instruction: COPPY"),
 ])
 def test_errors_name_the_thing(tmp_path, files, message):
     root = tmp_path / "nope" if files is None else _tree(tmp_path / "ctx", files)
     with pytest.raises(CascadeError, match=message):
         load_build(root)
+
+
+@pytest.mark.parametrize("engine, files, line, message", [
+    ("20.10", {"Dockerfile": "FROM b\nCOPPY a b\n"}, 2, "unknown instruction: COPPY"),
+    ("28.5", {"Dockerfile": "FROM b\nCOPPY a b\n"}, 2, "unknown instruction: COPPY (did you mean COPY?)"),
+    ("20.10", {"Dockerfile": ""}, None, "the Dockerfile (Dockerfile) cannot be empty"),
+    ("28.5", {"Dockerfile": "FROM b\nCOPY . /x\n", ".dockerignore": "a[\n"}, None, "syntax error in pattern"),
+])
+def test_refusals_are_carried_not_raised(tmp_path, engine, files, line, message):
+    """What the builder refuses while reading is part of the input: the prediction reports it as the
+    build's failure."""
+    b = load_build(_tree(tmp_path / "ctx", files), rules=ContextRules(engine=engine, builder="classic"))
+    assert b.refusal is not None and b.refusal.line == line and message in b.refusal.message
+    assert b.context.sealed
 
 
 def test_git_revisions_are_read_then_removed(tmp_path):

@@ -50,3 +50,17 @@ def test_history_before_after(tmp_path):
     assert list(fig.data[0].y) == [2, 2, 2] and list(fig.data[1].y) == [1, 1, 1]
     assert list(fig.data[0].x) == [r[:7] for r in revs[1:]]
     assert "context bytes copied again: 23 B" in fig.data[0].hovertext[0]
+
+
+def test_a_failing_build_is_shown_where_it_fails(tmp_path):
+    """The builder refuses NEW (a COPY source removed): the steps before it, then a black box whose
+    hover and the title carry the builder's reason."""
+    old, new, _ = _dirs(tmp_path, "copy-source-removed")
+    steps = predict(old, new, "classic", engine_version="28.5.2")
+    fig = cascade(steps)
+    by_name = {t.name: t for t in fig.data}
+    assert by_name["build fails here"].marker.color == COLORS["fails"]
+    assert [int(steps.loc[x, "line"]) for x in by_name["build fails here"].x] == [6]
+    assert "COPY failed: file not found in build context" in by_name["build fails here"].hovertext[0]
+    assert fig.layout.title.text.startswith("Build-cache cascade (classic): the build fails at line 6 (COPY failed")
+    assert fig.layout.title.text.endswith("0 of 5 instructions before it rebuilt")
