@@ -3,6 +3,7 @@
 plotly itself is imported when a figure is drawn, not when this package is imported.
 
 ================================  ===========================================================
+``image_layers(frames, image)``  one image's history entries and layer bytes, log or linear
 ``layer_tree(frames)``            icicle/sunburst of distinct layers (chain IDs), sized by bytes
 ``sharing_matrix(frames)``        heatmap of bytes shared by each pair of images
 ``image_sizes(frames)``           per image, stacked shared vs unique bytes
@@ -11,7 +12,8 @@ plotly itself is imported when a figure is drawn, not when this package is impor
 ================================  ===========================================================
 """
 
+from .layers import image_layers
 from .sharing import layer_tree, sharing_matrix
 from .sizes import image_sizes, reported_vs_physical, what_if
 
-__all__ = ["image_sizes", "layer_tree", "reported_vs_physical", "sharing_matrix", "what_if"]
+__all__ = ["image_layers", "image_sizes", "layer_tree", "reported_vs_physical", "sharing_matrix", "what_if"]
