@@ -77,7 +77,7 @@ def image_layers(frames, image: str, *, scale: str = "log", title: str | None = 
         fig.update_xaxes(type="log", range=[0, top], title={"text": "layer size (bytes, log scale)"})
     else:
         st.byte_axis(fig, "x", biggest * 1.25, title="Layer size")
-        fig.update_xaxes(type="linear")
+        fig.update_xaxes(type="linear", range=[0, biggest * 1.3])  # room for the labels
     fig.update_yaxes(autorange="reversed", tickfont={"family": "monospace", "size": 11})
     n_layers = int(has_layer.sum())
     return st.finish(fig, title=title or f"Layers of {name}",
