@@ -37,6 +37,7 @@ _LAZY = {
     "demo_cascade": ("._demo", "demo_cascade"),
     "demo_snapshot": (".sources", "demo_snapshot"),
     "cascade": (".analysis.cascade", "cascade"),
+    "files": ("._files", "files"),
     "sharing_dashboard": (".widgets", "sharing_dashboard"),
     "analysis": (".analysis", None),
     "figures": (".figures", None),
@@ -47,7 +48,7 @@ _LAZY = {
 
 
 def schema(name: str) -> str:
-    """The columns of frame ``name`` ('images', 'layers', 'history', 'containers') with meanings."""
+    """The columns of frame ``name`` ('images', 'layers', 'history', 'containers', 'files') with meanings."""
     from ._schema import describe
 
     return describe(name)
@@ -91,6 +92,7 @@ if _kernel.in_kernel():  # a notebook's first figure must not wait 4-15 s for rf
 
 __all__ = [
     "EngineUnavailable", "Frames", "ImageNotFound", "ImgvizError", "Snapshot", "SnapshotError", "SourceError",
-    "Report", "cascade", "collect", "demo", "demo_cascade", "demo_snapshot", "frames", "load", "open", "open_source", "schema",
+    "Report", "cascade", "collect", "demo", "demo_cascade", "demo_snapshot", "files", "frames", "load", "open",
+    "open_source", "schema",
     "sharing_dashboard", "__version__",
 ]

@@ -6,6 +6,7 @@ files through :mod:`importlib.resources`.
 
 ================================  ===============================================================
 ``demo-snapshot.json.gz``         the demo fleet recorded from a real engine (``imgviz.demo()``)
+``demo-files.json.gz``            the layers' files of a few demo images (``imgviz.files(..., source="demo")``)
 ``cascade/CASE/{old,new}/``       the chapter's edits as build directories (``imgviz.demo_cascade``)
 ``cascade/CASE/observed-*.tsv``   what dockerd did with each builder for ``new/`` after ``old/``
 ================================  ===============================================================

@@ -9,11 +9,17 @@ plotly itself is imported when a figure is drawn, not when this package is impor
 ``image_sizes(frames)``           per image, stacked shared vs unique bytes
 ``reported_vs_physical(frames)``  `docker image ls` sum against bytes on disk
 ``what_if(frames, remove)``       what removing images frees, and what stays and why
+``files_tree(files)``             an image's layers -> directories -> files (bytes, count or log)
+``wasted_files(files)``           files shipped in layers that the final filesystem does not show
+``layer_changes(files)``          per layer: added, modified, metadata-only, removed
+``duplicate_matrix(files)``       identical file contents two images carry in separate layers
 ================================  ===========================================================
 """
 
+from .files import duplicate_matrix, files_tree, layer_changes, wasted_files
 from .layers import image_layers
 from .sharing import layer_tree, sharing_matrix
 from .sizes import image_sizes, reported_vs_physical, what_if
 
-__all__ = ["image_layers", "image_sizes", "layer_tree", "reported_vs_physical", "sharing_matrix", "what_if"]
+__all__ = ["duplicate_matrix", "files_tree", "image_layers", "image_sizes", "layer_changes", "layer_tree", "wasted_files",
+           "reported_vs_physical", "sharing_matrix", "what_if"]

@@ -7,6 +7,7 @@
                                 that frees
 ``reorder_dockerfile(case)``    move Dockerfile lines, pick the builder, see what rebuilds
 ``env_playground(frames)``      pick an image, set ``-e`` values, see the container's environment
+``files_explorer(files)``       pick an image, click a layer: its files, what it added and removed
 ==============================  =================================================================
 
 >>> import imgviz
@@ -26,6 +27,7 @@ _LAZY = {
     "SharingDashboard": ".sharing", "sharing_dashboard": ".sharing", "FIGURES": ".sharing",
     "ReorderDockerfile": ".cascade", "reorder_dockerfile": ".cascade",
     "EnvPlayground": ".env", "env_playground": ".env",
+    "FilesExplorer": ".files", "files_explorer": ".files",
 }
 
 __all__ = sorted(_LAZY)

@@ -107,8 +107,21 @@ def _reorder(page, area) -> None:
     page.wait_for_function("([s, v]) => s.value !== v", arg=[lines.element_handle(), before], timeout=30_000)
 
 
+def _files(page, area) -> None:
+    """The files explorer (issue 13): choosing another layer redraws its tree."""
+    summary = area.locator(".widget-html-content").first
+    before, tree = summary.text_content(), area.locator(".js-plotly-plot").first
+    drawn = tree.evaluate("g => JSON.stringify(g.data.map(t => (t.ids || []).length))")
+    layers = area.locator(".widget-select select")
+    layers.select_option(index=0)  # the base layer
+    _wait_text(summary, r"layer 0\b")
+    assert summary.text_content() != before
+    page.wait_for_function("([g, d]) => JSON.stringify(g.data.map(t => (t.ids || []).length)) !== d",
+                           arg=[tree.element_handle(), drawn], timeout=30_000)
+
+
 STEPS = {
-    "01-images-and-layers.ipynb": [_explorer],
+    "01-images-and-layers.ipynb": [_explorer, _files],
     "02-env-defaults-and-overrides.ipynb": [_env],
     "03-sharing-and-size.ipynb": [_dashboard],
     "04-build-cache-and-order.ipynb": [_reorder],

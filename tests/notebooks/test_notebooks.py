@@ -66,7 +66,7 @@ EXPECT = {
                              "sections: At a glance"],
 }
 #: the widgets each notebook shows (their model names in the saved widget state)
-WIDGETS = {"01": 1, "02": 1, "03": 1, "04": 1, "05": 2}
+WIDGETS = {"01": 2, "02": 1, "03": 1, "04": 1, "05": 2}
 
 
 def _history_line(ref: str) -> str:
