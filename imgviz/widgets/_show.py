@@ -44,18 +44,20 @@ class FigureView:
         if self.widget is None:
             import plotly.graph_objects as go
 
-            self.widget = go.FigureWidget(fig)
+            # Made with the template only; the figure itself follows as update messages. In
+            # JupyterLab a FigureWidget's view sometimes draws before its initial state has
+            # arrived (empty axes, seen in about one run in three) and listens only to updates.
+            self.widget = go.FigureWidget(layout={"template": fig.layout.template})
             self.box.children = (self.widget,)
-        else:
-            # every trace and every layout key but the template (the same for all our figures)
-            # replaced in one message; rebuilding the template would cost seconds per change
-            layout = fig.layout.to_plotly_json()
-            layout.pop("template", None)
-            w = self.widget
-            with w.batch_update():
-                w.data = ()
-                w.add_traces(list(fig.data))
-                w.layout.update(layout, overwrite=True)
+        # every trace and every layout key but the template (the same for all our figures)
+        # replaced in one message; rebuilding the template would cost seconds per change
+        layout = fig.layout.to_plotly_json()
+        layout.pop("template", None)
+        w = self.widget
+        with w.batch_update():
+            w.data = ()
+            w.add_traces(list(fig.data))
+            w.layout.update(layout, overwrite=True)
         w = self.widget
         if self._on_click is not None:
             for k, trace in enumerate(w.data):

@@ -156,6 +156,7 @@ def test_widgets_in_jupyterlab(lab, chromium, name):
         assert [u for u in log.outside_requests() if not u.startswith((lab_base, lab_base.replace("http:", "ws:")))] == []
     except Exception:
         page.screenshot(path=str(Path(lab["log"]).with_name(f"failure-{name[:2]}.png")), full_page=True)
+        print("browser console:", log.console, log.errors)
         raise
     finally:
         page.close()
