@@ -32,12 +32,21 @@ def main() -> list[Path]:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
         try:
             for name in names:
-                page = browser.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
-                open_and_run(page, lab, name)
-                wait_idle(page, timeout=300_000)
-                areas = page.locator(".jp-OutputArea-output:has(> .jupyter-widgets.widget-vbox)")
-                if areas.count():
-                    areas.first.locator(".js-plotly-plot svg.main-svg, table").first.wait_for(timeout=60_000)
+                for attempt in (1, 2):
+                    page = browser.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+                    open_and_run(page, lab, name)
+                    wait_idle(page, timeout=300_000)
+                    areas = page.locator(".jp-OutputArea-output:has(> .jupyter-widgets.widget-vbox)")
+                    if areas.count():
+                        areas.first.locator(".js-plotly-plot svg.main-svg, table").first.wait_for(timeout=60_000)
+                    # each widget's first figure (a FigureWidget) must be drawn with its data
+                    empty = [k for k in range(areas.count()) if areas.nth(k).locator(".js-plotly-plot").count()
+                             and not areas.nth(k).locator(".js-plotly-plot").first.locator(".point, .slice").count()]
+                    if not empty or attempt == 2:
+                        break
+                    print(f"{name}: a figure drew empty (plotly FigureWidget in JupyterLab); running it again")
+                    page.close()
+                    shut_down_kernels(lab)
                 targets = [areas.nth(k) for k in range(areas.count())] or \
                           [page.locator(".jp-OutputArea-output:has(.js-plotly-plot)").first]
                 for k, target in enumerate(targets):

@@ -210,3 +210,14 @@ print('lark' in sys.modules)
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["True", "False", "True"]
+
+
+def test_figure_widgets_hold_plain_lists(dash):
+    """A FigureWidget's state carries no numpy buffers nor base64 typed arrays: a view drawn from
+    an initial state holding them came up as empty axes in JupyterLab (seen in the browser test)."""
+    import json
+
+    state = json.dumps(dash.sizes_view.widget.to_plotly_json(), default=str)
+    assert "bdata" not in state
+    for trace in dash.sizes_view.widget.data:
+        assert isinstance(list(trace.x)[0], int)

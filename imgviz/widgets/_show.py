@@ -26,6 +26,33 @@ def bundle(fig) -> dict:
             "data": {"application/vnd.plotly.v1+json": spec, "text/plain": f"<plotly figure: {title}>"}}
 
 
+def plain(fig) -> dict:
+    """The figure as plain JSON lists. A FigureWidget sends numpy arrays as binary buffers, and a
+    view drawn from an initial state holding them came up empty in JupyterLab (empty axes)."""
+    import base64
+
+    import numpy as np
+
+    def walk(value):
+        if isinstance(value, np.ndarray):
+            return value.tolist()
+        if isinstance(value, dict) and "bdata" in value and "dtype" in value:  # plotly's typed-array form
+            array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+            shape = value.get("shape")
+            if shape:
+                array = array.reshape([int(n) for n in str(shape).split(",")])
+            return array.tolist()
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [walk(v) for v in value]
+        if isinstance(value, np.generic):
+            return value.item()
+        return value
+
+    return walk(fig.to_plotly_json())
+
+
 class FigureView:
     """A plotly ``FigureWidget`` whose whole figure is replaced by :meth:`show`; ``on_click``
     callbacks get ``(trace, point_index, customdata)`` (the FigureWidget's trace) and survive
@@ -44,20 +71,20 @@ class FigureView:
         if self.widget is None:
             import plotly.graph_objects as go
 
-            # Made with the template only; the figure itself follows as update messages. In
-            # JupyterLab a FigureWidget's view sometimes draws before its initial state has
-            # arrived (empty axes, seen in about one run in three) and listens only to updates.
-            self.widget = go.FigureWidget(layout={"template": fig.layout.template})
+            # The first figure is the widget's initial state: updates sent before a view exists
+            # are not kept by plotly's JS model (a view that renders later would miss them).
+            self.widget = go.FigureWidget(plain(fig))
             self.box.children = (self.widget,)
-        # every trace and every layout key but the template (the same for all our figures)
-        # replaced in one message; rebuilding the template would cost seconds per change
-        layout = fig.layout.to_plotly_json()
-        layout.pop("template", None)
-        w = self.widget
-        with w.batch_update():
-            w.data = ()
-            w.add_traces(list(fig.data))
-            w.layout.update(layout, overwrite=True)
+        else:
+            # every trace and every layout key but the template (the same for all our figures)
+            # replaced in one message; rebuilding the template would cost seconds per change
+            layout = fig.layout.to_plotly_json()
+            layout.pop("template", None)
+            w = self.widget
+            with w.batch_update():
+                w.data = ()
+                w.add_traces(plain(fig)["data"])
+                w.layout.update(layout, overwrite=True)
         w = self.widget
         if self._on_click is not None:
             for k, trace in enumerate(w.data):

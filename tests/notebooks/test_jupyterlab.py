@@ -40,8 +40,14 @@ def _wait_text(locator, pattern: str, timeout: int = 60_000) -> str:
     raise AssertionError(f"{pattern!r} never appeared; last text: {text[:500]!r}")
 
 
+def _drawn(area, what: str = ".point") -> None:
+    """The widget's figure is drawn with its data (not empty axes)."""
+    area.locator(f".js-plotly-plot {what}").first.wait_for(state="attached", timeout=60_000)
+
+
 def _explorer(page, area) -> None:
     """Toggle log/linear, click the COPY bar, pick another tag: the figure follows each time."""
+    _drawn(area)
     title = figure_title(area)
     assert "Layers of" in title
     assert "log" in area.locator(".js-plotly-plot .xtitle").text_content()
@@ -68,6 +74,7 @@ def _env(page, area) -> None:
 
 def _dashboard(page, area) -> None:
     """A pattern that matches nothing says so; a bar click picks an image; picks survive the filter."""
+    _drawn(area)
     pattern = area.locator("input[type=text]").first
     pattern.fill("w*")
     pattern.press("Enter")
@@ -92,6 +99,7 @@ def _dashboard(page, area) -> None:
 
 def _reorder(page, area) -> None:
     """Move CMD to the top, switch to BuildKit, click a step: the prediction and figure follow."""
+    _drawn(area)
     title = area.locator(".js-plotly-plot .gtitle").first
     _wait_text(title, r"classic builder: 2 of 7 steps run again")
     lines = area.locator(".widget-select select")
@@ -103,7 +111,7 @@ def _reorder(page, area) -> None:
     area.get_by_role("button", name="BuildKit").click()
     _wait_text(title, r"BuildKit: 1 of 7 steps run again")
     before = lines.evaluate("s => s.value")
-    click_point(page, area, ".scatterlayer .trace .point", 1)
+    click_point(page, area, ".scatterlayer .trace .point", 0)  # FROM: selects the FROM line
     page.wait_for_function("([s, v]) => s.value !== v", arg=[lines.element_handle(), before], timeout=30_000)
 
 
