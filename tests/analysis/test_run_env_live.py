@@ -15,6 +15,17 @@ from imgviz.errors import ImgvizError
 
 pytestmark = pytest.mark.engine
 
+#: the rule is Docker's (dockerd 20.10 and 28.5, both stores). podman 4.3's Docker-compatible API
+#: differs: its container Config.Env already holds HOSTNAME (and its own defaults), so neither the
+#: config nor the process environment follows it. Strict: when podman starts to agree, this fails.
+PODMAN_DIFFERS = "podman 4.3's compat API: Config.Env holds HOSTNAME and podman's own defaults; the -e rule is Docker's"
+
+
+
+def _podman_differs(request):
+    if request.getfixturevalue("engine_kind") == "podman":
+        request.node.add_marker(pytest.mark.xfail(reason=PODMAN_DIFFERS, strict=True))
+
 IMAGE_ENV = ["PATH=/bin:/usr/bin", "TARGET=blog.example.org", "METHOD=HEAD", "INTERVAL=3000", "EMPTY="]
 CLIENT = {"FROM_CLIENT": "client value", "CLIENT_EMPTY": ""}
 
@@ -46,8 +57,8 @@ def image(engine, tmp_path_factory):
     (ctx / "Dockerfile").write_text(f"FROM imgviz-test/busybox:base\nENV {env}\nENV {IMAGE_ENV[0]}\n")
     engine.build(ctx, "imgviz-test/run-env:1")
     inspected = engine.api().inspect_image("imgviz-test/run-env:1")["Config"]["Env"]
-    assert inspected == IMAGE_ENV
-    return "imgviz-test/run-env:1"
+    assert sorted(inspected) == sorted(IMAGE_ENV)  # podman's build keeps PATH last
+    return inspected
 
 
 def _docker_env(engine, args, *, tty=False):
@@ -71,7 +82,9 @@ def _docker_env(engine, args, *, tty=False):
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_rule_equals_docker_run(engine, image, case):
+def test_rule_equals_docker_run(request, engine, image, case):
+    _podman_differs(request)
+    IMAGE_ENV = image  # noqa: N806  (the image's Env as the engine recorded it)
     args = CASES[case]
     config, process = _docker_env(engine, args)
     sent = client_args(args, CLIENT)
@@ -90,7 +103,9 @@ def test_rule_equals_docker_run(engine, image, case):
     assert process_env(config, hostname="h1") + (["HOME=/"] if "HOME=/h" not in args else []) == process
 
 
-def test_tty_adds_term(engine, image):
+def test_tty_adds_term(request, engine, image):
+    _podman_differs(request)
+    IMAGE_ENV = image  # noqa: N806
     config, process = _docker_env(engine, ["A=1"], tty=True)
     assert process_env(config_env(IMAGE_ENV, ["A=1"]), hostname="h1", tty=True) + ["HOME=/"] == process
 
@@ -100,7 +115,8 @@ def test_empty_name_is_refused_like_the_client(engine, image):
 
     from .._engine import DOCKER_CLI
 
-    proc = subprocess.run([DOCKER_CLI, "create", "-e", "=x", image], env=engine.env(), capture_output=True, text=True)
+    proc = subprocess.run([DOCKER_CLI, "create", "-e", "=x", "imgviz-test/run-env:1"], env=engine.env(),
+                          capture_output=True, text=True)
     assert proc.returncode != 0 and "invalid environment variable: =x" in proc.stderr
     with pytest.raises(ImgvizError, match="invalid environment variable: =x"):
         client_args(["=x"])
