@@ -34,6 +34,7 @@ _LAZY = {
     "load": (".sources", "load"),
     "collect": (".sources.engine", "collect"),
     "demo": ("._demo", "demo"),
+    "demo_cascade": ("._demo", "demo_cascade"),
     "demo_snapshot": (".sources", "demo_snapshot"),
     "cascade": (".analysis.cascade", "cascade"),
     "files": ("._files", "files"),
@@ -84,10 +85,15 @@ class _Package(types.ModuleType):
 
 sys.modules[__name__].__class__ = _Package
 
+from . import _kernel  # noqa: E402  (light: imports only sys and importlib)
+
+if _kernel.in_kernel():  # a notebook's first figure must not wait 4-15 s for rfc3987_syntax
+    _kernel.defer_rfc3987_syntax()
+
 
 __all__ = [
     "EngineUnavailable", "Frames", "ImageNotFound", "ImgvizError", "Snapshot", "SnapshotError", "SourceError",
-    "Report", "cascade", "collect", "demo", "demo_snapshot", "files", "frames", "limits", "load", "open", "open_source",
-    "schema",
+    "Report", "cascade", "collect", "demo", "demo_cascade", "demo_snapshot", "files", "frames", "limits", "load",
+    "open", "open_source", "schema",
     "sharing_dashboard", "__version__",
 ]

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+from ._data import data_path
 from .analysis.files import FIELDS, Entry, entries_from_layer
 from .errors import ImageNotFound, ImgvizError
 
 #: the layers' files of the demo fleet's web-ping and python images, recorded from a build of it
 #: with data/build_fleet.sh (``source="demo"``; see tests/_files_images.record_demo)
-DEMO_FILES = Path(__file__).resolve().parent.parent / "data" / "demo-files.json.gz"
+DEMO_FILES = data_path("demo-files.json.gz")  # package data (imgviz/_data.py)
 
 #: rows kept per diff ID for the session; (diff_id) -> (entries, has content digests)
 _CACHE: dict[str, tuple[list[Entry], bool]] = {}

@@ -5,7 +5,8 @@
 The notebooks are generated so that their text and code are reviewed as plain Python here, and so
 that what is committed never carries outputs (tests/notebooks checks both). Each notebook runs on
 the live engine when one answers and on the embedded demo snapshot otherwise;
-``IMGVIZ_SOURCE=demo`` pins it to the demo.
+``IMGVIZ_SOURCE=demo`` pins it to the demo. They read nothing outside the installed package: the
+demo, the recorded build-cache cases and the Dockerfiles are package data.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ SOURCE_CELL = '''\
 import imgviz
 from imgviz.analysis.listing import history_table, image_list
 from imgviz.analysis.secrets import mask_frames
+from imgviz.analysis.sizes import totals
 from imgviz.selection import find_image, labels, short_id
-from imgviz.units import axis_bytes, byte_unit, human_size
+from imgviz.units import human_size
 
 # The live engine when one answers, else the embedded demo snapshot (IMGVIZ_SOURCE=demo pins the demo).
 snap, where = imgviz.open()
@@ -31,8 +33,9 @@ if not snap.images:  # an engine without images has nothing to show yet
 # Secret-looking values (names with TOKEN, SECRET, PASS..., URL passwords, private keys, Authorization
 # headers) are masked by imgviz's one rule, as in its reports and CLI; imgviz.frames(snap) keeps them.
 f = mask_frames(imgviz.frames(snap))
+v = totals(f)["value"]
 print("Source:", where)
-f'''
+print(f"{v['images']} images ({v['tags']} tags), {v['distinct_layers']} distinct layers, {v['containers']} containers")'''
 
 PICK_CELL = '''\
 def pick(*refs):
@@ -70,61 +73,63 @@ NOTEBOOKS["01-images-and-layers.ipynb"] = [
     ("md", """\
 # 1. An image is a stack of layers
 
-The chapter starts by pulling `diamol/ch03-web-ping`. `docker image pull` prints one `Pull complete`
-line per download, not one for the whole image: an image is **one logical thing made of several
-files**, its *layers*. The engine stacks them to build the file system a container sees.
+The chapter opens with `docker image pull diamol/ch03-web-ping`. The pull does not print one line
+for the image: it prints one `Pull complete` per download. An image is **one thing to use but
+several files on disk**, its *layers*, and the engine stacks them into the file system a container
+sees.
 
-This notebook looks at those layers in data the engine reported. It uses the live Docker engine
-when one answers and otherwise the embedded demo snapshot, which was recorded from a real engine
-holding the workshop fleet (`workshop/web-ping`, `workshop/node`, ... built from Debian packages,
-see `data/fleet/README.md`)."""),
+Here we look at those layers in what an engine reports. With a Docker engine running, the notebook
+reads it; otherwise it uses the demo snapshot that ships with imgviz, recorded from a real engine
+holding the workshop's images (`workshop/web-ping`, `workshop/node`, ... built from Debian
+packages)."""),
     ("code", SOURCE_CELL),
     ("code", PICK_CELL),
     ("md", """\
+## Explore an image
+
+Pick any tag. Each row is one entry of the image's history (newest on top, the way `docker image
+history` prints it); a bar is a layer. On the **log** axis a 1 kB layer stays visible beside a
+100 MB one, and every bar is labelled with its real size; **linear** shows what the bytes weigh.
+Click a bar to read that entry in full."""),
+    ("code", '''\
+from imgviz.widgets import image_explorer
+
+image_explorer(f, image=name(pick("workshop/web-ping:v1", "web-ping:latest")))'''),
+    ("md", """\
 ## `docker image ls`
 
-`image_list` gives the rows `docker image ls` prints: one per tag, newest first. An image with two
-tags has two rows with the same IMAGE ID; an image whose tag moved to a rebuild is left *dangling*
-(`<none>`)."""),
+`image_list` gives the rows `docker image ls` prints: one per tag, newest first. Two tags of one
+image are two rows with the same IMAGE ID. A rebuild that takes a tag away from an image leaves it
+*dangling* (`<none>`)."""),
     ("code", '''\
 ls = image_list(f.images)
 ls.assign(size=ls["size"].map(human_size))[["repository", "tag", "short_id", "created", "size"]]'''),
     ("md", """\
-The chapter filters by name with `docker image ls 'w*'`. The pattern is matched against
-`repository:tag` and against the repository, and `*` does not cross a `/`, so with the workshop's
-`workshop/...` names the filter is `'workshop/w*'`:"""),
+The chapter filters by name with `docker image ls 'w*'`. Docker matches the pattern against
+`repository:tag` and against the repository alone, and `*` never crosses a `/`. Our images live
+under `workshop/`, so `'w*'` finds nothing here and the filter to type is `'workshop/w*'`:"""),
     ("code", '''\
+print("'w*' matches", len(image_list(f.images, "w*")), "rows")
 image_list(f.images, "workshop/w*")[["repository", "tag", "short_id"]]'''),
     ("md", """\
 ## The layers of one image
 
-`f.layers` has one row per (image, layer), base first. `diff_id` is the hash of the layer's
-uncompressed content; `chain_id` identifies the layer *together with all layers below it*, which
-is how the engine knows two images hold the very same layer. A pull downloads one compressed blob
-per layer it does not have yet, which is why the chapter's pull printed six lines."""),
+`f.layers` has a row per (image, layer), base first. `diff_id` is the hash of the layer's
+uncompressed content. `chain_id` names the layer *together with everything below it*: that is how
+the engine knows two images hold the very same layer. A pull fetches one compressed blob for each
+layer the engine lacks, hence one line per layer in the chapter's pull."""),
     ("code", '''\
 web_ping = pick("workshop/web-ping:v1", "web-ping:latest")
 print(name(web_ping))
 layers = f.layers[f.layers["image_id"] == web_ping]
 layers[["position", "size", "instruction", "created_by", "diff_id", "chain_id"]]'''),
-    ("code", '''\
-import plotly.express as px
-
-unit, scale = byte_unit(layers["size"].max())  # the axis unit imgviz's figures use (KB, MB, ...)
-shown = layers.assign(
-    layer=[f"#{p} {i or 'base'}" for p, i in zip(layers["position"], layers["instruction"])],
-    bytes=layers["size"] / scale,
-    made_by=layers["created_by"].fillna("").str.slice(0, 80),
-)
-px.bar(shown, x="bytes", y="layer", orientation="h", hover_data=["made_by", "size"], log_x=True,
-       title=f"Layers of {name(web_ping)} (uncompressed, log scale)", labels={"bytes": f"size ({unit})"})'''),
     ("md", """\
 ## `docker image history`: instructions and layers
 
-The chapter says Dockerfile instructions and image layers are one to one. That is true of the
-**history**: every instruction leaves one history entry. Only instructions that change files make
-a **layer**: `RUN`, `COPY`, `ADD`, and `WORKDIR` when it creates the folder. `ENV`, `CMD` and
-`LABEL` only change the image's settings; their entries show `0B` and have no layer."""),
+The chapter says instructions and layers go one to one. That holds for the **history**: each
+instruction leaves one entry. Only instructions that change files leave a **layer**: `RUN`,
+`COPY`, `ADD`, and `WORKDIR` (BuildKit records an empty layer for it, `0 B`, as the explorer shows).
+`ENV`, `CMD` and `LABEL` change only the image's settings; their entries are `0B` with no layer."""),
     ("code", '''\
 h = history_table(f.history, web_ping)
 h.assign(size=h["size"].map(human_size))[
@@ -173,34 +178,49 @@ NOTEBOOKS["02-env-defaults-and-overrides.ipynb"] = [
     ("md", """\
 # 2. ENV defaults and `-e` overrides
 
-web-ping reads its target, HTTP method and interval from environment variables. The Dockerfile
-stores defaults with `ENV`, and `docker container run -e TARGET=google.com ...` replaces one of
-them for one container. The image does not change; only the container's settings do.
+web-ping reads where to send requests, which HTTP method to use and how often from environment
+variables. The Dockerfile stores defaults with `ENV`; `docker container run -e TARGET=google.com
+...` gives one container another value. The image stays as it was: only that container differs.
 
-This is the Dockerfile the demo fleet builds (`data/fleet/web-ping/Dockerfile`):"""),
+The Dockerfile the demo's `web-ping` was built from (it ships with imgviz):"""),
     ("code", '''\
-from pathlib import Path
+import imgviz
 
-dockerfile = Path("..") / "data" / "fleet" / "web-ping" / "Dockerfile"
-print(dockerfile.read_text() if dockerfile.exists() else "(not in this checkout)")'''),
+print(imgviz.demo_cascade("webping-edit").dockerfile("old"))'''),
     ("code", SOURCE_CELL),
     ("code", PICK_CELL),
     ("md", """\
+## Try `-e`
+
+Pick an image and type `-e` values, one per line. The table is the environment the container's
+process starts with, in the order `env` would print it, and where each value comes from. The rule
+behind it was checked against real `docker run -e` on a real engine; a few things it shows that
+the chapter does not say:
+
+- the engine adds `HOSTNAME` (the container's short ID) and the runtime adds `HOME`;
+- `-e NAME` **without** a value takes the value of `NAME` from *your shell*; when your shell has
+  no `NAME`, it removes the image's default instead (try `TARGET` alone);
+- given twice, the last value wins."""),
+    ("code", '''\
+from imgviz.widgets import env_playground
+
+env_playground(f, image=name(pick("workshop/web-ping:v1", "web-ping:latest")), env="TARGET=google.com")'''),
+    ("md", """\
 ## Defaults stored in the images
 
-`f.images["env"]` is the config's `Env`: what every container of the image starts with unless told
-otherwise."""),
+`f.images["env"]` is the image config's `Env`: what every container of the image starts with
+unless told otherwise."""),
     ("code", '''\
 from imgviz.analysis.env import env_defaults, env_overrides
 
 env_defaults(f)[["label", "name", "default"]]  # PATH left out: every image sets it'''),
     ("md", """\
-## What containers really run with
+## What containers were started with
 
-`f.containers["env"]` is the env each container was created with: the image's defaults with the
-`-e` values on top. Comparing the two shows every override. In the demo, `web-ping-google` was
-started with `-e TARGET=google.com`, `web-ping-docker` with `-e TARGET=docker.com -e INTERVAL=5000`,
-as in the chapter."""),
+`f.containers["env"]` is what each container was created with: the `-e` values first, then the
+image's defaults for every other name. Comparing the two shows each override. In the demo,
+`web-ping-google` was started with `-e TARGET=google.com` and `web-ping-docker` with
+`-e TARGET=docker.com -e INTERVAL=5000`, the chapter's two runs."""),
     ("code", '''\
 env_overrides(f)[["container", "label", "name", "image_default", "value"]]'''),
     ("md", """\
@@ -224,8 +244,8 @@ print("history:  ", list(last_env))
 print(mask_env(["API_TOKEN=abc123", "DB_PASS=hunter2", "REDIS_URL=redis://:pw@cache:6379", "TARGET=example.org"]))
 print(mask_text("RUN curl -H 'Authorization: Bearer abc' -u admin:pw https://example.org/"))'''),
     ("md", """\
-Pass secrets at run time instead (`-e`, an env file, or a secrets mechanism), so they never enter
-a layer or the config."""),
+Hand secrets to a container when it starts (`-e`, an env file, or a secrets store) so they never
+land in a layer or in the image's settings."""),
 ]
 
 # ------------------------------------------------------------------------------------------------
@@ -233,19 +253,39 @@ NOTEBOOKS["03-sharing-and-size.ipynb"] = [
     ("md", """\
 # 3. Shared layers, and why the sizes do not add up
 
-Images built `FROM` the same base reuse its layers: the engine stores each layer once and every
-image that uses it points at the same files. Layers are **read-only**, so sharing is safe: no image
-or container can change a layer another one uses (a container writes to its own thin layer on top).
+Images built `FROM` the same base reuse its layers: the engine keeps each layer once, and every
+image that uses it points at the same files. Layers are **read-only**, which makes the sharing
+safe: no image and no container can change a layer someone else uses (a container writes into a
+thin layer of its own).
 
-That is why `docker image ls` can list several images of about 172 MB each while the disk holds
-far less: SIZE counts every layer an image uses, shared or not."""),
+So `docker image ls` can list several images of about 172 MB each while the disk holds far less:
+its SIZE counts every layer an image uses, shared or not."""),
     ("code", SOURCE_CELL),
     ("code", PICK_CELL),
+    ("md", """\
+## Reported size vs bytes on disk
+
+- `docker image ls` SIZE: every layer of the image. Adding it up counts shared layers again and again.
+- `docker system df`: each distinct layer once, which is what the disk holds.
+- `docker system df -v` splits each image into SHARED SIZE (layers other images use too) and
+  UNIQUE SIZE (bytes only this image holds)."""),
+    ("code", '''\
+from imgviz import figures
+
+figures.reported_vs_physical(f)'''),
+    ("code", '''\
+t = totals(f)  # every whole-snapshot number, each with its rule in the "meaning" column
+print(f"`docker image ls` adds up to: {human_size(v['reported'])} ({v['tags']} rows, one per tag)")
+print(f"each image counted once:      {human_size(v['logical'])} ({v['images']} images)")
+print(f"distinct layers on disk:      {human_size(v['physical'])} (from the {t.at['physical', 'source']})")
+print(f"sharing saves {human_size(v['saved_by_sharing'])} ({v['saved_by_sharing'] / v['logical']:.0%}) "
+      f"of the per-image sum")
+t.loc[["reported", "logical", "physical", "saved_by_sharing"], ["value", "meaning"]]'''),
     ("md", """\
 ## Which images share which layers
 
 Two images share a layer when they have the same **chain ID**: the same content on the same
-layers below. Below, a mark means the image (column) uses the layer (row)."""),
+layers below. A mark means the image (column) uses the layer (row)."""),
     ("code", '''\
 import pandas as pd
 
@@ -258,55 +298,40 @@ use["layer"] = [f"{short_id(c)} {i or 'base'} ({human_size(s)})"
                 for c, i, s in zip(use["chain_id"], use["instruction"], use["size"])]
 pd.crosstab(use["layer"], use["image"]).replace({1: "x", 0: ""})'''),
     ("md", """\
-The web-ping images differ only in their small top layers: the base and the Node.js runtime are the
-same files on disk for all of them.
+The web-ping images differ only in their small top layers; the Debian base and the Node.js runtime
+are the same files on disk for all of them.
 
-A subtle case: the same file copied onto two *different* parents is two layers. The demo's
+A subtle case: the same file copied onto two *different* parents makes two layers. The demo's
 `pingall` and `httpcheck` both copy `fleet-targets.list`: same `diff_id`, different `chain_id`."""),
     ("code", '''\
 same_diff = (f.layers.groupby("diff_id")["chain_id"].nunique().loc[lambda s: s > 1].index)
 f.layers[f.layers["diff_id"].isin(same_diff)].assign(image=lambda d: d["image_id"].map(name))[
     ["image", "position", "created_by", "diff_id", "chain_id", "size"]]'''),
-    ("md", """\
-## Reported size vs bytes on disk
-
-- `docker image ls` SIZE: all layers of the image. Summing it counts shared layers many times.
-- `docker system df`: each distinct layer once; that is what the disk holds.
-- `docker system df -v` splits each image into SHARED SIZE (layers other images use too) and
-  UNIQUE SIZE (what removing just this image would free)."""),
     ("code", '''\
-from imgviz.analysis.sizes import image_sizes, totals
+from imgviz.analysis.sizes import image_sizes
 
-t = totals(f)  # every whole-snapshot number, each with its rule in the "meaning" column
-v = t["value"]
-print(f"`docker image ls` adds up to: {human_size(v['reported'])} ({v['tags']} rows, one per tag)")
-print(f"each image counted once:      {human_size(v['logical'])} ({v['images']} images)")
-print(f"distinct layers on disk:      {human_size(v['physical'])} (from the {t.at['physical', 'source']})")
-print(f"sharing saves {human_size(v['saved_by_sharing'])} ({v['saved_by_sharing'] / v['logical']:.0%}) "
-      f"of the per-image sum")
-t.loc[["reported", "logical", "physical", "saved_by_sharing"], ["value", "meaning"]]'''),
-    ("code", '''\
 image_sizes(f)[["label", "size", "shared_size", "unique_size"]]  # most bytes of their own first'''),
     ("md", """\
-The same numbers as figures (`imgviz.figures`): the first bar adds up `docker image ls`, the last
-one is the disk; then shared and unique bytes per image."""),
-    ("code", '''\
-from imgviz import figures
-
-figures.reported_vs_physical(f)'''),
-    ("code", '''\
-figures.image_sizes(f, sort="unique_size")'''),
-    ("md", """\
-The layer tree draws every distinct layer once, on top of the layers below it: images that start
-the same way share a branch (hover a box for the instruction and the images using it)."""),
+The layer tree draws each distinct layer once, on top of the layers below it: images that start
+the same way share a branch (hover a box for the instruction and the images that use it)."""),
     ("code", '''\
 figures.layer_tree(f)'''),
     ("md", """\
-Several web-ping tags show **0 B unique**: they use exactly the same layers as another image, so
-removing one of them frees nothing until the last image using those layers is gone. `what_if`
-shows it: removing `web-ping:v1` frees only its own `COPY` layer, the rest stays for the others."""),
+## What removing an image frees
+
+Removing an image frees only the layers no other image **and no container** still uses. The demo
+keeps a stopped container, `web-ping-google`, made from `web-ping:v1`: while it exists, removing
+v1 frees nothing (the engine refuses, or with `--force` only drops the tag). Remove the container
+too and v1's own `COPY app.js` layer goes; everything below it stays for the other images."""),
     ("code", '''\
-figures.what_if(f, [pick("workshop/web-ping:v1")])'''),
+from imgviz.analysis.sizes import what_if_totals
+
+v1 = pick("workshop/web-ping:v1")
+alone, with_containers = what_if_totals(f, [v1]), what_if_totals(f, [v1], remove_containers=True)
+print(f"remove {name(v1)}: frees {human_size(alone['freed'])}; "
+      f"{human_size(alone['held_by_containers'])} stay under its container")
+print(f"remove {name(v1)} and its container: frees {human_size(with_containers['freed'])}")
+figures.what_if(f, [v1], remove_containers=True)'''),
     ("md", """\
 ## Shared layers are read-only: the same files, stored once
 
@@ -338,6 +363,15 @@ w = fs.waste("workshop/web-ping:v2")
 print(f"dive's efficiency {w['efficiency']:.2%}, dive's wasted bytes {human_size(w['wasted_bytes'])}; "
       f"shipped but not in the final file system: {human_size(w['shipped_not_final_bytes'])}")
 imgviz.figures.wasted_files(fs, image="workshop/web-ping:v2", top_n=10)'''),
+    ("md", """\
+## Play with it
+
+Filter the images with a `docker image ls` pattern, pick images to remove (or click their bars in
+*Shared vs unique*), and watch what that frees. Picks stay picked when you change the filter."""),
+    ("code", '''\
+from imgviz.widgets import sharing_dashboard
+
+sharing_dashboard(f, pattern="", top_n=15)'''),
 ]
 
 # ------------------------------------------------------------------------------------------------
@@ -345,107 +379,83 @@ NOTEBOOKS["04-build-cache-and-order.ipynb"] = [
     ("md", """\
 # 4. The build cache, and why instruction order matters
 
-When you rebuild, the engine reuses a step's result when nothing that step depends on changed.
-The chapter explains it with the classic builder: each step's cache key is a hash of its parent
-plus the instruction (plus the copied files' content for `COPY`), so **once one step changes, every
-step after it runs again**. Put what rarely changes first and what changes often (your source
+A rebuild reuses a step's earlier result when nothing that step depends on has changed. The
+chapter tells it with the classic builder: a step's cache key is a hash of the step before it plus
+its own instruction (plus the content of the files a `COPY` takes), so **once one step changes,
+every step after it runs again**. Hence: put what rarely changes first and what changes often (your
 code) last.
 
-The cases below were built on a real engine (dockerd 20.10) with both builders and recorded in
-`data/cascade/`; `webping-edit` is the chapter's edit of `app.js` with the first Dockerfile."""),
+That is exactly what the classic builder does. BuildKit, the default builder today, decides step by
+step; below we show both, as a real engine (dockerd 20.10) did them. The cases ship with imgviz;
+`webping-edit` is the chapter's edit of `app.js` with its first Dockerfile:"""),
     ("code", '''\
-from pathlib import Path
+import imgviz
 
+edit = imgviz.demo_cascade("webping-edit")
+print(edit.dockerfile("new"))'''),
+    ("code", '''\
 import pandas as pd
 
-CASES = Path("..") / "data" / "cascade"
-print((CASES / "webping-edit" / "new" / "Dockerfile").read_text())'''),
-    ("code", '''\
 def observed(case):
-    """What the engine did for each step of new/Dockerfile, with both builders."""
-    out = None
-    for builder in ("classic", "buildkit"):
-        t = pd.read_csv(CASES / case / f"observed-{builder}.tsv", sep="\\t", comment="#")
-        t = t.rename(columns={"outcome": builder})
-        out = t if out is None else out.merge(t[["step", builder]], on="step")
-    return out
+    """What the engine did with each builder for each step of the new Dockerfile."""
+    c = imgviz.demo_cascade(case)
+    table = c.observed("classic").rename(columns={"outcome": "classic"})
+    table["buildkit"] = c.observed("buildkit")["outcome"]
+    return table
 
 
 observed("webping-edit")'''),
     ("md", """\
-The classic builder does what the chapter says: `COPY app.js .` changed, so it and the `CMD` after
-it were built again.
+The classic builder does what the chapter says: `COPY app.js .` changed, so it ran again, and so
+did the `CMD` after it although the `CMD` line did not change.
 
-**BuildKit (the default builder today) decides per step.** `ENV`, `CMD` and `LABEL` are not build
-steps at all for it (*no vertex*): they are edits of the image's settings, applied at the end. A
-file-system step is reused when its own inputs and the file-system steps before it are unchanged.
-So under BuildKit a changed `ENV` does not force a later `COPY` to run again (a later `RUN` does
-run, because it sees the variables)."""),
+**BuildKit decides per step.** `ENV`, `CMD` and `LABEL` are not build steps for it (*no vertex*):
+they edit the image's settings, applied at the end. A file step (`RUN`, `COPY`, `WORKDIR`...) is
+reused when its own inputs and the file steps before it are unchanged. So under BuildKit a changed
+`ENV` does not make a later `COPY` run again (a later `RUN` does, because it sees the variables).
+The chapter's "everything after a change re-runs" is the classic builder's rule."""),
     ("code", '''\
-print((CASES / "webping-edit-optimized" / "new" / "Dockerfile").read_text())
+print(imgviz.demo_cascade("webping-edit-optimized").dockerfile("new"))
 observed("webping-edit-optimized")'''),
     ("md", """\
-With the optimized order (`CMD` and one `ENV` first, `COPY app.js .` last) an edit of `app.js`
-rebuilds only the last step with either builder.
+With the optimized order (`CMD` and one `ENV` first, `COPY app.js .` last) the same edit of
+`app.js` rebuilds only the last step, with either builder.
 
-Reordering the Dockerfile itself is a change too. With the classic builder the first moved line
-breaks the cache for everything below it, once; BuildKit keeps `WORKDIR` and `COPY` because their
-inputs did not change:"""),
+Reordering the Dockerfile is itself a change. With the classic builder the first moved line breaks
+the cache for everything below it, once; BuildKit keeps `WORKDIR` and `COPY`, whose inputs did not
+change:"""),
     ("code", '''\
 observed("webping-optimize")'''),
     ("md", """\
-## Predicting it without building
+## Reorder it yourself
 
-`imgviz.cascade(old, new, builder=...)` (or `imgviz cascade OLD NEW` in a shell) reads the two
-Dockerfiles and build contexts and says, for every instruction of the new one, whether the cache
-will be hit and why (the file contents a `COPY` takes, the instruction text, the steps before it).
-Side by side with what the engine did:"""),
+Select a line and move it; choose the builder; edit `app.js` or not. imgviz predicts every step
+against the cache the old build left (green: reused, red: runs again, light green: no build step
+under BuildKit). Click a step to select its line."""),
     ("code", '''\
-import imgviz
+from imgviz.widgets import reorder_dockerfile
 
+reorder_dockerfile("webping-edit", builder="classic", edit_app=True)'''),
+    ("md", """\
+## Is the prediction right?
 
-def predicted(steps):
-    """The prediction in the words of the observed tables."""
-    out = []
-    for r in steps.itertuples():
-        if r.kind == "from":
-            out.append("base")
-        elif r.kind == "metadata":
-            out.append("no-vertex")
-        elif r.cached is None or r.cached != r.cached:
-            out.append("unknown")
-        else:
-            out.append("cached" if r.cached else "built")
-    return out
-
-
-def compare(case):
-    table = observed(case)
+`imgviz.cascade(old, new, builder=...)` (or `imgviz cascade OLD NEW` in a shell) reads two build
+directories and says, for each instruction of the new Dockerfile, whether the cache will be hit
+and why. Beside what the engine really did, for every recorded case and both builders:"""),
+    ("code", '''\
+for case in ("webping-edit", "webping-edit-optimized", "webping-optimize"):
     for builder in ("classic", "buildkit"):
-        steps = imgviz.cascade(CASES / case / "old", CASES / case / "new", builder=builder)
-        table[f"{builder} predicted"] = predicted(steps)
-        table[f"{builder} reason"] = list(steps["reason"])
-        same = int((table[builder] == table[f"{builder} predicted"]).sum())
-        print(f"{case}, {builder}: the prediction matches the engine on {same} of {len(table)} steps")
-    return table
+        table = imgviz.demo_cascade(case).compare(builder)
+        print(f"{case}, {builder}: the prediction matches the engine on {int(table['same'].sum())} "
+              f"of {len(table)} steps")
 
-
-compare("webping-edit")[["step", "instruction", "classic", "classic predicted", "buildkit",
-                         "buildkit predicted", "buildkit reason"]]'''),
-    ("code", '''\
-for case in ("webping-edit-optimized", "webping-optimize"):
-    compare(case)'''),
-    ("code", '''\
-from imgviz.figures.cascade import cascade as cascade_figure
-
-cascade_figure(imgviz.cascade(CASES / "webping-edit" / "old", CASES / "webping-edit" / "new", builder="classic"),
-               title="webping-edit with the classic builder: what the app.js edit rebuilds")'''),
+edit.compare("buildkit")[["step", "instruction", "observed", "predicted", "reason"]]'''),
     ("md", """\
 ## The same story in the images
 
-The demo fleet holds `web-ping:v1` and `web-ping:v2` (the `app.js` edit) built with BuildKit.
-They share every layer but the `COPY app.js .` one: a step that hit the cache made no new layer,
-so on disk v2 costs only its new `COPY` layer."""),
+The demo holds `web-ping:v1` and `web-ping:v2` (the `app.js` edit), built with BuildKit. They
+share every layer except the `COPY app.js .` one: a step that hit the cache made no new layer, so
+on disk v2 costs only its new `COPY` layer."""),
     ("code", SOURCE_CELL),
     ("code", PICK_CELL),
     ("code", '''\
@@ -455,7 +465,7 @@ b = f.layers[f.layers["image_id"] == v2].set_index("position")
 side = pd.DataFrame({"instruction": a["instruction"].fillna("base"),
                      f"{name(v1)} layer": a["chain_id"].map(short_id),
                      f"{name(v2)} layer": b["chain_id"].map(short_id),
-                     "size": b["size"]})
+                     "size": b["size"].map(human_size)})
 side["same layer"] = a["chain_id"] == b["chain_id"]
 side'''),
 ]
@@ -465,76 +475,45 @@ NOTEBOOKS["05-your-engine.ipynb"] = [
     ("md", """\
 # 5. Your engine
 
-Point imgviz at your own engine: this notebook collects it when one answers (set `DOCKER_HOST` to
-use another address) and falls back to the embedded demo snapshot otherwise. Nothing is changed on
-the engine: imgviz only reads metadata (no layer contents).
+Point imgviz at your own engine: this notebook reads it when one answers (set `DOCKER_HOST` for
+another address) and falls back to the demo snapshot otherwise. Nothing on the engine changes:
+imgviz reads metadata only, never layer contents.
 
-Save a snapshot to explore it later, or on another machine, without the engine."""),
+Save a snapshot to look at it later, or on another machine, without the engine."""),
     ("code", SOURCE_CELL),
     ("code", '''\
-from imgviz.analysis.sizes import totals
-
-v = totals(f)["value"]
 print(f"{v['images']} images in {v['repositories']} repositories, {v['dangling_images']} dangling, "
       f"{v['containers']} containers")
 print(f"sum of image sizes {human_size(v['logical'])}, on disk {human_size(v['physical'])}")'''),
     ("md", """\
 ## Explore
 
-Pick an image to see its layers and history (an ipywidgets drop-down; the figure and the table
-below it follow the choice)."""),
+Any tag, its history and layers (click a bar for the entry):"""),
     ("code", '''\
-import ipywidgets as widgets
-import plotly.graph_objects as go
-from IPython.display import clear_output, display
+from imgviz.widgets import image_explorer, sharing_dashboard
 
-by_label = {label: image_id for image_id, label in labels(f.images).items()}
-choice = widgets.Dropdown(options=sorted(by_label), description="image", layout={"width": "60%"})
-figure = widgets.Output()
-table = widgets.Output()
-
-
-def show(change=None):
-    image_id = by_label[choice.value]
-    lay = f.layers[f.layers["image_id"] == image_id]
-    unit, scale = byte_unit(lay["size"].max())
-    fig = go.Figure(go.Bar(
-        x=lay["size"] / scale, y=[f"#{p} {i or 'base'}" for p, i in zip(lay["position"], lay["instruction"])],
-        orientation="h", customdata=[[axis_bytes(s), (c or "")[:80]] for s, c in zip(lay["size"], lay["created_by"])],
-        hovertemplate="%{y}: %{customdata[0]}<br>%{customdata[1]}<extra></extra>"))
-    fig.update_layout(title=f"Layers of {choice.value}", xaxis_title=f"size ({unit})", height=160 + 30 * len(lay))
-    with figure:
-        clear_output(wait=True)
-        display(fig)
-    with table:
-        clear_output(wait=True)
-        display(history_table(f.history, image_id)[["created_by", "size", "empty_layer"]])
-
-
-choice.observe(show, names="value")
-show()
-widgets.VBox([choice, figure, table])'''),
+image_explorer(f)'''),
     ("md", """\
-## Sharing dashboard
-
-Filter images by a `docker image ls` pattern or a search text, choose images to remove, and the
+Filter images by a `docker image ls` pattern or a search text, pick images to remove, and the
 figures (shared vs unique, what removing them frees, reported vs on disk, the sharing heatmap, the
 layer tree) follow."""),
     ("code", '''\
-from imgviz.widgets import sharing_dashboard
-
 sharing_dashboard(f, top_n=15)'''),
     ("md", """\
 ## The report
 
-The same report `imgviz report -o report.html` writes, inline. Secret-looking values are masked.
-`write_html` makes a single file (plotly.js inside) to open offline or send to colleagues."""),
+`imgviz report -o report.html` writes the same report from a shell. It is one file with plotly.js
+inside (a few MB), to open offline or send to colleagues, so it is written next to this notebook
+rather than embedded in it. Secret-looking values are masked."""),
     ("code", '''\
+from IPython.display import FileLink, display
+
 report = imgviz.Report(f, description=where)
-report'''),
-    ("code", '''\
+print(report)
+print("sections:", "; ".join(section.title for section in report.sections()))
 path = report.write_html("report.html")
-print(f"wrote {path.resolve()} ({path.stat().st_size / 1e6:.1f} MB)")'''),
+print(f"wrote {path.resolve()} ({path.stat().st_size / 1e6:.1f} MB)")
+display(FileLink("report.html", result_html_prefix="Open the report: "))'''),
     ("md", """\
 To keep what you saw, save a snapshot and load it anywhere later:
 

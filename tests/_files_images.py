@@ -263,7 +263,7 @@ DEMO_IMAGES = ["workshop/web-ping:v1", "workshop/web-ping:v2", "workshop/web-pin
 
 
 def record_demo(host: str, dest: Path) -> None:
-    """Record data/demo-files.json.gz from an engine holding the demo fleet (data/build_fleet.sh)."""
+    """Record imgviz/data/demo-files.json.gz (package data) from an engine holding the demo fleet (data/build_fleet.sh)."""
     from imgviz._files import clear_cache, read_entries
 
     clear_cache()

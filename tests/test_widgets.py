@@ -29,11 +29,13 @@ def test_starts_with_every_figure_shown(dash):
     from imgviz.widgets import FIGURES
 
     assert set(dash.figures) == set(FIGURES)
-    for name in FIGURES:
+    for name in FIGURES[1:]:
         spec = _plotly(dash.outputs[name])
         assert spec["layout"]["title"]["text"] == dash.figures[name].layout.title.text
     assert len(dash.remove.options) == len(dash.frames.images)
     assert "pick images" in dash.summary.value
+    shown = dash.sizes_view.widget.to_plotly_json()  # the FigureWidget is the figure
+    assert [d["y"] for d in shown["data"]] == [list(d.y) for d in dash.figures["image_sizes"].data]
     assert "SharingDashboard" in repr(dash)
 
 
@@ -44,7 +46,7 @@ def test_pattern_filters_images_and_figures(dash):
     assert set(bars.y) == {"iv/app:latest", "iv/app:v1"}
     heat = dash.figures["sharing_matrix"].data[0]
     assert set(heat.x) == {"iv/app:latest", "iv/app:v1"}
-    assert set(_plotly(dash.outputs["image_sizes"])["data"][0]["y"]) == {"iv/app:latest", "iv/app:v1"}
+    assert set(dash.sizes_view.widget.data[0].y) == {"iv/app:latest", "iv/app:v1"}
     assert "<b>2</b> of 9 images match" in dash.summary.value
     dash.search.value = "v1"
     assert [label for label, _ in dash.remove.options] == ["iv/app:v1"]
@@ -58,11 +60,38 @@ def test_removal_shows_bytes_freed(dash):
     by_name = {t.name: t for t in dash.figures["what_if"].data}
     assert sum(by_name["freed"].x) == expected["freed_layers"] > 0
     assert f"frees <b>{axis_bytes(expected['freed'])}</b>" in dash.summary.value
-    # narrowing the filter drops picks it hides, and the what-if follows
+    # narrowing the filter keeps what was picked (listed first), and the what-if still counts both
     dash.pattern.value = "iv/same*"
-    assert dash.remove.value == (pick[0],)
-    assert sum(t.x[0] for t in dash.figures["what_if"].data if t.name == "freed") == \
-        sizes.what_if_totals(f, [pick[0]])["freed_layers"]
+    assert dash.remove.value == tuple(pick)
+    assert [i for _, i in dash.remove.options][:2] == pick
+    assert {label for label, _ in dash.remove.options} == {"iv/same-a:1", "iv/same-b:1", "iv/classic:1"}
+    assert f"frees <b>{axis_bytes(expected['freed'])}</b>" in dash.summary.value
+
+
+def test_placeholder_matches_and_no_match_draws_no_empty_axes(dash):
+    from imgviz.selection import select
+
+    example = dash.pattern.placeholder.rsplit(" ", 1)[-1]
+    assert select(dash.frames.images, pattern=example).any(), example
+    dash.pattern.value = "w*"
+    assert "No image matches pattern w*" in dash.empty.value
+    assert "image_sizes" not in dash.figures and "sharing_matrix" not in dash.figures
+    assert dash.sizes_view.box.layout.display == "none"
+    assert "no image matches" in dash.outputs["sharing_matrix"].outputs[0]["data"]["text/plain"]
+    assert "<b>0</b> of 9 images match" in dash.summary.value
+    dash.pattern.value = "iv/a*"
+    assert dash.empty.value == "" and dash.sizes_view.box.layout.display is None
+
+
+def test_a_click_on_a_bar_picks_and_unpicks_its_image(dash):
+    f = dash.frames
+    bars = dash.sizes_view.widget.data[1]  # the unique part of each image's bar
+    k = list(bars.y).index("iv/same-b:1")
+    dash.sizes_view.click(1, k)
+    assert dash.remove.value == (_tag(f, "iv/same-b:1"),)
+    assert "removing <b>1</b>" in dash.summary.value
+    dash.sizes_view.click(1, list(dash.sizes_view.widget.data[1].y).index("iv/same-b:1"))
+    assert dash.remove.value == ()
 
 
 def test_remove_containers_frees_writable_layer(dash):
@@ -94,3 +123,101 @@ def test_figures_mark_the_picked_images(dash):
     tree = dash.figures["layer_tree"].data[0]
     green = [i for i, c in zip(tree.ids, tree.marker.colors) if c == "#54A24B"]
     assert green == list(sizes.what_if(f, [pick]).query("freed")["chain_id"])
+
+
+# -- the image explorer ---------------------------------------------------------------------------
+def test_explorer_lists_every_tag_and_redraws(recorded):
+    from imgviz.analysis.listing import history_table, image_list
+    from imgviz.selection import find_image
+    from imgviz.widgets import image_explorer
+
+    f = frames(recorded.snapshot)
+    e = image_explorer(f, image="iv/app:v2")
+    assert len(e.image.options) == len(image_list(f.images))  # one per docker image ls row
+    assert {"iv/app:latest", "iv/app:v2"} <= {v for _, v in e.image.options}
+    h = history_table(f.history, find_image(f.images, "iv/app:v2"))
+    assert e.view.widget.layout.xaxis.type == "log" and len(e.view.widget.data[0].y) == len(h)
+    e.scale.value = "linear"
+    assert e.view.widget.layout.xaxis.type == "linear"
+    sizes_shown = [int(x) for x in e.view.widget.data[0].x]
+    assert sizes_shown == [int(s) if not empty else 0 for s, empty in zip(h["size"], h["empty_layer"])]
+    e.image.value = "iv/base:1"
+    assert "iv/base:1" in e.view.widget.layout.title.text
+    e.view.click(0, 0)
+    assert "history entry" not in e.entry.value and "<code>" in e.entry.value
+
+
+# -- the reorder playground -----------------------------------------------------------------------
+def test_reorder_predicts_like_cascade_and_follows_the_controls():
+    import imgviz
+    from imgviz.widgets import reorder_dockerfile
+
+    r = reorder_dockerfile("webping-edit", builder="classic", edit_app=True)
+    case = imgviz.demo_cascade("webping-edit")
+    assert r.steps["cached"].tolist() == case.predicted("classic")["cached"].tolist()
+    assert r.summary.value.startswith("<div><b>2</b> of 7 steps run again")  # COPY and CMD, as recorded
+    # the chapter's optimisation: CMD first, COPY last -> with classic, one changed line breaks all below
+    r.set_order([5, 0, 1, 2, 3, 4])
+    assert r.dockerfile().splitlines()[3] == 'CMD ["node", "/web-ping/app.js"]'
+    assert r.summary.value.startswith("<div><b>6</b> of 7")
+    r.builder.value = "buildkit"
+    assert r.summary.value.startswith("<div><b>1</b> of 7")  # only COPY app.js: BuildKit decides per step
+    r.edit_app.value = False
+    assert r.summary.value.startswith("<div><b>0</b> of 7")
+    r.lines.value = 0
+    r.move(+1)
+    assert r.order[:2] == [0, 5]
+    copy = [k for k, t in enumerate(r.view.widget.data) if t.name == "hit"][0]
+    r.view.click(copy, len(r.view.widget.data[copy].x) - 1)  # the last green step: COPY app.js
+    assert "COPY app.js" in dict((v, k) for k, v in r.lines.options)[r.lines.value]
+
+
+# -- the -e playground ----------------------------------------------------------------------------
+def test_env_playground_shows_the_rule(recorded):
+    from imgviz.analysis.run_env import run_env
+    from imgviz.selection import find_image
+    from imgviz.widgets import env_playground
+
+    f = frames(recorded.snapshot)
+    p = env_playground(f, image="iv/app:v2", env="GREETING=hi\nPATH")
+    image_env = list(f.images.set_index("image_id").loc[find_image(f.images, "iv/app:v2"), "env"])
+    expected = run_env(image_env, ["GREETING=hi", "PATH"])
+    assert p.result[["name", "value", "source"]].equals(expected[["name", "value", "source"]])
+    assert "docker run -e GREETING=hi -e PATH iv/app:v2" in p.command.value
+    p.shell.value = "PATH=/from/shell"
+    assert p.result.set_index("name").loc["PATH", "value"] == "/from/shell"
+    p.env.value = "=x"
+    assert "invalid environment variable: =x" in p.table.value and p.result is None
+    p.env.value = "API_TOKEN=abc<script>"
+    assert "abc" not in p.table.value and "&lt;script" not in p.table.value  # masked, never raw
+
+
+# -- the first figure -----------------------------------------------------------------------------
+def test_rfc3987_syntax_waits_until_used():
+    """In a kernel, `import imgviz` keeps jsonschema's IRI checker from compiling its grammars at
+    import (the 4-15 s first figure); the checker still answers the same once used."""
+    import subprocess
+    import sys
+
+    code = """
+import sys, imgviz._kernel as k
+assert k.defer_rfc3987_syntax()
+import nbformat, jsonschema
+assert 'lark' not in sys.modules, 'the grammars were compiled at import'
+checker = jsonschema.FormatChecker()
+print(checker.conforms('http://example.org/\u00e4', 'iri'), checker.conforms('not an iri', 'iri'))
+print('lark' in sys.modules)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "False", "True"]
+
+
+def test_figure_widgets_hold_plain_lists(dash):
+    """A FigureWidget's state carries no numpy buffers nor base64 typed arrays: a view drawn from
+    an initial state holding them came up as empty axes in JupyterLab (seen in the browser test)."""
+    import json
+
+    state = json.dumps(dash.sizes_view.widget.to_plotly_json(), default=str)
+    assert "bdata" not in state
+    for trace in dash.sizes_view.widget.data:
+        assert isinstance(list(trace.x)[0], int)

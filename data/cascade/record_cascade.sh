@@ -21,7 +21,8 @@
 #   config and never show up as a step of their own).
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
+# the cases ship inside the package (imgviz/data/cascade); this script and its README stay in data/
+here=$(cd "$(dirname "$0")/../../imgviz/data/cascade" && pwd)
 docker=/usr/bin/docker
 die() { printf 'record_cascade: %s\n' "$*" >&2; exit 1; }
 

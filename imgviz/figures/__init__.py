@@ -3,6 +3,7 @@
 plotly itself is imported when a figure is drawn, not when this package is imported.
 
 ================================  ===========================================================
+``image_layers(frames, image)``  one image's history entries and layer bytes, log or linear
 ``layer_tree(frames)``            icicle/sunburst of distinct layers (chain IDs), sized by bytes
 ``sharing_matrix(frames)``        heatmap of bytes shared by each pair of images
 ``image_sizes(frames)``           per image, stacked shared vs unique bytes
@@ -16,7 +17,9 @@ plotly itself is imported when a figure is drawn, not when this package is impor
 """
 
 from .files import duplicate_matrix, files_tree, layer_changes, wasted_files
+from .layers import image_layers
 from .sharing import layer_tree, sharing_matrix
 from .sizes import image_sizes, reported_vs_physical, what_if
 
-__all__ = ["duplicate_matrix", "files_tree", "image_sizes", "layer_changes", "layer_tree", "wasted_files", "reported_vs_physical", "sharing_matrix", "what_if"]
+__all__ = ["duplicate_matrix", "files_tree", "image_layers", "image_sizes", "layer_changes", "layer_tree", "wasted_files",
+           "reported_vs_physical", "sharing_matrix", "what_if"]

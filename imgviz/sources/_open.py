@@ -15,14 +15,15 @@ from typing import Any, NamedTuple
 
 from .. import _records
 from .. import limits as _limits
+from .._data import data_path
 from ..errors import EngineUnavailable, ImgvizError, SnapshotError
 from ..snapshot import Snapshot
 
 #: environment variable that decides what ``source=None`` means (any source :func:`open` accepts)
 SOURCE_ENV = "IMGVIZ_SOURCE"
 
-#: where the recorded demo fleet lives: data/ of the source tree (see data/fleet/README.md)
-DEMO_SNAPSHOT = Path(__file__).resolve().parent.parent.parent / "data" / "demo-snapshot.json.gz"
+#: the recorded demo fleet, package data (imgviz/_data.py; made as data/fleet/README.md says)
+DEMO_SNAPSHOT = data_path("demo-snapshot.json.gz")
 
 _PREFIXES = ("registry", "archive", "snapshot")
 

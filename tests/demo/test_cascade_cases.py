@@ -1,4 +1,4 @@
-"""The cascade cases in data/cascade stay in step with the fleet's sources, and
+"""The cascade cases in imgviz/data/cascade stay in step with the fleet's sources, and
 the outcomes recorded from the engine (observed-*.tsv) describe new/Dockerfile."""
 import csv
 import pathlib
@@ -7,7 +7,7 @@ import pytest
 
 DATA = pathlib.Path(__file__).resolve().parents[2] / "data"
 FLEET = DATA / "fleet" / "web-ping"
-CASES = DATA / "cascade"
+CASES = DATA.parent / "imgviz" / "data" / "cascade"  # package data
 
 # case -> (old Dockerfile, old app, new Dockerfile, new app), paths under data/fleet/web-ping
 SOURCES = {

@@ -1,6 +1,6 @@
 """The demo fleet built by data/build_fleet.sh holds every case the analyses and notebooks need.
 
-Always checked on the embedded snapshot recorded from that fleet (data/demo-snapshot.json.gz),
+Always checked on the embedded snapshot recorded from that fleet (imgviz/data/demo-snapshot.json.gz),
 through a read-only view that answers the SDK calls these checks make from the recorded engine
 responses; and also on the live fleet engine when IMGVIZ_FLEET_HOST (default
 unix:///tmp/fleet/sock, where data/build_fleet.sh is usually run) answers.

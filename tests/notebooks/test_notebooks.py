@@ -56,12 +56,17 @@ def _text(nb) -> str:
 
 
 EXPECT = {
-    "01-images-and-layers.ipynb": ["Source: embedded demo snapshot", "workshop/web-ping:v1"],
+    "01-images-and-layers.ipynb": ["Source: embedded demo snapshot", "workshop/web-ping:v1", "'w*' matches 0 rows"],
     "02-env-defaults-and-overrides.ipynb": ["google.com", "docker.com", "API_TOKEN=********", "FROM workshop/node:18"],
-    "03-sharing-and-size.ipynb": ["sharing saves", "fleet-targets.list"],
+    "03-sharing-and-size.ipynb": ["sharing saves", "fleet-targets.list",
+                                  "remove workshop/web-ping:v1: frees 0B; 1.291kB stay under its container",
+                                  "remove workshop/web-ping:v1 and its container: frees 1.291kB"],
     "04-build-cache-and-order.ipynb": ["no-vertex", "built", "cached"],
-    "05-your-engine.ipynb": ["Source: embedded demo snapshot", "imgviz Report of the embedded demo snapshot", "wrote "],
+    "05-your-engine.ipynb": ["Source: embedded demo snapshot", "imgviz Report of the embedded demo snapshot", "wrote ",
+                             "sections: At a glance"],
 }
+#: the widgets each notebook shows (their model names in the saved widget state)
+WIDGETS = {"01": 2, "02": 1, "03": 1, "04": 1, "05": 2}
 
 
 def _history_line(ref: str) -> str:
@@ -101,12 +106,23 @@ def test_notebook_runs_on_the_demo(name, demo_runs):
 
         found = re.findall(r"(\S+), (classic|buildkit): the prediction matches the engine on (\d+) of (\d+) steps", text)
         assert len(found) == 6 and all(a == b for *_, a, b in found), found
+    views = [o for c in nb.cells for o in c.get("outputs", []) if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(views) == WIDGETS[name[:2]], f"{name}: {len(views)} widgets shown"
+    assert "AnyModel" in json.dumps(nb.metadata.get("widgets", {})) or name.startswith("02"), "no FigureWidget"
     if name.startswith("05"):
-        assert "application/vnd.jupyter.widget-view+json" in json.dumps(nb.cells), "no widget shown"
         assert (where / "report.html").stat().st_size < 8_000_000
+        # what JupyterLab saves by default: the outputs, without the widgets' state (each plotly
+        # FigureWidget's state carries plotly.js, about 4.8 MB, when "save widget state" is on)
+        bare = nbformat.from_dict(json.loads(nbformat.writes(nb)))
+        bare.metadata.pop("widgets", None)
+        saved = len(nbformat.writes(bare).encode())
+        assert saved < 1_000_000, f"05 saved with outputs is {saved} bytes: the report is embedded again"
+        assert "report.html" in json.dumps(nb.cells[-2]["outputs"]), "no link to the written report"
     plotly = [o for c in nb.cells for o in c.get("outputs", []) if "application/vnd.plotly.v1+json" in o.get("data", {})]
-    if name[:2] in ("01", "03", "04"):
+    if name[:2] == "03":
         assert plotly, f"{name}: no plotly figure in the outputs"
+    text_all = json.dumps(nb.cells)
+    assert "unix:///recorded" not in text_all, f"{name}: names the recorded socket under the demo"
 
 
 @pytest.mark.engine
@@ -128,3 +144,22 @@ def test_notebooks_run_on_a_live_engine(engine, tmp_path):
         assert f"live engine at {engine.host}" in report
     finally:
         _hostile.remove(engine)
+
+
+def test_a_kernel_draws_its_first_figure_without_compiling_grammars(tmp_path):
+    """`import imgviz` in a kernel defers rfc3987_syntax (imgviz/_kernel.py): after a figure and a
+    FigureWidget are shown, lark has compiled nothing."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell(c) for c in (
+        "import sys, imgviz\nf = imgviz.demo()",
+        "imgviz.figures.reported_vs_physical(f)",
+        "from imgviz.widgets import image_explorer\nimage_explorer(f)",
+        "print(type(sys.modules.get('rfc3987_syntax')).__name__, 'lark' in sys.modules, 'nbformat' in sys.modules)",
+    )])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    (tmp_path / "t.ipynb").write_text(nbformat.writes(nb))
+    ran = execute_all(tmp_path, ["t.ipynb"], kernel_env())["t.ipynb"]
+    if isinstance(ran, BaseException):
+        raise ran
+    assert ran.cells[-1].outputs[0]["text"].split() == ["_Deferred", "False", "True"]
