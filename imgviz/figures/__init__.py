@@ -8,10 +8,15 @@ plotly itself is imported when a figure is drawn, not when this package is impor
 ``image_sizes(frames)``           per image, stacked shared vs unique bytes
 ``reported_vs_physical(frames)``  `docker image ls` sum against bytes on disk
 ``what_if(frames, remove)``       what removing images frees, and what stays and why
+``image_layers(frames, image)``   one image's layers: its base's and its own, each on its axis
+``build_cache(frames)``           BuildKit's cache records and the volumes, as `docker system df`
 ================================  ===========================================================
 """
 
 from .sharing import layer_tree, sharing_matrix
+from .disk import build_cache
+from .layers import image_layers
 from .sizes import image_sizes, reported_vs_physical, what_if
 
-__all__ = ["image_sizes", "layer_tree", "reported_vs_physical", "sharing_matrix", "what_if"]
+__all__ = ["build_cache", "image_layers", "image_sizes", "layer_tree", "reported_vs_physical", "sharing_matrix",
+           "what_if"]
