@@ -36,6 +36,8 @@ def run(args) -> int:
     from ..selection import repo_tag
     from ..units import human_size
 
+    from ..analysis.secrets import mask_text
+
     f, where = resolve_frames(args)
     table = image_sizes(f)
     t = totals(f)["value"]
@@ -52,13 +54,14 @@ def run(args) -> int:
                             "source": r["source"]} for kind, r in du.iterrows()],
             "volumes": [{"name": v.name, "driver": v.driver, "links": as_int(v.links), "size": as_int(v.size)}
                         for v in f.volumes.itertuples(index=False)],
-            "build_cache": [{"id": b.cache_id, "type": b.type, "description": b.description,
+            # a record's description is the RUN command it ran: masked by the report's one rule
+            "build_cache": [{"id": b.cache_id, "type": b.type, "description": mask_text(b.description),
                              "size": as_int(b.size), "shared": bool(b.shared), "in_use": bool(b.in_use),
                              "usage_count": as_int(b.usage_count), "parents": list(b.parents),
                              "created": iso(b.created), "last_used": iso(b.last_used)}
                             for b in f.build_cache.itertuples(index=False)],
             "intermediates": [{"id": i.image_id, "size": as_int(i.size), "layers": as_int(i.n_layers),
-                               "created_by": i.created_by, "children": list(i.children)}
+                               "created_by": mask_text(i.created_by), "children": list(i.children)}
                               for i in f.intermediates.itertuples(index=False)],
         })
         return 0

@@ -151,9 +151,9 @@ def finish(fig, *, title: str, height: int | None, default_height: int, subtitle
     lines = [esc(line) for line in wrap(title, 90)] or [""]
     subs = [f"<sup>{esc(line)}</sup>" for line in wrap(subtitle or "", 120)]
     text = "<br>".join(lines + subs)
-    top = 40 + 24 * len(lines) + 17 * len(subs)
+    top = 48 + 24 * len(lines) + 17 * len(subs)
     fig.update_layout(title={"text": text, "x": 0.01, "xanchor": "left", "y": 1, "yanchor": "top",
-                             "yref": "container", "pad": {"t": 12}},
+                             "yref": "container", "pad": {"t": 20}},
                       template="plotly_white", height=height or default_height + max(0, top - 80),
                       margin={"l": 10, "r": 10, "t": max(top, 60), "b": 40}, hoverlabel={"align": "left"})
     return fig

@@ -61,7 +61,8 @@ def build_cache(frames, *, title: str | None = None, height: int | None = None):
             hover.append(f"<b>{st.esc(kind)}</b>: {st.esc(TYPES.get(kind, ''))}<br>{name}: {axis_bytes(total)} "
                          f"in {len(part)} record(s), {int(part['in_use'].sum())} in use{line}")
         traces.append(go.Bar(y=kinds, x=xs, orientation="h", name=name, marker={"color": color}, text=text,
-                             textposition="auto", hovertext=hover, hoverinfo="text"))
+                             textposition="inside", textangle=0, insidetextanchor="middle",
+                             hovertext=hover, hoverinfo="text"))
     fig = go.Figure(traces)
     fig.update_layout(barmode="stack")
     fig.update_yaxes(autorange="reversed", automargin=True, title={"text": "record type"})

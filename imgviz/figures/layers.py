@@ -73,7 +73,7 @@ def image_layers(frames, image: str, *, scale: str = "split", title: str | None 
     def bars(part, color, name):
         text = [axis_bytes(v) if v else "" for v in part["bytes"]]  # 0 B: the row's marker says it
         return go.Bar(y=list(part["name"]), x=list(part["bytes"]), orientation="h", name=name,
-                      marker={"color": color}, text=text, textposition="outside", cliponaxis=False,
+                      marker={"color": color}, text=text, textposition="auto", cliponaxis=False,
                       hovertext=[_hover(label, row, role_text[row.role]) for row in part.itertuples(index=False)],
                       hoverinfo="text")
 
@@ -99,7 +99,7 @@ def image_layers(frames, image: str, *, scale: str = "split", title: str | None 
             if (part["bytes"] == 0).any():
                 fig.add_trace(zero_marks(part, 0, f"{role} 0 B layers"), row=row, col=1)
             top = max(int(part["bytes"].max()), 1)
-            st.byte_axis_on(fig, row, top * 1.25, title="Bytes" if row == 2 else "Bytes of its own layers")
+            st.byte_axis_on(fig, row, top * 1.3, title="Bytes")
             fig.update_yaxes(categoryorder="array", categoryarray=[n for n in order if n in set(part["name"])],
                              automargin=True, row=row, col=1)
         sub = (f"two axes: the base's layers on one, the layers {label} adds on its own, so a layer of "

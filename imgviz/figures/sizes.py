@@ -146,7 +146,7 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
     fig.add_trace(go.Bar(y=labels, x=[u if (u or axis == "linear") else None for u in unique], orientation="h",
                          name="unique bytes (own axis)", hovertext=hu, hoverinfo="text", showlegend=False,
                          marker={"color": st.COLORS["unique"], **extra}, text=[axis_bytes(u) for u in unique],
-                         textposition="outside", cliponaxis=False), row=1, col=2)
+                         textposition=["auto" if u else "outside" for u in unique], cliponaxis=False), row=1, col=2)
     fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
     fig.update_yaxes(autorange="reversed", automargin=True)
     fig.update_yaxes(title={"text": "image"}, row=1, col=1)
@@ -367,7 +367,8 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
         for name, ys, xs, hover, colors in group:
             fig.add_trace(go.Bar(y=ys, x=xs, orientation="h", name=name, hovertext=hover, hoverinfo="text",
                                  marker={"color": colors}, text=[axis_bytes(x) for x in xs],
-                                 textposition="outside", cliponaxis=False), row=row, col=1)
+                                 textposition=["auto" if x else "outside" for x in xs], cliponaxis=False),
+                          row=row, col=1)
             biggest = max([biggest, *xs])
         if row <= rows:
             st.byte_axis_on(fig, row, biggest * 1.3 if biggest else 0,

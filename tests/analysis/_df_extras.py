@@ -132,6 +132,10 @@ def _write(path, text: str) -> None:
     path.write_text(text)
 
 
+#: in a RUN command: BuildKit keeps the command as a cache record's description, which must be masked
+SECRET = "dftoken-not-for-reports"
+
+
 def build_df_extras(engine, workdir) -> None:
     """Volumes (one a container uses, one nobody uses, one empty and labelled), a BuildKit build
     with a cache mount and a classic build (intermediate images) on ``engine``."""
@@ -139,7 +143,8 @@ def build_df_extras(engine, workdir) -> None:
     cached = workdir / "cached"
     _write(cached / "Dockerfile", "FROM ivdf/base:1\n"
                                   "RUN --mount=type=cache,target=/cache head -c 4096 /dev/zero > /cache/blob && "
-                                  "cp /cache/blob /copied\nCOPY note.txt /note.txt\n")
+                                  "cp /cache/blob /copied\nCOPY note.txt /note.txt\n"
+                                  f"RUN API_TOKEN={SECRET} sh -c 'echo done > /done'\n")
     _write(cached / "note.txt", "a note\n")
     engine.build(cached, "ivdf/cached:1")
     classic = workdir / "classic"

@@ -14,6 +14,7 @@ from imgviz.analysis import sizes
 from imgviz.cli import main
 from imgviz.frames import frames
 from imgviz.sources import load
+from imgviz.units import human_size
 
 from .._compare import parse_table
 from . import _df_extras as X
@@ -115,10 +116,13 @@ def test_sizes_json(capsys):
     doc = json.loads(out)
     f = frames(load(snap))
     du = {r["type"]: r for r in doc["disk_usage"]}
-    assert du["Build Cache"]["size"] == sizes.build_cache_usage(f)["size"] == 4244
+    df_line = X.df_rows(json.loads(cli_path.read_text())["system_df"])["Build Cache"]
+    assert du["Build Cache"]["size"] == sizes.build_cache_usage(f)["size"]
+    assert human_size(du["Build Cache"]["size"]) == df_line["SIZE"]
     assert du["Local Volumes"]["size"] == 103_000 and du["Local Volumes"]["reclaimable"] == 3000
     assert {v["name"]: v["size"] for v in doc["volumes"]} == {"ivdf-data": 100_000, "ivdf-spare": 3000, "ivdf-empty": 0}
-    assert len(doc["build_cache"]) == 7 and len(doc["intermediates"]) == len(f.intermediates) == 2
+    assert len(doc["build_cache"]) == len(f.build_cache) == 8 and len(doc["intermediates"]) == len(f.intermediates) == 2
+    assert X.SECRET not in out and any("API_TOKEN=********" in (b["description"] or "") for b in doc["build_cache"])
 
 
 @pytest.mark.engine
