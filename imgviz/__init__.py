@@ -36,6 +36,7 @@ _LAZY = {
     "demo": ("._demo", "demo"),
     "demo_snapshot": (".sources", "demo_snapshot"),
     "cascade": (".analysis.cascade", "cascade"),
+    "files": ("._files", "files"),
     "sharing_dashboard": (".widgets", "sharing_dashboard"),
     "analysis": (".analysis", None),
     "figures": (".figures", None),
@@ -46,7 +47,7 @@ _LAZY = {
 
 
 def schema(name: str) -> str:
-    """The columns of frame ``name`` ('images', 'layers', 'history', 'containers') with meanings."""
+    """The columns of frame ``name`` ('images', 'layers', 'history', 'containers', 'files') with meanings."""
     from ._schema import describe
 
     return describe(name)
@@ -85,6 +86,6 @@ sys.modules[__name__].__class__ = _Package
 
 __all__ = [
     "EngineUnavailable", "Frames", "ImageNotFound", "ImgvizError", "Snapshot", "SnapshotError", "SourceError",
-    "Report", "cascade", "collect", "demo", "demo_snapshot", "frames", "load", "open", "open_source", "schema",
+    "Report", "cascade", "collect", "demo", "demo_snapshot", "files", "frames", "load", "open", "open_source", "schema",
     "sharing_dashboard", "__version__",
 ]

@@ -147,8 +147,23 @@ INTERMEDIATES = {
     "children": ("object", "labels of the listed images built on it"),
 }
 
+FILES = {
+    "diff_id": ("string", "the layer (sha256 of its uncompressed tar) this entry is in; a layer several images use has its rows once"),
+    "path": ("string", "absolute path in the image ('/etc/passwd'); for a whiteout, the path it hides"),
+    "type": ("string", "file, dir, symlink, hardlink, char, block, fifo; 'whiteout' (a .wh.NAME member: "
+                       "hides path in the layers below); 'opaque' (a .wh..wh..opq marker whose directory has no entry of its own)"),
+    "size": ("int64", "bytes of a regular file's content in the tar; 0 for everything else (a hard link's bytes are its target's)"),
+    "mode": ("int64", "permission bits (0o755), without the file-type bits"),
+    "uid": ("int64", "owner user ID"),
+    "gid": ("int64", "owner group ID"),
+    "link": ("string", "a symlink's target as written, or a hard link's target path (absolute); NA otherwise"),
+    "mtime": ("int64", "modification time from the tar header, seconds since the epoch"),
+    "digest": ("string", "'sha256:...' of a regular file's content when read with digests=True; NA otherwise"),
+    "opaque": ("bool", "True for a directory whose .wh..wh..opq marker hides everything the layers below hold beneath it"),
+}
+
 SCHEMAS = {"images": IMAGES, "layers": LAYERS, "history": HISTORY, "containers": CONTAINERS,
-           "volumes": VOLUMES, "build_cache": BUILD_CACHE, "intermediates": INTERMEDIATES}
+           "volumes": VOLUMES, "build_cache": BUILD_CACHE, "intermediates": INTERMEDIATES, "files": FILES}
 
 
 def columns(name: str) -> list[str]:

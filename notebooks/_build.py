@@ -49,6 +49,17 @@ names = labels(f.images)  # imgviz's one naming rule: the first tag, or <none>@<
 def name(image_id):
     return names[image_id]'''
 
+FILES_CELL = '''\
+# What is inside the layers: from the engine when it holds the demo fleet, else the files recorded
+# from a build of it (source="demo": no engine needed).
+def read_files(refs):
+    if where.startswith("live engine"):
+        try:
+            return imgviz.files(refs, source="engine", progress=False)
+        except imgviz.ImgvizError as exc:
+            print("Not on this engine:", exc)
+    return imgviz.files(refs, source="demo")'''
+
 NOTEBOOKS = {}
 
 # ------------------------------------------------------------------------------------------------
@@ -119,6 +130,39 @@ h.assign(size=h["size"].map(human_size))[
 entries, made = len(h), int((~h["empty_layer"]).sum())
 print(f"{name(web_ping)}: {entries} history entries, {made} of them made a layer, "
       f"{entries - made} only changed settings")'''),
+    ("md", """\
+## Layers combine into the container's file system
+
+Each layer is a tar of the files one instruction added, changed or removed. The engine stacks them
+(overlayfs): a file in a higher layer hides the same path below, a *whiteout* in a higher layer
+hides a path below, and what is left is the file system a container sees. `imgviz.files` reads the
+layers' tar entries, each layer once; nothing is unpacked."""),
+    ("code", FILES_CELL),
+    ("code", '''\
+fs = read_files(["workshop/web-ping:v1"])
+print(fs.source)
+summary = fs.layer_summary()
+summary.assign(added_bytes=summary["added_bytes"].map(human_size))[
+    ["position", "created_by", "added", "modified", "removed", "added_bytes"]]'''),
+    ("md", """\
+Box size by *log* bytes keeps the small layers visible: `WORKDIR /web-ping` (one folder) and
+`COPY app.js` (one small file) beside the Debian base and Node.js. Click a box to open it."""),
+    ("code", '''\
+imgviz.figures.files_tree(fs, by="log", depth=2)'''),
+    ("code", '''\
+final = fs.union()  # what `docker export` of a container of the image holds
+top_layer = final[final["position"] == final["position"].max()]
+print(f"{len(final)} paths in the container's file system; "
+      f"{int((final['position'] == 0).sum())} come from the base layer, {len(top_layer)} from the top layer:")
+top_layer[["path", "type", "size", "mode", "position"]]'''),
+    ("md", """\
+The Node.js layer rewrote files the base already had (dpkg's status file, for one): a changed
+file is stored again, whole, in the layer that changed it, and the base's copy stays in the base
+layer, hidden. Pick a layer to see what it added and removed:"""),
+    ("code", '''\
+from imgviz.widgets import files_explorer
+
+files_explorer(fs)'''),
 ]
 
 # ------------------------------------------------------------------------------------------------
@@ -257,6 +301,37 @@ removing one of them frees nothing until the last image using those layers is go
 shows it: removing `web-ping:v1` frees only its own `COPY` layer, the rest stays for the others."""),
     ("code", '''\
 figures.what_if(f, [pick("workshop/web-ping:v1")])'''),
+    ("md", """\
+## Shared layers are read-only: the same files, stored once
+
+Inside the layers: `web-ping:v1` and `v2` have the same base, Node.js and `WORKDIR` layers (the
+same diff IDs), so their files are one set of rows, read once and stored once. Only the `COPY
+app.js` layers differ. No image can change a shared layer: a build step that edits a file of a lower
+layer stores a whole new copy in its own layer, and a container writes into its own thin layer."""),
+    ("code", FILES_CELL),
+    ("code", '''\
+fs = read_files(["workshop/web-ping:v1", "workshop/web-ping:v2"])
+per_image = fs.layers.assign(image=fs.layers["image_id"].map(dict(zip(fs.images["image_id"], fs.images["label"]))))
+shared = per_image.groupby("diff_id")["image"].nunique()
+print(f"{fs.layers['diff_id'].nunique()} distinct layers for {len(fs.images)} images; "
+      f"{int((shared > 1).sum())} shared by both; "
+      f"{len(fs.files)} file rows read (each shared layer once)")
+per_image.assign(shared_by=per_image["diff_id"].map(shared))[["image", "position", "created_by", "shared_by"]]'''),
+    ("code", '''\
+v1, v2 = (fs.union(ref) for ref in ("workshop/web-ping:v1", "workshop/web-ping:v2"))
+both = v1.merge(v2, on="path", suffixes=("_v1", "_v2"))
+differ = both[(both["diff_id_v1"] != both["diff_id_v2"]) & (both["type_v1"] == "file")]
+print(f"{len(both)} paths in both file systems; {len(differ)} files come from different layers:")
+differ[["path", "size_v1", "size_v2", "position_v1", "position_v2"]]'''),
+    ("md", """\
+Bytes that build steps copied again are shipped and stored although no container reads them:
+the Node.js layer rewrote files of the base. `imgviz waste IMAGE` prints dive's figures (and
+checks dive's CI rules with `--ci`) beside this one."""),
+    ("code", '''\
+w = fs.waste("workshop/web-ping:v2")
+print(f"dive's efficiency {w['efficiency']:.2%}, dive's wasted bytes {human_size(w['wasted_bytes'])}; "
+      f"shipped but not in the final file system: {human_size(w['shipped_not_final_bytes'])}")
+imgviz.figures.wasted_files(fs, image="workshop/web-ping:v2", top_n=10)'''),
 ]
 
 # ------------------------------------------------------------------------------------------------

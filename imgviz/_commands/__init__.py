@@ -1,3 +1,3 @@
 """CLI subcommands: one module each, each with ``register(subparsers)`` setting ``func=run``."""
 
-COMMANDS = ("summary", "images", "history", "snapshot", "sizes", "pull_plan", "cascade", "report")
+COMMANDS = ("summary", "images", "history", "snapshot", "sizes", "pull_plan", "cascade", "report", "waste", "files")

@@ -501,6 +501,84 @@ def compressed_figure(ctx: Context) -> list:
     return figure(lambda: blobs.compressed_totals(ctx.frames, images=chosen), note)
 
 
+#: the files section reads at most this many images' layers, and stops adding images past this many rows
+FILES_IMAGES = 5
+FILES_ROWS = 300_000
+
+
+def _files_source(ctx: Context):
+    """Where this report's images' layer contents can be read: (source, refs of the top images), or a note."""
+    where = ctx.description or ""
+    ranked = [r for r in ctx.ranked_images.itertuples(index=False) if not r.dangling]
+    top = ranked[: min(ctx.top, FILES_IMAGES)]
+    if where.startswith("live engine at "):
+        return ("engine", ctx.frames.source.get("host")), [r.image_id for r in top]
+    if where.startswith("archive "):
+        return (f"archive:{ctx.frames.source.get('host')}", None), [r.image_id for r in top]
+    if where.startswith("registry "):
+        return ("registry", None), [r.tags[0] for r in top if r.tags]
+    if where.startswith("embedded demo snapshot"):
+        from .._files import DEMO_FILES
+
+        import gzip
+        import json
+
+        with gzip.open(DEMO_FILES, "rt") as fh:
+            recorded = {t for img in json.load(fh)["images"] for t in img["tags"]}
+        return ("demo", None), [t for r in ranked for t in r.tags[:1] if t in recorded][: min(ctx.top, FILES_IMAGES)]
+    return None, []
+
+
+def files_section(ctx: Context) -> list:
+    """What is inside the top images' layers: dive's figures, bytes no container sees, per layer."""
+    from ..analysis import files as A
+    from ..errors import ImgvizError
+    from .._files import read_entries, to_frames
+
+    source, refs = _files_source(ctx)
+    if source is None:
+        return [Facts([("Not read", "a snapshot file holds no layer contents; run the report on the engine, "
+                                    "an archive or a registry to see the files inside the layers")])]
+    if not refs:
+        return []
+    kind, host = source
+    chosen, rows = [], 0
+    try:
+        for ref in refs:
+            got = read_entries([ref], source=kind, host=host, progress=False)
+            n = sum(len(got.layers[d]) for d in got.images[0].diff_ids)
+            if chosen and rows + n > FILES_ROWS:
+                break
+            chosen.append(ref)
+            rows += n
+        read = read_entries(chosen, source=kind, host=host, progress=False)  # from the cache: each layer once
+    except ImgvizError as exc:
+        return [Facts([("Not read", f"the layers' files could not be read here ({str(exc).splitlines()[0][:200]})")])]
+    fs = to_frames(read)
+    table = []
+    for img in read.images:
+        w = A.waste_entries(read.entries(img), diff_ids=img.diff_ids, created_by=img.created_by)
+        lost = sorted(w["wasted"], key=lambda r: -r["wasted_bytes"])
+        table.append({"image": img.tags[0] if img.tags else img.ref, "layers": len(img.diff_ids),
+                      "files": len(A.union_entries(read.entries(img))), "bytes in layers": w["size_bytes"],
+                      "not in final filesystem": w["shipped_not_final_bytes"],
+                      "largest of those": lost[0]["path"] if lost else None,
+                      "dive efficiency": f"{w['efficiency']:.2%}", "dive wasted bytes": w["wasted_bytes"]})
+    frame = pd.DataFrame(table)
+    worst = max(read.images, key=lambda i: next(r["not in final filesystem"] for r in table
+                                                  if r["image"] == (i.tags[0] if i.tags else i.ref)))
+    parts: list = [Table(frame, {"image": "text", "layers": "int", "files": "int", "bytes in layers": "bytes",
+                                 "not in final filesystem": "bytes", "largest of those": "code",
+                                 "dive efficiency": "text", "dive wasted bytes": "bytes"},
+                         note=None if len(chosen) == len(refs) else
+                         f"The first {len(chosen)} images: the next would pass {FILES_ROWS:,} file rows.",
+                         caption=f"Read from {read.source}")]
+    parts += figure(lambda: _figures().layer_changes(fs, image=worst.image_id))
+    if int(frame["not in final filesystem"].max() or 0) > 0:
+        parts += figure(lambda: _figures().wasted_files(fs, image=worst.image_id, top_n=min(ctx.top, 20)))
+    return parts
+
+
 #: (key, title, explanation, builder) in report order. Adding a figure is one line here.
 SECTIONS: list[tuple[str, str, str, Callable[[Context], list]]] = [
     ("overview", "At a glance",
@@ -552,6 +630,12 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], list]]] = [
      "ENV instructions store default settings in the image. `docker run -e NAME=value` replaces a default "
      "for one container without rebuilding the image. Anyone who can pull an image can read its ENV and "
      "labels, so secret-looking values are masked here.", env_table),
+    ("files", "What is inside the layers",
+     "Each layer is a tar of the files one instruction added, changed or removed; the engine stacks them "
+     "into the file system a container sees. Bytes a later layer removed, overwrote or only re-chmodded are "
+     "still shipped and stored in the layer that first held them: 'not in final filesystem'. dive's figures "
+     "(efficiency, wasted bytes: every copy of a path found twice or more) are beside them, as `imgviz "
+     "waste IMAGE --ci` checks them.", files_section),
     ("containers", "Containers",
      "Every container adds one thin writable layer on top of its image's read-only layers.",
      containers_table),

@@ -9,14 +9,19 @@ plotly itself is imported when a figure is drawn, not when this package is impor
 ``reported_vs_physical(frames)``  `docker image ls` sum against bytes on disk
 ``what_if(frames, remove)``       what removing images frees, and what stays and why
 ``image_layers(frames, image)``   one image's layers: its base's and its own, each on its axis
-``build_cache(frames)``           BuildKit's cache records and the volumes, as `docker system df`
+``build_cache(frames)``           BuildKit's cache records by type, as `docker system df` counts them
+``files_tree(files)``             an image's layers -> directories -> files (bytes, count or log)
+``wasted_files(files)``           files shipped in layers that the final filesystem does not show
+``layer_changes(files)``          per layer: added, modified, metadata-only, removed
+``duplicate_matrix(files)``       identical file contents two images carry in separate layers
 ================================  ===========================================================
 """
 
+from .files import duplicate_matrix, files_tree, layer_changes, wasted_files
 from .sharing import layer_tree, sharing_matrix
 from .disk import build_cache
 from .layers import image_layers
 from .sizes import image_sizes, reported_vs_physical, what_if
 
-__all__ = ["build_cache", "image_layers", "image_sizes", "layer_tree", "reported_vs_physical", "sharing_matrix",
-           "what_if"]
+__all__ = ["build_cache", "duplicate_matrix", "files_tree", "image_layers", "image_sizes", "layer_changes", "layer_tree",
+           "reported_vs_physical", "sharing_matrix", "wasted_files", "what_if"]

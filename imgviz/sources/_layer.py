@@ -1,7 +1,7 @@
 """The streaming layer reader every source uses: a layer blob in, its tar entries out, digests checked.
 
 A layer blob arrives as chunks of bytes (an HTTP body, a member of a tar, a file). :class:`LayerStream`
-decompresses it on the fly (gzip, or a plain tar), hashes the blob as stored (its ``digest``) and the
+decompresses it on the fly (gzip, zstd, or a plain tar), hashes the blob as stored (its ``digest``) and the
 tar inside (its ``diff_id``), and yields one :class:`LayerEntry` per tar member with the metadata a
 file-level analysis needs. Nothing is extracted and nothing but the current chunk is held. When the
 last entry has been yielded the rest of the blob is read and both digests are checked, so a
@@ -79,6 +79,42 @@ def _norm(name: str) -> str:
     return posixpath.normpath("/" + name).lstrip("/")
 
 
+def _is_whiteout(name: str) -> bool:
+    return posixpath.basename(_norm(name)).startswith(".wh.")
+
+
+def entry_of(m: tarfile.TarInfo, digest: str | None = None) -> LayerEntry:
+    """The :class:`LayerEntry` of one tar member header (whiteouts and opaque markers as their own
+    types); ``digest`` is the member's content digest when the caller hashed it.
+
+    The one rule for what a layer's tar member means, used by :class:`LayerStream` and by any
+    reader that has the member headers without the stream (the engine's own tar-split records).
+    """
+    path = _norm(m.name)
+    base = posixpath.basename(path)
+    kind = _TYPES.get(m.type, "file" if m.isreg() else "other")
+    link = None
+    if base == ".wh..wh..opq":
+        kind, path = "opaque", posixpath.dirname(path)
+    elif base.startswith(".wh."):
+        kind, path = "whiteout", posixpath.join(posixpath.dirname(path), base[4:])
+    elif m.issym():
+        link = m.linkname
+    elif m.islnk():
+        link = _norm(m.linkname)
+    return LayerEntry(path=path, type=kind, size=m.size if kind == "file" else 0, mode=m.mode & 0o7777,
+                      uid=m.uid, gid=m.gid, link=link, mtime=int(m.mtime), digest=digest if kind == "file" else None)
+
+
+def _zstd(label: str, error: type[SourceError]):
+    """A streaming zstd decompressor (all frames), from the zstandard package."""
+    try:
+        import zstandard
+    except ImportError:
+        raise error(f"{label} is zstd-compressed: install the zstandard package to read it") from None
+    return zstandard.ZstdDecompressor().decompressobj(read_across_frames=True)
+
+
 class _Unpacked(io.RawIOBase):
     """The tar inside a blob, as a file object, while hashing both (what tarfile reads from).
 
@@ -104,6 +140,10 @@ class _Unpacked(io.RawIOBase):
             out = self._z.decompress(data) if self._z is not None else data
         except zlib.error as exc:
             raise self._error(f"{self._label} is not valid gzip ({exc})") from None
+        except Exception as exc:  # zstandard.ZstdError
+            if type(exc).__name__ != "ZstdError":
+                raise
+            raise self._error(f"{self._label} is not valid zstd ({exc})") from None
         self.tar.update(out)
         self._buf += out
 
@@ -114,8 +154,8 @@ class _Unpacked(io.RawIOBase):
                 return
             self._sniffed = True
             if self._head[:4] == _ZSTD:
-                raise self._error(f"{self._label} is zstd-compressed: not supported")
-            if self._head[:2] == _GZIP:
+                self._z = _zstd(self._label, self._error)
+            elif self._head[:2] == _GZIP:
                 self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
             chunk, self._head = self._head, b""
         self._unpack(chunk)
@@ -155,7 +195,7 @@ class LayerStream:
     Parameters
     ----------
     chunks : iterable of bytes
-        The blob as stored: gzip-compressed or a plain tar (zstd is refused).
+        The blob as stored: gzip- or zstd-compressed, or a plain tar.
     digest : str, optional
         The blob's expected digest (an OCI descriptor's ``digest``); checked at the end.
     diff_id : str, optional
@@ -233,28 +273,15 @@ class LayerStream:
         self._verify()
 
     def _entry(self, tar: tarfile.TarFile, m: tarfile.TarInfo) -> LayerEntry:
-        path = _norm(m.name)
-        base = posixpath.basename(path)
-        kind = _TYPES.get(m.type, "file" if m.isreg() else "other")
-        link = None
-        if base == ".wh..wh..opq":
-            kind, path = "opaque", posixpath.dirname(path)
-        elif base.startswith(".wh."):
-            kind, path = "whiteout", posixpath.join(posixpath.dirname(path), base[4:])
-        elif m.issym():
-            link = m.linkname
-        elif m.islnk():
-            link = _norm(m.linkname)
         content = None
-        if self.content_digests and kind == "file":
+        if self.content_digests and (m.isreg() or m.type not in _TYPES) and not _is_whiteout(m.name):
             h = hashlib.sha256()
             fh = tar.extractfile(m)
             if fh is not None:
                 for chunk in file_chunks(fh):
                     h.update(chunk)
             content = "sha256:" + h.hexdigest()
-        return LayerEntry(path=path, type=kind, size=m.size if kind == "file" else 0, mode=m.mode & 0o7777,
-                          uid=m.uid, gid=m.gid, link=link, mtime=int(m.mtime), digest=content)
+        return entry_of(m, content)
 
     def _verify(self) -> None:
         self._reader.blob.verify()
