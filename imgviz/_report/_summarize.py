@@ -600,7 +600,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], list]]] = [
     ("layer-tree", "The layer tree",
      "Every distinct layer once, to the right of the layer it was built on: images that start the same way "
      "share a branch. Every layer gets a box of the same size, so the app's few kB (a WORKDIR, a COPY) show "
-     "next to a 100 MB runtime; each box says its bytes (`imgviz.figures.layer_tree(f, size='bytes')` sizes "
+     "next to a 100 MB runtime; each box says its bytes (`imgviz.figures.layer_tree(f, by='bytes')` sizes "
      "them by bytes instead).",
      lambda ctx: figure(lambda: _figures().layer_tree(ctx.frames, top_n=max(ctx.top * 4, 40)))),
     ("sharing", "Which images share layers",

@@ -40,7 +40,7 @@ def _own_value(size: int, mode: str) -> float:
 
 
 @document
-def layer_tree(frames, *, kind: str = "icicle", size: str = "count", top_n: int | None = 300,
+def layer_tree(frames, *, kind: str = "icicle", by: str = "count", top_n: int | None = 300,
                pattern: str | None = None, search: str | None = None, images: Iterable[str] | None = None,
                remove: Iterable[str] | None = None, remove_containers: bool = False,
                title: str | None = None, height: int | None = None):
@@ -57,8 +57,8 @@ def layer_tree(frames, *, kind: str = "icicle", size: str = "count", top_n: int 
     {frames}
     kind : {'icicle', 'sunburst'}
         Chart type.
-    size : {'count', 'log', 'bytes'}
-        What a box's width stands for. ``'count'`` (default): every layer the same, so the app
+    by : {'count', 'log', 'bytes'}
+        What a box's width stands for (the words of :func:`files_tree` too). ``'count'`` (default): every layer the same, so the app
         layers of a few kB are as visible as the 100 MB runtime; ``'log'``: grows with the log of
         the bytes; ``'bytes'``: bytes on disk (the whole is what the disk holds, and kB layers
         vanish). The labels and the hover always give the bytes.
@@ -84,8 +84,8 @@ def layer_tree(frames, *, kind: str = "icicle", size: str = "count", top_n: int 
 
     if kind not in ("icicle", "sunburst"):
         raise ImgvizError(f"kind={kind!r}: layer_tree draws 'icicle' or 'sunburst'")
-    if size not in TREE_SIZES:
-        raise ImgvizError(f"size={size!r}: choose 'count', 'log' or 'bytes'")
+    if by not in TREE_SIZES:
+        raise ImgvizError(f"by={by!r}: choose 'count', 'log' or 'bytes'")
     tree = _sharing.layer_tree(frames)
     base_chains = roles(frames).base_chains
     freed: set = set()
@@ -103,7 +103,7 @@ def layer_tree(frames, *, kind: str = "icicle", size: str = "count", top_n: int 
 
     # branch bytes within what is shown
     nbytes = tree["size"].fillna(0).astype("int64").to_numpy()
-    own = np.array([_own_value(int(b), size) for b in nbytes], dtype="float64")
+    own = np.array([_own_value(int(b), by) for b in nbytes], dtype="float64")
     ids = tree["chain_id"].astype(str).tolist()
     index = {c: k for k, c in enumerate(ids)}
     parent_idx = np.array([index.get(p, -1) if isinstance(p, str) else -1
@@ -163,7 +163,7 @@ def layer_tree(frames, *, kind: str = "icicle", size: str = "count", top_n: int 
         p = parent_idx[k]
         rows_parent.append(ids[p] if p >= 0 else "")
         rows_label.append(label)
-        rows_value.append(float(own[k]) if size != "bytes" else int(nbytes[k]))
+        rows_value.append(float(own[k]) if by != "bytes" else int(nbytes[k]))
         rows_hover.append("<br>".join(hover))
         rows_color.append(color)
 
@@ -189,7 +189,7 @@ def layer_tree(frames, *, kind: str = "icicle", size: str = "count", top_n: int 
             rows_parent.append(ids[p] if p >= 0 else "")
             n_layers = int(count[members].sum())
             rows_label.append(f"{rest_label(n_layers, 'layers')}<br>{axis_bytes(total)}")
-            rows_value.append(float(dropped_own[members].sum()) if size != "bytes" else total)
+            rows_value.append(float(dropped_own[members].sum()) if by != "bytes" else total)
             rows_hover.append(f"<b>{n_layers} more layers</b> (branches merged to keep the chart readable)"
                               f"<br>Bytes: {axis_bytes(total)}<br>Images: {st.names_text(imgs)}")
             rows_color.append(st.COLORS["other"])
@@ -205,14 +205,14 @@ def layer_tree(frames, *, kind: str = "icicle", size: str = "count", top_n: int 
     physical = int(nbytes.sum())
     what = f"{len(chosen)} of {n_all} images" if filtered else f"{n_all} images"
     default = f"Layer tree: {what}, {len(tree)} distinct layers, {axis_bytes(physical)} on disk"
-    sub = (TREE_SIZES[size] + ". Grey-blue: base images' layers; orange: an app's own layer; yellow: an app "
+    sub = (TREE_SIZES[by] + ". Grey-blue: base images' layers; orange: an app's own layer; yellow: an app "
            "layer several images share; red: the same diff stored again on another parent"
            + (f"; green: freed by removing {len(list(remove))} image(s)" if remove else "")
            + (f"; {shown} largest layers shown, the rest merged" if len(dropped) else ""))
-    fig.update_layout(meta={"size": size})
+    fig.update_layout(meta={"by": by})
     # icicle: the base on the left, each layer built on it to its right; a row per leaf keeps labels legible
     # in count mode every box is one unit of the root's height: give each about 46 px
-    rows = len(rows_ids) if size == "count" else max(len(set(rows_ids) - set(rows_parent)), 8)
+    rows = len(rows_ids) if by == "count" else max(len(set(rows_ids) - set(rows_parent)), 8)
     return st.finish(fig, title=title or default, subtitle=sub, height=height,
                      default_height=max(420, min(2400, 110 + 46 * rows)))
 

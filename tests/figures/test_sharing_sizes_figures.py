@@ -123,7 +123,7 @@ def test_what_if_title_escaped_once(f):
 
 def test_layer_tree_is_the_analysis(f):
     tree = sharing.layer_tree(f)
-    (trace,) = _json(F.layer_tree(f, size="bytes"))["data"]
+    (trace,) = _json(F.layer_tree(f, by="bytes"))["data"]
     assert trace["type"] == "icicle" and trace["branchvalues"] == "remainder"
     assert len(trace["ids"]) == len(set(trace["ids"])) == len(tree)
     assert sum(trace["values"]) == f.engine_df["layers_size"]
@@ -144,7 +144,7 @@ def test_layer_tree_is_the_analysis(f):
 
 
 def test_layer_tree_top_n_and_filters(f):
-    (trace,) = _json(F.layer_tree(f, top_n=4, size="bytes"))["data"]
+    (trace,) = _json(F.layer_tree(f, top_n=4, by="bytes"))["data"]
     others = [i for i in trace["ids"] if i.startswith("other:")]
     assert others and len(trace["ids"]) - len(others) == 4
     assert sum(trace["values"]) == f.engine_df["layers_size"]
@@ -157,8 +157,8 @@ def test_layer_tree_top_n_and_filters(f):
     assert "iv/same-a:1" in hover and "iv/app:v1" not in hover.replace("Used by", "")
     with pytest.raises(ImgvizError, match="kind="):
         F.layer_tree(f, kind="pie")
-    with pytest.raises(ImgvizError, match="size="):
-        F.layer_tree(f, size="area")
+    with pytest.raises(ImgvizError, match="by="):
+        F.layer_tree(f, by="area")
 
 
 def test_sharing_matrix_heatmap(f):
@@ -206,7 +206,7 @@ def test_marking_images_to_remove(f):
     for label, shape, hover in zip(bars["y"], bars["marker"]["pattern"]["shape"], bars["hovertext"]):
         assert (shape == "/") == (label in pick)
         assert ("marked for removal" in hover) == (label in pick)
-    (trace,) = _json(F.layer_tree(f, remove=pick, size="bytes"))["data"]
+    (trace,) = _json(F.layer_tree(f, remove=pick, by="bytes"))["data"]
     freed = sizes.what_if(f, pick).query("freed")
     green = {i for i, c in zip(trace["ids"], trace["marker"]["colors"]) if c == "#54A24B"}
     assert green == set(freed["chain_id"]) and len(green) == 3

@@ -60,7 +60,7 @@ def _subtree_values(trace):
 
 @pytest.mark.parametrize("size", ["count", "log"])
 def test_layer_tree_draws_the_app_layers(f, size):
-    (t,) = _json(F.layer_tree(f, size=size))["data"]
+    (t,) = _json(F.layer_tree(f, by=size))["data"]
     n = len(sharing.layer_tree(f))
     assert len(t["ids"]) == n == 14  # every layer has its own box, none merged away
     whole = sum(t["values"])
@@ -83,7 +83,7 @@ def test_layer_tree_draws_the_app_layers(f, size):
 
 
 def test_layer_tree_bytes_mode_says_small_layers_vanish(f):
-    fig = _json(F.layer_tree(f, size="bytes"))
+    fig = _json(F.layer_tree(f, by="bytes"))
     (t,) = fig["data"]
     assert sum(t["values"]) == f.engine_df["layers_size"]
     assert "too thin to see" in fig["layout"]["title"]["text"]
