@@ -23,11 +23,11 @@ def _go():
 
 #: how a layer tree box is sized; the words every figure uses in its subtitle
 TREE_SIZES = {
-    "count": "box width = number of layers in the branch (every layer counts 1, a 0 B WORKDIR too); "
+    "count": "box size = number of layers in the branch (every layer counts 1, a 0 B WORKDIR too); "
              "the bytes are in each box's label",
-    "log": "box width grows with log10 of the bytes (1 + log10 bytes per layer, so a 0 B layer stays "
+    "log": "box size grows with log10 of the bytes (1 + log10 bytes per layer, so a 0 B layer stays "
            "visible); the bytes are in each box's label",
-    "bytes": "box width = bytes on disk (layers of a few kB are too thin to see)",
+    "bytes": "box size = bytes on disk (layers of a few kB are too thin to see)",
 }
 
 
@@ -58,7 +58,7 @@ def layer_tree(frames, *, kind: str = "icicle", by: str = "count", top_n: int | 
     kind : {'icicle', 'sunburst'}
         Chart type.
     by : {'count', 'log', 'bytes'}
-        What a box's width stands for (the words of :func:`files_tree` too). ``'count'`` (default): every layer the same, so the app
+        What a box's size stands for (the words of :func:`files_tree` too). ``'count'`` (default): every layer the same, so the app
         layers of a few kB are as visible as the 100 MB runtime; ``'log'``: grows with the log of
         the bytes; ``'bytes'``: bytes on disk (the whole is what the disk holds, and kB layers
         vanish). The labels and the hover always give the bytes.
