@@ -275,8 +275,12 @@ def sharing_matrix(frames, *, value: str = "difference", top_n: int | None = 30,
     m = _sharing.sharing_matrix(frames, ids)
     shared = m.to_numpy(dtype="int64") if len(ids) else np.zeros((0, 0), dtype="int64")
     sizes = np.diag(shared).copy() if len(ids) else np.zeros(0, dtype="int64")
-    diff = (sizes[:, None] + sizes[None, :] - 2 * shared) if len(ids) else np.zeros((0, 0), dtype="int64")
+    diff = (sizes[:, None] + sizes[None, :] - 2 * shared).astype("float64") if len(ids) else np.zeros((0, 0))
     np.fill_diagonal(diff, 0)
+    # an image of unknown size (a registry without unpacked sizes): how far apart is unknown, not a number
+    unknown = ranked["size"].isna().to_numpy() if len(ids) else np.zeros(0, dtype=bool)
+    diff[unknown, :] = np.nan
+    diff[:, unknown] = np.nan
     # each image's layers, base first, to say what a pair does not share
     layers = frames.layers[frames.layers["image_id"].isin(set(ids))].sort_values(["image_id", "position"],
                                                                                   kind="stable")
@@ -309,13 +313,14 @@ def sharing_matrix(frames, *, value: str = "difference", top_n: int | None = 30,
                          f"<br>{_rest_text(b_rest)} in {st.esc(lb)}")
             last = pa[k - 1][1] if k else None
             words += (f"<br>Deepest shared layer: {st.esc(last)}" if last else "")
-            words += f"<br>Apart: {axis_bytes(diff[labels.index(la), labels.index(lb)])}"
+            apart = diff[labels.index(la), labels.index(lb)]
+            words += f"<br>Apart: {axis_bytes(None if np.isnan(apart) else apart)}"
             row.append(words)
         hover.append(row)
     n = len(ids)
     if value == "difference":
-        z = np.log10(1 + diff.astype("float64")) if n else np.zeros((0, 0))
-        top = float(z.max()) if z.size and z.max() > 0 else 1.0
+        z = np.log10(1 + diff) if n else np.zeros((0, 0))
+        top = float(np.nanmax(z)) if z.size and np.isfinite(z).any() and np.nanmax(z) > 0 else 1.0
         ticks = [0] + [10 ** k for k in range(3, 13, 3) if math.log10(1 + 10 ** k) <= top + 0.01]
         colorbar = {"title": {"text": "apart (log)"}, "tickvals": [math.log10(1 + t) for t in ticks],
                     "ticktext": [axis_bytes(t) for t in ticks]}
@@ -327,10 +332,13 @@ def sharing_matrix(frames, *, value: str = "difference", top_n: int | None = 30,
         colorbar = {"title": {"text": f"shared ({unit})"}, "tickvals": vals, "ticktext": ticktext}
         colorscale, zmax = "Blues", float(z.max()) if z.size and z.max() > 0 else 1.0
         cells = shared
-    text = [[axis_bytes(v) for v in row] for row in cells] if n <= 14 else None
-    trace = go.Heatmap(z=[[float(v) for v in row] for row in z], x=labels, y=labels, hovertext=hover,
+    def num(v):
+        return None if v != v else v  # NaN (unknown) -> null: an empty cell, not a colour
+
+    text = [["?" if v != v else axis_bytes(v) for v in row] for row in cells] if n <= 14 else None
+    trace = go.Heatmap(z=[[num(float(v)) for v in row] for row in z], x=labels, y=labels, hovertext=hover,
                        hoverinfo="text", colorscale=colorscale, zauto=False, zmin=0, zmax=zmax,
-                       customdata=[[int(v) for v in row] for row in cells], colorbar=colorbar,
+                       customdata=[[None if v != v else int(v) for v in row] for row in cells], colorbar=colorbar,
                        xgap=1, ygap=1, name=value,
                        **({"text": text, "texttemplate": "%{text}", "textfont": {"size": 10}} if text else {}))
     fig = go.Figure(trace)

@@ -202,3 +202,22 @@ def test_build_cache_figure_is_df(f):
     shared = next(d for d in fig["data"] if d["name"].startswith("shared"))
     assert sum(shared["x"]) == sizes.build_cache_usage(f)["shared"]
     assert fig["layout"]["legend"]["yref"] == "container" and fig["layout"]["legend"]["y"] == 0
+
+
+def test_heatmap_unknown_sizes_stay_unknown():
+    """A registry does not say unpacked sizes: how far apart two images are is unknown, never a number."""
+    from pathlib import Path
+    import warnings
+
+    from imgviz.frames import frames
+    from imgviz.sources import load
+
+    reg = frames(load(Path(__file__).resolve().parents[1] / "data" / "registry" / "registry.json.gz"))
+    assert reg.images["size"].isna().all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        (h,) = _json(F.sharing_matrix(reg))["data"]
+    n = len(h["y"])
+    off = [(r, c) for r in range(n) for c in range(n) if r != c]
+    assert off and all(h["customdata"][r][c] is None and h["z"][r][c] is None for r, c in off)
+    assert all("Apart: unknown" in h["hovertext"][r][c] for r, c in off)
