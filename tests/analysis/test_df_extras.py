@@ -127,8 +127,14 @@ def test_sizes_json(capsys):
 
 @pytest.mark.engine
 def test_live_df_extras(private_engine):
-    """Volumes, a cache mount and a classic build on a fresh engine: every line of df and df -v."""
+    """Volumes, a cache mount and a classic build on a fresh engine: every line of df and df -v.
+
+    Measured on all four engine kinds: volumes and build cache equal df -v everywhere (podman has
+    no BuildKit: no records); the intermediate images equal `image ls -a` on Docker 20.10 and 28.5
+    (their IDs on the containerd store, whose `image ls -a` SIZE counts the compressed blobs too);
+    podman's history names fewer steps by image ID than its `image ls -a` lists."""
     eng = private_engine
+    kind = getattr(eng, "kind", "docker20")
     with tempfile.TemporaryDirectory(prefix="ivdf-") as tmp:
         X.build_df_extras(eng, Path(tmp))
     from imgviz.sources.engine import collect
@@ -137,6 +143,7 @@ def test_live_df_extras(private_engine):
     cli = X.cli_outputs(eng)
     assert X.check_df_lines(f, cli["system_df"]) == 2
     assert X.check_df_v_volumes(f, cli["system_df_v"]) == 3
-    assert X.check_df_v_build_cache(f, cli["system_df_v"]) >= 5
+    assert X.check_df_v_build_cache(f, cli["system_df_v"]) >= (0 if kind == "podman" else 5)
     X.check_parents(f)
-    assert X.check_intermediates(f, cli) == 2
+    if kind != "podman":
+        assert X.check_intermediates(f, cli, sizes_too=kind != "docker28-containerd") == 2
