@@ -73,8 +73,9 @@ def test_volumes_recorded():
 @pytest.mark.parametrize("name", [n for n in sorted(RECORDINGS) if "image_ls_a" in json.loads(RECORDINGS[n][1].read_text())])
 def test_intermediates_equal_image_ls_a(name):
     f, cli = _load(name)
-    if name == "podman":
-        pytest.xfail("podman's history names fewer steps by image ID than `image ls -a` lists")
+    if name == "podman":  # its history names fewer steps by image ID than its `image ls -a` lists
+        assert 0 < len(f.intermediates) and set(f.intermediates["short_id"]) <= set(X.image_ls_a_extra(cli))
+        return
     # the containerd store's `image ls -a` SIZE adds the compressed blobs (NOTES.md); IDs only there
     assert X.check_intermediates(f, cli, sizes_too=name != "docker28-containerd") >= 2
 
