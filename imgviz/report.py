@@ -94,7 +94,8 @@ class Report:
         Largest number of images, repositories and layers a table or figure shows; the rest are
         summed in one row, so a report of thousands of images stays small.
     history_images : int
-        How many images get their history table.
+        Kept for callers of earlier versions; no longer used: every image's history is in the
+        report, folded (up to ``imgviz._report._summarize.HISTORY_ROWS`` rows in all).
     description : str, optional
         The "source" line shown in the report (default: derived from the source).
 

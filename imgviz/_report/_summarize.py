@@ -314,9 +314,9 @@ def env_table(ctx: Context) -> list:
     defaults = env_defaults(ctx.frames, images=top)
     if len(defaults):
         # variables most images set first; at most `top` columns
-        names = list(defaults["name"].value_counts(sort=True).index)
+        counts = defaults["name"].value_counts()
         first_seen = {n: k for k, n in enumerate(dict.fromkeys(defaults["name"]))}
-        names.sort(key=lambda n: (-int((defaults["name"] == n).sum()), first_seen[n]))
+        names = sorted(first_seen, key=lambda n: (-int(counts[n]), first_seen[n]))
         cols, more = names[: ctx.top], names[ctx.top:]
         grid = defaults.drop_duplicates(["image_id", "name"]).pivot(index="image_id", columns="name", values="default")
         grid = grid.reindex(index=[i for i in top if i in set(defaults["image_id"])], columns=cols)
