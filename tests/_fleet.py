@@ -1,6 +1,7 @@
 """The test fleet: a small set of images and containers that shows every case the frames handle.
 
-Built on a real engine from busybox-static, with both builders:
+Built on a real engine from busybox-static, with both builders (where the engine has no BuildKit,
+as podman, the "BuildKit" images are built by its one builder):
 
 =====================  ==========================================================================
 ``iv/base:1``          busybox-static imported as a base
@@ -94,26 +95,89 @@ CLI_COMMANDS = {
     "system_df": ["system", "df"],
     "ps_size": ["ps", "-a", "-s", "--no-trunc", "--format", "{{json .}}"],
 }
+# What else the engine's own CLI says, recorded for the engine matrix (docs/engines.md); unit
+# tests of the 20.10 fleet (tests/data/fleet) use CLI_COMMANDS only.
+EXTRA_COMMANDS = {
+    "image_ls_a": ["image", "ls", "-a", "--format", "{{json .}}"],
+    "image_ls_table": ["image", "ls"],
+    "image_ls_a_table": ["image", "ls", "-a"],
+    "system_df_json": ["system", "df", "--format", "{{json .}}"],
+    "system_df_v_json": ["system", "df", "-v", "--format", "{{json .}}"],
+    "ps_size_table": ["ps", "-a", "-s"],
+    "version": ["version", "--format", "{{json .}}"],
+}
+TREE_COMMAND = ["image", "ls", "--tree"]  # Docker 28 clients (experimental there)
+# podman's own CLI, through the same service (podman --remote)
+PODMAN_COMMANDS = {
+    "podman images": ["images", "--format", "json"],
+    "podman images -a": ["images", "-a", "--format", "json"],
+    "podman images table": ["images", "-a"],
+    "podman system df": ["system", "df"],
+    "podman system df -v": ["system", "df", "-v"],
+    "podman ps -a -s": ["ps", "-a", "-s", "--format", "json"],
+}
 
 
-def cli_outputs(engine) -> dict[str, str]:
-    """What the docker CLI prints for the fleet: lists, df, and every image's history."""
+def cli_outputs(engine, extra: bool = False) -> dict[str, str]:
+    """What the engine's own docker CLI prints for the fleet: lists, df, and every image's history.
+
+    ``extra`` adds EXTRA_COMMANDS (and ``image ls --tree`` where the client has it, podman's own
+    CLI on podman); a command the client refuses is recorded with its exit status and stderr."""
     out = {key: engine.docker(*cmd).stdout for key, cmd in CLI_COMMANDS.items()}
     ids = engine.docker("image", "ls", "-q", "--no-trunc").stdout.split()
+    if extra:
+        ids += engine.docker("image", "ls", "-a", "-q", "--no-trunc").stdout.split()
     for image_id in sorted(set(ids)):
         out[f"history {image_id}"] = engine.docker(
             "image", "history", "--no-trunc", "--format", "{{json .}}", image_id).stdout
+    if not extra:
+        return out
+    commands = dict(EXTRA_COMMANDS)
+    if "--tree" in engine.docker("image", "ls", "--help").stdout:
+        commands["image_ls_tree"] = TREE_COMMAND
+        commands["image_ls_tree_a"] = [*TREE_COMMAND, "-a"]
+    for key, cmd in commands.items():
+        proc = engine.docker(*cmd, check=False)
+        out[key] = proc.stdout if proc.returncode == 0 else f"exit {proc.returncode}: {proc.stderr.strip()}"
+    if hasattr(engine, "podman_remote"):
+        for key, cmd in PODMAN_COMMANDS.items():
+            proc = engine.podman_remote(*cmd, check=False)
+            out[key] = proc.stdout if proc.returncode == 0 else f"exit {proc.returncode}: {proc.stderr.strip()}"
     return out
 
 
+def api_outputs(engine) -> dict:
+    """Raw Engine API answers beyond what the snapshot keeps: /images/json with manifests=1 (API
+    1.47+), with all=1, and /system/df with its verbose parts."""
+    api = engine.api()
+    try:
+        version = api.version()
+        out = {"version": version, "info": api.info()}
+        out["images_all"] = api._result(api._get(api._url("/images/json"), params={"all": 1}), True)
+        if tuple(int(x) for x in version.get("ApiVersion", "1.0").split(".")) >= (1, 47):
+            out["images_manifests"] = api._result(
+                api._get(api._url("/images/json"), params={"manifests": 1}), True)
+        out["system_df"] = api.df()
+        return out
+    finally:
+        api.close()
+
+
 def record(engine, outdir: Path) -> Path:
-    """Save the snapshot and the CLI's outputs for the engine's current state."""
+    """Save the snapshot and the CLI's outputs for the engine's current state.
+
+    Beside ``snapshot.json.gz`` and ``cli.json`` (the commands the unit tests replay), an engine of
+    another kind than docker20 also gets ``api.json`` (raw answers) and the extra CLI outputs."""
     outdir.mkdir(parents=True, exist_ok=True)
     snap = collect(host=engine.host, progress=False)
-    cli = cli_outputs(engine)
+    extra = getattr(engine, "kind", "docker20") != "docker20"
+    cli = cli_outputs(engine, extra=extra)
     snap.source["host"] = "unix:///recorded/test-fleet.sock"
     snap.save(outdir / "snapshot.json.gz")
     (outdir / "cli.json").write_text(json.dumps(cli, indent=1, sort_keys=True))
+    if extra:
+        raw = json.dumps(api_outputs(engine), indent=1, sort_keys=True)
+        (outdir / "api.json").write_text(raw.replace(engine.host, "unix:///recorded/test-fleet.sock"))
     return outdir
 
 
@@ -130,12 +194,18 @@ def load_recording(outdir: Path) -> Recording:
                      cli=json.loads((outdir / "cli.json").read_text()))
 
 
-if __name__ == "__main__":  # python -m tests._fleet: rebuild and re-record tests/data/fleet
+if __name__ == "__main__":
+    # python -m tests._fleet [KIND...]: rebuild the fleet on a private engine of each kind and
+    # re-record tests/data/fleet (docker20) or tests/data/<kind>
+    import sys
+
     from ._engine import start_private_engine
 
-    eng = start_private_engine()
-    try:
-        facts = build_fleet(eng)
-        print(record(eng, Path(__file__).parent / "data" / "fleet"), facts)
-    finally:
-        eng.stop()
+    for kind in sys.argv[1:] or ["docker20"]:
+        eng = start_private_engine(kind)
+        try:
+            facts = build_fleet(eng)
+            folder = "fleet" if kind == "docker20" else kind
+            print(record(eng, Path(__file__).parent / "data" / folder), facts)
+        finally:
+            eng.stop()

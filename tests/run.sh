@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# The whole test suite. Creates .venv with imgviz and its test extras when needed, then runs pytest.
-# As root with Debian's docker.io installed, engine tests start a private dockerd of their own
-# (or use IMGVIZ_TEST_DOCKER_HOST when it is set); without one they skip, except under CI.
+# The whole test suite: sets up what the tests need, then runs pytest.
+#   1. tests/provision.sh: Debian packages of .ci/apt-packages and Docker 28.5 (unpacked from sid into
+#      /var/cache/imgviz-tests, never installed into the system); as root only, a no-op when all is there;
+#   2. .venv with imgviz and its test extras, when missing or when pyproject.toml changed;
+#   3. pytest. Engine-facing tests run on every engine kind (docker20, docker28, docker28-containerd,
+#      podman), each a private engine the tests start and stop; IMGVIZ_TEST_ENGINES=docker20,... narrows
+#      that. Without root or an engine they skip with the reason, except under CI (CI set): there a
+#      missing engine fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash tests/provision.sh
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
@@ -13,4 +19,6 @@ if [ ! -e "$stamp" ]; then
     .venv/bin/python -m pip install -q -e '.[test]'
     touch "$stamp"
 fi
-exec .venv/bin/python -m pytest -q "$@"
+# -rfEsxX: failures, errors, and every skip and expected failure with its reason (an engine that
+# cannot, a known gap), and what passed unexpectedly
+exec .venv/bin/python -m pytest -q -rfEsxX "$@"

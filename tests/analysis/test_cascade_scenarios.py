@@ -68,7 +68,7 @@ def scenario_results(engine, tmp_path_factory):
     Cases run three at a time: each has its own base layers, tags and directory, so they cannot
     share cache entries; most of a build's time is the engine waiting on containers."""
     root = tmp_path_factory.mktemp("cascade")
-    pairs = [(n, b) for n in NAMES for b in BUILDERS]
+    pairs = [(n, b) for n in NAMES for b in BUILDERS if not engine.builder_missing(b)]  # podman: no BuildKit
     with ThreadPoolExecutor(max_workers=3) as pool:
         futures = {pair: pool.submit(_run_one, engine, root, *pair) for pair in pairs}
         return {pair: f.result() for pair, f in futures.items()}

@@ -21,7 +21,6 @@ import pytest
 
 from imgviz.cli import main
 
-from .._engine import start_private_engine
 from .._ivreg import build_images
 from .._registry import push, start_registry
 
@@ -47,7 +46,7 @@ def setup(engine, logged_registry, tmp_path_factory):
     refs = {tag: push(engine, tag, logged_registry, tag.replace("ivreg/", "pull/"))
             for tag in ("ivreg/base:1", "ivreg/app:1", "ivreg/app:2", "ivreg/other:1")}
     engine.docker("save", "-o", str(work / "app1.tar"), "ivreg/app:1")
-    second = start_private_engine()
+    second = engine.sibling()
     try:
         yield second, refs, ids, work
     finally:
@@ -122,7 +121,7 @@ def test_plan_matches_real_pulls(setup, logged_registry):
 def test_everything_known_after_pulls_in_a_fresh_engine(setup, logged_registry):
     """A fresh engine that pulls other:1 first: base known, so app:1 downloads only its own layers."""
     _second, refs, ids, _work = setup
-    fresh = start_private_engine()
+    fresh = _second.sibling()
     try:
         plan = _plan(fresh, refs["ivreg/base:1"])
         assert [layer["action"] for layer in plan["layers"]] == ["download"]
@@ -159,7 +158,7 @@ def test_plan_matches_a_real_pull_from_an_htpasswd_registry(engine, auth_registr
     refs = {tag: push(engine, tag, auth_registry, tag.replace("ivreg/", "authpull/"), config_dir=cfg)
             for tag in ("ivreg/other:1", "ivreg/app:2")}
     monkeypatch.setenv("DOCKER_CONFIG", str(cfg))
-    fresh = start_private_engine()
+    fresh = engine.sibling()
     try:
         fresh.docker("--config", str(cfg), "pull", refs["ivreg/other:1"])
         plan = _plan(fresh, refs["ivreg/app:2"])

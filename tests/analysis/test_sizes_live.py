@@ -37,10 +37,10 @@ def test_live_sharing(live):
 
 
 @pytest.fixture(scope="module")
-def private(tmp_path_factory):
+def private(engine_kind, tmp_path_factory):
     """A private engine with the fleet, for removing images without touching the shared one."""
     try:
-        eng = start_private_engine()
+        eng = start_private_engine(engine_kind)
     except EngineUnavailableForTests as exc:
         pytest.skip(f"no private engine: {exc}")
     try:
@@ -208,12 +208,12 @@ def test_sizes_derived_from_a_docker_save_archive_equal_the_engine(engine, fleet
 
 
 @pytest.fixture(scope="module")
-def engines3():
+def engines3(engine_kind):
     """Three fresh private engines: one builds, the others only load or pull (no layer held before)."""
     started = []
     try:
         for _ in range(3):
-            started.append(start_private_engine())
+            started.append(start_private_engine(engine_kind))
     except EngineUnavailableForTests as exc:
         for eng in started:
             eng.stop()
@@ -247,7 +247,7 @@ def _context(root, name, dockerfile, files):
     return ctx
 
 
-def test_layer_rule_replays_the_engine_on_an_awkward_tar():
+def test_layer_rule_replays_the_engine_on_an_awkward_tar(engine_kind):
     """`docker import` registers a layer like load and pull do; a tar with hard links, a symlink,
     a fifo, whiteouts and implicit parent folders: the engine's size equals layer_stats' size, and
     differs from the plain header sum. (A tar naming one path twice, even as `old/` and `old`, is
@@ -282,7 +282,7 @@ def test_layer_rule_replays_the_engine_on_an_awkward_tar():
         add("e/.wh..wh..opq")
     raw = buf.getvalue()
     try:
-        eng = start_private_engine()
+        eng = start_private_engine(engine_kind)
     except EngineUnavailableForTests as exc:
         pytest.skip(f"no private engine: {exc}")
     try:

@@ -28,11 +28,10 @@ def saved(engine, tmp_path_factory):
     out = tmp_path_factory.mktemp("saved")
     engine.docker("save", "-o", str(out / "all.tar"), *IMAGES)
     engine.docker("save", "-o", str(out / "app2.tar"), "ivreg/app:2")
-    sock = engine.host.replace("unix://", "unix://")
     for kind, dest in (("oci", f"oci:{out / 'layout'}:ivreg/app:2"),
                        ("oci-archive", f"oci-archive:{out / 'oci.tar'}:ivreg/app:2")):
-        proc = subprocess.run(["skopeo", "copy", "--quiet", "--src-daemon-host", sock,
-                               "docker-daemon:ivreg/app:2", dest], capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(["skopeo", "copy", "--quiet", *engine.skopeo_source("ivreg/app:2", out.parent),
+                               dest], capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr
     inspect = {tag: json.loads(engine.docker("image", "inspect", tag).stdout)[0] for tag in IMAGES}
     return ids, out, inspect

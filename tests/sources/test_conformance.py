@@ -112,8 +112,8 @@ def four_ways(engine, fleet, registry, tmp_path_factory):
     tags = [t for t in FLEET_TAGS if t != "iv/app:latest"] + [AMBIGUOUS]
     engine.docker("save", "-o", str(out / "fleet.tar"), *tags)
     for tag in tags:
-        proc = subprocess.run(["skopeo", "copy", "--quiet", "--src-daemon-host", engine.host,
-                               f"docker-daemon:{tag}", f"oci:{out / 'layout'}:{tag}"],
+        proc = subprocess.run(["skopeo", "copy", "--quiet", *engine.skopeo_source(tag, out.parent),
+                               f"oci:{out / 'layout'}:{tag}"],
                               capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr
     refs = [push(engine, tag, registry, "conf/" + tag.split("/", 1)[1]) for tag in tags]

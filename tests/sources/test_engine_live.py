@@ -70,8 +70,8 @@ def test_image_removed_between_list_and_inspect(engine, fleet, tmp_path):
     assert doomed not in set(f.images["image_id"]) and len(f.images) >= 9
 
 
-def test_engine_stopping_mid_collection_keeps_what_was_collected():
-    eng = start_private_engine()
+def test_engine_stopping_mid_collection_keeps_what_was_collected(engine_kind):
+    eng = start_private_engine(engine_kind)
     try:
         for i in range(4):
             eng.busybox_base(f"iv/stop{i}:1") if i == 0 else eng.docker("tag", "iv/stop0:1", f"iv/stop{i}:1")
