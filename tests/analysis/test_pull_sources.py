@@ -42,9 +42,8 @@ def test_snapshot_plans_like_the_engine(engine, pushed):
     assert code == 0
     code, recorded, _ = _plan(ref, "--json", "--snapshot", str(path))
     assert code == 0
-    assert json.loads(recorded) == json.loads(live)
-    # the engine built and pushed every layer: nothing to download
-    assert json.loads(live)["download_bytes"] == 0
+    # the same plan, layer by layer (whether it is right for the engine is test_pull_live's question)
+    assert json.loads(recorded) == json.loads(live) and json.loads(live)["layers"]
 
 
 def test_demo_needs_no_engine(pushed, monkeypatch):
