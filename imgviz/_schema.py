@@ -89,11 +89,62 @@ CONTAINERS = {
     "image_id": ("string", "the image ID"),
     "command": ("string", "the command line"),
     "state": ("string", "created, running, exited, ..."),
-    "status": ("string", "human status text"),
+    "status": ("string", "the engine's status text as it was at collection time ('Exited (0) 2 minutes ago': "
+                         "minutes before the snapshot's collected_at, not before now)"),
     "created": ("datetime64[ns, UTC]", "container creation time"),
     "size_rw": ("Int64", "bytes in the writable layer (`docker ps -s` / df SIZE)"),
     "size_root_fs": ("Int64", "image size + writable layer (`docker ps -s` virtual)"),
     "env": ("object", "list of 'NAME=value' the container really has (image ENV + -e overrides)"),
+    "exit_code": ("Int64", "exit code of the last run; NA when it never ran or is running"),
+    "started": ("datetime64[ns, UTC]", "when the container last started; NA when never"),
+    "finished": ("datetime64[ns, UTC]", "when it last stopped; NA when never or still running. `status` is "
+                                        "the engine's text at collection time ('Exited (0) 2 minutes ago'), "
+                                        "these are the times it was made from"),
+}
+
+# The rest of what `docker system df -v` and `docker image ls -a` show. From an engine only: a
+# registry or an archive has no volumes, build cache or intermediate images (the frames are empty).
+
+VOLUMES = {
+    "name": ("string", "volume name (`docker system df -v` VOLUME NAME)"),
+    "driver": ("string", "volume driver, 'local' for the engine's own"),
+    "mountpoint": ("string", "where the engine keeps the volume's files"),
+    "scope": ("string", "'local' or 'global'"),
+    "created": ("datetime64[ns, UTC]", "creation time"),
+    "labels": ("object", "dict of labels"),
+    "size": ("Int64", "bytes of the volume's files as the engine measured them (df -v SIZE); NA when the engine "
+                      "did not measure it (-1, or no usage data)"),
+    "links": ("Int64", "containers that use the volume, any state (df -v LINKS); NA when unknown"),
+}
+
+BUILD_CACHE = {
+    "cache_id": ("string", "BuildKit cache record ID (df -v CACHE ID shows its first 12 characters)"),
+    "type": ("string", "record type: 'regular' (a layer snapshot), 'source.local' (a build context or "
+                       "Dockerfile sent by a client), 'exec.cachemount' (RUN --mount=type=cache), 'internal', "
+                       "'frontend', 'source.git.checkout'"),
+    "description": ("string", "what made the record, e.g. 'mount / from exec /bin/sh -c ...' or "
+                              "'local source for context'"),
+    "parents": ("object", "list of parent record IDs (API >= 1.42 'Parents'; Docker 28 sends it as ' Parents'; "
+                          "older engines 'Parent')"),
+    "size": ("Int64", "bytes of the record (df -v SIZE)"),
+    "shared": ("bool", "True when the bytes are also an image's layer or another record's: `docker system df` "
+                       "Build Cache SIZE leaves shared records out"),
+    "in_use": ("bool", "a build is using the record now (df -v marks its ID with '*'); not reclaimable"),
+    "usage_count": ("Int64", "how many times builds used the record (df -v USAGE)"),
+    "created": ("datetime64[ns, UTC]", "creation time"),
+    "last_used": ("datetime64[ns, UTC]", "last time a build used it; NA when never"),
+}
+
+INTERMEDIATES = {
+    "image_id": ("string", "ID of an image `docker image ls -a` lists and `docker image ls` does not: a step "
+                           "the classic builder kept (named by a listed image's history, not '<missing>')"),
+    "short_id": ("string", "first 12 hex digits"),
+    "created": ("datetime64[ns, UTC]", "when its history entry was made"),
+    "size": ("Int64", "bytes of its layers, every layer below included (`docker image ls -a` SIZE)"),
+    "n_layers": ("Int64", "layers it has"),
+    "created_by": ("string", "the command of its top history entry (the step that made it)"),
+    "instruction": ("string", "Dockerfile keyword of that step"),
+    "children": ("object", "labels of the listed images built on it"),
 }
 
 FILES = {
@@ -112,7 +163,7 @@ FILES = {
 }
 
 SCHEMAS = {"images": IMAGES, "layers": LAYERS, "history": HISTORY, "containers": CONTAINERS,
-           "files": FILES}
+           "volumes": VOLUMES, "build_cache": BUILD_CACHE, "intermediates": INTERMEDIATES, "files": FILES}
 
 
 def columns(name: str) -> list[str]:

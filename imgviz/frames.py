@@ -1,4 +1,5 @@
-"""Snapshot -> pandas frames: ``images``, ``layers``, ``history``, ``containers``.
+"""Snapshot -> pandas frames: ``images``, ``layers``, ``history``, ``containers``, and the rest of
+``docker system df -v`` / ``docker image ls -a``: ``volumes``, ``build_cache``, ``intermediates``.
 
 Columns and dtypes are defined once, in :mod:`imgviz._schema`; the rows come from
 :mod:`imgviz.rows` (raw records -> plain rows, no pandas), which also holds how the engine's
@@ -29,6 +30,11 @@ class Frames:
     ----------
     images, layers, history, containers : DataFrame
         See :mod:`imgviz._schema` (``imgviz.schema("images")`` prints the columns).
+    volumes, build_cache : DataFrame
+        The Local Volumes and Build cache rows of ``docker system df -v`` (engine sources; empty
+        for a registry or an archive, and when the engine's answer has none).
+    intermediates : DataFrame
+        Images ``docker image ls -a`` lists and ``docker image ls`` does not (classic-builder steps).
     source : dict
         Where and when the snapshot was collected.
     skipped : list of dict
@@ -48,6 +54,9 @@ class Frames:
     skipped: list[dict[str, Any]] = field(default_factory=list)
     engine_df: dict[str, Any] | None = None
     snapshot: Snapshot | None = field(default=None, repr=False)
+    volumes: pd.DataFrame = field(default_factory=lambda: _frame("volumes", []))
+    build_cache: pd.DataFrame = field(default_factory=lambda: _frame("build_cache", []))
+    intermediates: pd.DataFrame = field(default_factory=lambda: _frame("intermediates", []))
 
     def __repr__(self) -> str:
         return (f"<Frames from {self.source.get('kind', '?')} {self.source.get('host', '')}: "
@@ -89,7 +98,7 @@ def _frame(name: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------- the build
 
 def frames(snapshot: Snapshot) -> Frames:
-    """Build the four frames of a snapshot.
+    """Build the frames of a snapshot.
 
     Parameters
     ----------
@@ -109,4 +118,6 @@ def frames(snapshot: Snapshot) -> Frames:
     return Frames(images=_frame("images", r.images), layers=_frame("layers", r.layers),
                   history=_frame("history", r.history), containers=_frame("containers", r.containers),
                   source=dict(snapshot.source), skipped=list(snapshot.skipped), engine_df=r.engine_df,
-                  snapshot=snapshot)
+                  snapshot=snapshot, volumes=_frame("volumes", r.volumes),
+                  build_cache=_frame("build_cache", r.build_cache),
+                  intermediates=_frame("intermediates", r.intermediates))

@@ -59,6 +59,24 @@ def open_source(source: Any = None, *, host: str | None = None, progress: bool =
     return frames(snap), where
 
 
+def _mask_disk(frames):
+    """Also mask what the disk frames carry from builds and users: a build-cache record's
+    description is the RUN command it ran, an intermediate image's the command that made it, a
+    volume's labels are labels (the same rule as :func:`imgviz.analysis.secrets.mask_frames`)."""
+    from dataclasses import replace
+
+    from .analysis.secrets import mask_labels, mask_text
+
+    cache, inter, vols = frames.build_cache.copy(), frames.intermediates.copy(), frames.volumes.copy()
+    if len(cache):
+        cache["description"] = cache["description"].map(lambda v: mask_text(v) if isinstance(v, str) else v)
+    if len(inter):
+        inter["created_by"] = inter["created_by"].map(lambda v: mask_text(v) if isinstance(v, str) else v)
+    if len(vols):
+        vols["labels"] = vols["labels"].map(mask_labels)
+    return replace(frames, build_cache=cache, intermediates=inter, volumes=vols)
+
+
 class Report:
     """A report of images, layers, sharing, sizes, history, ENV and containers.
 
@@ -76,7 +94,8 @@ class Report:
         Largest number of images, repositories and layers a table or figure shows; the rest are
         summed in one row, so a report of thousands of images stays small.
     history_images : int
-        How many images get their history table.
+        Kept for callers of earlier versions; no longer used: every image's history is in the
+        report, folded (up to ``imgviz._report._summarize.HISTORY_ROWS`` rows in all).
     description : str, optional
         The "source" line shown in the report (default: derived from the source).
 
@@ -106,7 +125,7 @@ class Report:
         from ._report._summarize import Context
         from .analysis.secrets import mask_frames
 
-        shown = self.frames if self.show_secrets else mask_frames(self.frames)
+        shown = self.frames if self.show_secrets else _mask_disk(mask_frames(self.frames))
         return Context(frames=shown, description=self.description, top=self.top,
                        history_images=self.history_images, masked=not self.show_secrets)
 

@@ -128,8 +128,11 @@ def iso_time(value: Any) -> str | None:
 def normalize_df(df: dict[str, Any] | None) -> dict[str, Any] | None:
     """The engine's ``/system/df`` in one shape, whatever the API version.
 
-    Up to API 1.51 the answer has ``LayersSize``, ``Images``, ``Containers``; from 1.52 it has
-    ``ImagesDiskUsage`` / ``ContainersDiskUsage`` objects (``TotalSize``, ``Items``).
+    Up to API 1.51 the answer has ``LayersSize``, ``Images``, ``Containers``, ``Volumes`` and
+    ``BuildCache``; from 1.52 it has ``ImagesDiskUsage`` / ``ContainersDiskUsage`` /
+    ``VolumesDiskUsage`` / ``BuildCacheDiskUsage`` objects (``TotalSize``, ``Items``).
+    ``volumes`` and ``build_cache`` are the raw items in the engine's order (None when the
+    answer has no such field: an engine that does not say is not an engine with none).
     """
     if not df:
         return None
@@ -139,15 +142,100 @@ def normalize_df(df: dict[str, Any] | None) -> dict[str, Any] | None:
         layers_size = imgs.get("TotalSize")
         image_items = imgs.get("Items") or []
         container_items = ctrs.get("Items") or []
+        vols = df.get("VolumesDiskUsage")
+        cache = df.get("BuildCacheDiskUsage")
+        volume_items = None if vols is None else list((vols or {}).get("Items") or [])
+        cache_items = None if cache is None else list((cache or {}).get("Items") or [])
     else:
         layers_size = df.get("LayersSize")
         image_items = df.get("Images") or []
         container_items = df.get("Containers") or []
+        volume_items = None if "Volumes" not in df else list(df.get("Volumes") or [])
+        cache_items = None if "BuildCache" not in df else list(df.get("BuildCache") or [])
     return {
         "layers_size": layers_size,
         "images": {im["Id"]: im for im in image_items},
         "containers": {c["Id"]: c for c in container_items},
+        "volumes": volume_items,
+        "build_cache": cache_items,
     }
+
+
+def volume_rows(df: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One row per volume of :func:`normalize_df`'s answer (``docker system df -v`` Local Volumes).
+
+    The engine says -1 for a size it did not measure, and may leave ``UsageData`` out: both are
+    unknown (None), never 0.
+    """
+    out = []
+    for v in (df or {}).get("volumes") or []:
+        usage = v.get("UsageData") or {}
+        out.append({
+            "name": v.get("Name"), "driver": v.get("Driver"), "mountpoint": v.get("Mountpoint"),
+            "scope": v.get("Scope"), "created": v.get("CreatedAt"), "labels": dict(v.get("Labels") or {}),
+            "size": _known(usage.get("Size")), "links": _known(usage.get("RefCount")),
+        })
+    return out
+
+
+def _parents(record: dict[str, Any]) -> list[str]:
+    # API 1.42+ says "Parents"; Docker 28.x sends that list under the key " Parents" (a leading
+    # space in the engine's JSON tag); older engines say "Parent" (one ID or "")
+    for key in ("Parents", " Parents"):
+        if record.get(key):
+            return [p for p in record[key] if p]
+    parent = record.get("Parent")
+    return [parent] if parent else []
+
+
+def build_cache_rows(df: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One row per BuildKit cache record of :func:`normalize_df`'s answer (``docker system df -v``
+    Build cache usage), in the engine's order."""
+    out = []
+    for b in (df or {}).get("build_cache") or []:
+        out.append({
+            "cache_id": b.get("ID"), "type": b.get("Type"), "description": b.get("Description"),
+            "parents": _parents(b), "size": b.get("Size"), "shared": bool(b.get("Shared")),
+            "in_use": bool(b.get("InUse")), "usage_count": b.get("UsageCount"),
+            "created": b.get("CreatedAt"), "last_used": b.get("LastUsedAt"),
+        })
+    return out
+
+
+def intermediate_rows(image_rows: list[dict], history_rows: list[dict], label_of: dict[str, str]) -> list[dict]:
+    """Images ``docker image ls -a`` adds to ``docker image ls``: steps the classic builder kept.
+
+    Rule: the engine's history names an entry by image ID (not ``<missing>``) exactly when that
+    step is an image in its store; those IDs that are not listed images are the intermediate
+    images (checked against ``docker image ls -a`` on Docker 20.10 and 28.5, overlay2 and the
+    containerd store; podman names fewer entries). The size is that of the layers up to the step,
+    as ``docker image ls -a`` counts it.
+    """
+    listed = {im["image_id"] for im in image_rows}
+    by_image: dict[str, list[dict]] = {}
+    for h in history_rows:
+        by_image.setdefault(h["image_id"], []).append(h)
+    found: dict[str, dict] = {}
+    for image_id, entries in by_image.items():
+        size, n_layers = 0, 0
+        for h in sorted(entries, key=lambda e: e["index"]):
+            if not h["empty_layer"]:
+                n_layers += 1
+                size = None if size is None or h["size"] is None else size + int(h["size"])
+            step = h.get("entry_id") or "<missing>"
+            if step == "<missing>" or step in listed:
+                continue
+            step = step if step.startswith("sha256:") else f"sha256:{step}"
+            if step in listed:
+                continue
+            row = found.get(step)
+            if row is None:
+                found[step] = {"image_id": step, "short_id": short_id(step), "created": h["created"],
+                               "size": size, "n_layers": n_layers, "created_by": h["created_by"],
+                               "instruction": h["instruction"], "children": [label_of.get(image_id, image_id)]}
+            elif label_of.get(image_id, image_id) not in row["children"]:
+                row["children"].append(label_of.get(image_id, image_id))
+    return list(found.values())
 
 
 def _known(value: Any) -> Any:
@@ -232,6 +320,9 @@ class Rows:
     history: list[dict[str, Any]] = field(default_factory=list)
     containers: list[dict[str, Any]] = field(default_factory=list)
     engine_df: dict[str, Any] | None = None
+    volumes: list[dict[str, Any]] = field(default_factory=list)
+    build_cache: list[dict[str, Any]] = field(default_factory=list)
+    intermediates: list[dict[str, Any]] = field(default_factory=list)
 
 
 def rows(snapshot: Snapshot) -> Rows:
@@ -343,7 +434,11 @@ def rows(snapshot: Snapshot) -> Rows:
 
     containers = container_rows(rec)
     _fill_derived(image_rows, layer_rows, containers)
-    return Rows(images=image_rows, layers=layer_rows, history=history_rows, containers=containers, engine_df=df)
+    label_of = {im["image_id"]: (im["tags"][0] if im["tags"] else im["short_id"]) for im in image_rows}
+    engine_history = [h for h in history_rows if h["mapping"] != "config"]
+    return Rows(images=image_rows, layers=layer_rows, history=history_rows, containers=containers, engine_df=df,
+                volumes=volume_rows(df), build_cache=build_cache_rows(df),
+                intermediates=intermediate_rows(image_rows, engine_history, label_of))
 
 
 def _fill_derived(images: list[dict], layers: list[dict], containers: list[dict]) -> None:
@@ -369,6 +464,18 @@ def _fill_derived(images: list[dict], layers: list[dict], containers: list[dict]
                 im["containers"] = counts.get(im["image_id"], 0)
 
 
+def _run_state(state: Any) -> dict[str, Any]:
+    """Exit code and start/finish times from a container inspect's ``State`` (what the status text
+    was made from). Go's zero time means never; a running container has no exit code yet."""
+    if not isinstance(state, dict):
+        return {"exit_code": None, "started": None, "finished": None}
+    started, finished = utc_time(state.get("StartedAt")), utc_time(state.get("FinishedAt"))
+    ran = finished is not None and not state.get("Running")
+    return {"exit_code": state.get("ExitCode") if ran else None,
+            "started": iso_time(state.get("StartedAt")) if started else None,
+            "finished": iso_time(state.get("FinishedAt")) if ran else None}
+
+
 def container_rows(rec: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per container the engine listed and we could inspect (``docker ps -a -s``)."""
     inspected = {c["id"]: c.get("inspect") or {} for c in rec.get("containers") or []}
@@ -385,5 +492,6 @@ def container_rows(rec: dict[str, Any]) -> list[dict[str, Any]]:
             "state": c.get("State"), "status": c.get("Status"), "created": c.get("Created"),
             "size_rw": c.get("SizeRw", 0), "size_root_fs": c.get("SizeRootFs"),
             "env": list(((ins.get("Config") or {}).get("Env")) or []),
+            **_run_state(ins.get("State")),
         })
     return out

@@ -6,6 +6,9 @@ blob to a local layer only when it has pulled or pushed that blob before; the En
 list those blobs, so they are rebuilt from the local images' repo digests on the same registry
 (``name@sha256:...``: manifests this engine pulled or pushed), whose manifests and configs give
 blob digest -> diff ID.
+
+The local side is the live engine by default; ``--snapshot FILE`` or ``--demo`` plan against a
+recorded engine instead (what a pull *into that engine* would have downloaded), and need no engine.
 """
 
 from __future__ import annotations
@@ -22,7 +25,13 @@ def register(sub) -> None:
     p.add_argument("ref", help="HOST[:PORT]/REPO[:TAG|@DIGEST]")
     p.add_argument("--json", action="store_true",
                    help='print {"ref", "download_bytes", "layers": [{"digest", "diff_id", "action", "size_compressed"}]}')
-    p.add_argument("--host", metavar="URL", help="engine address (default: DOCKER_HOST, else the default socket)")
+    local = p.add_argument_group("the local side (default: the live engine)")
+    excl = local.add_mutually_exclusive_group()
+    excl.add_argument("--host", metavar="URL", help="engine address (default: DOCKER_HOST, else the default socket)")
+    excl.add_argument("--engine", action="store_true", help="the live engine (the default; error when none answers)")
+    excl.add_argument("--snapshot", metavar="FILE",
+                      help="an engine snapshot saved by `imgviz snapshot`: plan a pull into that engine as recorded")
+    excl.add_argument("--demo", action="store_true", help="the embedded demo snapshot as the local engine")
     p.add_argument("--platform", metavar="OS/ARCH", help="platform to choose from an index (default: the engine's)")
     p.add_argument("--plain-http", action="store_true", default=None,
                    help="talk HTTP to the registry (default: only for 127.0.0.0/8 and localhost)")
@@ -67,9 +76,31 @@ def known_blob_digests(local, ref, client, *, workers: int = 8) -> dict[str, str
     return known
 
 
+def _local_snapshot(local):
+    """The local side's frames from a snapshot, a snapshot file or ``"demo"``; an engine's only."""
+    from ..errors import ImgvizError
+    from ..frames import Frames, frames
+    from ..sources import describe, open as open_source
+
+    if isinstance(local, Frames):
+        f = local
+    else:
+        snap, _where = open_source("demo" if local == "demo" else (local if not isinstance(local, str)
+                                                                   else f"snapshot:{local}"), progress=False)
+        f = frames(snap)
+    if (f.source or {}).get("kind") != "engine":
+        raise ImgvizError(f"{describe(f.source)}: pull-plan needs an engine's snapshot as the local side "
+                          f"(this one is of a {(f.source or {}).get('kind', 'unknown')} source)")
+    return f
+
+
 def make_plan(ref_text: str, *, host: str | None = None, client=None, platform: str | None = None,
-              progress: bool = False):
-    """Collect what the plan needs and compute it: returns ``(plan DataFrame, remote Frames)``."""
+              progress: bool = False, local=None):
+    """Collect what the plan needs and compute it: returns ``(plan DataFrame, remote Frames)``.
+
+    ``local`` (Frames, a snapshot, a snapshot file or ``"demo"``) plans against that recorded
+    engine instead of the live one at ``host``; the platform is then the recorded engine's.
+    """
     from ..analysis.pull import pull_plan
     from ..frames import frames
     from ..sources import engine, registry
@@ -79,12 +110,19 @@ def make_plan(ref_text: str, *, host: str | None = None, client=None, platform: 
     client = client or registry.RegistryClient()
     api = None
     try:
-        api = engine.connect(host)
-        if platform is None:
-            platform = engine.platform_of(api, host=host)
+        if local is not None:
+            local = _local_snapshot(local)
+            src = local.source or {}
+            if platform is None and src.get("os") and src.get("arch"):
+                platform = f"{src['os']}/{src['arch']}"
+        else:
+            api = engine.connect(host)
+            if platform is None:
+                platform = engine.platform_of(api, host=host)
         # the registry first: a wrong reference fails before the engine is collected
         remote = frames(registry.collect([ref_text], client=client, platform=platform, progress=False))
-        local = frames(engine.collect(api, host=engine.docker_host(host), progress=progress))
+        if local is None:
+            local = frames(engine.collect(api, host=engine.docker_host(host), progress=progress))
         known = known_blob_digests(local, ref, client)
     finally:
         if api is not None:
@@ -100,9 +138,10 @@ def run(args) -> int:
     from ..units import human_size
     from ._table import dump_json, render
 
+    local = "demo" if args.demo else args.snapshot
     with RegistryClient(plain_http=args.plain_http) as client:
         plan, _remote = make_plan(args.ref, host=args.host, client=client, platform=args.platform,
-                                  progress=sys.stderr.isatty())
+                                  progress=sys.stderr.isatty(), local=local)
     total = int(plan["download_bytes"].fillna(0).sum())
     if args.json:
         dump_json({"ref": args.ref, "download_bytes": total,

@@ -40,41 +40,59 @@ def _is_missing(value: Any) -> bool:
     return value is None or (not isinstance(value, (list, dict, str)) and pd.isna(value))
 
 
-def _cell(value: Any, fmt: str, rest_row: bool) -> str:
+def _cell(value: Any, fmt: str, rest_row: bool, column: str = "") -> str:
+    label = f' data-label="{esc(column)}"' if column else ""
     if _is_missing(value):
-        return '<td class="iv-num">-</td>' if fmt in ("bytes", "int") else "<td></td>"
+        return f'<td class="iv-num iv-empty"{label}>-</td>' if fmt in ("bytes", "int") else f'<td class="iv-empty"{label}></td>'
     if fmt == "bytes":
-        return f'<td class="iv-num" title="{int(value):,} bytes">{esc(human_size(int(value)))}</td>'
+        return f'<td class="iv-num"{label} title="{int(value):,} bytes">{esc(human_size(int(value)))}</td>'
     if fmt == "int":
-        return f'<td class="iv-num">{int(value):,}</td>'
+        return f'<td class="iv-num"{label}>{int(value):,}</td>'
     if fmt == "time":
         ts = pd.Timestamp(value)
-        return f'<td class="iv-num" title="{esc(ts.isoformat())}">{esc(ts.strftime("%Y-%m-%d %H:%M"))}</td>'
+        return f'<td class="iv-num"{label} title="{esc(ts.isoformat())}">{esc(ts.strftime("%Y-%m-%d %H:%M"))}</td>'
     text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    if not text:
+        return f'<td class="iv-empty"{label}></td>'
     cls = {"code": "iv-code", "id": "iv-id"}.get(fmt, "")
+    attr = f' class="{cls}"' if cls else ""
     if len(text) > _TEXT_LIMIT:
         shown = text[:_TEXT_LIMIT] + " ..."
-        return f'<td class="{cls}" title="{esc(text)}">{esc(shown)}</td>'
-    return f'<td class="{cls}">{esc(text)}</td>' if cls else f"<td>{esc(text)}</td>"
+        return f'<td{attr}{label} title="{esc(text)}">{esc(shown)}</td>'
+    return f"<td{attr}{label}>{esc(text)}</td>"
 
 
 def render_table(table: Table) -> str:
+    """A table; a long one folded in a <details> whose summary keeps its caption and row count.
+
+    Every cell carries its column name (``data-label``), so on a phone the rows can be shown as
+    cards of "column: value" lines instead of a table wider than the screen.
+    """
     frame = table.frame
     cols = list(frame.columns)
-    head = "".join(f"<th>{esc(c)}</th>" for c in cols)
+    head = "".join(f'<th scope="col">{esc(c)}</th>' for c in cols)
     rows = []
     last = len(frame) - 1
     for k, row in enumerate(frame.itertuples(index=False)):
         rest_row = table.rest_row and k == last
-        cells = "".join(_cell(v, table.formats.get(c, "text"), rest_row) for c, v in zip(cols, row))
+        cells = "".join(_cell(v, table.formats.get(c, "text"), rest_row, str(c)) for c, v in zip(cols, row))
         rows.append(f'<tr class="iv-rest">{cells}</tr>' if rest_row else f"<tr>{cells}</tr>")
+    kind = "iv-table iv-grid" if table.grid else "iv-table"
+    body = (f'<div class="iv-table-wrap"><table class="{kind}"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table></div>")
+    note = f'<p class="iv-note">{esc(table.note)}</p>' if table.note else ""
+    if table.collapsed:
+        what = esc(table.caption) if table.caption else "Table"
+        n = len(frame) - (1 if table.rest_row else 0)
+        count = f"{n:,} shown, the rest summed" if table.rest_row else f'{n:,} row{"s" if n != 1 else ""}'
+        return (f'<details class="iv-fold"><summary>{what} <span class="iv-count">({count})</span></summary>\n'
+                f"{body}\n{note}</details>")
     out = []
     if table.caption:
         out.append(f"<h3>{esc(table.caption)}</h3>")
-    out.append(f'<div class="iv-table-wrap"><table class="iv-table"><thead><tr>{head}</tr></thead>'
-               f"<tbody>{''.join(rows)}</tbody></table></div>")
-    if table.note:
-        out.append(f'<p class="iv-note">{esc(table.note)}</p>')
+    out.append(body)
+    if note:
+        out.append(note)
     return "\n".join(out)
 
 

@@ -27,6 +27,11 @@ from ..units import human_size
 
 # ------------------------------------------------------------------------------------ content types
 
+#: a table longer than this is folded (its caption and row count stay visible)
+COLLAPSE_ROWS = 12
+#: history rows the report holds in all: every image's history while they fit, then a note
+HISTORY_ROWS = 6000
+
 @dataclass
 class Table:
     """A table for the report. ``formats`` maps a column to how it is shown:
@@ -37,6 +42,13 @@ class Table:
     note: str | None = None
     caption: str | None = None
     rest_row: bool = False  #: the last row sums the rows left out (the top N and the rest)
+    #: shown folded (an HTML <details>): True, False, or None for "when longer than COLLAPSE_ROWS rows"
+    collapse: bool | None = None
+    grid: bool = False  #: a matrix (rows x named columns), e.g. ENV: image x variable
+
+    @property
+    def collapsed(self) -> bool:
+        return bool(self.collapse) if self.collapse is not None else len(self.frame) > COLLAPSE_ROWS
 
     def records(self) -> list[dict[str, Any]]:
         out = []
@@ -244,40 +256,81 @@ def shared_layers_table(ctx: Context) -> list:
 
 
 def history_tables(ctx: Context) -> list:
-    """One history per image (newest first, as `docker image history`), for the top images."""
+    """Every image's history (newest first, as `docker image history`), each folded, within
+    :data:`HISTORY_ROWS` rows; first the layers of the first image that is built on another one."""
     from ..analysis.listing import history_table
 
-    parts = []
+    parts: list = []
     ranked = ctx.ranked_images
-    # the images a reader of the workshop looks at first: tagged ones, largest own bytes first
-    chosen = ranked[~ranked["dangling"]].head(ctx.history_images)
-    for r in chosen.itertuples(index=False):
-        rows = history_table(ctx.frames.history, r.image_id)
+    # tagged images first (largest own bytes first), then the dangling ones
+    order = pd.concat([ranked[~ranked["dangling"]], ranked[ranked["dangling"]]])
+    from ..figures._roles import roles
+
+    r = roles(ctx.frames)
+    built = [i for i in order["image_id"] if i in r.base_of and r.split(i)[0] < len(r.paths[i])]
+    if built:
+        parts += figure(lambda: _figures().image_layers(ctx.frames, built[0]),
+                        note="One image's layers: what its base image brought and what it added, each on its "
+                             "own axis (imgviz.figures.image_layers draws any image).")
+    n_rows, shown, empty = 0, 0, 0
+    counts = ctx.frames.history.groupby("image_id").size() if len(ctx.frames.history) else pd.Series(dtype="int64")
+    for rec in order.itertuples(index=False):
+        n = int(counts.get(rec.image_id, 0))
+        if not n:
+            empty += 1  # the source recorded no history for it
+            continue
+        if shown and n_rows + n > HISTORY_ROWS:
+            break
+        rows = history_table(ctx.frames.history, rec.image_id)
         frame = pd.DataFrame({
             "step": rows["index"], "instruction": rows["instruction"].fillna(""),
             "created by": [cb or (c or "") for cb, c in zip(rows["created_by"], rows["comment"])],
             "layer": ["-" if e else f"#{int(p)}" for e, p in zip(rows["empty_layer"], rows["layer_position"].fillna(-1))],
             "size": rows["size"]})
+        base = r.base_of.get(rec.image_id)
+        built_on = f"; built on {r.label[base]}" if base else ""
         parts.append(Table(frame, {"step": "int", "instruction": "text", "created by": "code", "layer": "text",
-                                   "size": "bytes"}, caption=f"{r.label} ({r.short_id})"))
-    left = len(ranked) - len(chosen)
+                                   "size": "bytes"}, collapse=True,
+                           caption=f"{rec.label} ({rec.short_id}): {len(frame)} entr{'ies' if len(frame) != 1 else 'y'}, "
+                                   f"{int(rec.n_layers)} layer{'s' if rec.n_layers != 1 else ''}"
+                                   f"{built_on}"))
+        n_rows += n
+        shown += 1
+    left = len(order) - shown - empty
     if left > 0:
-        parts.append(Facts([("Not shown", f"{left:,} more images; `imgviz history IMAGE` prints any of them")]))
+        parts.append(Facts([("Not shown", f"{left:,} more images (the report keeps at most {HISTORY_ROWS:,} history "
+                                          f"rows); `imgviz history IMAGE` prints any of them")]))
+    if empty:
+        parts.append(Facts([("No history", f"{empty:,} image(s): the source recorded none for them")]))
     return parts
 
 
 def env_table(ctx: Context) -> list:
-    """ENV defaults baked into images, and what containers run with instead (-e overrides)."""
+    """ENV defaults as an image x variable grid, labels, and what containers run with instead (-e)."""
     from ..analysis.env import config_labels, env_defaults, env_overrides
 
     parts = []
     top = list(ctx.ranked_images["image_id"].head(ctx.top))
     defaults = env_defaults(ctx.frames, images=top)
     if len(defaults):
-        parts.append(Table(defaults.rename(columns={"label": "image"})[["image", "name", "default"]],
-                           {"image": "text", "name": "text", "default": "code"},
-                           caption="ENV defaults in images (PATH left out)",
-                           note=None if not ctx.many else f"For the {ctx.top} images listed first above."))
+        # variables most images set first; at most `top` columns
+        counts = defaults["name"].value_counts()
+        first_seen = {n: k for k, n in enumerate(dict.fromkeys(defaults["name"]))}
+        names = sorted(first_seen, key=lambda n: (-int(counts[n]), first_seen[n]))
+        cols, more = names[: ctx.top], names[ctx.top:]
+        grid = defaults.drop_duplicates(["image_id", "name"]).pivot(index="image_id", columns="name", values="default")
+        grid = grid.reindex(index=[i for i in top if i in set(defaults["image_id"])], columns=cols)
+        frame = pd.DataFrame({"image": [ctx.names[i] for i in grid.index]})
+        for name in cols:
+            frame[name] = [None if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in grid[name]]
+        note = ("Empty: the image does not set it (a container then gets it only from -e). PATH, which every "
+                "image sets, is left out.")
+        if more:
+            note += f" {len(more)} more variable(s) set by fewer images are not shown."
+        if ctx.many:
+            note += f" For the {ctx.top} images listed first above."
+        parts.append(Table(frame, {"image": "text", **{n: "code" for n in cols}}, note=note, grid=True,
+                           caption=f"ENV defaults: {len(frame)} images x {len(cols)} variables"))
     labels = config_labels(ctx.frames, images=top)
     if len(labels):
         parts.append(Table(labels.rename(columns={"label": "image", "key": "label"})[["image", "label", "value"]],
@@ -285,7 +338,10 @@ def env_table(ctx: Context) -> list:
                            caption="Labels (LABEL instructions: notes about the image, no effect on containers)"))
     over = env_overrides(ctx.frames)
     if len(over):
-        frame = pd.DataFrame({"container": over["container"], "image": over["label"], "name": over["name"],
+        run_from = dict(zip(ctx.frames.containers["container_id"], ctx.frames.containers["image"]))
+        frame = pd.DataFrame({"container": over["container"],
+                              "image": [run_from.get(c) or label for c, label in zip(over["container_id"], over["label"])],
+                              "name": over["name"],
                               "image default": over["image_default"].map(lambda v: "(not set)" if v is None else v),
                               "container runs with": over["value"]})
         parts.append(Table(frame.head(ctx.top * 4), {"container": "text", "image": "text", "name": "text",
@@ -295,20 +351,107 @@ def env_table(ctx: Context) -> list:
     return parts
 
 
+def status_text(state, exit_code, started, finished, engine_status, collected_at) -> str:
+    """A container's status stated from its times, not the engine's "2 minutes ago" (which was
+    relative to when the snapshot was taken): ``Exited (0) 2026-11-28 07:09 UTC, 2 minutes before
+    the snapshot``."""
+    from ..units import human_duration
+
+    def when(ts) -> str:
+        text = f"{pd.Timestamp(ts):%Y-%m-%d %H:%M} UTC"
+        if collected_at is not None:
+            gap = (collected_at - pd.Timestamp(ts)).total_seconds()
+            if gap >= 0:
+                text += f", {human_duration(gap).lower()} before the snapshot"
+        return text
+
+    state = str(state or "")
+    if state == "exited" and not _unknown(finished):
+        code = "" if _unknown(exit_code) else f" ({int(exit_code)})"
+        return f"Exited{code} {when(finished)}"
+    if state == "running" and not _unknown(started):
+        return f"Up since {when(started)}"
+    if state == "created":
+        return "Created, never started"
+    return f"{engine_status or state} (as the engine said at the snapshot)"
+
+
 def containers_table(ctx: Context) -> list:
     cons = ctx.frames.containers
     if cons.empty:
         return [Facts([("Containers", "none")])]
     names = ctx.names
+    at = (ctx.frames.source or {}).get("collected_at")
+    at = pd.Timestamp(at) if at else None
     frame = pd.DataFrame({
-        "container": [", ".join(n or []) for n in cons["names"]], "image": [names.get(i, im) for i, im in
-                                                                           zip(cons["image_id"], cons["image"])],
-        "state": cons["state"], "status": cons["status"], "command": cons["command"],
-        "writable layer": cons["size_rw"], "created": cons["created"]})
+        "container": [", ".join(n or []) for n in cons["names"]],
+        # what the container was run from, as the engine recorded it (`docker ps` IMAGE), not the
+        # image's first tag: web-ping:optimized stays web-ping:optimized
+        "image": [im if im else names.get(i, i) for i, im in zip(cons["image_id"], cons["image"])],
+        "state": cons["state"],
+        "status": [status_text(*v, at) for v in zip(cons["state"], cons["exit_code"], cons["started"],
+                                                    cons["finished"], cons["status"])],
+        "command": cons["command"], "writable layer": cons["size_rw"], "created": cons["created"]})
     frame = frame.sort_values("writable layer", ascending=False, kind="stable").reset_index(drop=True)
     return [Table(frame.head(ctx.top), {"container": "text", "image": "text", "state": "text", "status": "text",
                                         "command": "code", "writable layer": "bytes", "created": "time"},
                   note=_others_note(min(len(frame), ctx.top), len(frame), "containers", "largest writable layer first"))]
+
+
+def disk_beyond_images(ctx: Context) -> list:
+    """The rest of `docker system df -v`: the four df lines, build cache, volumes; and image ls -a's extras."""
+    from ..analysis.sizes import disk_usage
+
+    du = disk_usage(ctx.frames)
+    if (du.loc[["Local Volumes", "Build Cache"], "source"] == "unknown").all():
+        return [Facts([("Not known", "this source has no engine: volumes and build cache are an engine's "
+                                     "(`docker system df`); unknown here, not 0")])]
+    lines = pd.DataFrame({"type": list(du.index), "total": du["total"], "active": du["active"], "size": du["size"],
+                          "reclaimable": du["reclaimable"],
+                          "%": [None if _unknown(p) else f"{int(p)}%" for p in du["reclaimable_percent"]]})
+    parts: list = [Table(lines.reset_index(drop=True), {"type": "text", "total": "int", "active": "int", "size": "bytes",
+                                                       "reclaimable": "bytes", "%": "text"},
+                         caption="docker system df", collapse=False)]
+    cache = ctx.frames.build_cache
+    if len(cache):
+        parts += figure(lambda: _figures().build_cache(ctx.frames))
+        desc = cache["description"]  # masked with the rest of the frames (Report._context)
+        frame = pd.DataFrame({"cache id": cache["cache_id"].str.slice(0, 12) + cache["in_use"].map({True: "*", False: ""}),
+                              "type": cache["type"], "size": cache["size"], "shared": cache["shared"].map(
+                                  {True: "yes (not counted)", False: "no"}),
+                              "usage": cache["usage_count"], "last used": cache["last_used"], "made by": desc})
+        shown, total = with_rest_row(frame, ctx.top * 2, by="size", label="cache id", noun="records",
+                                     sums=["size", "usage"])
+        parts.append(Table(shown, {"cache id": "id", "type": "text", "size": "bytes", "shared": "text",
+                                   "usage": "int", "last used": "time", "made by": "code"},
+                           caption=f"Build cache records ({total:,})", rest_row=total > ctx.top * 2,
+                           note=_others_note(min(total, ctx.top * 2), total, "records", "largest first")))
+    vols = ctx.frames.volumes
+    if len(vols):
+        labels = vols["labels"]
+        frame = pd.DataFrame({"volume": vols["name"], "links": vols["links"], "size": vols["size"],
+                              "driver": vols["driver"], "created": vols["created"],
+                              "labels": [", ".join(f"{k}={v}" for k, v in sorted((d or {}).items())) for d in labels]})
+        frame = frame.sort_values("size", ascending=False, na_position="last", kind="stable")
+        shown, total = with_rest_row(frame, ctx.top, label="volume", noun="volumes", sums=["size"])
+        parts.append(Table(shown, {"volume": "text", "links": "int", "size": "bytes", "driver": "text",
+                                   "created": "time", "labels": "code"},
+                           caption=f"Local volumes ({total:,}): links = containers using it; a volume with none "
+                                   f"is reclaimable", rest_row=total > ctx.top,
+                           note=_others_note(min(total, ctx.top), total, "volumes", "largest first")))
+    else:
+        parts.append(Facts([("Local volumes", "none")]))
+    inter = ctx.frames.intermediates
+    if len(inter):
+        frame = pd.DataFrame({"image id": inter["short_id"], "size": inter["size"], "layers": inter["n_layers"],
+                              "made by": inter["created_by"],
+                              "under": [", ".join(c) for c in inter["children"]]})
+        shown, total = with_rest_row(frame, ctx.top, label="image id", noun="images", sums=[])
+        parts.append(Table(shown, {"image id": "id", "size": "bytes", "layers": "int", "made by": "code",
+                                   "under": "text"}, rest_row=total > ctx.top,
+                           caption=f"Intermediate images ({total:,}): `docker image ls -a` lists them, "
+                                   f"`docker image ls` does not"))
+    return parts
 
 
 def _figures():
@@ -455,25 +598,34 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], list]]] = [
      "Images grouped by repository. Bytes counts each layer once per repository; the last column is what "
      "only this repository's images use.", repositories_table),
     ("layer-tree", "The layer tree",
-     "Every distinct layer once, on top of the layers below it: images that start the same way share a "
-     "branch. Box size is bytes on disk.",
+     "Every distinct layer once, to the right of the layer it was built on: images that start the same way "
+     "share a branch. Every layer gets a box of the same size, so the app's few kB (a WORKDIR, a COPY) show "
+     "next to a 100 MB runtime; each box says its bytes (`imgviz.figures.layer_tree(f, by='bytes')` sizes "
+     "them by bytes instead).",
      lambda ctx: figure(lambda: _figures().layer_tree(ctx.frames, top_n=max(ctx.top * 4, 40)))),
     ("sharing", "Which images share layers",
      "A layer is shared when images have the same layer on the same parent layers (the same chain ID). "
-     "The heatmap gives the bytes each pair of images shares; the table lists the shared layers, "
+     "The heatmap gives how far apart each pair of images is: the bytes of the layers only one of them has "
+     "(0 B: the same layers; its hover says what they share). The table lists the shared layers, "
      "saved by sharing = size x (images using it - 1).",
      lambda ctx: figure(lambda: _figures().sharing_matrix(ctx.frames, top_n=min(ctx.top, 30)))
      + shared_layers_table(ctx)),
     ("dangling", "What removing the dangling images would free",
      "A dangling image (`<none>`) lost its tag to a rebuild. Removing it frees only the layers no other "
      "image or container uses.", dangling_what_if),
+    ("disk", "Build cache, volumes and intermediate images",
+     "`docker system df` counts more than images: BuildKit's build cache (layer snapshots and the contexts "
+     "clients sent; records that are image layers too are shared and counted once), local volumes (a "
+     "volume no container links to is reclaimable) and the containers' writable layers. `docker image ls "
+     "-a` also lists intermediate images, steps the classic builder kept.", disk_beyond_images),
     ("compressed", "Download size vs size on disk",
      "A registry stores and sends each layer compressed; the engine keeps it unpacked. A pull "
      "downloads the compressed bytes of the layers the engine does not have yet.", compressed_figure),
     ("history", "History and layers",
-     "`docker image history`, newest first. Each Dockerfile instruction is one history entry; only those "
-     "that change files (RUN, COPY, ADD, and WORKDIR when it creates the folder) make a layer; ENV, CMD "
-     "and LABEL only change the image's settings and show 0 B.", history_tables),
+     "`docker image history`, newest first, for every image (open one to read it). Each Dockerfile "
+     "instruction is one history entry; only those that change files (RUN, COPY, ADD, and WORKDIR when it "
+     "creates the folder) make a layer; ENV, CMD and LABEL only change the image's settings and show 0 B.",
+     history_tables),
     ("env", "ENV defaults, labels and -e overrides",
      "ENV instructions store default settings in the image. `docker run -e NAME=value` replaces a default "
      "for one container without rebuilding the image. Anyone who can pull an image can read its ENV and "

@@ -138,9 +138,10 @@ def _active_state(state) -> bool:
 
 
 def disk_usage(frames) -> pd.DataFrame:
-    """The Images and Containers rows of ``docker system df``, in bytes.
+    """The four rows of ``docker system df`` (Images, Containers, Local Volumes, Build Cache), in bytes.
 
-    Rules (the docker CLI's, ``cli/command/formatter/disk_usage.go``):
+    Rules (the docker CLI's, ``cli/command/system/df.go`` and ``cli/command/formatter/disk_usage.go``
+    of 20.10 and 28.5):
 
     - Images TOTAL: number of images; ACTIVE: images with at least one container;
       SIZE: bytes of distinct layers (the engine's ``LayersSize``);
@@ -148,15 +149,24 @@ def disk_usage(frames) -> pd.DataFrame:
       (an image whose sizes are unknown is skipped, as the CLI skips -1).
     - Containers TOTAL: number of containers; ACTIVE: running, paused or restarting;
       SIZE: sum of writable layers (``SizeRw``); RECLAIMABLE: writable bytes of the inactive ones.
+    - Local Volumes TOTAL: volumes; ACTIVE: volumes some container uses (LINKS > 0); SIZE: sum of
+      the measured sizes (a size the engine did not measure counts 0, as the CLI skips -1);
+      RECLAIMABLE: those of volumes no container uses.
+    - Build Cache TOTAL: cache records; ACTIVE: records in use; SIZE: bytes of the records that are
+      not shared (a shared record's bytes are an image's layer or another record's, counted there);
+      RECLAIMABLE: SIZE minus the unshared records in use. The CLI prints no percentage here.
     - ``reclaimable_percent`` = reclaimable * 100 // size (integer division, as Go does), NA when
       size is 0 (the CLI then prints no percentage).
+
+    Volumes and build cache are NA for a source without the engine's ``/system/df`` (a registry,
+    an archive): unknown, not 0.
 
     Returns
     -------
     DataFrame
-        Indexed by ``type`` ('Images', 'Containers'): ``total``, ``active``, ``size``,
-        ``reclaimable``, ``reclaimable_percent``, ``source`` ('engine' when SIZE is the engine's
-        LayersSize, else 'derived').
+        Indexed by ``type`` ('Images', 'Containers', 'Local Volumes', 'Build Cache'): ``total``,
+        ``active``, ``size``, ``reclaimable``, ``reclaimable_percent``, ``source`` ('engine' when
+        the numbers come from the engine's answer, else 'derived'; 'unknown' when not known).
     """
     images, containers = frames.images, frames.containers
     engine_df = getattr(frames, "engine_df", None) or {}
@@ -185,11 +195,54 @@ def disk_usage(frames) -> pd.DataFrame:
         ("Containers", len(containers), int(active.sum()), ctr_size, ctr_recl, pct(ctr_recl, ctr_size),
          "engine" if engine_df else "derived"),
     ]
+    unknown = (pd.NA, pd.NA, pd.NA, pd.NA, pd.NA, "unknown")
+    if engine_df.get("volumes") is not None:
+        v = volume_usage(frames)
+        rows.append(("Local Volumes", v["total"], v["active"], v["size"], v["reclaimable"],
+                     pct(v["reclaimable"], v["size"]), "engine"))
+    else:
+        rows.append(("Local Volumes",) + unknown)
+    if engine_df.get("build_cache") is not None:
+        b = build_cache_usage(frames)
+        rows.append(("Build Cache", b["total"], b["active"], b["size"], b["reclaimable"], pd.NA, "engine"))
+    else:
+        rows.append(("Build Cache",) + unknown)
     out = pd.DataFrame(rows, columns=["type", "total", "active", "size", "reclaimable",
                                       "reclaimable_percent", "source"]).set_index("type")
     for col in ("total", "active", "size", "reclaimable", "reclaimable_percent"):
         out[col] = out[col].astype("Int64")
     return out
+
+
+def volume_usage(frames) -> pd.Series:
+    """The Local Volumes line of ``docker system df``: total, active, size, reclaimable (bytes).
+
+    Rule (the CLI's): active = volumes with LINKS > 0; size = sum of measured sizes (NA sizes, the
+    engine's -1, count 0); reclaimable = measured sizes of volumes no container uses.
+    """
+    v = frames.volumes
+    size = v["size"].fillna(0).astype("int64")
+    links = v["links"].fillna(0).astype("int64")
+    return pd.Series({"total": len(v), "active": int((links > 0).sum()), "size": int(size.sum()),
+                      "reclaimable": int(size[links == 0].sum())}, dtype="int64")
+
+
+def build_cache_usage(frames) -> pd.Series:
+    """The Build Cache line of ``docker system df`` (and df -v's "Build cache usage"), in bytes.
+
+    Rule (the CLI's): size = bytes of the records that are not shared (a shared record holds an
+    image's layer or another record's bytes: counted there, not again); reclaimable = size minus
+    the unshared records in use; active = records in use. Of the rest, ``shared`` = bytes of the
+    shared records (not in size) and ``by_type`` is not given here (group ``frames.build_cache``).
+    """
+    b = frames.build_cache
+    size = b["size"].fillna(0).astype("int64")
+    own = ~b["shared"].astype(bool)
+    in_use = b["in_use"].astype(bool)
+    total = int(size[own].sum())
+    return pd.Series({"total": len(b), "active": int(in_use.sum()), "size": total,
+                      "reclaimable": total - int(size[own & in_use].sum()),
+                      "shared": int(size[~own].sum())}, dtype="int64")
 
 
 _TOTALS_MEANING = {

@@ -1,85 +1,136 @@
-"""One image, entry by entry: what each instruction of its history added, on a linear or log axis.
-
-The rows are ``docker image history``'s (newest on top); the bars are the layers. An entry that
-only changed settings (ENV, CMD, LABEL...) has no layer and says so; an empty layer (WORKDIR of an
-existing folder) shows ``0 B``. On the log axis a 0 B layer sits at the axis' left edge with its
-label, so it never disappears, and every bar carries its size as text, so a 1.3 kB COPY does not
-read as big.
-"""
+"""The layers of one image: its base image's layers and its own app layers, each on its own axis."""
 
 from __future__ import annotations
 
 import math
 
-from ..analysis.listing import history_table
-from ..selection import find_image, labels
+from ..selection import resolve_images
 from ..units import axis_bytes
 from . import _style as st
+from ._doc import document
+from ._roles import image_layer_table, roles
 
-__all__ = ["image_layers", "SCALES"]
-
-SCALES = ("linear", "log")
-_LAYER, _EMPTY, _NONE = "#4C78A8", "#9ecae9", "#BAB0AC"
+SCALES = ("split", "bytes", "log")
 
 
-def image_layers(frames, image: str, *, scale: str = "log", title: str | None = None, height: int | None = None):
-    """Bars of one image's layers, one row per history entry (``docker image history``).
+def _hover(label: str, r, role_text: str) -> str:
+    return (f"<b>{st.esc(label)}</b><br>#{int(r.position)} {st.layer_text(r.instruction, r.created_by)}"
+            f"<br>Layer: {axis_bytes(r.size)} ({int(st.int0(r.size)):,} bytes)<br>{role_text}"
+            f"<br>Used by {int(r.n_images)} image{'s' if r.n_images != 1 else ''}")
+
+
+@document
+def image_layers(frames, image: str, *, scale: str = "split", title: str | None = None,
+                 height: int | None = None):
+    """The layers of one image, base first: what its base image brought and what it added.
+
+    With ``scale='split'`` (default) the base image's layers and the image's own app layers are
+    drawn side by side, each on a linear byte axis of its own: the 100 MB runtime on one, the
+    1.3 kB ``COPY app.js`` and the 0 B ``WORKDIR`` on the other, where they are as wide as their
+    bytes say. Every bar is labelled with its bytes; a 0 B layer is a marked row, not a gap.
 
     Parameters
     ----------
-    frames : Frames
+    {frames}
     image : str
-        Tag, name pattern-free reference or ID (:func:`imgviz.selection.find_image`).
-    scale : {'log', 'linear'}
-        The byte axis. Log keeps a 1 kB layer visible beside a 100 MB one; linear shows what
-        the bytes really weigh.
-    title, height
-        As in every figure.
+        Tag or ID of the image.
+    scale : {'split', 'bytes', 'log'}
+        ``'split'``: base and app layers on two axes; ``'bytes'``: one linear axis (the truth about
+        proportions: kB layers are invisible next to the base, their labels still say their bytes);
+        ``'log'``: one log axis (every byte count visible, 0 B drawn at the axis start and labelled;
+        a log axis makes a kB layer look nearly as long as a MB one, so its title says log).
+    {title}
+    {height}
 
-    Returns
-    -------
-    plotly.graph_objects.Figure
-        One bar trace; ``customdata`` per row: the entry's index in the history (0 = oldest), its
-        size text and its full instruction.
+    {returns}
+
+    See Also
+    --------
+    imgviz.analysis.listing.history_table : the same image's history, with the empty entries.
     """
     import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from ..errors import ImgvizError
 
     if scale not in SCALES:
-        raise ValueError(f"scale must be one of {SCALES}, not {scale!r}")
-    image_id = find_image(frames.images, image)
-    h = history_table(frames.history, image_id)  # newest first, as docker prints it
-    has_layer = ~h["empty_layer"].astype(bool)
-    sizes = [int(s) if has and s == s else 0 for s, has in zip(h["size"], has_layer)]
-    biggest = max(sizes + [1])
-    floor = 1.0  # 1 B: the left edge of the log axis
-    xs, texts, colors, hovers, rows = [], [], [], [], []
-    for k, (r, has, size) in enumerate(zip(h.itertuples(index=False), has_layer, sizes)):
-        ins = r.instruction or "base"
-        rows.append(f"{len(h) - 1 - k:>2} {st.short(r.created_by or ins, 46)}")
-        if has:
-            xs.append(max(size, floor) if scale == "log" else size)
-            texts.append(axis_bytes(size))
-            colors.append(_LAYER if size else _EMPTY)
-            what = f"layer #{int(r.layer_position)}" if r.layer_position == r.layer_position else "layer"
-        else:
-            xs.append(floor if scale == "log" else 0)
-            texts.append("no layer (settings only)")
-            colors.append(_NONE)
-            what = "no layer: changes the image's settings only"
-        hovers.append(f"{st.layer_text(ins, r.created_by, 90)}<br>{texts[-1]} · {what}")
-    fig = go.Figure(go.Bar(
-        x=xs, y=rows, orientation="h", text=texts, textposition="outside", cliponaxis=False,
-        marker={"color": colors}, hovertext=hovers, hoverinfo="text",
-        customdata=[[len(h) - 1 - k, t, c] for k, (t, c) in enumerate(zip(texts, h["created_by"].fillna("")))]))
-    name = labels(frames.images)[image_id]
-    if scale == "log":
-        top = math.log10(max(biggest, 10)) + 0.9  # room for the labels
-        fig.update_xaxes(type="log", range=[0, top], title={"text": "layer size (bytes, log scale)"})
+        raise ImgvizError(f"scale={scale!r}: choose 'split', 'bytes' or 'log'")
+    (image_id,) = resolve_images(frames.images, [image])
+    r = roles(frames)
+    label = r.label[image_id]
+    table = image_layer_table(frames, image_id)
+    n_base, base = r.split(image_id)
+    base_label = r.label[base] if base else None
+    table["name"] = [f"#{int(p)} {st.step(i, c, 28)}" for p, i, c in
+                     zip(table["position"], table["instruction"], table["created_by"])]
+    table["bytes"] = [st.int0(v) for v in table["size"]]
+    parts = [("base", table[table["role"] == "base"]), ("app", table[table["role"] == "app"])]
+    base_bytes, app_bytes = (int(p["bytes"].sum()) for _, p in parts)
+    role_text = {"base": f"From the base image {st.esc(base_label)}" if base else "",
+                 "app": (f"Added by {st.esc(label)} on top of {st.esc(base_label)}" if base
+                         else "No base image in this snapshot: all layers drawn as the image's own")}
+
+    def bars(part, color, name):
+        text = [axis_bytes(v) if v else "" for v in part["bytes"]]  # 0 B: the row's marker says it
+        return go.Bar(y=list(part["name"]), x=list(part["bytes"]), orientation="h", name=name,
+                      marker={"color": color}, text=text, textposition="auto", cliponaxis=False,
+                      hovertext=[_hover(label, row, role_text[row.role]) for row in part.itertuples(index=False)],
+                      hoverinfo="text")
+
+    def zero_marks(part, x0, name):
+        zero = part[part["bytes"] == 0]
+        return go.Scatter(y=list(zero["name"]), x=[x0] * len(zero), mode="markers+text", name=name,
+                          marker={"symbol": "line-ns-open", "size": 14, "line": {"width": 3}, "color": "#52606d"},
+                          text=["0 B"] * len(zero), textposition="middle right", showlegend=False,
+                          hovertext=[_hover(label, row, role_text[row.role]) for row in zero.itertuples(index=False)],
+                          hoverinfo="text")
+
+    order = list(table["name"])  # the first category is drawn lowest: the base at the bottom, as layers stack
+    if scale == "split" and base and len(parts[1][1]):
+        n_rows = len(table) + 2
+        fig = make_subplots(rows=2, cols=1, shared_xaxes=False, vertical_spacing=min(0.45, 110 / (34 * n_rows + 60)),
+                            row_heights=[max(len(parts[1][1]), 1), max(len(parts[0][1]), 1)],
+                            subplot_titles=[f"added by {label}: {axis_bytes(app_bytes)} "
+                                            f"(its own axis)",
+                                            f"from the base image {base_label}: {axis_bytes(base_bytes)}"])
+        for row, (role, part) in ((2, parts[0]), (1, parts[1])):
+            color = st.COLORS["base"] if role == "base" else st.COLORS["app"]
+            fig.add_trace(bars(part, color, f"{role} layers"), row=row, col=1)
+            if (part["bytes"] == 0).any():
+                fig.add_trace(zero_marks(part, 0, f"{role} 0 B layers"), row=row, col=1)
+            top = max(int(part["bytes"].max()), 1)
+            st.byte_axis_on(fig, row, top * 1.3, title="Bytes")
+            fig.update_yaxes(categoryorder="array", categoryarray=[n for n in order if n in set(part["name"])],
+                             automargin=True, row=row, col=1)
+        sub = (f"two axes: the base's layers on one, the layers {label} adds on its own, so a layer of "
+               f"a few kB is drawn as wide as its bytes say there")
     else:
-        st.byte_axis(fig, "x", biggest * 1.25, title="Layer size")
-        fig.update_xaxes(type="linear", range=[0, biggest * 1.3])  # room for the labels
-    fig.update_yaxes(autorange="reversed", tickfont={"family": "monospace", "size": 11})
-    n_layers = int(has_layer.sum())
-    return st.finish(fig, title=title or f"Layers of {name}",
-                     subtitle=f"{len(h)} history entries, {n_layers} made a layer; {scale} axis",
-                     height=height, default_height=120 + 26 * len(h))
+        fig = go.Figure()
+        for role, part in parts:
+            color = st.COLORS["base"] if role == "base" else st.COLORS["app"]
+            if len(part):
+                fig.add_trace(bars(part, color, f"{role} layers"))
+        top = max(int(table["bytes"].max()) if len(table) else 0, 1)
+        if scale == "log":
+            positive = table.loc[table["bytes"] > 0, "bytes"]
+            low = 10 ** math.floor(math.log10(int(positive.min()))) if len(positive) else 1
+            floor = max(low / 10, 1)
+            if (table["bytes"] == 0).any():
+                fig.add_trace(zero_marks(table, floor, "0 B layers"))
+            vals = [10 ** k for k in range(int(math.log10(floor)), int(math.log10(top)) + 2)]
+            fig.update_xaxes(type="log", tickvals=vals, ticktext=[axis_bytes(v) for v in vals],
+                             title={"text": "Bytes (log scale: each step is 10 times more)"},
+                             range=[math.log10(floor), math.log10(top) + 0.6])
+            sub = "log axis: a 1 kB layer looks nearly as long as a 100 MB one; the labels give the bytes"
+        else:
+            if (table["bytes"] == 0).any():
+                fig.add_trace(zero_marks(table, 0, "0 B layers"))
+            st.byte_axis(fig, "x", top * 1.2, title="Bytes")
+            sub = "one linear axis: layers of a few kB are too thin to see next to the base; their labels give the bytes"
+        fig.update_yaxes(categoryorder="array", categoryarray=order, automargin=True)
+    fig.update_layout(showlegend=False, barmode="overlay", bargap=0.3)
+    default = (f"Layers of {label}: {axis_bytes(base_bytes)} from {base_label}, {axis_bytes(app_bytes)} its own"
+               if base else f"Layers of {label}: {len(table)} layers, {axis_bytes(base_bytes + app_bytes)}")
+    rows = len(table) + (2 if scale == "split" and base else 0)
+    return st.finish(fig, title=title or default, subtitle=sub, height=height,
+                     default_height=max(300, 150 + 34 * rows))

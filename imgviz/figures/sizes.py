@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Iterable
 
 import numpy as np
@@ -13,6 +14,7 @@ from ..selection import image_labels, rest_label, resolve_images, select, top_an
 from ..units import axis_bytes
 from . import _style as st
 from ._doc import document
+from ._roles import roles
 
 
 def _go():
@@ -30,14 +32,25 @@ def _segments(go, name: str, row: str, values, hover, colors, *, offset: float =
                   showlegend=legend)
 
 
+def _unique_axis(values, scale: str) -> str:
+    """'linear' or 'log' for the unique-bytes axis: log when the nonzero values span more than
+    three powers of ten (then a kB next to a MB would vanish on a linear axis)."""
+    if scale != "auto":
+        return scale
+    nonzero = [v for v in values if v > 0]
+    return "log" if nonzero and max(nonzero) / min(nonzero) > 1000 else "linear"
+
+
 @document
 def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, search: str | None = None,
                 images: Iterable[str] | None = None, sort: str = "size", remove: Iterable[str] | None = None,
-                title: str | None = None, height: int | None = None):
-    """Per image, stacked bars of shared and unique bytes (``docker system df -v``).
+                unique_scale: str = "auto", title: str | None = None, height: int | None = None):
+    """Per image, shared and unique bytes (``docker system df -v``), the unique ones on their own axis.
 
-    The whole bar is the image's size (what ``docker image ls`` shows); the blue part is bytes
-    other images use too, the orange part bytes only this image holds, which removing it frees.
+    Left: the whole bar is the image's size (what ``docker image ls`` shows); blue is bytes other
+    images use too, orange bytes only this image holds, which removing it frees. Right: those
+    unique bytes again on an axis of their own, labelled, because next to a 172 MB image the 1.3 kB
+    that tells v1 from v2 is thinner than a pixel.
 
     Parameters
     ----------
@@ -51,6 +64,9 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
         Which bytes rank the images.
     {mark_remove}
         Here: their bars are hatched and their hover says so.
+    unique_scale : {'auto', 'linear', 'log'}
+        The unique-bytes axis: ``'auto'`` is linear unless the nonzero values span more than three
+        powers of ten, then log (its title says so).
     {title}
     {height}
 
@@ -61,10 +77,14 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
     imgviz.analysis.sizes.image_sizes : the data.
     """
     go = _go()
-    if sort not in ("size", "unique_size", "shared_size"):
-        from ..errors import ImgvizError
+    from plotly.subplots import make_subplots
 
+    from ..errors import ImgvizError
+
+    if sort not in ("size", "unique_size", "shared_size"):
         raise ImgvizError(f"sort={sort!r}: choose 'size', 'unique_size' or 'shared_size'")
+    if unique_scale not in ("auto", "linear", "log"):
+        raise ImgvizError(f"unique_scale={unique_scale!r}: choose 'auto', 'linear' or 'log'")
     table = _sizes.image_sizes(frames)
     mask = select(frames.images, pattern=pattern, search=search, refs=images)
     table = table[table["image_id"].isin(set(frames.images.loc[mask, "image_id"]))]
@@ -73,6 +93,7 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
     top, rest = top_and_rest(table, top_n)  # the table is ranked already
     big = _sharing.largest_layers(frames)
     marked = set(resolve_images(frames.images, list(remove))) if remove else set()
+    r_ = roles(frames)
 
     labels, shared, unique, hs, hu, hatch = [], [], [], [], [], []
     for r in top.itertuples(index=False):
@@ -80,6 +101,9 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
         tags = ", ".join(r.tags) if len(r.tags) else "<none> (dangling)"
         info = big.loc[r.image_id] if r.image_id in big.index else None
         head = f"<b>{st.esc(name)}</b> ({st.esc(r.short_id)})<br>Tags: {st.esc(tags)}<br>Size: {axis_bytes(r.size)}"
+        base = r_.base_of.get(r.image_id)
+        if base:
+            head += f"<br>Built on {st.esc(r_.label[base])}"
         sh = head + f"<br>Shared: {axis_bytes(r.shared_size)}"
         un = head + f"<br>Unique: {axis_bytes(r.unique_size)}"
         if info is not None and not pd.isna(info["shared_chain"]):
@@ -111,23 +135,42 @@ def image_sizes(frames, *, top_n: int | None = 30, pattern: str | None = None, s
         hu.append(f"<b>{name}</b>: {few}<br>Unique bytes, summed: {axis_bytes(u_sum)}")
         hatch.append("")
     pattern_ = {"shape": hatch} if any(hatch) else None
-    fig = go.Figure([
-        go.Bar(y=labels, x=shared, orientation="h", name="shared with other images", hovertext=hs,
-               hoverinfo="text", marker={"color": st.COLORS["shared"], **({"pattern": pattern_} if pattern_ else {})}),
-        go.Bar(y=labels, x=unique, orientation="h", name="unique to the image", hovertext=hu,
-               hoverinfo="text", marker={"color": st.COLORS["unique"], **({"pattern": pattern_} if pattern_ else {})}),
-    ])
+    extra = {"pattern": pattern_} if pattern_ else {}
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, column_widths=[0.56, 0.44], horizontal_spacing=0.04,
+                        subplot_titles=["size = shared + unique", "unique bytes, on their own axis"])
+    fig.add_trace(go.Bar(y=labels, x=shared, orientation="h", name="shared with other images", hovertext=hs,
+                         hoverinfo="text", marker={"color": st.COLORS["shared"], **extra}), row=1, col=1)
+    fig.add_trace(go.Bar(y=labels, x=unique, orientation="h", name="unique to the image", hovertext=hu,
+                         hoverinfo="text", marker={"color": st.COLORS["unique"], **extra}), row=1, col=1)
+    axis = _unique_axis(unique, unique_scale)
+    fig.add_trace(go.Bar(y=labels, x=[u if (u or axis == "linear") else None for u in unique], orientation="h",
+                         name="unique bytes (own axis)", hovertext=hu, hoverinfo="text", showlegend=False,
+                         marker={"color": st.COLORS["unique"], **extra}, text=[axis_bytes(u) for u in unique],
+                         textposition=["auto" if u else "outside" for u in unique], cliponaxis=False), row=1, col=2)
     fig.update_layout(barmode="stack", legend={"traceorder": "normal"})
-    fig.update_yaxes(autorange="reversed", title={"text": "image"}, automargin=True)
-    st.byte_axis(fig, "x", max((a + b for a, b in zip(shared, unique)), default=0), title="Size")
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    fig.update_yaxes(title={"text": "image"}, row=1, col=1)
+    st.byte_axis_on(fig, 1, max((a + b for a, b in zip(shared, unique)), default=0), title="Size", col=1)
+    top_u = max(unique, default=0)
+    if axis == "log":
+        nonzero = [u for u in unique if u > 0]
+        lo = 10 ** math.floor(math.log10(min(nonzero)))
+        vals = [10 ** k for k in range(int(math.log10(lo)), int(math.log10(top_u)) + 2)]
+        fig.update_xaxes(type="log", tickvals=vals, ticktext=[axis_bytes(v) for v in vals],
+                         range=[math.log10(lo), math.log10(top_u) + 0.5],
+                         title={"text": "Unique bytes (log scale)"}, row=1, col=2)
+    else:
+        st.byte_axis_on(fig, 1, top_u * 1.3 if top_u else 0, title="Unique", col=2)
     n_all = len(frames.images)
     what = f"{len(top)} of {n_all} images" if len(top) < n_all else f"{n_all} images"
     default = f"Shared vs unique bytes per image ({what}, by {sort.replace('_', ' ')})"
     sub = ("bar = the image's size as `docker image ls` shows it; unique = what removing it alone frees"
            + (f"; {len(rest)} more in 'other'" if len(rest) else "")
            + (f"; {n_shown_from} match the filter" if n_shown_from < n_all else ""))
-    return st.finish(fig, title=title or default, subtitle=sub, height=height,
-                     default_height=max(300, 140 + 26 * len(labels)))
+    fig = st.finish(fig, title=title or default, subtitle=sub, height=height,
+                    default_height=max(320, 170 + 28 * len(labels)))
+    st.legend_below(fig)
+    return fig
 
 
 @document
@@ -232,12 +275,15 @@ def reported_vs_physical(frames, *, top_n: int | None = 20, title: str | None = 
 @document
 def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | None = 20,
             title: str | None = None, height: int | None = None):
-    """What removing some images frees: freed layers against the layers that stay, and why.
+    """What removing some images changes on disk: the freed layers, drawn as the change, and the
+    layers that stay, each on an axis of its own.
 
-    Bars: the layers the removed images use, split into *freed* (no other image or container
-    needs them), *kept* (a remaining image uses them) and *held by containers*; plus the
-    physical bytes before and after. Hover names the layer's instruction, the removed image(s)
-    and who keeps it.
+    Upper panel, *the change*: the layers that would be deleted (no other image or container needs
+    them) and, with ``remove_containers``, the containers' writable layers; its axis fits those
+    bytes, so freeing a 1.3 kB COPY is a full bar, not a sliver of 216 MB. Lower panel, *what
+    stays*: the removed images' layers that other images use (*kept*) or containers sit on (*held*).
+    The title and subtitle give the bytes on disk before and after (``docker system df`` Images
+    SIZE). Hover names the layer's instruction, the removed image(s) and who keeps it.
 
     Parameters
     ----------
@@ -256,59 +302,89 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
     imgviz.analysis.sizes.what_if, imgviz.analysis.sizes.what_if_totals : the data.
     """
     go = _go()
+    from plotly.subplots import make_subplots
+
     detail = _sizes.what_if(frames, remove, remove_containers=remove_containers)
     tot = _sizes.what_if_totals(frames, remove, remove_containers=remove_containers)
     detail = detail.assign(size=detail["size"].fillna(0).astype("int64"))
     by_ctr = detail["kept_by"].fillna("").str.startswith("container ")
-    parts = [("freed", detail[detail["freed"]], st.COLORS["freed"]),
-             ("kept: other images use them", detail[~detail["freed"] & ~by_ctr], st.COLORS["kept"]),
-             ("held by containers", detail[by_ctr], st.COLORS["held"])]
-    traces, rows_order = [], []
-    for name, part, color in parts:
-        if part.empty:
-            continue
-        top, rest = top_and_rest(part, top_n, "size")
-        vals, hover = [], []
-        for r in top.itertuples(index=False):
-            h = (f"<b>{st.layer_text(r.instruction, r.created_by)}</b><br>Layer: {axis_bytes(r.size)}"
-                 f"<br>Removed image(s) using it: {st.names_text(r.removed_by)}")
-            if not r.freed:
-                h += f"<br>Stays: {st.esc(r.kept_by)} {'uses' if not str(r.kept_by).startswith('container') else 'sits on'} it"
-            vals.append(int(r.size))
-            hover.append(h)
-        if len(rest):
-            vals.append(int(rest["size"].sum()))
-            hover.append(f"<b>{rest_label(len(rest), 'layers')}</b><br>Sum: {axis_bytes(rest['size'].sum())}")
-        row = f"{name} ({axis_bytes(sum(vals))})"
-        rows_order.append(row)
-        traces.append(_segments(go, name, row, vals, hover, [color] * len(vals)))
-    if st.int0(tot["freed_writable"]):
-        row = f"writable layers freed ({axis_bytes(tot['freed_writable'])})"
-        rows_order.append(row)
-        traces.append(_segments(go, "writable", row, [int(tot["freed_writable"])],
-                                ["<b>containers' writable layers</b> (removed with their images)<br>"
-                                 f"Bytes: {axis_bytes(tot['freed_writable'])}"], [st.COLORS["freed"]]))
-    before, after = tot["physical_before"], tot["physical_after"]
-    for name, value, color in (("on disk now", before, st.COLORS["physical"]),
-                               ("on disk after (docker system df)", after, st.COLORS["physical"])):
-        if value is pd.NA:
-            continue
-        row = f"{name} ({axis_bytes(value)})"
-        rows_order.append(row)
-        traces.append(go.Bar(y=[row], x=[int(value)], orientation="h", name=name, showlegend=False,
-                             hovertext=[f"<b>{name}</b><br>Images SIZE: {axis_bytes(value)}"],
-                             hoverinfo="text", marker={"color": color}))
-    fig = go.Figure(traces)
-    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(rows_order)), automargin=True)
-    fig.update_layout(showlegend=False, barmode="overlay")
-    st.byte_axis(fig, "x", int(before) if before is not pd.NA else int(detail["size"].sum()), title="Bytes")
     names = resolve_images(frames.images, remove)
     label_of = dict(zip(frames.images["image_id"], image_labels(frames.images)))
-    who = st.names_text([label_of[i] for i in names], 3) if names else "nothing"
-    default = f"Removing {who} frees {axis_bytes(tot['freed'])}"
-    sub = (f"{int(tot['images_removed'])} image(s), {int(tot['layers_freed'])} layer(s) freed"
-           + (f"; {axis_bytes(tot['held_by_containers'])} stay on disk under containers"
-              if st.int0(tot["held_by_containers"]) else "")
-           + (" (containers removed too)" if remove_containers else ""))
+
+    def layer_rows(part, color, kind):
+        top, rest = top_and_rest(part.sort_values("size", ascending=False, kind="stable"), top_n, "size")
+        ys, xs, hover, colors = [], [], [], []
+        for r in top.itertuples(index=False):
+            h = (f"<b>{st.layer_text(r.instruction, r.created_by)}</b><br>Layer: {axis_bytes(r.size)} "
+                 f"({int(r.size):,} bytes)<br>Removed image(s) using it: {st.names_text(r.removed_by)}")
+            if not r.freed:
+                verb = "sits on" if str(r.kept_by).startswith("container") else "uses"
+                h += f"<br>Stays: {st.esc(r.kept_by)} {verb} it"
+            ys.append(f"{st.esc(st.step(r.instruction, r.created_by, 30))} · {str(r.chain_id)[7:13]}")
+            xs.append(int(r.size))
+            hover.append(h)
+            colors.append(color)
+        if len(rest):
+            ys.append(f"{rest_label(len(rest), 'layers')} ({kind})")
+            xs.append(int(rest["size"].sum()))
+            hover.append(f"<b>{rest_label(len(rest), 'layers')}</b><br>Sum: {axis_bytes(rest['size'].sum())}")
+            colors.append(st.COLORS["other"])
+        return ys, xs, hover, colors
+
+    freed = detail[detail["freed"]]
+    kept = detail[~detail["freed"] & ~by_ctr]
+    held = detail[by_ctr]
+    # the change in `docker system df`: layers deleted, and layers df stops counting though a
+    # container keeps them on disk; then what stays counted because other images use it
+    change = [("freed", *layer_rows(freed, st.COLORS["freed"], "freed"))] if len(freed) else []
+    if len(held):
+        change.append(("held by containers", *layer_rows(held, st.COLORS["held"], "held")))
+    if st.int0(tot["freed_writable"]):
+        w = int(tot["freed_writable"])
+        change.append(("writable", ["containers' writable layers"], [w],
+                       [f"<b>containers' writable layers</b> (removed with their images)<br>Bytes: {axis_bytes(w)}"],
+                       [st.COLORS["freed"]]))
+    if not change:
+        change.append(("freed", ["nothing is freed"], [0],
+                       ["<b>Nothing is freed</b>: other images use every layer of it (below)"],
+                       [st.COLORS["freed"]]))
+    stays = [("kept: other images use them", *layer_rows(kept, st.COLORS["kept"], "kept"))] if len(kept) else []
+    n_change = sum(len(p[1]) for p in change)
+    n_stays = sum(len(p[1]) for p in stays)
+    before, after = tot["physical_before"], tot["physical_after"]
+    freed_bytes = tot["freed"]
+    rows = 2 if stays else 1
+    drop = int(freed["size"].sum()) + int(held["size"].sum())
+    titles = [f"the change, on its own axis: {axis_bytes(freed_bytes)} freed"
+              + (f", `docker system df` drops by {axis_bytes(drop)}" if drop != st.int0(freed_bytes) else "")]
+    if stays:
+        titles.append(f"what stays, other images use it: {axis_bytes(int(kept['size'].sum()))}")
+    fig = make_subplots(rows=rows, cols=1, subplot_titles=titles,
+                        row_heights=[max(n_change, 1), max(n_stays, 1)] if rows == 2 else None,
+                        vertical_spacing=min(0.4, 110 / (36 * (n_change + n_stays + 2) + 60)) if rows == 2 else 0.1)
+    for row, group in ((1, change), (2, stays)):
+        biggest = 0
+        for name, ys, xs, hover, colors in group:
+            fig.add_trace(go.Bar(y=ys, x=xs, orientation="h", name=name, hovertext=hover, hoverinfo="text",
+                                 marker={"color": colors}, text=[axis_bytes(x) for x in xs],
+                                 textposition=["auto" if x else "outside" for x in xs], cliponaxis=False),
+                          row=row, col=1)
+            biggest = max([biggest, *xs])
+        if row <= rows:
+            st.byte_axis_on(fig, row, biggest * 1.3 if biggest else 0,
+                            title="Bytes that change" if row == 1 else "Bytes that stay")
+            fig.update_yaxes(autorange="reversed", automargin=True, row=row, col=1)
+    fig.update_layout(showlegend=False, barmode="overlay")
+    who = st.plain_names([label_of[i] for i in names], 3) if names else "nothing"
+    default = f"Removing {who} frees {axis_bytes(freed_bytes)}"
+    sub = f"{int(tot['images_removed'])} image(s), {int(tot['layers_freed'])} layer(s) freed"
+    if before is not pd.NA and after is not pd.NA:
+        sub += (f"; on disk (`docker system df` Images SIZE): {int(before):,} → {int(after):,} bytes "
+                f"({axis_bytes(before)} → {axis_bytes(after)})" + (", no change" if int(before) == int(after) else ""))
+    if st.int0(tot["held_by_containers"]):
+        sub += (f"; {axis_bytes(tot['held_by_containers'])} stay on disk under containers (df stops counting "
+                f"them; remove the containers to free them)")
+    if remove_containers:
+        sub += " (containers removed too)"
     return st.finish(fig, title=title or default, subtitle=sub, height=height,
-                     default_height=max(280, 120 + 45 * len(rows_order)))
+                     default_height=max(300, 150 + 36 * (n_change + n_stays) + (70 if rows == 2 else 0)))

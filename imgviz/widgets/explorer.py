@@ -23,7 +23,7 @@ class ImageExplorer:
     """Every tag of every image, its history entries and their layers; log or linear bytes.
 
     Click a bar (or call :meth:`select`) to read that entry in full: the instruction, the layer's
-    size, diff ID and chain ID. The figure is :func:`imgviz.figures.image_layers`.
+    size, diff ID and chain ID. The figure is :func:`imgviz.figures.image_history`.
 
     Attributes
     ----------
@@ -64,9 +64,9 @@ class ImageExplorer:
 
     def refresh(self) -> None:
         """Redraw for the chosen tag and scale."""
-        from ..figures import image_layers
+        from ..figures import image_history
 
-        self.figure = image_layers(self.frames, self.image.value, scale=self.scale.value)
+        self.figure = image_history(self.frames, self.image.value, scale=self.scale.value)
         self.view.show(self.figure)
         self.entry.value = "<i>Click a bar to read that history entry in full.</i>"
 

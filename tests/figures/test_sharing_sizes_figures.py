@@ -32,7 +32,9 @@ def _unit_axis(axis: dict) -> None:
 
 def test_image_sizes_bars_equal_analysis(f):
     fig = _json(F.image_sizes(f, top_n=None))
-    shared, unique = fig["data"]
+    shared, unique, own = fig["data"]
+    assert own["x"] == unique["x"] and own["y"] == unique["y"] and own["xaxis"] == "x2"
+    _unit_axis(fig["layout"]["xaxis2"])
     table = sizes.image_sizes(f).set_index("label")
     assert list(shared["y"]) == list(unique["y"]) and set(shared["y"]) == set(table.index)
     for label, s, u in zip(shared["y"], shared["x"], unique["x"]):
@@ -53,7 +55,7 @@ def test_image_sizes_bars_equal_analysis(f):
 
 def test_image_sizes_top_n_keeps_totals(f):
     fig = _json(F.image_sizes(f, top_n=3, sort="unique_size"))
-    shared, unique = fig["data"]
+    shared, unique, _own = fig["data"]
     assert len(shared["y"]) == 4 and shared["y"][-1] == "other (6 images)"
     assert sum(shared["x"]) + sum(unique["x"]) == int(f.images["size"].sum())
     top3 = sizes.image_sizes(f).sort_values("unique_size", ascending=False, kind="stable").head(3)
@@ -97,19 +99,31 @@ def test_what_if_bars_equal_prediction(f):
     assert sum(by_name["freed"]["x"]) == w["freed_layers"]
     assert sum(by_name["held by containers"]["x"]) == w["held_by_containers"]
     assert sum(by_name["kept: other images use them"]["x"]) == w["kept_shared"]
-    assert list(by_name["on disk after (docker system df)"]["x"]) == [w["physical_after"]]
+    # the change (freed, held) on the upper axis, what stays on the lower: two byte scales
+    assert by_name["freed"]["xaxis"] == by_name["held by containers"]["xaxis"] == "x"
+    assert by_name["kept: other images use them"]["xaxis"] == "x2"
+    sub = fig["layout"]["title"]["text"]
+    assert f"{int(w['physical_before']):,} → {int(w['physical_after']):,} bytes" in sub
     freed_hover = " ".join(by_name["freed"]["hovertext"])
     assert "COPY same.txt" in freed_hover and "iv/same-b:1" in freed_hover
     assert "container iv-writer" in " ".join(by_name["held by containers"]["hovertext"])
     _unit_axis(fig["layout"]["xaxis"])
+    _unit_axis(fig["layout"]["xaxis2"])
     assert fig["layout"]["title"]["text"].startswith("Removing iv/app:v1")
     with pytest.raises(ImageNotFound, match="iv/none:1"):
         F.what_if(f, ["iv/none:1"])
 
 
+def test_what_if_title_escaped_once(f):
+    dangling = list(f.images.loc[f.images["dangling"], "image_id"])
+    title = _json(F.what_if(f, dangling))["layout"]["title"]["text"]
+    # plotly reads entities in text: "&lt;none&gt;" shows as <none>; "&amp;lt;" would show "&lt;"
+    assert "&lt;none&gt;" in title and "&amp;" not in title
+
+
 def test_layer_tree_is_the_analysis(f):
     tree = sharing.layer_tree(f)
-    (trace,) = _json(F.layer_tree(f))["data"]
+    (trace,) = _json(F.layer_tree(f, by="bytes"))["data"]
     assert trace["type"] == "icicle" and trace["branchvalues"] == "remainder"
     assert len(trace["ids"]) == len(set(trace["ids"])) == len(tree)
     assert sum(trace["values"]) == f.engine_df["layers_size"]
@@ -117,29 +131,38 @@ def test_layer_tree_is_the_analysis(f):
     assert all(p == "" or p in ids for p in trace["parents"])
     by_id = dict(zip(trace["ids"], range(len(trace["ids"]))))
     reuse = sharing.diff_reuse(f)
-    for chain in reuse["chain_id"]:
+    for chain, size in zip(reuse["chain_id"], reuse["size"]):
         k = by_id[chain]
-        assert trace["marker"]["colors"][k] == "#E45756"
+        if size:  # the same non-empty diff on another parent: stored again (an empty one costs nothing)
+            assert trace["marker"]["colors"][k] == "#E45756"
         assert "stored again, not shared" in trace["hovertext"][k] and "COPY same.txt" in trace["hovertext"][k]
     base = by_id[tree.iloc[0]["chain_id"]]
     assert "Used by 9 images" in trace["hovertext"][base] and "iv/base:1" in trace["hovertext"][base]
+    # count mode (the default): the same boxes, one unit each
+    (count,) = _json(F.layer_tree(f))["data"]
+    assert count["ids"] == trace["ids"] and set(count["values"]) == {1.0}
 
 
 def test_layer_tree_top_n_and_filters(f):
-    (trace,) = _json(F.layer_tree(f, top_n=4))["data"]
+    (trace,) = _json(F.layer_tree(f, top_n=4, by="bytes"))["data"]
     others = [i for i in trace["ids"] if i.startswith("other:")]
     assert others and len(trace["ids"]) - len(others) == 4
     assert sum(trace["values"]) == f.engine_df["layers_size"]
+    # in count mode a merged box counts the layers it holds: the whole is every distinct layer
+    (counted,) = _json(F.layer_tree(f, top_n=4))["data"]
+    assert sum(counted["values"]) == len(sharing.layer_tree(f))
     (sun,) = _json(F.layer_tree(f, kind="sunburst", pattern="iv/same-*"))["data"]
     assert sun["type"] == "sunburst"
     hover = " ".join(sun["hovertext"])
     assert "iv/same-a:1" in hover and "iv/app:v1" not in hover.replace("Used by", "")
     with pytest.raises(ImgvizError, match="kind="):
         F.layer_tree(f, kind="pie")
+    with pytest.raises(ImgvizError, match="by="):
+        F.layer_tree(f, by="area")
 
 
 def test_sharing_matrix_heatmap(f):
-    fig = _json(F.sharing_matrix(f, top_n=None))
+    fig = _json(F.sharing_matrix(f, top_n=None, value="shared"))
     (heat,) = fig["data"]
     m = sharing.sharing_matrix(f)
     labels = selection.labels(f.images)
@@ -152,6 +175,11 @@ def test_sharing_matrix_heatmap(f):
     assert "COPY" in heat["hovertext"][r][c] and "3 layers" in heat["hovertext"][r][c]
     assert all(t.endswith(("B", "KB", "MB")) for t in heat["colorbar"]["ticktext"])
     assert "MB" in heat["colorbar"]["title"]["text"]
+    diff = _json(F.sharing_matrix(f, top_n=None))["data"][0]
+    for r, a in enumerate(diff["y"]):
+        for c, b in enumerate(diff["x"]):
+            apart = m.at[inv[a], inv[a]] + m.at[inv[b], inv[b]] - 2 * m.at[inv[a], inv[b]] if a != b else 0
+            assert diff["customdata"][r][c] == apart
     small = _json(F.sharing_matrix(f, top_n=4))["data"][0]
     assert len(small["x"]) == len(small["y"]) == 4
     assert "4 of 9 images" in _json(F.sharing_matrix(f, top_n=4))["layout"]["title"]["text"]
@@ -173,10 +201,12 @@ def test_docstrings_share_parameter_text():
 def test_marking_images_to_remove(f):
     pick = ["iv/same-b:1", "iv/classic:1"]
     bars = _json(F.image_sizes(f, top_n=None, remove=pick))["data"][1]
+    own = _json(F.image_sizes(f, top_n=None, remove=pick))["data"][2]
+    assert own["marker"]["pattern"]["shape"] == bars["marker"]["pattern"]["shape"]
     for label, shape, hover in zip(bars["y"], bars["marker"]["pattern"]["shape"], bars["hovertext"]):
         assert (shape == "/") == (label in pick)
         assert ("marked for removal" in hover) == (label in pick)
-    (trace,) = _json(F.layer_tree(f, remove=pick))["data"]
+    (trace,) = _json(F.layer_tree(f, remove=pick, by="bytes"))["data"]
     freed = sizes.what_if(f, pick).query("freed")
     green = {i for i, c in zip(trace["ids"], trace["marker"]["colors"]) if c == "#54A24B"}
     assert green == set(freed["chain_id"]) and len(green) == 3

@@ -24,6 +24,8 @@ def open_report(chromium, path: Path):
     n = page.locator(".iv-figure").count()
     if n:
         page.wait_for_function(f"document.querySelectorAll('.iv-figure svg.main-svg').length >= {n}", timeout=20_000)
+    # long tables are folded (<details>): open them, so what they hold is read like the rest
+    page.evaluate("document.querySelectorAll('details').forEach(function (d) { d.open = true; })")
     return page, log
 
 
