@@ -124,7 +124,10 @@ def _engine_rules(args):
 
     version = args.engine_version
     if version is None and (args.inspect_bases or args.image):
-        from imgviz.sources.engine import engine_version
+        from imgviz.sources.engine import check_reference, engine_version
+
+        if args.image:
+            check_reference(args.image)  # a usage error before any engine is asked
 
         version = engine_version() or None
     return get_builder(args.builder, version)

@@ -909,10 +909,13 @@ def _git_repo(d: Path) -> None:
     git("commit", "-q", "-am", "two")
 
 
-def _build_dirs(d: Path, dockerfile: bytes | None = None, *, fifo: bool = False) -> None:
+def _build_dirs(d: Path, dockerfile: bytes | None = None, *, fifo: bool = False, files: tuple = ()) -> None:
     for side in ("old", "new"):
         (d / side).mkdir()
         (d / side / "a.txt").write_text(side)
+        for name in files:  # bytes names: what a non-UTF-8 COPY source names
+            with open(os.path.join(os.fsencode(d / side), name), "wb") as fh:
+                fh.write(side.encode())
         if dockerfile is not None:
             (d / side / "Dockerfile").write_bytes(dockerfile)
         else:
@@ -951,11 +954,14 @@ def _cascade_cases() -> list[Case]:
     out.append(Case("cascade/advise-path-escapes", "cascade", "usage", ["cascade", "--advise", "{D}/repo", "../../etc"],
                     setup=_git_repo, names=("inside the repository",)))
 
-    def dirs_case(name, dockerfile, expect, words, *, fifo=False, extra=(), **kw):
+    def dirs_case(name, dockerfile, expect, words, *, fifo=False, extra=(), files=(), **kw):
         out.append(Case(f"cascade/{name}", "dockerfile", expect, ["cascade", "{D}/old", "{D}/new", *extra],
-                        setup=lambda d: _build_dirs(d, dockerfile, fifo=fifo), names=tuple(words), **kw))
-    # BuildKit reads a Dockerfile as bytes: a non-UTF-8 name is a name (the Dockerfile work, issue 11)
-    dirs_case("dockerfile-not-utf8", b"FROM scratch\nCOPY caf\x9a.txt /\n", "ok", (), output_lacks=("\x9a",))
+                        setup=lambda d: _build_dirs(d, dockerfile, fifo=fifo, files=files), names=tuple(words), **kw))
+    # BuildKit's shell lexer reads a byte that is not UTF-8 as U+FFFD (Go's text/scanner), so this COPY
+    # looks for "caf\ufffd.txt": the build fails even with a file of the raw name in the context, and the
+    # prediction says so (issue 11), on one terminal-safe line
+    dirs_case("dockerfile-not-utf8", b"FROM scratch\nCOPY caf\x9a.txt /\n", "error", ("fails",),
+              files=(b"caf\x9a.txt",), output_lacks=("\x9a",))
     dirs_case("dockerfile-nested-vars", b"FROM scratch\nARG A=1\nENV X=" + b"${A:-" * 3000 + b"x" + b"}" * 3000
               + b"\nCOPY a.txt /\n", "ok", (), seconds=30, depends_on="dockerfile (issue 11: the lexer expands it)")
     dirs_case("dockerfile-control-bytes", b"FROM scratch\nCOPY a\x00\x1b[2J.txt /\n", "ok", (),
