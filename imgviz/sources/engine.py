@@ -11,6 +11,8 @@ Calls made, cheapest first (metadata only; no layer bytes are ever read):
 4. ``GET /containers/json?all=1&size=1``    containers with writable-layer sizes
 5. ``GET /containers/{id}/json``            per container, for the env it really runs with
 6. ``GET /system/df``                       the engine's own shared sizes and totals
+7. ``GET /info`` (+ ``/images/json?manifests=1`` on the containerd store): the engine model
+   (:mod:`imgviz.sources.engine_model`)
 
 An image or container removed between the list and its detail call is skipped with a warning and
 recorded in ``records["skipped"]``; a daemon that stops answering mid-way (or does not answer one
@@ -46,6 +48,7 @@ from .. import _records
 from .. import limits as _limits
 from ..errors import EngineError, EngineUnavailable, ImageNotFound, UsageError
 from ..snapshot import Snapshot, empty_records, utc_now_iso
+from . import engine_model as _engine_model
 from ._oci import chain_ids
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
@@ -301,6 +304,12 @@ class _Answers:
     def df(self):
         return self._get("/system/df", what="/system/df")
 
+    def info(self):
+        return self._get("/info", what="/info")
+
+    def image_manifests(self):
+        return self._get("/images/json", {"manifests": 1}, what="/images/json?manifests=1")
+
     def close(self) -> None:
         self.api.close()
 
@@ -443,6 +452,7 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
         _collect_containers(api, snap, [c["Id"] for c in container_list], progress, workers)
 
         records["df"] = _call(api.df, schema=_records.DF, what="/system/df")
+        _engine_model.collect_extras(api, records, address, _call)  # /info, per-platform sizes, content
     except _Lost as lost:
         records["complete"] = False
         records["skipped"].append({"kind": "engine", "id": address, "reason": "engine stopped answering",
