@@ -46,6 +46,10 @@ def removals(engine_kind, tmp_path_factory):
             eng.build(ctx, tag)
         if eng.kind != "podman":  # build-cache records hold layers (and, on containerd, snapshots)
             eng.docker("builder", "prune", "-af")
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            assert main(["sizes", "--json", "--host", eng.host]) == 0
+        before_all = json.loads(buf.getvalue())
         out = []
         for refs in STEPS:
             time.sleep(0.5)
@@ -59,7 +63,7 @@ def removals(engine_kind, tmp_path_factory):
             after = _df(eng)["LayersSize"]
             out.append({"refs": refs, "answer": answer, "before": before, "after": after,
                         "content": _content_dir(eng)})
-        yield eng.kind, out
+        yield eng.kind, out, before_all
     finally:
         eng.stop()
 
@@ -89,7 +93,7 @@ def _content_dir(eng):
 
 
 def test_what_if_freed_bytes_equal_the_layers_size_drop(removals):
-    kind, steps = removals
+    kind, steps, _ = removals
     for step in steps:
         a = step["answer"]
         assert a["images"] and len(a["images"]) == len(step["refs"])
@@ -114,7 +118,7 @@ def test_what_if_freed_bytes_equal_the_layers_size_drop(removals):
 
 
 def test_containerd_blobs_said_freed_are_gone_and_kept_ones_stay(removals):
-    kind, steps = removals
+    kind, steps, _ = removals
     if kind != "docker28-containerd":
         pytest.skip("the content store is the containerd image store's")
     for step in steps:
@@ -124,3 +128,20 @@ def test_containerd_blobs_said_freed_are_gone_and_kept_ones_stay(removals):
         for b in blobs:
             hexpart = b["digest"].split(":", 1)[1]
             assert (hexpart in step["content"]) != b["freed"], (step["refs"], b)
+
+
+def test_live_sizes_name_the_engine_and_follow_its_rule(removals):
+    """A live collection records /info (and ?manifests=1 on the containerd store): every image's
+    image ls, inspect and df numbers follow the engine's size model exactly."""
+    kind, _, d = removals
+    want = {"docker20": "graphdriver", "docker28": "graphdriver", "docker28-containerd": "containerd",
+            "podman": "podman"}[kind]
+    assert d["engine"]["storage"] == want
+    views = d["size_views"]
+    assert len(views) == len(BUILDS) + 1
+    if kind == "podman":
+        assert all(v["rule_holds"] is None for v in views)
+        return
+    assert all(v["rule_holds"] is True for v in views), views
+    if kind == "docker28-containerd":
+        assert all(v["image_ls_size"] > 2 * v["inspect_size"] for v in views)
