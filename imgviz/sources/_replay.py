@@ -78,5 +78,8 @@ class ReplayClient:
     def content_store(self):
         return self._rec.get("content")
 
+    def distribution_records(self):
+        return self._rec.get("distribution")
+
     def close(self) -> None:
         pass

@@ -173,6 +173,9 @@ def collect_extras(api, records: dict, address: str, call) -> None:
     if model.has_manifests_listing and getattr(api, "image_manifests", None) is not None:
         records["image_manifests"] = call(api.image_manifests, schema=R.Opt(IMAGE_MANIFESTS),
                                           what="/images/json?manifests=1")
+    if model.storage == "graphdriver":
+        reader = getattr(api, "distribution_records", None)
+        records["distribution"] = reader() if reader is not None else read_distribution(model, address)
     if model.storage == "containerd":
         reader = getattr(api, "content_store", None)
         ids = [im.get("Id") for im in records.get("image_list") or [] if isinstance(im, dict)]
@@ -274,3 +277,54 @@ def read_content_store(model: EngineModel, image_ids: Iterable[str], address: st
         _walk(root, image_id, path.stat().st_size, media, role, out)
         images[image_id] = list(out.values())
     return {"root": str(root), "images": images}
+
+
+# ------------------------------------------------------------------ graph driver distribution records
+
+_MAX_DISTRIBUTION_RECORDS = 200_000
+
+
+def read_distribution(model: EngineModel, address: str) -> dict | None:
+    """What a graph-driver engine knows for ``docker pull``, from its own files on this host (read-only).
+
+    moby matches a blob to a local layer through ``image/<driver>/distribution/diffid-by-digest``
+    (written when it pulls or pushes a blob, kept after the image is removed), then looks the chain
+    ID up in ``image/<driver>/layerdb`` (which also holds layers only BuildKit's cache still keeps,
+    that no listed image names). None when the engine is not on this host or the folders are not
+    readable (the pull plan then says "uncertain" where that knowledge matters).
+
+    Returns
+    -------
+    dict or None
+        ``{"root": folder, "diffid_by_digest": {blob digest: diff ID}, "layer_chains": [chain IDs]}``.
+    """
+    if not address.startswith("unix://") or not model.root_dir or not model.driver:
+        return None
+    base = Path(model.root_dir) / "image" / model.driver
+    by_digest_dir = base / "distribution" / "diffid-by-digest" / "sha256"
+    layerdb = base / "layerdb" / "sha256"
+    if not layerdb.is_dir() or not os.access(layerdb, os.R_OK | os.X_OK):
+        return None
+    chains = []
+    for entry in os.scandir(layerdb):
+        if len(chains) >= _MAX_DISTRIBUTION_RECORDS:
+            return None
+        if entry.is_dir() and len(entry.name) == 64:
+            chains.append("sha256:" + entry.name)
+    known: dict[str, str] = {}
+    if by_digest_dir.is_dir():
+        if not os.access(by_digest_dir, os.R_OK | os.X_OK):
+            return None
+        for entry in os.scandir(by_digest_dir):
+            if len(known) >= _MAX_DISTRIBUTION_RECORDS:
+                return None
+            if len(entry.name) != 64 or not entry.is_file():
+                continue
+            try:
+                with open(entry.path, "rb") as fh:
+                    text = fh.read(100).decode("ascii").strip()
+            except (OSError, UnicodeDecodeError):
+                continue
+            if text.startswith("sha256:") and len(text) == 71:
+                known["sha256:" + entry.name] = text
+    return {"root": str(base), "diffid_by_digest": known, "layer_chains": sorted(chains)}
