@@ -89,8 +89,6 @@ GAPS: dict[str, dict[str, object]] = {
     "test_buildkit_symlinks_diverge_until_loaded_or_pulled": {"docker28-containerd": C8D_HISTORY_SIZES},
     "test_json_live": {"podman": PODMAN_DF},
     # tests/analysis/test_pull_live.py
-    "test_plan_matches_real_pulls": {"docker28-containerd": C8D_PULL, "podman": PODMAN_PULL},
-    "test_everything_known_after_pulls_in_a_fresh_engine": {"docker28-containerd": C8D_PULL, "podman": PODMAN_PULL},
     "test_plan_matches_a_real_pull_from_an_htpasswd_registry": {"docker28-containerd": C8D_PULL,
                                                                 "podman": PODMAN_PULL},
     # tests/sources/test_engine_live.py

@@ -160,6 +160,8 @@ REASON_UNCERTAIN_HIDDEN = ("no listed image has this layer, but the engine may s
                            "records that could not be read)")
 REASON_UNCERTAIN_BELOW = "a layer below is uncertain, so this one is too"
 REASON_C8D_CONTENT = "the blob is in the engine's content store (containerd image store): not fetched"
+REASON_C8D_SNAPSHOT = ("a listed image has this layer (the same chain ID): its snapshot exists, so containerd "
+                       "does not fetch the blob")
 REASON_C8D_MISSING = "the blob is not in the engine's content store and nothing else can hold it: fetched"
 REASON_C8D_MAYBE = ("the blob is not in any listed image's content, but the content store may hold it (build cache, "
                     "or a content store that could not be read)")
@@ -179,10 +181,12 @@ def engine_pull_plan(remote_layers: pd.DataFrame, local, *, known_digests: Mappi
       snapshot shows; where the engine's own records could change the answer (a local layer whose
       blob is not matched by a repo digest; a layer no listed image has while the build cache holds
       records) the layer is ``uncertain``, and so is every layer above it that is not a download.
-    - containerd image store: each blob on its own: in a listed image's content -> ``exists``; else
-      ``download`` when the content store was read and no build-cache record could hold it, else
-      ``uncertain``.
-    - podman: a layer it keeps (same diff ID) is ``uncertain``; others ``download``.
+    - containerd image store: each layer on its own: its blob in a listed image's content, or its
+      chain ID in a listed image (the snapshot exists; containerd does not fetch the blob) ->
+      ``exists``; else ``download`` when the content store was read and no build-cache record could
+      hold it, else ``uncertain``.
+    - podman: an image it has (same image ID) ``exists``; a layer it keeps (same diff ID) is
+      ``uncertain``; others ``download``.
 
     Never a wrong certainty: where the engine's knowledge cannot be read the answer says so.
     ``download_bytes`` counts certain downloads only; ``uncertain_bytes`` the rest that may be.
@@ -213,10 +217,11 @@ def engine_pull_plan(remote_layers: pd.DataFrame, local, *, known_digests: Mappi
     if storage == "containerd":
         return _containerd_plan(remote_layers, local, rec.get("content"), cache_records, local_ids)
     if storage == "podman":
+        # podman's image ID is the config digest too: an image it has is not pulled again
         plan = _with_uncertain(pull_plan(remote_layers, local.layers.iloc[0:0], known_digests={},
-                                         local_image_ids=()))
+                                         local_image_ids=local_ids))
         have = set(local.layers["diff_id"].dropna())
-        for k in plan.index[plan["diff_id"].isin(have)]:
+        for k in plan.index[plan["diff_id"].isin(have) & (plan["reason"] != REASON_IMAGE)]:
             _set_uncertain(plan, k, REASON_PODMAN)
         return plan
     # a graph driver whose records could not be read, or storage not recorded
@@ -265,12 +270,13 @@ def _containerd_plan(remote_layers, local, content, cache_records, local_ids) ->
     image_there = bool(len(remote_layers)) and remote_layers["image_id"].iloc[0] in local_ids
     held = {b["digest"] for blobs in ((content or {}).get("images") or {}).values() for b in blobs
             if b.get("present")}
+    chains = set(local.layers["chain_id"].dropna())
     seen: set[str] = set()
     for k in plan.index:
         digest, size = plan.at[k, "digest"], plan.at[k, "size_compressed"]
-        if image_there or digest in held:
-            plan.at[k, "action"], plan.at[k, "reason"], plan.at[k, "download_bytes"] = \
-                "exists", REASON_IMAGE if image_there else REASON_C8D_CONTENT, 0
+        if image_there or digest in held or plan.at[k, "chain_id"] in chains:
+            reason = REASON_IMAGE if image_there else REASON_C8D_CONTENT if digest in held else REASON_C8D_SNAPSHOT
+            plan.at[k, "action"], plan.at[k, "reason"], plan.at[k, "download_bytes"] = "exists", reason, 0
         elif content and not cache_records:
             plan.at[k, "action"], plan.at[k, "reason"] = "download", REASON_C8D_MISSING
             plan.at[k, "download_bytes"] = 0 if digest in seen or pd.isna(size) else int(size)

@@ -190,10 +190,17 @@ def content_root(model: EngineModel, address: str) -> Path | None:
     read from here (a remote engine, a store elsewhere, no permission)."""
     if not address.startswith("unix://") or not model.root_dir:
         return None
-    for folder in (Path(model.root_dir).joinpath(*_CONTENT_UNDER_ROOT), Path(_CONTENT_SYSTEM)):
+    own = Path(model.root_dir) / _CONTENT_UNDER_ROOT[0]
+    # dockerd's own containerd keeps its store under the data root; an engine on the system's
+    # containerd (no such folder) uses the system's store
+    for folder in ([own.joinpath(*_CONTENT_UNDER_ROOT[1:])] if own.is_dir() else [Path(_CONTENT_SYSTEM)]):
         blobs = folder / "blobs" / "sha256"
         if blobs.is_dir() and os.access(blobs, os.R_OK | os.X_OK):
             return folder
+        state = folder.parent
+        if not folder.exists() and (state / "io.containerd.metadata.v1.bolt").is_dir() \
+                and os.access(state, os.R_OK | os.X_OK):
+            return folder  # containerd makes the folder with its first blob: a fresh engine's store is empty
     return None
 
 
@@ -256,8 +263,8 @@ def read_content_store(model: EngineModel, image_ids: Iterable[str], address: st
     dict or None
         ``{"root": folder, "images": {image_id: [{"digest", "size", "mediaType", "role",
         "present"}...]}}``; ``role`` is ``index``, ``manifest``, ``config``, ``layer``,
-        ``attestation``, ``attestation-config`` or ``attestation-layer``. An image whose top blob
-        is not in the store has an empty list.
+        ``attestation``, ``attestation-config`` or ``attestation-layer``. None as well when an
+        image's top blob (its ID) is not in the store: then it is not this engine's store.
     """
     root = content_root(model, address)
     if root is None:
@@ -268,8 +275,9 @@ def read_content_store(model: EngineModel, image_ids: Iterable[str], address: st
             continue
         top = _read_json_blob(root, image_id)
         if top is None:
-            images[image_id] = []
-            continue
+            # the engine lists an image whose top blob is not in this store: not the engine's store
+            # (or one changing under us), so nothing read here can be trusted
+            return None
         path = _blob_path(root, image_id)
         media = top.get("mediaType") or ("index" if "manifests" in top else "manifest")
         role = "index" if "manifests" in top else "manifest"

@@ -84,6 +84,8 @@ def test_no_wrong_certainty_after_push_rmi_pull(rounds):
     kind, out = rounds
     for r in out:
         plan, served = r["plan"], r["served"]
+        print(kind, r["what"], [(la["action"], la["size_compressed"], served.get(la["digest"])) for la in plan["layers"]],
+              plan["download_bytes"], plan["download_bytes_max"], [x for x in r["pull"].splitlines() if ": " in x])
         layers = plan["layers"]
         assert len(layers) == 3, r["what"]
         layer_digests = {layer["digest"] for layer in layers}

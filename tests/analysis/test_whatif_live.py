@@ -96,6 +96,8 @@ def test_what_if_freed_bytes_equal_the_layers_size_drop(removals):
     kind, steps, _ = removals
     for step in steps:
         a = step["answer"]
+        print(kind, step["refs"], "drop", step["before"] - step["after"], "freed", a["freed_bytes"],
+              "layers", a["layers_freed_bytes"], "blobs", a["blobs_freed_bytes"])
         assert a["images"] and len(a["images"]) == len(step["refs"])
         assert a["layers"], step["refs"]
         if kind == "podman":
