@@ -44,6 +44,8 @@ _MAX_BLOBS_PER_IMAGE = 10_000
 
 INFO = R.Obj({"Driver": R.TEXT, "DriverStatus": R.Opt(R.List(R.List(R.Str()))), "DockerRootDir": R.TEXT,
               "ServerVersion": R.TEXT, "OperatingSystem": R.TEXT})
+INFO_KEPT = ("ServerVersion", "Driver", "DriverStatus", "DockerRootDir", "OperatingSystem", "OSType",
+             "Architecture", "KernelVersion", "Containerd", "Images", "Containers")
 _SIZE_OBJ = R.Obj({"Total": R.Opt(R.ENGINE_SIZE), "Content": R.Opt(R.ENGINE_SIZE), "Unpacked": R.Opt(R.ENGINE_SIZE)})
 _MANIFEST_SUMMARY = R.Obj({"ID": R.DIGEST, "Kind": R.TEXT, "Available": R.Opt(R.Bool()), "Size": R.Opt(_SIZE_OBJ),
                            "ImageData": R.Opt(R.Obj({"Size": R.Opt(_SIZE_OBJ)})),
@@ -168,7 +170,10 @@ def collect_extras(api, records: dict, address: str, call) -> None:
     info_fn = getattr(api, "info", None)
     if info_fn is None:
         return
-    records["info"] = call(info_fn, schema=R.Opt(INFO), what="/info")
+    info = call(info_fn, schema=R.Opt(INFO), what="/info")
+    # only what the model needs: /info also carries proxies (with passwords), labels and registry
+    # mirrors, which a saved snapshot must not keep
+    records["info"] = {k: info[k] for k in INFO_KEPT if k in info} if isinstance(info, dict) else info
     model = model_of(records.get("version"), records.get("info"))
     if model.has_manifests_listing and getattr(api, "image_manifests", None) is not None:
         records["image_manifests"] = call(api.image_manifests, schema=R.Opt(IMAGE_MANIFESTS),

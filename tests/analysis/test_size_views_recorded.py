@@ -57,3 +57,22 @@ def test_size_views_follow_each_engines_rule(kind):
         assert v["explanation"].str.contains("unpacked snapshots").all()
     else:
         assert (v["image_ls_size"] == v["inspect_size"]).all() and v["content_size"].isna().all()
+
+
+def test_info_keeps_only_what_the_model_needs():
+    """/info carries proxies (with passwords) and labels: the snapshot keeps only the model's fields."""
+    from imgviz.sources.engine_model import INFO_KEPT, collect_extras
+
+    class Api:
+        def info(self):
+            return {"Driver": "overlay2", "DriverStatus": [["Backing Filesystem", "extfs"]],
+                    "DockerRootDir": "/nonexistent", "HttpProxy": "http://u:hunter2@proxy:3128",
+                    "Labels": ["token=abc"], "ServerVersion": "28.5.2"}
+
+        def distribution_records(self):
+            return None
+
+    records = {"version": {"Version": "28.5.2", "ApiVersion": "1.51"}, "image_list": []}
+    collect_extras(Api(), records, "unix:///nonexistent.sock", lambda fn, schema=None, what="": fn())
+    assert set(records["info"]) <= set(INFO_KEPT) and "hunter2" not in repr(records)
+    assert records["info"]["Driver"] == "overlay2" and records["distribution"] is None
