@@ -527,7 +527,18 @@ def dangling_what_if(ctx: Context) -> list:
     dangling = list(ctx.images.loc[ctx.images["dangling"], "image_id"])
     if not dangling:
         return []
-    return figure(lambda: _figures().what_if(ctx.frames, dangling, top_n=ctx.top))
+    parts = figure(lambda: _figures().what_if(ctx.frames, dangling, top_n=ctx.top))
+    from ..analysis.what_if import removal
+
+    r = removal(ctx.raw_frames, dangling)
+    if r.freed_bytes is None:
+        parts.append(Facts([("On this engine", f"the bytes freed are unknown: {r.reason}")]))
+    elif r.blobs_freed_bytes is not None:
+        parts.append(Facts([("On this engine", f"removing them frees {_bytes(r.freed_bytes)}: "
+                                               f"{_bytes(r.layers_freed_bytes)} of snapshots (the figure) and "
+                                               f"{_bytes(r.blobs_freed_bytes)} of content blobs no other image "
+                                               f"references (containerd image store)")]))
+    return parts
 
 
 def compressed_figure(ctx: Context) -> list:
