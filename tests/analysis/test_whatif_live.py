@@ -64,6 +64,13 @@ def removals(engine_kind, tmp_path_factory):
             with contextlib.redirect_stdout(buf):
                 assert main(["what-if", "--json", "--host", eng.host, *flags, *refs]) == 0
             answer = json.loads(buf.getvalue())
+            fig = None
+            if refs == STEPS[0]:  # the figure of the same removal, from a collection of the same state
+                from imgviz import figures as F
+                from imgviz.frames import frames
+                from imgviz.sources.engine import collect
+
+                fig = F.what_if(frames(collect(host=eng.host, progress=False)), refs).to_plotly_json()
             before = _df(eng)["LayersSize"]
             if with_containers:
                 eng.docker("rm", ctr)
@@ -71,7 +78,7 @@ def removals(engine_kind, tmp_path_factory):
             time.sleep(0.5)
             after = _df(eng)["LayersSize"]
             out.append({"refs": refs, "answer": answer, "before": before, "after": after,
-                        "content": _content_dir(eng), "containers": with_containers})
+                        "content": _content_dir(eng), "containers": with_containers, "figure": fig})
         yield eng.kind, out, before_all
     finally:
         eng.stop()
@@ -180,3 +187,23 @@ def test_what_if_with_containers(removals):
         assert a["writable_bytes"] >= 0
         assert h["freed_bytes"] == 0 and h["held_by_containers"] > 0
         assert held["before"] - held["after"] == h["df_layers_size_drop"] == h["held_by_containers"]
+
+
+def test_what_if_figure_follows_the_engine(removals):
+    """The what-if figure says the same bytes as `imgviz what-if`: on the containerd store a bar of
+    content blobs beside the snapshots; on podman an unknown number."""
+    from imgviz.units import axis_bytes
+
+    kind, steps, _ = removals
+    fig, a = steps[0]["figure"], steps[0]["answer"]
+    title = fig["layout"]["title"]["text"]
+    names = [t["name"] for t in fig["data"]]
+    if kind == "podman":
+        assert "unknown number of bytes" in title
+        return
+    assert title.startswith(f"Removing wi/alone:1 frees {axis_bytes(a['freed_bytes'])}"), title
+    blobs = [t for t in fig["data"] if t["name"] == "content blobs"]
+    if kind == "docker28-containerd":
+        assert len(blobs) == 1 and list(blobs[0]["x"]) == [a["blobs_freed_bytes"]]
+    else:
+        assert not blobs and "freed" in names
