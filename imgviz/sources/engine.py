@@ -452,7 +452,7 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
         _collect_containers(api, snap, [c["Id"] for c in container_list], progress, workers)
 
         records["df"] = _call(api.df, schema=_records.DF, what="/system/df")
-        _engine_model.collect_extras(api, records, address, _call)  # /info, per-platform sizes, content
+        _engine_model.collect_extras(api, records, address, _call, _Gone)  # /info, per-platform sizes, content
     except _Lost as lost:
         records["complete"] = False
         records["skipped"].append({"kind": "engine", "id": address, "reason": "engine stopped answering",

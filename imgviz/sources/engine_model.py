@@ -161,23 +161,30 @@ def model_of_frames(frames) -> EngineModel | None:
 
 # ------------------------------------------------------------------------------ the collection
 
-def collect_extras(api, records: dict, address: str, call) -> None:
+def collect_extras(api, records: dict, address: str, call, gone=()) -> None:
     """Record ``info``, ``image_manifests`` and ``content`` into ``records`` (see the module doc).
 
-    ``call(fn, schema=..., what=...)`` is the engine source's checked call. A recording without
-    these answers replays as None (the model is then ``unknown`` storage).
+    ``call(fn, schema=..., what=...)`` is the engine source's checked call; ``gone`` the exception
+    it raises for a 404 (an engine without the endpoint: that answer is None, not an error). A
+    recording without these answers replays as None (the model is then ``unknown`` storage).
     """
     info_fn = getattr(api, "info", None)
     if info_fn is None:
         return
-    info = call(info_fn, schema=R.Opt(INFO), what="/info")
+    try:
+        info = call(info_fn, schema=R.Opt(INFO), what="/info")
+    except gone:
+        info = None
     # only what the model needs: /info also carries proxies (with passwords), labels and registry
     # mirrors, which a saved snapshot must not keep
     records["info"] = {k: info[k] for k in INFO_KEPT if k in info} if isinstance(info, dict) else info
     model = model_of(records.get("version"), records.get("info"))
     if model.has_manifests_listing and getattr(api, "image_manifests", None) is not None:
-        records["image_manifests"] = call(api.image_manifests, schema=R.Opt(IMAGE_MANIFESTS),
-                                          what="/images/json?manifests=1")
+        try:
+            records["image_manifests"] = call(api.image_manifests, schema=R.Opt(IMAGE_MANIFESTS),
+                                              what="/images/json?manifests=1")
+        except gone:
+            records["image_manifests"] = None
     if model.storage == "graphdriver":
         reader = getattr(api, "distribution_records", None)
         records["distribution"] = reader() if reader is not None else read_distribution(model, address)
