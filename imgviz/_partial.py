@@ -32,6 +32,10 @@ def _snapshot(obj: Any):
         return snap
     if isinstance(obj, tuple) and obj and hasattr(obj[0], "records"):
         return obj[0]
+    if hasattr(obj, "skipped") and hasattr(obj, "source"):  # frames made without their snapshot
+        from types import SimpleNamespace
+
+        return SimpleNamespace(source=obj.source or {}, records={"skipped": list(obj.skipped or []), "complete": True})
     raise TypeError(f"not a snapshot or frames: {type(obj).__name__}")
 
 
