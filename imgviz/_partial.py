@@ -32,10 +32,14 @@ def _snapshot(obj: Any):
         return snap
     if isinstance(obj, tuple) and obj and hasattr(obj[0], "records"):
         return obj[0]
-    if hasattr(obj, "skipped") and hasattr(obj, "source"):  # frames made without their snapshot
+    if hasattr(obj, "skipped") and hasattr(obj, "source"):
+        # frames without their snapshot (mask_frames leaves it out): the skipped list still says
+        # when the source stopped (an entry that is not an image or a container), not what it missed
         from types import SimpleNamespace
 
-        return SimpleNamespace(source=obj.source or {}, records={"skipped": list(obj.skipped or []), "complete": True})
+        skipped = list(obj.skipped or [])
+        stopped = any(isinstance(s, dict) and s.get("kind") not in ("image", "container") for s in skipped)
+        return SimpleNamespace(source={"kind": "frames"}, records={"skipped": skipped, "complete": not stopped})
     raise TypeError(f"not a snapshot or frames: {type(obj).__name__}")
 
 
@@ -62,7 +66,9 @@ def missing(obj: Any) -> dict[str, Any] | None:
     stops = [s for s in skipped if s.get("kind") not in ("image", "container")]
     detail = "; ".join(str(s.get("detail") or s.get("reason") or "") for s in stops if s.get("detail") or s.get("reason"))
     out: dict[str, Any] = {"reason": "", "not_read": [], "images": [], "containers": [], "removed": removed}
-    if (snap.source or {}).get("kind") == "engine":
+    if (snap.source or {}).get("kind") == "frames":
+        out["images"] = out["containers"] = None  # not known without the snapshot
+    elif (snap.source or {}).get("kind") == "engine":
         gone = {(r["kind"], r["id"]) for r in removed}
         if stopped:
             out["not_read"] = [call for key, call in _ENGINE_CALLS if rec.get(key) is None]
@@ -95,7 +101,8 @@ def headline(obj: Any) -> str | None:
     if m is None:
         return None
     snap = _snapshot(obj)
-    n_img, n_ctr = len(snap.records.get("images") or []), len(snap.records.get("containers") or [])
+    n_img = len(obj.images) if hasattr(obj, "layers") else len(snap.records.get("images") or [])
+    n_ctr = len(obj.containers) if hasattr(obj, "layers") else len(snap.records.get("containers") or [])
     return (f"INCOMPLETE: {m['reason']}; kept what was collected ({n_img} images, {n_ctr} containers); "
             f"every number here covers only those")
 

@@ -81,13 +81,14 @@ def add_partial_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def finish(args: argparse.Namespace, collected) -> int:
-    """The exit code of a command whose output is made from ``collected`` (a snapshot or frames):
+    """The exit code of a command whose output is made from ``collected`` (a snapshot or frames, or
+    the headline of :func:`imgviz._partial.headline` already made, None for complete):
     0 when complete; when incomplete, one line on stderr saying what is missing, and 3 unless
     ``--allow-partial`` (then 0; the line is a warning)."""
     from .._partial import EXIT_INCOMPLETE, headline
     from .._text import terminal_safe
 
-    line = headline(collected)
+    line = collected if isinstance(collected, str) or collected is None else headline(collected)
     if line is None:
         return 0
     if getattr(args, "allow_partial", False):
