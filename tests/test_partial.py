@@ -269,3 +269,23 @@ def test_a_crowded_engine_with_a_tiny_request_timeout_says_incomplete(crowded):
     with pytest.warns(CollectionWarning):
         snap, _ = imgviz.open("engine", host=crowded.host, limits={"request_timeout": 0.2}, progress=False)
     assert not snap.complete and missing(snap)["images"] is None
+
+
+def test_the_notebooks_first_engine_cell_says_incomplete(engine, proxy, two_images):
+    """The cell every notebook opens its source with (notebooks/_build.py), run as the kernel would,
+    against an engine whose image list times out: INCOMPLETE is the first thing it prints."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("nb_build", ROOT / "notebooks" / "_build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+    p = proxy(delays={r"/images/json$": 4})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGVIZ_", "DOCKER_"))}
+    env.update(DOCKER_HOST=p.host, IMGVIZ_REQUEST_TIMEOUT="1")
+    r = subprocess.run([sys.executable, "-W", "ignore", "-c", build.SOURCE_CELL], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=240)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("INCOMPLETE: ") and "/images/json" in lines[0]
+    # no images came: the demo is shown, and its Source line says why
+    assert lines[1] == "Source: embedded demo snapshot (the live engine's collection was INCOMPLETE, with no images)"
