@@ -61,8 +61,14 @@ def load(path: str | os.PathLike, *, limits=None) -> Snapshot:
             with warnings.catch_warnings():
                 if not snap.complete:  # the file says so; replaying it says it again
                     warnings.simplefilter("ignore", engine.CollectionWarning)
-                return engine.collect(ReplayClient(snap), progress=False, host=snap.source.get("host"),
-                                      collected_at=snap.source.get("collected_at"))
+                replayed = engine.collect(ReplayClient(snap), progress=False, host=snap.source.get("host"),
+                                          collected_at=snap.source.get("collected_at"))
+            if not snap.complete:
+                # what stopped the live collection, as it was said then (the replay only knows the
+                # recording ends there): every output of the file says what the live one did
+                replayed.records["skipped"] = [dict(s) for s in snap.skipped]
+                replayed.records["complete"] = False
+            return replayed
         except EngineError as exc:
             raise SnapshotError(f"{path}: {str(exc).split(': ', 1)[-1]}") from None
     return snap
