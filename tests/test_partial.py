@@ -50,6 +50,14 @@ def as_rows(items: list[dict]) -> list[tuple]:
     return sorted((i["repository"], i["tag"], i["id"]) for i in items)
 
 
+def same_rows(ours: list[tuple], docker: list[tuple]) -> bool:
+    """Rows equal, a name's registry part aside: podman's API says ``docker.io/partial/bb`` where
+    the docker client prints ``partial/bb``."""
+    def short(repo: str) -> str:
+        return repo.removeprefix("docker.io/").removeprefix("localhost/")
+    return sorted((short(r), t, i) for r, t, i in ours) == sorted((short(r), t, i) for r, t, i in docker)
+
+
 @pytest.fixture
 def proxy(engine, tmp_path):
     made = []
@@ -78,7 +86,7 @@ def test_a_slow_version_is_an_engine_not_the_demo(engine, proxy, two_images):
     p = proxy(delays={r"^/version$": 2.5})
     r = cli("images", "--json", env={"DOCKER_HOST": p.host, "IMGVIZ_CONNECT_TIMEOUT": "1"})
     assert r.returncode == 0, r.stderr
-    assert as_rows(json.loads(r.stdout)) == two_images
+    assert same_rows(as_rows(json.loads(r.stdout)), two_images)
     assert "demo" not in r.stderr and p.delayed >= 1
     # the Python API, same rule
     snap, where = imgviz.open(host=p.host, limits={"connect_timeout": 1}, progress=False)
@@ -107,7 +115,7 @@ def test_a_slow_image_list_is_waited_for_by_default(engine, proxy, two_images):
     start = time.monotonic()
     r = cli("images", "--json", "--host", p.host)
     assert r.returncode == 0, r.stderr
-    assert as_rows(json.loads(r.stdout)) == two_images and time.monotonic() - start > 3
+    assert same_rows(as_rows(json.loads(r.stdout)), two_images) and time.monotonic() - start > 3
 
 
 def test_a_timed_out_image_list_is_incomplete_everywhere(engine, proxy, two_images, tmp_path):
@@ -254,7 +262,7 @@ def test_a_crowded_engine_lists_every_image_with_default_limits(crowded):
     took = time.monotonic() - start
     print(f"imgviz images --json, {N_BULK} images on docker28-containerd: {took:.1f} s")
     assert r.returncode == 0, r.stderr
-    assert as_rows(json.loads(r.stdout)) == truth
+    assert same_rows(as_rows(json.loads(r.stdout)), truth)
     # the Python API, same engine
     snap, where = imgviz.open("auto", host=crowded.host, progress=False)
     assert where == f"live engine at {crowded.host}" and missing(snap) is None and len(snap.images) == N_BULK

@@ -46,10 +46,11 @@ def run(args) -> int:
     if args.json:
         from .._partial import json_output
 
-        dump_json(json_output([{"id": h["entry_id"], "created": iso(h["created"]), "created_by": h["created_by"],
+        entries = [{"id": h["entry_id"], "created": iso(h["created"]), "created_by": h["created_by"],
                     "size": as_int(h["size"]), "comment": h["comment"], "instruction": h["instruction"],
                     "empty_layer": bool(h["empty_layer"]), "layer_position": as_int(h["layer_position"])}
-                   for h in table], snap, "history"))
+                   for h in table]
+        dump_json(json_output(entries, snap, "history"))
         return finish(args, snap)
     out = [(short_id(h["entry_id"]) if h["entry_id"].startswith("sha256:") else h["entry_id"],
             ago(utc_time(h["created"])),

@@ -214,7 +214,8 @@ def connect_engine(host: str | None = None, *, fall_back: bool = False):
     """A client of the engine at ``host`` (default DOCKER_HOST, else the default socket), probed the
     way ``"auto"`` and ``"engine"`` both do: when its socket accepts a connection within
     ``connect_timeout`` an engine is there, and its ``/version`` is waited for up to
-    ``request_timeout``, like any other answer (a slow engine is slow, not missing).
+    ``request_timeout`` (at least ``connect_timeout``), like any other answer (a slow engine is
+    slow, not missing).
 
     With ``fall_back``, ``(None, reason)`` when nothing accepts at the address; else (and always
     when something accepts but never answers) :class:`~imgviz.errors.EngineUnavailable`.
@@ -227,14 +228,16 @@ def connect_engine(host: str | None = None, *, fall_back: bool = False):
     accepts, why = _accepts(address, lim.connect_timeout)
     if accepts is False and fall_back:
         return None, f"no Docker engine answered at {address} ({why})"
+    # once the socket accepts, /version gets as long as any answer (and never less than it had before)
+    wait = max(lim.request_timeout, lim.connect_timeout)
     try:
-        return engine.connect(host, timeout=lim.request_timeout if accepts else None), ""
+        return engine.connect(host, timeout=wait if accepts else None), ""
     except EngineUnavailable as exc:
         if accepts and "in time" not in str(exc):
             raise  # something accepts there and answers what no engine would: said, never the demo
         if accepts:
             raise EngineUnavailable(f"an engine accepts connections at {address} but did not answer /version within "
-                                    f"{lim.request_timeout:g} s (timed out; IMGVIZ_REQUEST_TIMEOUT or --request-timeout to "
+                                    f"{wait:g} s (timed out; IMGVIZ_REQUEST_TIMEOUT or --request-timeout to "
                                     f"wait longer{', --demo for the demo' if fall_back else ''})") from None
         if not fall_back:
             raise
