@@ -23,7 +23,7 @@ import imgviz
 from imgviz.analysis.listing import history_table, image_list
 from imgviz.analysis.secrets import mask_frames
 from imgviz.analysis.sizes import totals
-from imgviz.selection import find_image, labels, short_id
+from imgviz.selection import labels, short_id
 from imgviz.units import human_size
 
 # The live engine when one answers, else the embedded demo snapshot (IMGVIZ_SOURCE=demo pins the demo).
@@ -43,33 +43,18 @@ print("Source:", where)
 print(f"{v['images']} images ({v['tags']} tags), {v['distinct_layers']} distinct layers, {v['containers']} containers")'''
 
 PICK_CELL = '''\
-def pick(*refs):
-    """The first of `refs` this source has; else its tagged image with the most layers."""
-    for ref in refs:
-        try:
-            return find_image(f.images, ref)
-        except imgviz.ImgvizError:
-            pass
-    tagged = f.images[~f.images["dangling"]] if (~f.images["dangling"]).any() else f.images
-    return tagged.sort_values(["n_layers", "size"], ascending=False).iloc[0]["image_id"]
-
+from imgviz.selection import pick_image
 
 names = labels(f.images)  # imgviz's one naming rule: the first tag, or <none>@<short id>
 
 
+def pick(*refs):
+    """The first of `refs` this source holds, else its biggest tagged image."""
+    return pick_image(f.images, *refs)
+
+
 def name(image_id):
     return names[image_id]'''
-
-FILES_CELL = '''\
-# What is inside the layers: from the engine when it holds the demo fleet, else the files recorded
-# from a build of it (source="demo": no engine needed).
-def read_files(refs):
-    if where.startswith("live engine"):
-        try:
-            return imgviz.files(refs, source="engine", progress=False)
-        except imgviz.ImgvizError as exc:
-            print("Not on this engine:", exc)
-    return imgviz.files(refs, source="demo")'''
 
 NOTEBOOKS = {}
 
@@ -150,9 +135,9 @@ Each layer is a tar of the files one instruction added, changed or removed. The 
 (overlayfs): a file in a higher layer hides the same path below, a *whiteout* in a higher layer
 hides a path below, and what is left is the file system a container sees. `imgviz.files` reads the
 layers' tar entries, each layer once; nothing is unpacked."""),
-    ("code", FILES_CELL),
     ("code", '''\
-fs = read_files(["workshop/web-ping:v1"])
+# layer contents: from the engine when it holds these images, else the demo's recording of them
+fs = imgviz.files(["workshop/web-ping:v1"], source="auto", progress=False)
 print(fs.source)
 summary = fs.layer_summary()
 summary.assign(added_bytes=summary["added_bytes"].map(human_size))[
@@ -344,9 +329,9 @@ Inside the layers: `web-ping:v1` and `v2` have the same base, Node.js and `WORKD
 same diff IDs), so their files are one set of rows, read once and stored once. Only the `COPY
 app.js` layers differ. No image can change a shared layer: a build step that edits a file of a lower
 layer stores a whole new copy in its own layer, and a container writes into its own thin layer."""),
-    ("code", FILES_CELL),
     ("code", '''\
-fs = read_files(["workshop/web-ping:v1", "workshop/web-ping:v2"])
+# layer contents: from the engine when it holds these images, else the demo's recording of them
+fs = imgviz.files(["workshop/web-ping:v1", "workshop/web-ping:v2"], source="auto", progress=False)
 per_image = fs.layers.assign(image=fs.layers["image_id"].map(dict(zip(fs.images["image_id"], fs.images["label"]))))
 shared = per_image.groupby("diff_id")["image"].nunique()
 print(f"{fs.layers['diff_id'].nunique()} distinct layers for {len(fs.images)} images; "

@@ -35,8 +35,9 @@ def register(sub) -> None:
     p.add_argument("--platform", metavar="OS/ARCH", help="platform to choose from an index (default: the engine's)")
     p.add_argument("--plain-http", action="store_true", default=None,
                    help="talk HTTP to the registry (default: only for 127.0.0.0/8 and localhost)")
-    from ._source import add_partial_arg
+    from ._source import add_limit_args, add_partial_arg
 
+    add_limit_args(p)  # --deadline, --request-timeout: every command that reads a source
     add_partial_arg(p)
     p.set_defaults(func=run)
 
