@@ -78,6 +78,18 @@ def two_images(engine):
     return listed(engine)
 
 
+# ------------------------------------------------- a complete collection's outputs are unchanged
+
+def test_a_complete_collection_prints_what_it_always_did():
+    snap = imgviz.demo_snapshot()
+    assert missing(snap) is None and imgviz.incomplete(snap) is None
+    r = cli("images", "--json", "--demo")
+    assert r.returncode == 0 and isinstance(json.loads(r.stdout), list) and r.stderr == ""
+    r = cli("sizes", "--json", "--demo")
+    assert r.returncode == 0 and "complete" not in json.loads(r.stdout)
+    assert 'class="iv-incomplete"' not in imgviz.Report("demo").html_snippet(include_plotlyjs=False)
+
+
 # ------------------------------------------------------------------ a slow probe is an engine
 
 def test_a_slow_version_is_an_engine_not_the_demo(engine, proxy, two_images):

@@ -702,6 +702,13 @@ class CutOffProxy(_Stoppable):
         self.delays = [(re.compile(k), float(v)) for k, v in (delays or {}).items()]
         self.delayed = 0
         self.seen = 0
+        self._short_dir = None
+        if len(str(sock_path)) > 100:  # AF_UNIX paths stop at 107 bytes; pytest's tmp_path can be longer
+            import tempfile
+
+            self._short_dir = tempfile.mkdtemp(prefix="ivp-", dir="/tmp")
+            sock_path = Path(self._short_dir) / "p.sock"
+            self.path = sock_path
         self.cut = threading.Event()
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -790,6 +797,11 @@ class CutOffProxy(_Stoppable):
             os.unlink(self.path)
         except OSError:
             pass
+        if self._short_dir is not None:
+            try:
+                os.rmdir(self._short_dir)
+            except OSError:
+                pass
 
     def stop(self) -> None:
         self.stopping.set()
