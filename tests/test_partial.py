@@ -3,8 +3,8 @@
 Real engines only: every kind of tests/_engine.py behind a proxy of ours on a unix socket
 (tests/fuzz/_servers.py's ``CutOffProxy``) that holds chosen requests for some seconds, cuts the
 engine off, or gives us time to remove an image mid-way; and a Docker 28 containerd-store engine
-holding 420 images, whose ``/images/json`` is slow by itself (2.5-5 s here). The two tests on it
-cost about 70 s in all (28 s to import the images, 15-35 s for one full collection by the CLI and
+holding 420 images, whose ``/images/json`` is slow by itself (1.8-5 s here). The two tests on it
+cost 70-75 s in all (28-33 s to import the images, 15-35 s for one full collection by the CLI and
 one by the Python API); they are marked ``slow`` (CI runs them; ``-m 'not slow'`` leaves them out). Each with the CLI (a
 real ``python -m imgviz`` process) and the Python API.
 """
