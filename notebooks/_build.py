@@ -28,8 +28,13 @@ from imgviz.units import human_size
 
 # The live engine when one answers, else the embedded demo snapshot (IMGVIZ_SOURCE=demo pins the demo).
 snap, where = imgviz.open()
-if not snap.images:  # an engine without images has nothing to show yet
+gap = imgviz.incomplete(snap)  # None when everything was collected
+if gap:  # the engine stopped answering or timed out part-way: said first, never silently
+    print(gap)
+if not snap.images:  # an engine without images (or whose list never came) has nothing to show yet
     snap, where = imgviz.open("demo")
+    if gap:
+        where += " (the live engine's collection was INCOMPLETE, with no images)"
 # Secret-looking values (names with TOKEN, SECRET, PASS..., URL passwords, private keys, Authorization
 # headers) are masked by imgviz's one rule, as in its reports and CLI; imgviz.frames(snap) keeps them.
 f = mask_frames(imgviz.frames(snap))
