@@ -199,7 +199,7 @@ def test_an_engine_cut_off_midway_says_which_images_are_missing(engine, proxy, t
     assert len(read | set(gap["images"])) == len({row[2] for row in listed(engine)}) <= n_listed
 
 
-def test_an_image_removed_midway_is_said(engine, proxy):
+def test_an_image_removed_midway_is_said(engine, proxy, tmp_path):
     gone = engine.busybox_base("partial/gone:1")
     engine.busybox_base("partial/stays:1")
     p = proxy(delays={rf"/images/{gone}/json$": 3})
@@ -218,6 +218,12 @@ def test_an_image_removed_midway_is_said(engine, proxy):
     assert snap.complete and gap is not None  # every call answered, but one image was gone
     assert gap["removed"] == [{"kind": "image", "id": gone}] and gap["not_read"] == [] and gap["images"] == []
     assert "1 removed during collection" in imgviz._partial.headline(snap)
+    # the one rule for files too: such a snapshot never replaces an existing one, it goes beside it
+    target = tmp_path / "engine.json.gz"
+    target.write_bytes(b"an earlier, complete snapshot")
+    written = snap.write(target)
+    assert written.beside and target.read_bytes() == b"an earlier, complete snapshot"
+    assert imgviz.load(written.path).images and missing(imgviz.load(written.path))["removed"] == gap["removed"]
 
 
 # --------------------------------------------------- a really slow engine: 420 images, containerd
