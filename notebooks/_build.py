@@ -28,8 +28,13 @@ from imgviz.units import human_size
 
 # The live engine when one answers, else the embedded demo snapshot (IMGVIZ_SOURCE=demo pins the demo).
 snap, where = imgviz.open()
-if not snap.images:  # an engine without images has nothing to show yet
+gap = imgviz.incomplete(snap)  # None when everything was collected
+if gap:  # the engine stopped answering or timed out part-way: said first, never silently
+    print(gap)
+if not snap.images:  # an engine without images (or whose list never came) has nothing to show yet
     snap, where = imgviz.open("demo")
+    if gap:
+        where += " (the live engine's collection was INCOMPLETE, with no images)"
 # Secret-looking values (names with TOKEN, SECRET, PASS..., URL passwords, private keys, Authorization
 # headers) are masked by imgviz's one rule, as in its reports and CLI; imgviz.frames(snap) keeps them.
 f = mask_frames(imgviz.frames(snap))
@@ -379,17 +384,8 @@ import imgviz
 edit = imgviz.demo_cascade("webping-edit")
 print(edit.dockerfile("new"))'''),
     ("code", '''\
-import pandas as pd
-
-def observed(case):
-    """What the engine did with each builder for each step of the new Dockerfile."""
-    c = imgviz.demo_cascade(case)
-    table = c.observed("classic").rename(columns={"outcome": "classic"})
-    table["buildkit"] = c.observed("buildkit")["outcome"]
-    return table
-
-
-observed("webping-edit")'''),
+# what the engine did with each builder for each step of the new Dockerfile
+imgviz.demo_cascade("webping-edit").observed_both()'''),
     ("md", """\
 The classic builder does what the chapter says: `COPY app.js .` changed, so it ran again, and so
 did the `CMD` after it although the `CMD` line did not change.
@@ -401,7 +397,7 @@ reused when its own inputs and the file steps before it are unchanged. So under 
 The chapter's "everything after a change re-runs" is the classic builder's rule."""),
     ("code", '''\
 print(imgviz.demo_cascade("webping-edit-optimized").dockerfile("new"))
-observed("webping-edit-optimized")'''),
+imgviz.demo_cascade("webping-edit-optimized").observed_both()'''),
     ("md", """\
 With the optimized order (`CMD` and one `ENV` first, `COPY app.js .` last) the same edit of
 `app.js` rebuilds only the last step, with either builder.
@@ -410,7 +406,7 @@ Reordering the Dockerfile is itself a change. With the classic builder the first
 the cache for everything below it, once; BuildKit keeps `WORKDIR` and `COPY`, whose inputs did not
 change:"""),
     ("code", '''\
-observed("webping-optimize")'''),
+imgviz.demo_cascade("webping-optimize").observed_both()'''),
     ("md", """\
 ## Reorder it yourself
 
@@ -444,6 +440,8 @@ on disk v2 costs only its new `COPY` layer."""),
     ("code", SOURCE_CELL),
     ("code", PICK_CELL),
     ("code", '''\
+import pandas as pd
+
 v1, v2 = pick("workshop/web-ping:v1"), pick("workshop/web-ping:v2")
 a = f.layers[f.layers["image_id"] == v1].set_index("position")
 b = f.layers[f.layers["image_id"] == v2].set_index("position")

@@ -4,7 +4,7 @@ rows, plus the intermediate images ``docker image ls -a`` adds)."""
 
 from __future__ import annotations
 
-from ._source import add_source_args, resolve_frames
+from ._source import add_source_args, finish, resolve_frames
 from ._table import as_int, dump_json, iso, render
 
 
@@ -49,7 +49,9 @@ def run(args) -> int:
     t = totals(f)["value"]
     du = disk_usage(f)
     if args.json:
-        dump_json({
+        from .._partial import json_output
+
+        dump_json(json_output({
             "engine": model.as_dict() if model else None,
             "reported_bytes": as_int(t["reported"]),
             "physical_bytes": as_int(t["physical"]),
@@ -78,8 +80,8 @@ def run(args) -> int:
             "intermediates": [{"id": i.image_id, "size": as_int(i.size), "layers": as_int(i.n_layers),
                                "created_by": mask_text(i.created_by), "children": list(i.children)}
                               for i in f.intermediates.itertuples(index=False)],
-        })
-        return 0
+        }, f, "sizes"))
+        return finish(args, f)
 
     rows = []
     for r in table.itertuples(index=False):
@@ -95,6 +97,7 @@ def run(args) -> int:
     print(f"Source: {terminal_safe(where)}{derived}")
     if model is not None:
         print(f"Engine: {terminal_safe(model.describe())}")
+    _incomplete_line(f)
     lines = [
         ("Reported (sum of `docker image ls` SIZE)", f"{human_size(t['reported'])} over {int(t['tags'])} rows"),
         ("Each image counted once", human_size(t["logical"])),
@@ -120,7 +123,17 @@ def run(args) -> int:
         print(why)
     if args.verbose:
         print(df_verbose(f))
-    return 0
+    return finish(args, f)
+
+
+def _incomplete_line(collected) -> None:
+    """The "INCOMPLETE: ..." line under a readable output's Source line (nothing when complete)."""
+    from .._partial import headline
+    from .._text import terminal_safe
+
+    line = headline(collected)
+    if line is not None:
+        print(terminal_safe(line))
 
 
 def why_sizes_differ(views) -> str:

@@ -7,7 +7,7 @@ compat ``/system/df`` cannot prove any removal). :mod:`imgviz.analysis.what_if` 
 
 from __future__ import annotations
 
-from ._source import add_source_args, resolve_frames
+from ._source import add_source_args, finish, resolve_frames
 from ._table import dump_json, render
 
 
@@ -34,8 +34,11 @@ def run(args) -> int:
     f, where = resolve_frames(args)
     r = removal(f, args.refs, remove_containers=args.with_containers)
     if args.json:
-        dump_json(r.as_dict())
-        return 0
+        from .._partial import json_output
+
+        # an incomplete collection may miss an image that keeps a layer: the output says so (exit 3)
+        dump_json(json_output(r.as_dict(), f, "layers"))
+        return finish(args, f)
     rows = [(row.chain_id[7:19], human_size(row.size), "freed" if row.freed else "kept",
              row.kept_by if not row.freed else "", (row.created_by or "")[:60])
             for row in r.layers.itertuples(index=False)]
@@ -46,8 +49,14 @@ def run(args) -> int:
                      [(b.digest[7:19], b.role, human_size(b.size), "freed" if b.freed else "kept",
                        "" if b.freed else b.kept_by) for b in r.blobs.itertuples(index=False)]))
     print()
+    from .._partial import headline
+    from .._text import terminal_safe
+
     engine = r.model.describe() if r.model else where
-    print(f"Engine: {engine}")
+    print(f"Engine: {terminal_safe(engine)}")
+    incomplete = headline(f)
+    if incomplete:
+        print(terminal_safe(incomplete))
     print(f"Rule: {r.rule}")
     if r.freed_bytes is None:
         print(f"Freed: unknown ({r.reason})")
@@ -61,4 +70,4 @@ def run(args) -> int:
                   f"{human_size(r.held_by_containers)} on disk that df stops counting")
     if r.writable_bytes:
         print(f"Containers' writable layers removed: {human_size(r.writable_bytes)}")
-    return 0
+    return finish(args, f)

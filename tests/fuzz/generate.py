@@ -804,12 +804,20 @@ def _engine_cases() -> list[Case]:
                     names=("tcp://127.0.0.1", "/images/json"), env=dict(FAST), server="engine-tcp:imagesdict"))
     out.append(Case("engine/tcp-valid", "engine", "ok", ["summary", "--host", "{ENGINE}"], env=dict(FAST),
                     server="engine-tcp:valid"))
-    # engines that stop answering: the command ends within its limits and says so; what was read is kept
-    for mode, expect, word in [("imageshang", "ok", "stopped answering"), ("imagesdrip", "ok", "stopped answering"),
-                               ("inspecthang", "ok", "stopped answering"), ("dfdrip", "ok", "stopped answering"),
-                               ("dfstatus500", "ok", "stopped answering")]:
+    # engines that stop answering: the command ends within its limits and says so; what was read is kept,
+    # and the exit code says it is incomplete (3) unless --allow-partial (issue 16)
+    for mode, expect, word in [("imageshang", "incomplete", "stopped answering"),
+                               ("imagesdrip", "incomplete", "stopped answering"),
+                               ("inspecthang", "incomplete", "stopped answering"),
+                               ("dfdrip", "incomplete", "stopped answering"),
+                               ("dfstatus500", "incomplete", "stopped answering")]:
         out.append(Case(f"engine/{mode}", "engine-slow", expect, ["images", "--host", "{ENGINE}"],
-                        names=(word,), env=dict(FAST), server=f"engine:{mode}", seconds=40, max_rss_mb=450))
+                        names=(word, "INCOMPLETE"), env=dict(FAST), server=f"engine:{mode}", seconds=40,
+                        max_rss_mb=450))
+    out.append(Case("engine/inspecthang-allow-partial", "engine-slow", "ok",
+                    ["images", "--json", "--allow-partial", "--host", "{ENGINE}"],
+                    names=("stopped answering", "INCOMPLETE", '"complete": false'), env=dict(FAST),
+                    server="engine:inspecthang", seconds=40))
     out.append(Case("engine/imagesendless", "engine-slow", "error", ["images", "--host", "{ENGINE}"],
                     names=("malformed answer", "max_engine_answer_bytes"), server="engine:imagesendless", seconds=60,
                     env=dict(FAST, IMGVIZ_REQUEST_TIMEOUT="60", IMGVIZ_DEADLINE="60"), max_rss_mb=450))
@@ -845,8 +853,8 @@ def _engine_cases() -> list[Case]:
                     ["snapshot", "-o", "{D}/keep.json.gz", "--host", "{ENGINE}"], setup=existing,
                     names=("stopped answering",), env=dict(FAST), server="real-engine-cutoff",
                     protect=("keep.json.gz",), present=("keep.incomplete-*.json.gz",), seconds=40))
-    out.append(Case("engine/real-engine-cut-off-report", "engine", "ok",
-                    ["summary", "--host", "{ENGINE}"], names=("stopped answering",), env=dict(FAST),
+    out.append(Case("engine/real-engine-cut-off-report", "engine", "incomplete",
+                    ["summary", "--host", "{ENGINE}"], names=("stopped answering", "INCOMPLETE"), env=dict(FAST),
                     server="real-engine-cutoff", seconds=40))
     return out
 
