@@ -31,7 +31,7 @@ from datetime import datetime, timezone
 from typing import Any, Iterable
 
 from ._instructions import instruction_of, is_metadata
-from .selection import repo_tag, short_id
+from .selection import familiar, repo_tag, short_id
 from .snapshot import Snapshot
 from .sources._oci import chain_ids  # the one chain-ID rule (sources, frames and the cascade share it)
 
@@ -244,11 +244,13 @@ def _known(value: Any) -> Any:
 
 
 def _clean_tags(tags: list[str] | None) -> list[str]:
-    return [t for t in (tags or []) if t and t != _NONE_TAG]
+    # names as the docker CLI prints them: podman's compat API answers docker.io/iv/app:v1 where a
+    # Docker engine (and the docker CLI reading podman) says iv/app:v1
+    return list(dict.fromkeys(familiar(t) for t in (tags or []) if t and t != _NONE_TAG))
 
 
 def _clean_digests(digests: list[str] | None) -> list[str]:
-    return [d for d in (digests or []) if d and d != _NONE_DIGEST]
+    return list(dict.fromkeys(familiar(d) for d in (digests or []) if d and d != _NONE_DIGEST))
 
 
 def map_engine_history(raw_history: list[dict], diff_ids: list[str]) -> tuple[list[dict], str]:
@@ -368,8 +370,8 @@ def rows(snapshot: Snapshot) -> Rows:
             cfg = config.get("config") or {}
             diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or [])
             entries, mapping = config_history(config), "config"
-            tags = list(r.get("tags") or ([r["ref"]] if r.get("ref") else []))
-            digests = list(r.get("digests") or [])
+            tags = _clean_tags(r.get("tags") or ([r["ref"]] if r.get("ref") else []))
+            digests = _clean_digests(r.get("digests"))
             created = config.get("created")
             os_, arch = config.get("os"), config.get("architecture")
             layer_sizes = list(r.get("layer_sizes") or [None] * len(diff_ids))

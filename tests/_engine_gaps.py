@@ -45,8 +45,13 @@ BUILDAH_LOG = ("podman's builder is buildah: it prints `STEP k/N:` and `--> Usin
                "cache rules are not the classic builder's")
 PODMAN_DF = ("podman's compat /system/df: LayersSize 0, every image's SharedSize = Size, RepoTags only the tag "
              "('1'), and every intermediate image listed (df -v and df TOTAL count them)")
-PODMAN_NAMES = ("podman answers RepoTags as docker.io/iv/app:v1 (the docker CLI prints iv/app): imgviz keeps "
-                "the long name, so the test's tag lookups find nothing")
+PODMAN_BUILDAH_HISTORY = ("podman's builds are buildah's: their history records `COPY` as `#(nop) COPY file:<digest> "
+                          "in <dest>`, not the Dockerfile's text the test looks for")
+PODMAN_IMPORT_HISTORY = ("podman records `podman import` in the history as an ADD entry, where Docker's import "
+                         "entry reads as IMPORT: the test expects Docker's")
+PODMAN_HOSTILE_BUILD = ("the hostile fixture built by podman's compat /build (buildah) does not carry the "
+                        "`curl -u` label text the test looks for in the report (seen 2026-12-02, not yet "
+                        "understood)")
 PODMAN_SIZES = ("podman sizes a layer by its uncompressed tar (10240 for a tar of 29 file bytes; Docker: the "
                 "files' bytes), and an image by layers + config + manifest")
 PODMAN_PULL = ("podman pull (compat) says 'Already exists' for a pushed imported base it still holds and "
@@ -54,8 +59,9 @@ PODMAN_PULL = ("podman pull (compat) says 'Already exists' for a pushed imported
                "actions, where imgviz says 'uncertain' for a layer podman keeps")
 PODMAN_PUSH = ("podman pushes OCI media types (tar+gzip, oci manifest) where the test expects Docker v2; "
                "`docker manifest push` of its images fails ('manifest blob unknown')")
-PODMAN_SAVE = ("podman's compat `docker save` names images docker.io/... : imgviz's archive source finds no "
-               "image by the short tag")
+PODMAN_SAVE = ("the test deletes a layer from podman's compat `docker save` archive and expects an error; "
+               "podman's archive holds each layer twice (<diff ID>.tar and <id>/layer.tar), and no error comes "
+               "(seen 2026-12-02, not yet examined further)")
 PODMAN_HISTORY = ("podman's history puts each image ID one row below Docker's place, without sha256:, and "
                   "0-byte history rows make imgviz's history-to-layer mapping exact where Docker's is inferred")
 PODMAN_SAVE_STREAM = ("podman's compat `docker save` stream does not carry the layers under the names imgviz's "
@@ -96,14 +102,13 @@ GAPS: dict[str, dict[str, object]] = {
     # tests/sources/test_engine_live.py
     "test_live_frames_equal_cli": {"docker28-containerd": C8D_SIZE,
                                    "podman": PODMAN_DF},
-    "test_live_dangling_and_second_tag": {"docker28-containerd": C8D_NO_DANGLING, "podman": PODMAN_NAMES},
+    "test_live_dangling_and_second_tag": {"docker28-containerd": C8D_NO_DANGLING},
     # tests/sources/test_archive_live.py
-    "test_legacy_docker_save_reads_every_image": {"docker28": SAVE_OCI, "docker28-containerd": SAVE_OCI,
-                                                  "podman": PODMAN_SAVE},
+    "test_legacy_docker_save_reads_every_image": {"docker28": SAVE_OCI, "docker28-containerd": SAVE_OCI},
     "test_bad_json_in_manifest_and_config": {"docker28": SAVE_OCI, "docker28-containerd": SAVE_OCI},
     "test_missing_layer_and_missing_blob": {"docker28": SAVE_OCI, "docker28-containerd": SAVE_OCI,
                                             "podman": PODMAN_SAVE},
-    "test_cli_reads_an_archive": {"podman": PODMAN_NAMES},
+    "test_cli_reads_an_archive": {"podman": PODMAN_BUILDAH_HISTORY},
     "test_open_reads_archives_by_path_and_prefix": {"docker28": SAVE_OCI, "docker28-containerd": SAVE_OCI},
     "test_a_layer_whose_bytes_changed_is_caught_when_read": {"docker28": SAVE_OCI_FLIP,
                                                              "docker28-containerd": SAVE_OCI_FLIP},
@@ -112,7 +117,7 @@ GAPS: dict[str, dict[str, object]] = {
     "test_blob_columns_by_source": {"docker28": SAVE_OCI_DIGESTS, "docker28-containerd": SAVE_OCI_DIGESTS},
     "test_same_layers_and_history_as_the_engine": {"docker28-containerd": {"registry": C8D_IMAGE_ID,
                                                                            "archive": C8D_IMAGE_ID},
-                                                   "podman": {"archive": PODMAN_SAVE}},
+                                                   },
     "test_uncompressed_sizes_on_request_equal_the_engine": {"docker28-containerd": {"*": C8D_HISTORY_SIZES},
                                                             "podman": {"*": PODMAN_SIZES}},
     "test_engine_inference_on_ambiguous_history": {"docker28-containerd": C8D_HISTORY_SIZES,
@@ -129,11 +134,11 @@ GAPS: dict[str, dict[str, object]] = {
     # tests/analysis/test_files_live.py (issue 13's files frame)
     # tests/sources/test_files_registry.py, tests/test_startup.py
     "test_registry_zstd_layers_equal_the_engines": {"docker28-containerd": C8D_SAVE_GZIP},
-    "test_live_engine_commands_need_no_pandas": {"podman": PODMAN_NAMES},
+    "test_live_engine_commands_need_no_pandas": {"podman": PODMAN_IMPORT_HISTORY},
     # tests/notebooks, tests/report
     "test_notebooks_run_on_a_live_engine": {"docker28-containerd": (NOTEBOOK_FALLBACK, False),
                                             "podman": (NOTEBOOK_FALLBACK, False)},
-    "test_live_hostile_images": {"podman": PODMAN_NAMES},
+    "test_live_hostile_images": {"podman": PODMAN_HOSTILE_BUILD},
 }
 
 # What an engine cannot do by its nature: the test is skipped there, with this reason.
