@@ -272,6 +272,30 @@ print(f"sharing saves {human_size(v['saved_by_sharing'])} ({v['saved_by_sharing'
       f"of the per-image sum")
 t.loc[["reported", "logical", "physical", "saved_by_sharing"], ["value", "meaning"]]'''),
     ("md", """\
+## One fleet, two engines: two size models
+
+The rule above is the one of the engine the chapter uses (a graph driver such as overlay2). Docker
+29 sets up new installs with the **containerd image store**, and there an image is two things at
+once: the compressed blobs it was pulled or built as (*content*) and the unpacked files containers
+run from (*snapshots*). `docker image ls` and `docker system df` count both; `docker image inspect`
+counts only the compressed content; the history lists the snapshots' disk usage (whole 4 KiB
+blocks). imgviz ships the same demo fleet recorded on both engines; the table puts their numbers
+side by side, per image, and the `rule` columns say whether each engine's numbers follow its rule
+exactly."""),
+    ("code", '''\
+from imgviz.analysis.size_views import size_views
+
+old, new = size_views(imgviz.demo("overlay2")), size_views(imgviz.demo("containerd"))
+cols = ["image_ls_size", "inspect_size", "df_size", "history_size", "rule_holds"]
+both = old[["label", *cols]].merge(new[["label", *cols]], on="label", suffixes=(" 20.10", " 28.5 containerd"))
+both.set_index("label").sort_index(axis=1)'''),
+    ("code", '''\
+print(new.set_index("label").at["workshop/node:18", "explanation"])
+for which in ("overlay2", "containerd"):
+    v = totals(imgviz.demo(which))["value"]
+    print(f"{which:>10}: image ls adds up to {human_size(v['reported'])}, the engine's df says "
+          f"{human_size(v['physical'])} on disk")'''),
+    ("md", """\
 ## Which images share which layers
 
 Two images share a layer when they have the same **chain ID**: the same content on the same
