@@ -34,9 +34,10 @@ def record(kind: str) -> None:
     out = ROOT / "imgviz" / "data" / f"demo-snapshot-{name}.json.gz"
     cli_dir = ROOT / "tests" / "data" / f"demo-{name}"
     eng = start_private_engine(kind)
+    root = str(eng.root)  # stop() forgets it
     try:
         env = dict(eng.env(), FLEET_DOCKER=eng.cli)
-        log = ROOT / f".record-{name}.log"
+        log = Path(f"/tmp/record-demo-{name}.log")
         with log.open("w") as fh:
             subprocess.run(["bash", str(ROOT / "data" / "build_fleet.sh")], env=env, stdout=fh,
                            stderr=subprocess.STDOUT, check=True)
@@ -54,7 +55,7 @@ def record(kind: str) -> None:
     # the engine's address and private folders say nothing about the fleet: one fixed name instead
     doc = json.loads(gzip.decompress(out.read_bytes()))
     text = json.dumps(doc, separators=(",", ":"), sort_keys=True)
-    text = text.replace(eng.host, RECORDED_HOST).replace(str(eng.root), "/recorded/engine")
+    text = text.replace(eng.host, RECORDED_HOST).replace(root, "/recorded/engine")
     out.write_bytes(gzip.compress(text.encode(), mtime=0))
     print(f"{out}: {out.stat().st_size} bytes; {cli_dir / 'cli.json'}")
 
