@@ -288,16 +288,16 @@ import pandas as pd
 from imgviz.analysis.size_views import size_views
 
 sizes = ["image_ls_size", "inspect_size", "df_size", "history_size"]
-old, new = (size_views(imgviz.demo(name)).set_index("label") for name in ("overlay2", "containerd"))
+old, new = (size_views(imgviz.demo(which)).set_index("label") for which in ("overlay2", "containerd"))
 both = pd.concat({"20.10 overlay2": old[sizes], "28.5 containerd": new[sizes]}, axis=1, join="inner")
 both.swaplevel(axis=1)[sizes].map(human_size)  # each command's number on one engine beside the other'''),
     ("code", '''\
 print(f"every image follows its engine's rule: 20.10 {bool(old['rule_holds'].all())}, "
       f"28.5 containerd {bool(new['rule_holds'].all())}")
 print(new.at["workshop/node:18", "explanation"])
-for name in ("overlay2", "containerd"):
-    v = totals(imgviz.demo(name))["value"]
-    print(f"{name:>10}: image ls adds up to {human_size(v['reported'])}; on disk (df): {human_size(v['physical'])}")'''),
+for which in ("overlay2", "containerd"):  # (name is the notebook's image-name shortcut)
+    v = totals(imgviz.demo(which))["value"]
+    print(f"{which:>10}: image ls adds up to {human_size(v['reported'])}; on disk (df): {human_size(v['physical'])}")'''),
     ("md", """\
 ## Which images share which layers
 
