@@ -43,12 +43,17 @@ def json_lines(text: str) -> list[dict]:
 
 def check_df_images(f: Frames, df_v_text: str) -> int:
     """Every image row of `docker system df -v` equals our images frame; returns rows compared."""
+    from imgviz.sources.engine_model import model_of_frames
+    from imgviz.units import df_image_size_precision
+
+    model = model_of_frames(f)
+    digits = df_image_size_precision(model.version if model is not None and model.engine == "Docker Engine" else None)
     rows = parse_table(df_v_text, "REPOSITORY")
     by_short = f.images.set_index("short_id")
     assert len(rows) == len(f.images), (len(rows), len(f.images))
     for row in rows:
         img = by_short.loc[row["IMAGE ID"]]
-        assert row["SIZE"] == human_size(img["size"]), (row, img["size"])
+        assert row["SIZE"] == human_size(img["size"], digits), (row, img["size"])
         assert row["SHARED SIZE"] == human_size(img["shared_size"]), (row, img["shared_size"])
         assert row["UNIQUE SIZE"] == human_size(img["unique_size"]), (row, img["unique_size"])
         assert int(row["CONTAINERS"]) == img["containers"], row

@@ -14,8 +14,6 @@ keyed by a parameter's value ("NAME-BUILDER" for scenarios, "*" for any value).
 from __future__ import annotations
 
 # -- reasons shared by several tests -------------------------------------------------------------
-CLI28_DF_PRECISION = ("the 28.5 CLI prints `system df -v` SIZE with 3 significant digits (1.98MB; 20.10: "
-                      "1.984MB) while SHARED/UNIQUE keep 4: the test formats with 20.10's rule")
 C8D_SIZE = ("containerd store: an image's Size (image ls, /system/df) is content blobs + unpacked snapshots "
             "(3.43 MB for a 1.24 MB image), not the sum of its layers; imgviz's layer rule gives the unpacked "
             "part only")
@@ -75,7 +73,7 @@ GAPS: dict[str, dict[str, object]] = {
     "test_unknown_is_honest_when_a_rerun_writes_the_same_bytes": {"podman": BUILDAH_LOG},
     "test_web_ping_advice_matches_engine": {"podman": BUILDAH_LOG},
     # tests/analysis/test_sizes_live.py, test_sizes_cli.py
-    "test_live_sizes_equal_system_df": {"docker28": CLI28_DF_PRECISION, "docker28-containerd": C8D_SIZE,
+    "test_live_sizes_equal_system_df": {"docker28-containerd": C8D_SIZE,
                                         "podman": PODMAN_DF},
     "test_live_sharing": {"docker28": "28.5 counts as shared a layer only an untagged intermediate image of the "
                                       "classic builder also holds (imgviz-cascade/cli-classic:old: SharedSize "
@@ -96,7 +94,7 @@ GAPS: dict[str, dict[str, object]] = {
     "test_plan_matches_a_real_pull_from_an_htpasswd_registry": {"docker28-containerd": C8D_PULL,
                                                                 "podman": PODMAN_PULL},
     # tests/sources/test_engine_live.py
-    "test_live_frames_equal_cli": {"docker28": CLI28_DF_PRECISION, "docker28-containerd": C8D_SIZE,
+    "test_live_frames_equal_cli": {"docker28-containerd": C8D_SIZE,
                                    "podman": PODMAN_DF},
     "test_live_dangling_and_second_tag": {"docker28-containerd": C8D_NO_DANGLING, "podman": PODMAN_NAMES},
     # tests/sources/test_archive_live.py

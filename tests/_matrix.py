@@ -20,7 +20,7 @@ from imgviz.analysis.listing import history_table, image_list
 from imgviz.analysis.sizes import disk_usage, per_image_sizes
 from imgviz.frames import frames
 from imgviz.sources import load
-from imgviz.units import human_size
+from imgviz.units import df_image_size_precision, human_size
 
 from ._compare import json_lines, parse_table
 
@@ -82,8 +82,11 @@ def measure(kind: str) -> Tally:
         img = by_short.loc[row["IMAGE ID"]]
         if isinstance(img, pd.DataFrame):
             img = img.iloc[0]
-        for col, key in (("SIZE", "size"), ("SHARED SIZE", "shared_size"), ("UNIQUE SIZE", "unique_size")):
-            t.check(f"df -v: {col}", human_size(img[key]), row[col], row["IMAGE ID"])
+        model = model_of_snapshot(snap)
+        digits = df_image_size_precision(model.version if model.engine == "Docker Engine" else None)
+        for col, key, prec in (("SIZE", "size", digits), ("SHARED SIZE", "shared_size", 4),
+                               ("UNIQUE SIZE", "unique_size", 4)):
+            t.check(f"df -v: {col}", human_size(img[key], prec), row[col], row["IMAGE ID"])
         t.check("df -v: CONTAINERS", str(img["containers"]), row["CONTAINERS"], row["IMAGE ID"])
         name = "<none>" if row["REPOSITORY"] == "<none>" else f"{row['REPOSITORY']}:{row['TAG']}"
         t.check("df -v: REPOSITORY:TAG", True, name == "<none>" and bool(img["dangling"]) or name in img["tags"],

@@ -83,10 +83,15 @@ def run(args) -> int:
         }, f, "sizes"))
         return finish(args, f)
 
+    from ..units import df_image_size_precision
+
+    # SIZE as the engine's own CLI prints it (3 significant digits from Docker 28; podman's compat
+    # engine is no Docker version: 4)
+    digits = df_image_size_precision(model.version if model is not None and model.engine == "Docker Engine" else None)
     rows = []
     for r in table.itertuples(index=False):
         repo, tag = repo_tag(r.tags[0] if len(r.tags) else None)
-        rows.append((repo, tag, r.short_id, human_size(r.size), human_size(r.shared_size),
+        rows.append((repo, tag, r.short_id, human_size(r.size, digits), human_size(r.shared_size),
                      human_size(r.unique_size), as_int(r.containers)))
     print(render(["REPOSITORY", "TAG", "IMAGE ID", "SIZE", "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS"], rows))
     pct = du.at["Images", "reclaimable_percent"]

@@ -21,12 +21,17 @@ def df_reclaimable_text(bytes_, percent) -> str:
 
 def check_image_sizes(f, df_v_text: str) -> int:
     """image_sizes() equals every image row of `docker system df -v` and the engine's raw bytes."""
+    from imgviz.sources.engine_model import model_of_frames
+    from imgviz.units import df_image_size_precision
+
+    model = model_of_frames(f)
+    digits = df_image_size_precision(model.version if model is not None and model.engine == "Docker Engine" else None)
     table = sizes.image_sizes(f).set_index("short_id")
     rows = parse_table(df_v_text, "REPOSITORY")
     assert len(rows) == len(table)
     for row in rows:
         mine = table.loc[row["IMAGE ID"]]
-        assert row["SIZE"] == human_size(mine["size"]), (row, mine["size"])
+        assert row["SIZE"] == human_size(mine["size"], digits), (row, mine["size"])
         assert row["SHARED SIZE"] == human_size(mine["shared_size"]), (row, mine["shared_size"])
         assert row["UNIQUE SIZE"] == human_size(mine["unique_size"]), (row, mine["unique_size"])
         assert int(row["CONTAINERS"]) == mine["containers"]
