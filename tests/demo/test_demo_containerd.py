@@ -63,20 +63,8 @@ def test_image_ls_history_and_ps_equal_the_28_5_client(f):
 
 
 def test_system_df_v_equals_the_28_5_client(f):
-    # the 28.5 client prints SIZE with 3 significant digits, SHARED and UNIQUE with 4 (docs/engines.md)
-    rows = _compare.parse_table(CLI["system_df_v"], "REPOSITORY")
-    by_short = f.images.set_index("short_id")
-    assert len(rows) == len(f.images) == 11
-    for row in rows:
-        img = by_short.loc[row["IMAGE ID"]]
-        assert row["SIZE"] == human_size(img["size"], 3), (row, img["size"])
-        assert row["SHARED SIZE"] == human_size(img["shared_size"]), (row, img["shared_size"])
-        assert row["UNIQUE SIZE"] == human_size(img["unique_size"]), (row, img["unique_size"])
-        assert int(row["CONTAINERS"]) == img["containers"]
-        if row["REPOSITORY"] == "<none>":
-            assert img["dangling"]
-        else:
-            assert f"{row['REPOSITORY']}:{row['TAG']}" in img["tags"]
+    # (the 28.5 client prints SIZE with 3 significant digits, SHARED and UNIQUE with 4)
+    assert _compare.check_df_images(f, CLI["system_df_v"]) == len(f.images) == 11
     images = {r["TYPE"]: r for r in _compare.parse_table(CLI["system_df"], "TYPE")}["Images"]
     assert int(images["TOTAL"]) == len(f.images)
     assert images["SIZE"] == human_size(f.engine_df["layers_size"])  # 4 digits here
@@ -102,6 +90,10 @@ def test_cli_sizes_explains_the_containerd_model(capsys):
     assert main(["sizes", "--demo", "containerd"]) == 0
     out = capsys.readouterr().out
     assert "containerd image store" in out and "unpacked snapshots" in out
+    # its df -v table is the one the 28.5 client printed for the fleet, row for row
+    cols = ("IMAGE ID", "SIZE", "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS")
+    rows = {tuple(r[c] for c in cols) for r in _compare.parse_table(out, "REPOSITORY")}
+    assert rows == {tuple(r[c] for c in cols) for r in _compare.parse_table(CLI["system_df_v"], "REPOSITORY")}
     assert main(["sizes", "--json", "--demo", "containerd"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["engine"]["storage"] == "containerd"
