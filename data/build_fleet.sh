@@ -15,11 +15,13 @@
 #   FLEET_CACHE    where the rootfs and .debs are kept   (/var/cache/imgviz-fleet)
 #   FLEET_MIRROR   Debian mirror        (first URIs line of the host's apt sources)
 #   FLEET_REIMPORT set to 1 to import the base again even if the tag exists
+#   FLEET_DOCKER   the docker client (/usr/bin/docker, 20.10); a newer engine's own client
+#                  for its fleet (tests/demo/record.py passes Docker 28.5's, with buildx)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$here/fleet
-docker=/usr/bin/docker          # Debian's client: it has BuildKit built in
+docker=${FLEET_DOCKER:-/usr/bin/docker}   # Debian's client: it has BuildKit built in
 cache=${FLEET_CACHE:-/var/cache/imgviz-fleet}
 rootfs=$cache/rootfs
 suite=bookworm

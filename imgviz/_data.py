@@ -5,13 +5,15 @@ as package data (pyproject.toml), so a wheel, an editable install and a checkout
 files through :mod:`importlib.resources`.
 
 ================================  ===============================================================
-``demo-snapshot.json.gz``         the demo fleet recorded from a real engine (``imgviz.demo()``)
+``demo-snapshot.json.gz``         the demo fleet recorded from a real engine (``imgviz.demo()``: Docker 20.10)
+``demo-snapshot-containerd...``   the same fleet on Docker 28.5's containerd image store (``imgviz.demo("containerd")``)
 ``demo-files.json.gz``            the layers' files of a few demo images (``imgviz.files(..., source="demo")``)
 ``cascade/CASE/{old,new}/``       the chapter's edits as build directories (``imgviz.demo_cascade``)
 ``cascade/CASE/observed-*.tsv``   what dockerd did with each builder for ``new/`` after ``old/``
 ================================  ===============================================================
 
-How they were made stays in ``data/`` (``build_fleet.sh``, ``cascade/record_cascade.sh``).
+How they were made stays in ``data/`` (``build_fleet.sh``, ``cascade/record_cascade.sh``) and
+``tests/demo/record.py`` (the containerd recording).
 """
 
 from __future__ import annotations

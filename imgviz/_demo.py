@@ -12,9 +12,10 @@ from pathlib import Path
 
 from ._data import data_path
 from .errors import ImgvizError
-from .sources import DEMO_SNAPSHOT, demo_snapshot
+from .sources import DEMO_SNAPSHOT, DEMOS, demo_snapshot
+from .sources._open import demo_name
 
-__all__ = ["CASCADE_CASES", "CascadeCase", "DEMO_SNAPSHOT", "demo", "demo_cascade", "demo_snapshot"]
+__all__ = ["CASCADE_CASES", "CascadeCase", "DEMOS", "DEMO_SNAPSHOT", "demo", "demo_cascade", "demo_snapshot"]
 
 #: the chapter's build-cache cases, recorded on dockerd 20.10 (data/cascade/README.md)
 CASCADE_CASES = ("webping-edit", "webping-edit-optimized", "webping-optimize")
@@ -22,15 +23,23 @@ CASCADE_CASES = ("webping-edit", "webping-edit-optimized", "webping-optimize")
 OUTCOMES = ("base", "cached", "built", "no-vertex", "unknown")
 
 
-@lru_cache(maxsize=1)
-def _demo_frames():
+@lru_cache(maxsize=len(DEMOS))
+def _demo_frames(name: str):
     from .frames import frames
 
-    return frames(demo_snapshot())
+    return frames(demo_snapshot(name))
 
 
-def demo():
-    """Frames of the embedded demo snapshot, the way ``px.data.gapminder()`` serves examples.
+def demo(name: str | None = None):
+    """Frames of an embedded demo snapshot, the way ``px.data.gapminder()`` serves examples.
+
+    Parameters
+    ----------
+    name : str, optional
+        ``"overlay2"`` (the default): the demo fleet on Docker 20.10 with overlay2;
+        ``"containerd"``: the same fleet on Docker 28.5 with the containerd image store, whose
+        ``image ls``, ``image inspect`` and ``system df`` sizes follow another rule
+        (:func:`imgviz.sizes`, docs/engines.md).
 
     Returns
     -------
@@ -41,8 +50,11 @@ def demo():
     >>> f = demo()
     >>> int(f.images["size"].gt(0).sum()) > 0
     True
+    >>> from imgviz.analysis.size_views import size_views
+    >>> size_views(demo("containerd"))["storage"].unique().tolist()
+    ['containerd']
     """
-    return _demo_frames()
+    return _demo_frames(demo_name(name))
 
 
 @dataclass(frozen=True)

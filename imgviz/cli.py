@@ -37,7 +37,9 @@ def _shown(exc: BaseException, args) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    from ._commands._source import demo_words
+
+    args = parser.parse_args(demo_words(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

@@ -272,6 +272,33 @@ print(f"sharing saves {human_size(v['saved_by_sharing'])} ({v['saved_by_sharing'
       f"of the per-image sum")
 t.loc[["reported", "logical", "physical", "saved_by_sharing"], ["value", "meaning"]]'''),
     ("md", """\
+## One fleet, two engines: two size models
+
+The rule above is the one of the engine the chapter uses (a graph driver such as overlay2). Docker
+29 sets up new installs with the **containerd image store**, and there an image is two things at
+once: the compressed blobs it was pulled or built as (*content*) and the unpacked files containers
+run from (*snapshots*). `docker image ls` and `docker system df` count both; `docker image inspect`
+counts only the compressed content; the history lists the snapshots' disk usage (whole 4 KiB
+blocks). imgviz ships the same demo fleet recorded on both engines, Docker 20.10 with overlay2 and
+Docker 28.5 with the containerd store: the same files make a bigger `image ls` number on the second,
+and a much smaller `inspect` one. The table shows each command's number per image, one engine
+beside the other, as each engine answered."""),
+    ("code", '''\
+import pandas as pd
+from imgviz.analysis.size_views import size_views
+
+sizes = ["image_ls_size", "inspect_size", "df_size", "history_size"]
+old, new = (size_views(imgviz.demo(which)).set_index("label") for which in ("overlay2", "containerd"))
+both = pd.concat({"20.10 overlay2": old[sizes], "28.5 containerd": new[sizes]}, axis=1, join="inner")
+both.swaplevel(axis=1)[sizes].map(human_size)  # each command's number on one engine beside the other'''),
+    ("code", '''\
+print(f"every image follows its engine's rule: 20.10 {bool(old['rule_holds'].all())}, "
+      f"28.5 containerd {bool(new['rule_holds'].all())}")
+print(new.at["workshop/node:18", "explanation"])
+for which in ("overlay2", "containerd"):  # (name is the notebook's image-name shortcut)
+    v = totals(imgviz.demo(which))["value"]
+    print(f"{which:>10}: image ls adds up to {human_size(v['reported'])}; on disk (df): {human_size(v['physical'])}")'''),
+    ("md", """\
 ## Which images share which layers
 
 Two images share a layer when they have the same **chain ID**: the same content on the same

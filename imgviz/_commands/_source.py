@@ -60,7 +60,9 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
     excl = group.add_mutually_exclusive_group()
     excl.add_argument("--snapshot", metavar="FILE", type=_path, help="read a snapshot saved by `imgviz snapshot`")
     excl.add_argument("--engine", action="store_true", help="insist on the live engine (error when none answers)")
-    excl.add_argument("--demo", action="store_true", help="use the embedded demo snapshot")
+    excl.add_argument("--demo", nargs="?", const="overlay2", default=None, metavar="NAME", type=_demo,
+                      help="use an embedded demo snapshot: overlay2 (the default: Docker 20.10) or containerd "
+                           "(the same fleet on Docker 28.5's containerd image store)")
     excl.add_argument("--registry", metavar="REF", action="append",
                       help="read images from a registry without pulling (repeatable; HOST/REPO:* = every tag)")
     excl.add_argument("--archive", metavar="FILE", type=_path, help="read a `docker save` tar or an OCI image layout")
@@ -98,12 +100,35 @@ def finish(args: argparse.Namespace, collected) -> int:
     return EXIT_INCOMPLETE
 
 
+def demo_words(argv: list[str]) -> list[str]:
+    """``--demo`` takes a demo name only when one follows: ``history --demo IMAGE`` still means the
+    default demo and the image IMAGE (argparse alone would read IMAGE as the demo's name)."""
+    from ..sources import DEMOS
+
+    out = list(argv)
+    for i, word in enumerate(out[:-1]):
+        if word == "--":
+            break
+        if word == "--demo" and out[i + 1] not in DEMOS and not out[i + 1].startswith("-"):
+            out[i] = "--demo=overlay2"
+    return out
+
+
+def _demo(text: str) -> str:
+    """argparse type of ``--demo NAME``: one of the embedded demos."""
+    from ..sources import DEMOS
+
+    if text not in DEMOS:
+        raise argparse.ArgumentTypeError(f"no embedded demo {text!r} (have: {', '.join(DEMOS)})")
+    return text
+
+
 def source_of(args: argparse.Namespace):
     """What the flags name, in the words :func:`imgviz.sources.open` takes (None: its default)."""
     if getattr(args, "snapshot", None):
         return f"snapshot:{args.snapshot}"
-    if getattr(args, "demo", False):
-        return "demo"
+    if getattr(args, "demo", None):
+        return "demo" if args.demo == "overlay2" else f"demo:{args.demo}"
     if getattr(args, "registry", None):
         return list(args.registry)
     if getattr(args, "archive", None):

@@ -19,6 +19,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 
 def register(sub) -> None:
+    from ._source import _demo
+
     p = sub.add_parser("pull-plan", help="show what `docker pull REF` would download, before pulling",
                        description="Compare a registry image with the local engine: per layer 'exists' or "
                                    "'download' with its compressed bytes, and the total to download.")
@@ -31,7 +33,8 @@ def register(sub) -> None:
     excl.add_argument("--engine", action="store_true", help="the live engine (the default; error when none answers)")
     excl.add_argument("--snapshot", metavar="FILE",
                       help="an engine snapshot saved by `imgviz snapshot`: plan a pull into that engine as recorded")
-    excl.add_argument("--demo", action="store_true", help="the embedded demo snapshot as the local engine")
+    excl.add_argument("--demo", nargs="?", const="overlay2", default=None, metavar="NAME", type=_demo,
+                      help="an embedded demo snapshot as the local engine: overlay2 (the default) or containerd")
     p.add_argument("--platform", metavar="OS/ARCH", help="platform to choose from an index (default: the engine's)")
     p.add_argument("--plain-http", action="store_true", default=None,
                    help="talk HTTP to the registry (default: only for 127.0.0.0/8 and localhost)")
@@ -89,8 +92,9 @@ def _local_snapshot(local):
     if isinstance(local, Frames):
         f = local
     else:
-        snap, _where = open_source("demo" if local == "demo" else (local if not isinstance(local, str)
-                                                                   else f"snapshot:{local}"), progress=False)
+        is_demo = isinstance(local, str) and (local == "demo" or local.startswith("demo:"))
+        snap, _where = open_source(local if is_demo or not isinstance(local, str) else f"snapshot:{local}",
+                                   progress=False)
         f = frames(snap)
     if (f.source or {}).get("kind") != "engine":
         raise ImgvizError(f"{describe(f.source)}: pull-plan needs an engine's snapshot as the local side "
@@ -148,7 +152,7 @@ def run(args) -> int:
     from ..units import human_size
     from ._table import dump_json, render
 
-    local = "demo" if args.demo else args.snapshot
+    local = ("demo" if args.demo == "overlay2" else f"demo:{args.demo}") if args.demo else args.snapshot
     with RegistryClient(plain_http=args.plain_http) as client:
         plan, _remote = make_plan(args.ref, host=args.host, client=client, platform=args.platform,
                                   progress=sys.stderr.isatty(), local=local)

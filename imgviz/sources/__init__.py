@@ -23,6 +23,6 @@ here imports pandas.
 """
 
 from ._check import check_source
-from ._open import DEMO_SNAPSHOT, SOURCE_ENV, Opened, demo_snapshot, describe, load, open  # noqa: A004
+from ._open import DEMO_SNAPSHOT, DEMOS, SOURCE_ENV, Opened, demo_snapshot, describe, load, open  # noqa: A004
 
-__all__ = ["DEMO_SNAPSHOT", "SOURCE_ENV", "Opened", "check_source", "demo_snapshot", "describe", "load", "open"]
+__all__ = ["DEMO_SNAPSHOT", "DEMOS", "SOURCE_ENV", "Opened", "check_source", "demo_snapshot", "describe", "load", "open"]

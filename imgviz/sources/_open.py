@@ -24,6 +24,13 @@ SOURCE_ENV = "IMGVIZ_SOURCE"
 
 #: the recorded demo fleet, package data (imgviz/_data.py; made as data/fleet/README.md says)
 DEMO_SNAPSHOT = data_path("demo-snapshot.json.gz")
+#: the embedded demos by name: the same fleet recorded on two engines, one size model each
+#: (``"demo"`` = ``"demo:overlay2"``; tests/demo/record.py records the others)
+DEMOS = {
+    "overlay2": (DEMO_SNAPSHOT, "Docker 20.10, overlay2"),
+    "containerd": (data_path("demo-snapshot-containerd.json.gz"), "Docker 28.5, containerd image store"),
+}
+DEFAULT_DEMO = "overlay2"
 
 _PREFIXES = ("registry", "archive", "snapshot")
 
@@ -74,12 +81,35 @@ def load(path: str | os.PathLike, *, limits=None) -> Snapshot:
     return snap
 
 
-def demo_snapshot() -> Snapshot:
-    """The embedded demo snapshot (recorded from the demo fleet built by data/build_fleet.sh)."""
-    if not DEMO_SNAPSHOT.exists():
-        raise SnapshotError(f"{DEMO_SNAPSHOT}: the embedded demo snapshot is missing from this install "
+def demo_name(name: str | None = None) -> str:
+    """The demo ``name`` means (None: the default one), or a one-line error listing the names."""
+    name = DEFAULT_DEMO if name in (None, "") else str(name).strip()
+    if name not in DEMOS:
+        raise ImgvizError(f"no embedded demo {name!r} (have: {', '.join(DEMOS)})")
+    return name
+
+
+def demo_snapshot(name: str | None = None) -> Snapshot:
+    """An embedded demo snapshot: the demo fleet built by data/build_fleet.sh, recorded on one engine.
+
+    Parameters
+    ----------
+    name : str, optional
+        ``"overlay2"`` (the default: Docker 20.10, overlay2) or ``"containerd"`` (Docker 28.5 with
+        the containerd image store): the same images, each engine's size model.
+    """
+    path = DEMOS[demo_name(name)][0]
+    if not path.exists():
+        raise SnapshotError(f"{path}: the embedded demo snapshot is missing from this install "
                             f"(run imgviz from a source checkout, or pass --snapshot FILE)")
-    return load(DEMO_SNAPSHOT)
+    return load(path)
+
+
+def _demo(name: str | None) -> Opened:
+    name = demo_name(name)
+    if name == DEFAULT_DEMO:
+        return Opened(demo_snapshot(), "embedded demo snapshot")
+    return Opened(demo_snapshot(name), f"embedded demo snapshot {name!r} ({DEMOS[name][1]})")
 
 
 def describe(snapshot: Snapshot | dict) -> str:
@@ -104,7 +134,9 @@ def open(source: Any = None, *, host: str | None = None, platform: str | None = 
                                   demo snapshot; the description says which, and why
         ``"engine"``              the live engine (:class:`~imgviz.errors.EngineUnavailable` when
                                   none answers)
-        ``"demo"``                the embedded demo snapshot
+        ``"demo"``                the embedded demo snapshot (Docker 20.10, overlay2)
+        ``"demo:NAME"``           a named one (:data:`DEMOS`): ``"demo:containerd"`` is the same
+                                  fleet on Docker 28.5 with the containerd image store
         ``"registry:REF"``        an image in a registry, read without pulling; a list of references
                                   reads several (``HOST/REPO:*`` = every tag)
         ``"archive:PATH"``        a ``docker save`` tar or an OCI image layout (tar or directory)
@@ -170,12 +202,14 @@ def _open(source: Any, *, host, platform, read_layers: bool, progress: bool) -> 
                           f"or a Snapshot)")
     text = source.strip()
     if text == "demo":
-        return Opened(demo_snapshot(), "embedded demo snapshot")
+        return _demo(None)
     if text == "engine":
         return _engine(connect_engine(host)[0], host, progress)
     if text == "auto":
         return _auto(host, progress)
     kind, sep, rest = text.partition(":")
+    if sep and kind == "demo":
+        return _demo(rest)
     if sep and kind in _PREFIXES:
         if kind == "registry":
             return _registry([rest], platform=platform, read_layers=read_layers, progress=progress)

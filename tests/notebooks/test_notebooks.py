@@ -97,6 +97,13 @@ def _history_line(ref: str) -> str:
     return f"{ref}: {len(h)} history entries, {made} of them made a layer, {len(h) - made} only changed settings"
 
 
+def _containerd_line(ref: str) -> str:
+    import imgviz
+    from imgviz.analysis.size_views import size_views
+
+    return size_views(imgviz.demo("containerd")).set_index("label").at[ref, "explanation"]
+
+
 @pytest.fixture(scope="module")
 def demo_runs(tmp_path_factory):
     """Every notebook executed once on the demo (concurrently), with its folder."""
@@ -116,6 +123,9 @@ def test_notebook_runs_on_the_demo(name, demo_runs):
     expect = list(EXPECT.get(name, []))
     if name.startswith("01"):  # the numbers the notebook prints are the frames' numbers
         expect.append(_history_line("workshop/web-ping:v1"))
+    if name.startswith("03"):  # both embedded demos side by side, explained by size_views
+        expect += ["28.5 containerd", "every image follows its engine's rule: 20.10 True, 28.5 containerd True",
+                   _containerd_line("workshop/node:18")]
     for expected in expect:
         assert expected in text, f"{name}: {expected!r} not in the outputs"
     if name.startswith("04"):  # the predictor against what the engine did, recorded in data/cascade

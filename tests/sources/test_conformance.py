@@ -28,14 +28,14 @@ import pytest
 
 from imgviz.errors import SourceError
 from imgviz.frames import chain_ids, frames
-from imgviz.sources import DEMO_SNAPSHOT, archive, check_source as check_records, load, registry as reg_source
+from imgviz.sources import DEMO_SNAPSHOT, DEMOS, archive, check_source as check_records, load, registry as reg_source
 from imgviz.sources.engine import collect as engine_collect
 
 from .._fleet import FLEET_TAGS
 from .._registry import push
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-RECORDED = {"demo": DEMO_SNAPSHOT, "fleet": DATA / "fleet" / "snapshot.json.gz",
+RECORDED = {"demo": DEMO_SNAPSHOT, "demo-containerd": DEMOS["containerd"][0], "fleet": DATA / "fleet" / "snapshot.json.gz",
             "registry": DATA / "registry" / "registry.json.gz", "hostile": DATA / "hostile" / "snapshot.json.gz"}
 
 AMBIGUOUS = "iv/ambig:1"
