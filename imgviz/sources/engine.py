@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -109,13 +110,18 @@ def docker_host(host: str | None = None) -> str:
 _address = docker_host  # for functions whose ``docker_host`` parameter hides the name
 
 
-def connect(host: str | None = None, *, timeout: float | None = None, limits=None):
-    """A docker SDK ``APIClient`` for ``host`` (honours DOCKER_HOST and DOCKER_TLS_VERIFY).
+def connect(host: str | None = None, *, timeout: float | None = None, limits=None) -> "_Answers":
+    """A client of the engine at ``host`` (honours DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH).
 
-    The probe (``/version`` and ``/_ping``, cheap on every engine however many images it holds)
-    must answer within ``timeout`` (default: ``connect_timeout`` of :mod:`imgviz.limits`); the
-    client returned then waits up to ``request_timeout`` per request, so a slow engine is slow,
-    not missing.
+    Unix sockets and plain TCP are spoken with the standard library (:mod:`imgviz.sources._http`:
+    no docker SDK import, connections kept open); TLS and ``ssh://`` engines through the docker
+    SDK's ``APIClient``. Either way the client returned has the same methods (``version``,
+    ``images``, ``inspect_image``, ``history``, ``containers``, ``inspect_container``, ``df``,
+    ``info``, ``close``), each one request bounded in time and size and checked where it enters.
+
+    The probe (``/version``, cheap on every engine however many images it holds) must answer
+    within ``timeout`` (default: ``connect_timeout`` of :mod:`imgviz.limits`); the client returned
+    then waits up to ``request_timeout`` per request, so a slow engine is slow, not missing.
 
     Raises
     ------
@@ -125,25 +131,55 @@ def connect(host: str | None = None, *, timeout: float | None = None, limits=Non
     UsageError
         when ``host`` is not an engine address.
     """
-    import docker
-    from docker.utils import kwargs_from_env
-
     lim = _limits.get(limits)
     probe = lim.connect_timeout if timeout is None else float(timeout)
     address = docker_host(host)
+    from . import _http
+
+    if _http.speaks(address):
+        transport = _http.Transport(address, connect_timeout=probe)
+    else:
+        transport = _SdkTransport(_sdk_client(address, probe))
+    answers = _probe(transport, address, lim, probe)
+    return answers.bound(lim, _limits.current_deadline() or _limits.deadline(lim, "the engine client"))
+
+
+def connect_sdk(host: str | None = None, *, timeout: float | None = None, limits=None):
+    """A docker SDK ``APIClient`` for ``host``, probed like :func:`connect` (same errors), for the
+    few calls that stream what the light transport does not (``docker save`` streams of
+    :mod:`imgviz.sources.engine_files`)."""
+    lim = _limits.get(limits)
+    probe = lim.connect_timeout if timeout is None else float(timeout)
+    address = docker_host(host)
+    api = _sdk_client(address, probe)
+    answers = _probe(_SdkTransport(api), address, lim, probe)
+    api._version = answers.api_version  # what docker-py's version="auto" would have set
+    api.timeout = lim.request_timeout
+    return api
+
+
+def _sdk_client(address: str, probe: float):
+    import docker
+    from docker.utils import kwargs_from_env
+
     kwargs = kwargs_from_env()
     kwargs["base_url"] = address
     try:
-        # no request yet: the API version is read below, bounded and checked like every answer
-        api = docker.APIClient(version=_MIN_API, timeout=probe, **kwargs)
+        # no request yet: the API version is read by the probe, bounded and checked like every answer
+        return docker.APIClient(version=_MIN_API, timeout=probe, **kwargs)
     except Exception as exc:  # a malformed address or TLS setting the SDK refuses
         raise EngineUnavailable(f"no Docker engine answered at {address} ({_short_reason(exc)}); {START_HINT}") from None
+
+
+def _probe(transport, address: str, lim: _limits.Limits, probe: float) -> "_Answers":
+    """``GET /version`` (unversioned, as the docker CLI asks first) within ``probe`` seconds: the
+    client for the API version the engine speaks, or the one-line error."""
     outer = _limits.current_deadline()
-    answers = _Answers(api, lim.replace(request_timeout=probe), outer or _limits.Deadline(probe, "the probe"))
+    answers = _Answers(transport, lim.replace(request_timeout=probe), outer or _limits.Deadline(probe, "the probe"))
     try:
         version = _call(answers.probe_version, schema=_records.VERSION, what="/version")
     except _Lost as exc:
-        api.close()
+        transport.close()
         text = str(exc)
         if "within" in text or "deadline" in text or "timed out" in text:
             raise EngineUnavailable(f"no Docker engine answered at {address} in time (timed out after {probe:g} s; "
@@ -151,16 +187,16 @@ def connect(host: str | None = None, *, timeout: float | None = None, limits=Non
         reason = text.split(": ", 1)[-1]
         raise EngineUnavailable(f"no Docker engine answered at {address} ({reason}); {START_HINT}") from None
     except (_Malformed, _Gone) as exc:
-        api.close()
+        transport.close()
         raise EngineError(f"engine at {address}: malformed answer: {exc}") from None
     api_version = version.get("ApiVersion")
     if not isinstance(api_version, str) or not re.fullmatch(r"1\.[0-9]{1,3}", api_version):
-        api.close()
+        transport.close()
         raise EngineError(f"engine at {address}: malformed answer: /version.ApiVersion: "
                           f"{str(api_version)[:40]!r} is not an API version")
-    api._version = api_version  # what docker-py's version="auto" would have set
-    api.timeout = lim.request_timeout
-    return api
+    answers.api_version = api_version
+    answers.probed_version = version
+    return answers
 
 
 _MIN_API = "1.24"
@@ -207,38 +243,71 @@ def _bounded_call(fn, seconds: float, deadline=None, cancel: threading.Event | N
     return box["value"]
 
 
+class _SdkTransport:
+    """The docker SDK's ``APIClient`` as a transport (TLS and ``ssh://`` engines): the same
+    ``get`` as :class:`imgviz.sources._http.Transport`."""
+
+    def __init__(self, api):
+        self.api = api
+        self.connect_timeout = api.timeout
+
+    def get(self, path: str, *, read_timeout: float, max_bytes: int, cancel: threading.Event | None = None):
+        from ._http import Cancelled, TooBig
+
+        resp = self.api.get(f"{self.api.base_url}{path}", stream=True, timeout=(self.connect_timeout, read_timeout))
+        try:
+            body = bytearray()
+            for chunk in resp.iter_content(1 << 16):
+                body += chunk
+                if len(body) > max_bytes:
+                    raise TooBig(len(body))
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled()
+            return resp.status_code, bytes(body)
+        finally:
+            resp.close()
+
+    def close(self) -> None:
+        self.api.close()
+
+
 class _Answers:
     """The engine calls :func:`collect` makes, each one request bounded in time and size.
 
-    The same methods as :class:`~imgviz.sources._replay.ReplayClient` (the calls of docker-py's
-    ``APIClient`` they replace), each answer read as it arrives: refused past
-    ``max_engine_answer_bytes``, parsed as JSON (NaN and Infinity refused), and given up after
-    ``request_timeout`` or at the deadline (an engine that stops sending is an engine lost).
+    The same methods as :class:`~imgviz.sources._replay.ReplayClient`, each answer read as it
+    arrives: refused past ``max_engine_answer_bytes``, parsed as JSON (NaN and Infinity refused),
+    and given up after ``request_timeout`` or at the deadline (an engine that stops sending is an
+    engine lost). The requests go through a transport (:mod:`imgviz.sources._http`, or the docker
+    SDK for TLS and ssh engines), shared by every :meth:`bound` copy.
     """
 
-    def __init__(self, api, limits: _limits.Limits, deadline: _limits.Deadline):
-        self.api, self.limits, self.deadline = api, limits, deadline
+    def __init__(self, transport, limits: _limits.Limits, deadline: _limits.Deadline, api_version: str = _MIN_API):
+        self.transport, self.limits, self.deadline = transport, limits, deadline
+        self.api_version = api_version
+        self.probed_version: dict | None = None
         self.recorded_host = None
 
+    def bound(self, limits: _limits.Limits, deadline: _limits.Deadline) -> "_Answers":
+        """The same client (same connections and API version) under other limits and deadline."""
+        other = _Answers(self.transport, limits, deadline, self.api_version)
+        other.probed_version = self.probed_version
+        return other
+
+    def close(self) -> None:
+        self.transport.close()
+
     def _get(self, path: str, params: dict | None = None, *, what: str, versioned: bool = True) -> Any:
-        api, lim = self.api, self.limits
-        url = f"{api.base_url}/v{api.api_version}{path}" if versioned else f"{api.base_url}{path}"
+        from urllib.parse import urlencode
+
+        from ._http import Cancelled, TooBig
+
+        lim = self.limits
+        full = (f"/v{self.api_version}{path}" if versioned else path) + (f"?{urlencode(params)}" if params else "")
         cancel = threading.Event()
 
         def work():
-            resp = api.get(url, params=params, stream=True, timeout=(lim.connect_timeout, lim.request_timeout))
-            try:
-                body = bytearray()
-                for chunk in resp.iter_content(1 << 16):
-                    body += chunk
-                    if len(body) > lim.max_engine_answer_bytes:
-                        raise _Malformed(f"{what}: the answer is more than {lim.max_engine_answer_bytes} bytes "
-                                         f"(max_engine_answer_bytes; refused)")
-                    if cancel.is_set():
-                        raise _Lost("cancelled")
-                return resp.status_code, bytes(body)
-            finally:
-                resp.close()
+            return self.transport.get(full, read_timeout=lim.request_timeout, max_bytes=lim.max_engine_answer_bytes,
+                                      cancel=cancel)
 
         if self.deadline.expired:
             raise _Lost(f"the deadline of {self.deadline.seconds:g} s passed before {what}")
@@ -249,8 +318,11 @@ class _Answers:
                 raise _Lost(f"the deadline of {self.deadline.seconds:g} s passed during {what}") from None
             raise _Lost(f"{what} got no complete answer within {lim.request_timeout:g} s "
                         f"(IMGVIZ_REQUEST_TIMEOUT)") from None
-        except (_Malformed, _Lost):
-            raise
+        except TooBig:
+            raise _Malformed(f"{what}: the answer is more than {lim.max_engine_answer_bytes} bytes "
+                             f"(max_engine_answer_bytes; refused)") from None
+        except Cancelled:
+            raise _Lost(f"{what}: cancelled") from None
         except Exception as exc:
             if "timed out" in str(exc).lower() or "timeout" in type(exc).__name__.lower():
                 # the socket's own read timeout (the same request_timeout) fired first
@@ -301,8 +373,8 @@ class _Answers:
     def df(self):
         return self._get("/system/df", what="/system/df")
 
-    def close(self) -> None:
-        self.api.close()
+    def info(self):
+        return self._get("/info", what="/info")
 
 
 def _no_constant(name: str):
@@ -405,20 +477,31 @@ def collect(client=None, *, host: str | None = None, progress: bool = True, work
     >>> snap.save("engine.json.gz")           # doctest: +SKIP
     """
     with _limits.using(limits) as lim, _limits.deadline_scope(what="the engine collection") as deadline:
+        own = client is None
         api = client if client is not None else connect(host, limits=lim)
         address = (docker_host(host) if host is not None and client is None else host) \
             or getattr(api, "recorded_host", None) or docker_host(None)
-        if _is_sdk_client(api):
-            api = _Answers(api, lim, deadline)
-        return _collect(api, address, progress, workers, collected_at)
+        api = _answers_of(api, lim, deadline)
+        try:
+            return _collect(api, address, progress, workers, collected_at)
+        finally:
+            if own:
+                api.close()
 
 
 def _is_sdk_client(api) -> bool:
-    try:
-        import docker
-    except ImportError:  # pragma: no cover - a dependency
-        return False
-    return isinstance(api, docker.APIClient)
+    docker = sys.modules.get("docker")  # never imported here only to ask (it costs 0.14 s)
+    return docker is not None and isinstance(api, docker.APIClient)
+
+
+def _answers_of(api, lim: _limits.Limits, deadline: _limits.Deadline):
+    """The bounded client for ``api``: our own client under these limits, the docker SDK's
+    ``APIClient`` wrapped, anything else (a replay, a test's wrapper) as it is."""
+    if isinstance(api, _Answers):
+        return api.bound(lim, deadline)
+    if _is_sdk_client(api):
+        return _Answers(_SdkTransport(api), lim, deadline, getattr(api, "_version", None) or _MIN_API)
+    return api
 
 
 def _collect(api, address: str, progress: bool, workers: int, collected_at: str | None) -> Snapshot:
@@ -518,8 +601,7 @@ def _gather(snap: Snapshot, kind: str, ids: list[str], one, out: list, progress:
 def platform_of(client=None, *, host: str | None = None) -> str | None:
     """``os/arch`` of the engine (``GET /version``): the platform ``docker pull`` would choose."""
     api = client if client is not None else connect(host)
-    if _is_sdk_client(api):
-        api = _Answers(api, _limits.get(), _limits.deadline())
+    api = _answers_of(api, _limits.get(), _limits.deadline())
     try:
         version = _call(api.version, schema=_records.VERSION, what="/version")
     except (_Gone, _Lost, _Malformed) as exc:
@@ -581,8 +663,7 @@ def inspect_bases(refs: Iterable[str], docker_host: str | None = None) -> dict:
     from ..dockerfile.bases import BaseImage
 
     address = _address(docker_host)
-    sdk = connect(docker_host)
-    api = _Answers(sdk, _limits.get(), _limits.deadline())
+    api = connect(docker_host)
     out = {}
     try:
         for ref in refs:
@@ -630,7 +711,7 @@ def image_history(ref: str, docker_host: str | None = None) -> list[dict]:
     """
     check_reference(ref)
     address = _address(docker_host)
-    api = _Answers(connect(docker_host), _limits.get(), _limits.deadline())
+    api = connect(docker_host)
     try:
         return list(_call(api.history, ref, schema=_records.HISTORY, what=f"/images/{ref}/history"))
     except _Gone:
