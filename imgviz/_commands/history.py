@@ -29,9 +29,10 @@ def run(args) -> int:
     from ..selection import find_image, short_id
     from ..units import ago, human_size
 
-    snap, _where = resolve_snapshot(args)
+    snap, _where = resolve_snapshot(args, images=[args.image])  # a live engine: that image alone
     r = rows(snap)
-    image_id = find_image(r.images, args.image)
+    # the engine resolved the name itself when asked for that image alone
+    image_id = snap.images[0]["id"] if snap.source.get("scope") == "images" else find_image(r.images, args.image)
     table = history_rows(r.history, image_id)
     if args.json:
         dump_json([{"id": h["entry_id"], "created": iso(h["created"]), "created_by": h["created_by"],

@@ -85,7 +85,8 @@ def describe(snapshot: Snapshot | dict) -> str:
 
 
 def open(source: Any = None, *, host: str | None = None, platform: str | None = None,  # noqa: A001
-         read_layers: bool = False, progress: bool = True, limits=None) -> Opened:
+         read_layers: bool = False, progress: bool = True, limits=None, images=None,
+         scope: str | None = None) -> Opened:
     """Open a source: a :class:`~imgviz.snapshot.Snapshot` and the line saying which source it was.
 
     Parameters
@@ -118,6 +119,10 @@ def open(source: Any = None, *, host: str | None = None, platform: str | None = 
     limits : imgviz.limits.Limits or dict, optional
         Time and size limits (``{"deadline": 60, "request_timeout": 300}``; see :mod:`imgviz.limits`).
         The whole call shares one deadline.
+    images, scope : optional
+        A live engine is asked only what one answer needs (see :func:`imgviz.sources.engine.collect`):
+        ``images=[REF, ...]`` their inspect and history, ``scope="list"`` the image list. Other
+        sources are read whole (they are already at hand).
 
     Returns
     -------
@@ -140,10 +145,11 @@ def open(source: Any = None, *, host: str | None = None, platform: str | None = 
     True
     """
     with _limits.using(limits), _limits.deadline_scope(what="opening the source"):
-        return _open(source, host=host, platform=platform, read_layers=read_layers, progress=progress)
+        return _open(source, host=host, platform=platform, read_layers=read_layers, progress=progress,
+                     targeted={"images": images, "scope": scope})
 
 
-def _open(source: Any, *, host, platform, read_layers: bool, progress: bool) -> Opened:
+def _open(source: Any, *, host, platform, read_layers: bool, progress: bool, targeted=None) -> Opened:
     if host is not None:
         from .engine import check_host
 
@@ -165,7 +171,7 @@ def _open(source: Any, *, host, platform, read_layers: bool, progress: bool) -> 
     if text == "demo":
         return Opened(demo_snapshot(), "embedded demo snapshot")
     if text == "engine":
-        return _engine(None, host, progress)
+        return _engine(None, host, progress, targeted)
     if text == "auto":
         from . import engine
 
@@ -175,7 +181,7 @@ def _open(source: Any, *, host, platform, read_layers: bool, progress: bool) -> 
         except EngineUnavailable as exc:
             reason = exc.args[0].split(";")[0] if exc.args else "no engine"
             return Opened(demo_snapshot(), f"embedded demo snapshot ({reason})")
-        return _engine(api, host, progress)
+        return _engine(api, host, progress, targeted)
     kind, sep, rest = text.partition(":")
     if sep and kind in _PREFIXES:
         if kind == "registry":
@@ -194,10 +200,11 @@ def _open(source: Any, *, host, platform, read_layers: bool, progress: bool) -> 
     return _path(path, platform=platform, read_layers=read_layers)
 
 
-def _engine(api, host: str | None, progress: bool) -> Opened:
+def _engine(api, host: str | None, progress: bool, targeted=None) -> Opened:
     from . import engine
 
-    snap = engine.collect(api, host=engine.docker_host(host) if api is not None else host, progress=progress)
+    snap = engine.collect(api, host=engine.docker_host(host) if api is not None else host, progress=progress,
+                          **{k: v for k, v in (targeted or {}).items() if v is not None})
     return Opened(snap, f"live engine at {snap.source.get('host')}")
 
 

@@ -67,7 +67,8 @@ def test_image_removed_between_list_and_inspect(engine, fleet, tmp_path):
     assert [s["id"] for s in snap.skipped] == [doomed]
     assert snap.complete
     f = frames(snap)
-    assert doomed not in set(f.images["image_id"]) and len(f.images) >= 9
+    # 9 images on overlay2, 8 on the containerd store (no dangling image there: tests/_engine_gaps.py)
+    assert doomed not in set(f.images["image_id"]) and len(f.images) >= 8
 
 
 def test_engine_stopping_mid_collection_keeps_what_was_collected(engine_kind):
