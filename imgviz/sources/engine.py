@@ -549,6 +549,8 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
 
         image_list = _call(api.images, schema=_records.IMAGE_LIST, what="/images/json")
         records["image_list"] = image_list
+        if len({im["Id"] for im in image_list}) != len(image_list):
+            raise _Malformed("the image list names one image twice")
         if scope == "list":
             return snap
         _collect_images(api, snap, [im["Id"] for im in image_list], progress, workers)
