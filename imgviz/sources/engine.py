@@ -1,7 +1,8 @@
-"""Docker Engine API source: one collection of the whole engine into a :class:`Snapshot`.
+"""Docker Engine API source: a collection of the engine (or of what one answer needs) into a :class:`Snapshot`.
 
-It talks to the engine through the docker SDK's low-level ``APIClient`` (one call per endpoint,
-raw responses back), never through ``client.images.list()``, which inspects every image again.
+It talks to the engine one request per endpoint, raw responses back: over a unix socket or plain
+TCP with :mod:`imgviz.sources._http` (the standard library's sockets: no docker SDK import, kept-open
+connections), over TLS or ssh through the docker SDK's low-level ``APIClient``.
 
 Calls made, cheapest first (metadata only; no layer bytes are ever read):
 
@@ -10,7 +11,12 @@ Calls made, cheapest first (metadata only; no layer bytes are ever read):
 3. ``GET /images/{id}/json`` + ``/history`` per image (in a small thread pool, with a progress bar)
 4. ``GET /containers/json?all=1&size=1``    containers with writable-layer sizes
 5. ``GET /containers/{id}/json``            per container, for the env it really runs with
-6. ``GET /system/df``                       the engine's own shared sizes and totals
+6. ``GET /system/df``                       the engine's own shared sizes and totals: asked beside
+                                            2-5 on its own thread (the slowest answer on the
+                                            containerd store: 6.7 s at 387 images)
+
+A question asks only what its answer needs (``collect(images=[...])``: 1 and 3 for those images,
+``collect(scope="list")``: 1 and 2).
 
 An image or container removed between the list and its detail call is skipped with a warning and
 recorded in ``records["skipped"]``; a daemon that stops answering mid-way (or does not answer one
