@@ -46,7 +46,6 @@ import re
 import sys
 import threading
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable
 
 from .. import _records
@@ -658,6 +657,8 @@ def _gather(snap: Snapshot, kind: str, ids: list[str], one, out: list, progress:
         return
     if len(set(ids)) != len(ids):
         raise _Malformed(f"the {kind} list names one {kind} twice")
+    from concurrent.futures import ThreadPoolExecutor  # here: it imports logging (9 ms a one-image question skips)
+
     results: dict[str, dict] = {}
     stop: Exception | None = None
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
