@@ -446,7 +446,7 @@ def _progress(iterable: Iterable, *, total: int, desc: str, enabled: bool):
     return tqdm(iterable, total=total, desc=desc, unit="img" if "image" in desc else "ctr", leave=False)
 
 
-def collect(client=None, *, host: str | None = None, progress: bool = True, workers: int = 4,
+def collect(client=None, *, host: str | None = None, progress: bool = True, workers: int = 8,
             collected_at: str | None = None, limits=None, images: Iterable[str] | None = None,
             scope: str | None = None) -> Snapshot:
     """Collect an engine's images and containers into a :class:`~imgviz.snapshot.Snapshot`:
@@ -461,7 +461,9 @@ def collect(client=None, *, host: str | None = None, progress: bool = True, work
     progress : bool
         Show a tqdm progress bar for the per-image and per-container calls.
     workers : int
-        Concurrent detail calls.
+        Concurrent detail calls. 8 by measurement (bench/engine.py, 400 images): the containerd
+        store answers fastest with 8 (6.3 s; 8.5 s with 4, 10.4 s with 1), 20.10's overlay2
+        as fast with 2 to 8 (0.4 s; 0.8 s with 1).
     limits : imgviz.limits.Limits or dict, optional
         ``request_timeout`` per call, one ``deadline`` for the whole collection, the size of an
         answer (:mod:`imgviz.limits`).
