@@ -45,6 +45,8 @@ _LAZY = {
     "selection": (".selection", None),
     "units": (".units", None),
     "limits": (".limits", None),
+    "missing": ("._partial", "missing"),
+    "incomplete": ("._partial", "headline"),
 }
 
 
@@ -94,6 +96,6 @@ if _kernel.in_kernel():  # a notebook's first figure must not wait 4-15 s for rf
 __all__ = [
     "EngineUnavailable", "Frames", "ImageNotFound", "ImgvizError", "Snapshot", "SnapshotError", "SourceError",
     "Report", "cascade", "collect", "demo", "demo_cascade", "demo_snapshot", "files", "frames", "limits", "load",
-    "open", "open_source", "schema",
+    "incomplete", "missing", "open", "open_source", "schema",
     "sharing_dashboard", "__version__",
 ]

@@ -75,6 +75,13 @@ class CascadeCase:
             raise ImgvizError(f"{self.name}: nothing recorded for the {builder!r} builder (have: classic, buildkit)")
         return pd.read_csv(path, sep="\t", comment="#")
 
+    def observed_both(self):
+        """:meth:`observed` of both builders side by side: ``step``, ``instruction``, ``classic``,
+        ``buildkit`` (what the engine did with each step of ``new/Dockerfile``)."""
+        table = self.observed("classic").rename(columns={"outcome": "classic"})
+        table["buildkit"] = self.observed("buildkit")["outcome"]
+        return table
+
     def predicted(self, builder: str = "classic"):
         """imgviz's prediction (:func:`imgviz.cascade`) for the same two builds."""
         from .analysis.cascade import cascade

@@ -11,6 +11,7 @@ The reading is plain Python (:func:`read_entries`, no pandas), so ``imgviz waste
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -91,15 +92,17 @@ def layer_commands(config: dict | None, n_layers: int) -> list[str | None]:
 def _kind(source: Any) -> tuple[str, Any]:
     """('engine', host) / ('archive', path) / ('registry', None) from what the user named."""
     if source is None:
-        source = os.environ.get("IMGVIZ_SOURCE") or "auto"
+        source = os.environ.get("IMGVIZ_SOURCE") or "engine"
     if isinstance(source, os.PathLike):
         return "archive", Path(source)
     if not isinstance(source, str):
         raise ImgvizError(f"{source!r}: files are read from 'engine', 'archive:PATH', 'registry' or an "
                           f"engine address")
     text = source.strip()
-    if text in ("auto", "engine"):
+    if text == "engine":
         return "engine", None
+    if text == "auto":
+        return "auto", None
     if text == "demo":
         return "demo", DEMO_FILES
     if text.startswith("snapshot:") or text.endswith((".json", ".json.gz")):
@@ -127,7 +130,8 @@ def read_entries(images: Iterable[str], *, source: Any = None, host: str | None 
         Engine: tags or IDs. Archive: tags or IDs of images in it (empty: every image).
         Registry: references ``HOST/REPO:TAG`` (``HOST/REPO:*`` for every tag).
     source : str or path, optional
-        ``"engine"`` (default, also ``"auto"``), an engine address (``unix://...``), ``"archive:PATH"``
+        ``"engine"`` (default), ``"auto"`` (the engine when it answers and holds the images, else the
+        demo's recording, with a warning), an engine address (``unix://...``), ``"archive:PATH"``
         or a path, ``"registry"``, ``"demo"`` (the demo fleet's web-ping and python images, recorded).
     host : str, optional
         Engine address (default DOCKER_HOST, else the default socket).
@@ -142,6 +146,17 @@ def read_entries(images: Iterable[str], *, source: Any = None, host: str | None 
     """
     refs = list(dict.fromkeys(images))
     kind, where = _kind(source)
+    if kind == "auto":
+        # imgviz.open's rule for layer contents: the live engine when it answers and holds the
+        # images, else the demo fleet's recorded files, and a warning that says why
+        if os.environ.get("IMGVIZ_SOURCE", "").strip() == "demo":
+            return _read_demo(refs, digests=digests)
+        try:
+            return _read_engine(refs, host=host, digests=digests, route=route, progress=progress)
+        except ImgvizError as exc:
+            warnings.warn(f"layer contents from the demo fleet's recording: not read from the engine "
+                          f"({str(exc).splitlines()[0]})", stacklevel=3)
+            return _read_demo(refs, digests=digests)
     if kind == "engine":
         host = where or host
         return _read_engine(refs, host=host, digests=digests, route=route, progress=progress)
@@ -403,7 +418,8 @@ def files(images: str | Iterable[str] = (), *, source: Any = None, host: str | N
     images : str or list of str
         Engine: tags or IDs. Archive: tags or IDs in it (empty: all). Registry: ``HOST/REPO:TAG``.
     source : str or path, optional
-        ``"engine"`` (default), an engine address, ``"archive:PATH"`` (a ``docker save`` tar or OCI
+        ``"engine"`` (default), ``"auto"`` (the engine when it answers and holds the images, else the
+        demo's recording, with a warning), an engine address, ``"archive:PATH"`` (a ``docker save`` tar or OCI
         layout) or a path, ``"registry"``, ``"demo"`` (the demo fleet's web-ping and python images,
         recorded from a build of it; no engine needed).
     host : str, optional

@@ -9,9 +9,10 @@ Each limit has a default that suits real engines and registries, an environment 
 Time
 ----
 ``connect_timeout`` (10 s)
-    Connecting to an engine or a registry, and the probe "does an engine answer here" (``/_ping``
-    and ``/version``, which answer at once even on an engine whose image list takes many seconds).
-    A probe that fails for lack of time says "timed out", never "no engine".
+    Connecting to an engine or a registry. The probe "is an engine here" (``imgviz.open``'s
+    "auto" and "engine") is whether the engine's socket accepts a connection within this time;
+    when it does, its ``/version`` is waited for up to ``request_timeout`` like any answer, so a
+    slow engine is used, never taken for a missing one (nor swapped for the demo).
 ``request_timeout`` (120 s)
     One request, from sending it to its last byte: an engine's ``/images/json`` or ``/system/df``
     (6-7 s with 400 images on Docker 28's containerd store, and more on bigger ones), a registry's

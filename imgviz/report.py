@@ -141,10 +141,20 @@ class Report:
         n_img, n_ctr = len(self.frames.images), len(self.frames.containers)
         return f"Source: {self.description}. {n_img:,} images, {n_ctr:,} containers."
 
+    def _banner(self) -> str | None:
+        """The "INCOMPLETE: ..." line at the top of an incomplete collection's report (imgviz._partial)."""
+        from ._partial import headline
+
+        return headline(self.frames)
+
     def _meta(self) -> dict[str, Any]:
         from . import __version__
 
+        from ._partial import missing
+
+        gap = missing(self.frames)
         return {"title": self.title, "source": self.description, "source_info": dict(self.frames.source),
+                "complete": gap is None, "missing": gap,
                 "images": len(self.frames.images), "containers": len(self.frames.containers),
                 "secrets_masked": not self.show_secrets, "top": self.top, "imgviz": __version__}
 
@@ -153,7 +163,7 @@ class Report:
         """The whole report as one self-contained HTML page (plotly.js inlined once, no network)."""
         from ._report._html import render_page
 
-        return render_page(self.sections(), title=self.title, subtitle=self._subtitle())
+        return render_page(self.sections(), title=self.title, subtitle=self._subtitle(), banner=self._banner())
 
     def html_snippet(self, *, include_plotlyjs: bool = True) -> str:
         """The report as an HTML fragment (style and scripts included) to put inside another page.
@@ -163,7 +173,8 @@ class Report:
         from ._report._html import new_nonce, render_body
 
         return render_body(self.sections(), title=self.title, subtitle=self._subtitle(), nonce=new_nonce(),
-                           include_plotlyjs=include_plotlyjs, prefix=f"iv{id(self) % 100000}")
+                           include_plotlyjs=include_plotlyjs, prefix=f"iv{id(self) % 100000}",
+                           banner=self._banner())
 
     def json(self) -> str:
         """The report's data as JSON: meta, then every section's tables (raw bytes), facts and figures."""
@@ -184,7 +195,11 @@ class Report:
         from ._output import target_of, write_file
 
         target_of(path)  # refused before the page is made
-        self.last_written = write_file(path, self.html().encode("utf-8"), what="report")
+        from ._partial import is_complete
+
+        # a report of an incomplete collection never replaces an existing file (it goes beside it)
+        self.last_written = write_file(path, self.html().encode("utf-8"), complete=is_complete(self.frames),
+                                       what="report")
         return self.last_written.path
 
     # -- notebooks -------------------------------------------------------------------------------
@@ -199,6 +214,7 @@ class Report:
 
     def __repr__(self) -> str:
         state = "secrets masked" if not self.show_secrets else "secrets SHOWN"
-        return (f"<imgviz Report of the {self.description}: {len(self.frames.images):,} images, "
+        warn = "INCOMPLETE collection, " if self._banner() else ""
+        return (f"<imgviz Report of the {self.description}: {warn}{len(self.frames.images):,} images, "
                 f"{len(self.frames.containers):,} containers, {state}. Display it in a notebook, or call "
                 f".write_html('report.html'), .html(), .html_snippet() or .json()>")

@@ -252,6 +252,27 @@ def find_image(images, ref: str) -> str:
     raise ImageNotFound(f"{ref}: no such image in this snapshot")
 
 
+def pick_image(images, *refs: str) -> str:
+    """The image ID of the first of ``refs`` the images hold; else the tagged image with the most
+    layers (the biggest on a tie), so a notebook written for the demo fleet still shows something
+    on any engine.
+
+    >>> import imgviz
+    >>> f = imgviz.demo()
+    >>> pick_image(f.images, "no/such:tag", "workshop/web-ping:v1") == find_image(f.images, "workshop/web-ping:v1")
+    True
+    """
+    for ref in refs:
+        try:
+            return find_image(images, ref)
+        except ImageNotFound:
+            pass
+    if not len(images):
+        raise ImageNotFound(f"{', '.join(refs) or 'an image'}: this snapshot holds no images")
+    tagged = images[~images["dangling"]] if (~images["dangling"]).any() else images
+    return tagged.sort_values(["n_layers", "size"], ascending=False).iloc[0]["image_id"]
+
+
 def resolve_images(images, refs: Iterable[str] | str | None) -> list[str]:
     """Image IDs for references (see :func:`find_image`), in order, each once; None gives []."""
     if refs is None:

@@ -114,7 +114,7 @@ class Snapshot:
         """Write the snapshot by imgviz's output rule (:mod:`imgviz._output`); returns where it went.
 
         gzip-compressed JSON, or plain JSON when the name ends in ``.json``. Only a regular file
-        is ever replaced, atomically; an incomplete snapshot (``complete`` False) never replaces
+        is ever replaced, atomically; an incomplete snapshot (:func:`imgviz.incomplete`) never replaces
         an existing file: it is written beside it (``NAME.incomplete-<time>.json.gz``) unless
         ``force``. ``replace=False`` refuses to replace an existing file at all (unless ``force``).
 
@@ -126,7 +126,11 @@ class Snapshot:
         from ._output import write_file
 
         data = self.to_bytes(compress=Path(path).suffix != ".json")
-        return write_file(path, data, complete=self.complete, replace=replace, force=force, what="snapshot")
+        from ._partial import is_complete
+
+        # the one rule of imgviz._partial: an image removed while it was being read makes the
+        # collection incomplete too (listed, never read), so it never replaces a complete file
+        return write_file(path, data, complete=is_complete(self), replace=replace, force=force, what="snapshot")
 
     def save(self, path: str | os.PathLike, *, force: bool = False) -> Path:
         """Write the snapshot (see :meth:`write`: an existing regular file is replaced by a complete

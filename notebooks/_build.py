@@ -23,13 +23,18 @@ import imgviz
 from imgviz.analysis.listing import history_table, image_list
 from imgviz.analysis.secrets import mask_frames
 from imgviz.analysis.sizes import totals
-from imgviz.selection import find_image, labels, short_id
+from imgviz.selection import labels, short_id
 from imgviz.units import human_size
 
 # The live engine when one answers, else the embedded demo snapshot (IMGVIZ_SOURCE=demo pins the demo).
 snap, where = imgviz.open()
-if not snap.images:  # an engine without images has nothing to show yet
+gap = imgviz.incomplete(snap)  # None when everything was collected
+if gap:  # the engine stopped answering or timed out part-way: said first, never silently
+    print(gap)
+if not snap.images:  # an engine without images (or whose list never came) has nothing to show yet
     snap, where = imgviz.open("demo")
+    if gap:
+        where += " (the live engine's collection was INCOMPLETE, with no images)"
 # Secret-looking values (names with TOKEN, SECRET, PASS..., URL passwords, private keys, Authorization
 # headers) are masked by imgviz's one rule, as in its reports and CLI; imgviz.frames(snap) keeps them.
 f = mask_frames(imgviz.frames(snap))
@@ -38,33 +43,18 @@ print("Source:", where)
 print(f"{v['images']} images ({v['tags']} tags), {v['distinct_layers']} distinct layers, {v['containers']} containers")'''
 
 PICK_CELL = '''\
-def pick(*refs):
-    """The first of `refs` this source has; else its tagged image with the most layers."""
-    for ref in refs:
-        try:
-            return find_image(f.images, ref)
-        except imgviz.ImgvizError:
-            pass
-    tagged = f.images[~f.images["dangling"]] if (~f.images["dangling"]).any() else f.images
-    return tagged.sort_values(["n_layers", "size"], ascending=False).iloc[0]["image_id"]
-
+from imgviz.selection import pick_image
 
 names = labels(f.images)  # imgviz's one naming rule: the first tag, or <none>@<short id>
 
 
+def pick(*refs):
+    """The first of `refs` this source holds, else its biggest tagged image."""
+    return pick_image(f.images, *refs)
+
+
 def name(image_id):
     return names[image_id]'''
-
-FILES_CELL = '''\
-# What is inside the layers: from the engine when it holds the demo fleet, else the files recorded
-# from a build of it (source="demo": no engine needed).
-def read_files(refs):
-    if where.startswith("live engine"):
-        try:
-            return imgviz.files(refs, source="engine", progress=False)
-        except imgviz.ImgvizError as exc:
-            print("Not on this engine:", exc)
-    return imgviz.files(refs, source="demo")'''
 
 NOTEBOOKS = {}
 
@@ -145,9 +135,9 @@ Each layer is a tar of the files one instruction added, changed or removed. The 
 (overlayfs): a file in a higher layer hides the same path below, a *whiteout* in a higher layer
 hides a path below, and what is left is the file system a container sees. `imgviz.files` reads the
 layers' tar entries, each layer once; nothing is unpacked."""),
-    ("code", FILES_CELL),
     ("code", '''\
-fs = read_files(["workshop/web-ping:v1"])
+# layer contents: from the engine when it holds these images, else the demo's recording of them
+fs = imgviz.files(["workshop/web-ping:v1"], source="auto", progress=False)
 print(fs.source)
 summary = fs.layer_summary()
 summary.assign(added_bytes=summary["added_bytes"].map(human_size))[
@@ -339,9 +329,9 @@ Inside the layers: `web-ping:v1` and `v2` have the same base, Node.js and `WORKD
 same diff IDs), so their files are one set of rows, read once and stored once. Only the `COPY
 app.js` layers differ. No image can change a shared layer: a build step that edits a file of a lower
 layer stores a whole new copy in its own layer, and a container writes into its own thin layer."""),
-    ("code", FILES_CELL),
     ("code", '''\
-fs = read_files(["workshop/web-ping:v1", "workshop/web-ping:v2"])
+# layer contents: from the engine when it holds these images, else the demo's recording of them
+fs = imgviz.files(["workshop/web-ping:v1", "workshop/web-ping:v2"], source="auto", progress=False)
 per_image = fs.layers.assign(image=fs.layers["image_id"].map(dict(zip(fs.images["image_id"], fs.images["label"]))))
 shared = per_image.groupby("diff_id")["image"].nunique()
 print(f"{fs.layers['diff_id'].nunique()} distinct layers for {len(fs.images)} images; "
@@ -394,17 +384,8 @@ import imgviz
 edit = imgviz.demo_cascade("webping-edit")
 print(edit.dockerfile("new"))'''),
     ("code", '''\
-import pandas as pd
-
-def observed(case):
-    """What the engine did with each builder for each step of the new Dockerfile."""
-    c = imgviz.demo_cascade(case)
-    table = c.observed("classic").rename(columns={"outcome": "classic"})
-    table["buildkit"] = c.observed("buildkit")["outcome"]
-    return table
-
-
-observed("webping-edit")'''),
+# what the engine did with each builder for each step of the new Dockerfile
+imgviz.demo_cascade("webping-edit").observed_both()'''),
     ("md", """\
 The classic builder does what the chapter says: `COPY app.js .` changed, so it ran again, and so
 did the `CMD` after it although the `CMD` line did not change.
@@ -416,7 +397,7 @@ reused when its own inputs and the file steps before it are unchanged. So under 
 The chapter's "everything after a change re-runs" is the classic builder's rule."""),
     ("code", '''\
 print(imgviz.demo_cascade("webping-edit-optimized").dockerfile("new"))
-observed("webping-edit-optimized")'''),
+imgviz.demo_cascade("webping-edit-optimized").observed_both()'''),
     ("md", """\
 With the optimized order (`CMD` and one `ENV` first, `COPY app.js .` last) the same edit of
 `app.js` rebuilds only the last step, with either builder.
@@ -425,7 +406,7 @@ Reordering the Dockerfile is itself a change. With the classic builder the first
 the cache for everything below it, once; BuildKit keeps `WORKDIR` and `COPY`, whose inputs did not
 change:"""),
     ("code", '''\
-observed("webping-optimize")'''),
+imgviz.demo_cascade("webping-optimize").observed_both()'''),
     ("md", """\
 ## Reorder it yourself
 
@@ -459,6 +440,8 @@ on disk v2 costs only its new `COPY` layer."""),
     ("code", SOURCE_CELL),
     ("code", PICK_CELL),
     ("code", '''\
+import pandas as pd
+
 v1, v2 = pick("workshop/web-ping:v1"), pick("workshop/web-ping:v2")
 a = f.layers[f.layers["image_id"] == v1].set_index("position")
 b = f.layers[f.layers["image_id"] == v2].set_index("position")

@@ -127,16 +127,8 @@ GAPS: dict[str, dict[str, object]] = {
                                                           "podman": PODMAN_PUSH},
     "test_wrong_manifest_digest": {"podman": PODMAN_PUSH},
     # tests/analysis/test_files_live.py (issue 13's files frame)
-    **{name: {"podman": PODMAN_SAVE_STREAM} for name in (
-        "test_waste_equals_dive", "test_union_equals_docker_export",
-        "test_local_route_equals_stream_where_the_engine_allows_it",
-        "test_a_docker_save_archive_gives_the_engines_rows", "test_each_layer_is_read_once",
-        "test_cli_waste_json_and_ci_gate_follow_dive", "test_cli_files_lists_the_final_tree_and_a_layer",
-        "test_unknown_image_and_bad_layer_are_one_line_errors")},
     # tests/sources/test_files_registry.py, tests/test_startup.py
-    "test_registry_gzip_layers_equal_the_engines": {"podman": PODMAN_SAVE_STREAM},
-    "test_registry_zstd_layers_equal_the_engines": {"docker28-containerd": C8D_SAVE_GZIP,
-                                                    "podman": PODMAN_SAVE_STREAM},
+    "test_registry_zstd_layers_equal_the_engines": {"docker28-containerd": C8D_SAVE_GZIP},
     "test_live_engine_commands_need_no_pandas": {"podman": PODMAN_NAMES},
     # tests/notebooks, tests/report
     "test_notebooks_run_on_a_live_engine": {"docker28-containerd": (NOTEBOOK_FALLBACK, False),

@@ -67,3 +67,40 @@ def test_cli_flags(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["images", "--demo", "--deadline", "0"])
     assert exc.value.code == 2 and "--deadline" in capsys.readouterr().err
+
+
+def test_every_command_that_reads_a_source_takes_the_time_limits():
+    from imgviz._commands import COMMANDS
+    from imgviz.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name in COMMANDS:
+        p = sub.choices[name.replace("_", "-")]
+        flags = {o for a in p._actions for o in a.option_strings}
+        assert {"--deadline", "--request-timeout"} <= flags, f"imgviz {name} lacks the time limits"
+
+
+def test_pull_plan_deadline_bounds_a_registry_that_never_answers(tmp_path):
+    """A registry that accepts the connection and never says a word: --deadline ends the command
+    with one line, in about the time asked for (the request timeout alone would wait 120 s)."""
+    import socket
+    import subprocess
+    import sys
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    port = srv.getsockname()[1]
+    try:
+        t = time.monotonic()
+        proc = subprocess.run([sys.executable, "-m", "imgviz", "pull-plan", f"127.0.0.1:{port}/app:1", "--demo",
+                               "--deadline", "2"], capture_output=True, text=True, timeout=60,
+                              env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+        took = time.monotonic() - t
+    finally:
+        srv.close()
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 1 and len(lines) == 1 and lines[0].startswith("imgviz: error:"), proc.stderr
+    assert f"127.0.0.1:{port}" in lines[0] and "Traceback" not in proc.stderr
+    assert took < 30, f"--deadline 2 took {took:.1f} s"

@@ -105,3 +105,17 @@ def test_top_and_the_rest_keep_unknown_unknown():
     shown, _ = selection.with_rest_row(frame.dropna(), 2, by="size", label="name", noun="items", sums=["size"])
     assert shown["size"].iloc[-1] == 4 and selection.is_rest_label(shown["name"].iloc[-1])
     assert selection.top_and_rest(frame, None)[1].empty
+
+
+def test_pick_image_takes_the_first_reference_held_else_the_biggest_tagged_image():
+    f = frames(load(Path(__file__).parent.parent / "imgviz" / "data" / "demo-snapshot.json.gz"))
+    v1 = selection.find_image(f.images, "workshop/web-ping:v1")
+    assert selection.pick_image(f.images, "no/such:tag", "workshop/web-ping:v1", "workshop/debian:12") == v1
+    # nothing named is held: the tagged image with the most layers (then the biggest) stands in
+    tagged = f.images[~f.images["dangling"]]
+    most = tagged.sort_values(["n_layers", "size"], ascending=False).iloc[0]
+    got = selection.pick_image(f.images, "no/such:tag")
+    assert got == most["image_id"] and not bool(f.images.set_index("image_id").loc[got, "dangling"])
+    assert int(f.images.set_index("image_id").loc[got, "n_layers"]) == int(tagged["n_layers"].max())
+    with pytest.raises(ImageNotFound, match="no/such:tag"):
+        selection.pick_image(f.images.iloc[0:0], "no/such:tag")

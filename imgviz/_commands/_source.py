@@ -69,6 +69,33 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
                         help="keep the values imgviz masks as secret-looking (names with TOKEN, SECRET, PASS..., "
                              "URL passwords, private keys, Authorization headers, -u user:pw)")
     add_limit_args(parser)
+    add_partial_arg(parser)
+
+
+def add_partial_arg(parser: argparse.ArgumentParser) -> None:
+    """``--allow-partial`` (see :mod:`imgviz._partial`)."""
+    parser.add_argument("--allow-partial", action="store_true",
+                        help="exit 0 even when the collection is incomplete (the engine stopped answering or "
+                             "timed out, images were removed mid-way); the output still says INCOMPLETE. "
+                             "Without it such a command exits 3")
+
+
+def finish(args: argparse.Namespace, collected) -> int:
+    """The exit code of a command whose output is made from ``collected`` (a snapshot or frames, or
+    the headline of :func:`imgviz._partial.headline` already made, None for complete):
+    0 when complete; when incomplete, one line on stderr saying what is missing, and 3 unless
+    ``--allow-partial`` (then 0; the line is a warning)."""
+    from .._partial import EXIT_INCOMPLETE, headline
+    from .._text import terminal_safe
+
+    line = collected if isinstance(collected, str) or collected is None else headline(collected)
+    if line is None:
+        return 0
+    if getattr(args, "allow_partial", False):
+        print(f"imgviz: warning: {terminal_safe(line)} (--allow-partial)", file=sys.stderr)
+        return 0
+    print(f"imgviz: error: {terminal_safe(line)}; --allow-partial to accept it (exit 0)", file=sys.stderr)
+    return EXIT_INCOMPLETE
 
 
 def source_of(args: argparse.Namespace):

@@ -77,6 +77,9 @@ def register(subparsers) -> argparse.ArgumentParser:
                         "step rewrites, estimated from its layers")
     p.add_argument("--inspect-bases", action="store_true",
                    help="identify FROM images as the engine has them (BuildKit: by layers; classic: by ID)")
+    from ._source import add_limit_args
+
+    add_limit_args(p)  # --deadline, --request-timeout: every command that reads a source
     p.set_defaults(func=run)
     return p
 

@@ -32,6 +32,9 @@ def register(sub) -> None:
     p.add_argument("--digests", action="store_true", help="also hash every file's content (sha256)")
     p.add_argument("--json", action="store_true", help="print JSON")
     add_files_source_args(p)
+    from ._source import add_limit_args
+
+    add_limit_args(p)  # --deadline, --request-timeout: every command that reads a source
     p.set_defaults(func=run)
 
 

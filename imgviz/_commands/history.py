@@ -5,7 +5,7 @@ Works on rows (:mod:`imgviz.rows`), not frames: a live engine's history imports 
 
 from __future__ import annotations
 
-from ._source import add_source_args, resolve_snapshot
+from ._source import add_source_args, finish, resolve_snapshot
 from ._table import as_int, dump_json, iso, render
 
 
@@ -27,22 +27,36 @@ def run(args) -> int:
     from ..analysis.listing import history_rows
     from ..rows import rows, utc_time
     from ..selection import find_image, short_id
+    from ..errors import ImgvizError
     from ..units import ago, human_size
 
     snap, _where = resolve_snapshot(args, images=[args.image])  # a live engine: that image alone
     r = rows(snap)
-    # the engine resolved the name itself when asked for that image alone
-    image_id = snap.images[0]["id"] if snap.source.get("scope") == "images" else find_image(r.images, args.image)
+    try:
+        # asked for that image alone, the engine resolved the name itself
+        targeted = snap.source.get("scope") == "images" and snap.images
+        image_id = snap.images[0]["id"] if targeted else find_image(r.images, args.image)
+    except ImgvizError as exc:
+        from .._partial import missing
+
+        gap = missing(snap)
+        if gap is None:
+            raise
+        # not found in what was collected is not "not there": say the collection is incomplete
+        raise type(exc)(f"{exc} (the collection is INCOMPLETE: {gap['reason']})") from None
     table = history_rows(r.history, image_id)
     if args.json:
-        dump_json([{"id": h["entry_id"], "created": iso(h["created"]), "created_by": h["created_by"],
+        from .._partial import json_output
+
+        entries = [{"id": h["entry_id"], "created": iso(h["created"]), "created_by": h["created_by"],
                     "size": as_int(h["size"]), "comment": h["comment"], "instruction": h["instruction"],
                     "empty_layer": bool(h["empty_layer"]), "layer_position": as_int(h["layer_position"])}
-                   for h in table])
-        return 0
+                   for h in table]
+        dump_json(json_output(entries, snap, "history"))
+        return finish(args, snap)
     out = [(short_id(h["entry_id"]) if h["entry_id"].startswith("sha256:") else h["entry_id"],
             ago(utc_time(h["created"])),
             h["created_by"] if args.no_trunc else _ellipsis(h["created_by"] or ""),
             human_size(h["size"], 3), h["comment"]) for h in table]
     print(render(["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"], out))
-    return 0
+    return finish(args, snap)

@@ -5,7 +5,7 @@ Works on rows (:mod:`imgviz.rows`), not frames: listing a live engine imports no
 
 from __future__ import annotations
 
-from ._source import add_source_args, resolve_snapshot
+from ._source import add_source_args, finish, resolve_snapshot
 from ._table import as_int, dump_json, iso, render
 
 
@@ -26,10 +26,13 @@ def run(args) -> int:
     snap, _where = resolve_snapshot(args, scope="list")  # a live engine: only its image list
     table = ls_rows(listed_rows(snap) if snap.source.get("scope") == "list" else rows(snap).images, args.pattern)
     if args.json:
-        dump_json([{"repository": r["repository"], "tag": r["tag"], "id": r["image_id"],
-                    "created": iso(r["created"]), "size": as_int(r["size"])} for r in table])
-        return 0
+        from .._partial import json_output
+
+        dump_json(json_output([{"repository": r["repository"], "tag": r["tag"], "id": r["image_id"],
+                                "created": iso(r["created"]), "size": as_int(r["size"])} for r in table],
+                              snap, "images"))
+        return finish(args, snap)
     out = [(r["repository"], r["tag"], r["short_id"], ago(utc_time(r["created"])), human_size(r["size"], 3))
            for r in table]
     print(render(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], out))
-    return 0
+    return finish(args, snap)

@@ -35,6 +35,10 @@ def register(sub) -> None:
     p.add_argument("--platform", metavar="OS/ARCH", help="platform to choose from an index (default: the engine's)")
     p.add_argument("--plain-http", action="store_true", default=None,
                    help="talk HTTP to the registry (default: only for 127.0.0.0/8 and localhost)")
+    from ._source import add_limit_args, add_partial_arg
+
+    add_limit_args(p)  # --deadline, --request-timeout: every command that reads a source
+    add_partial_arg(p)
     p.set_defaults(func=run)
 
 
@@ -116,7 +120,9 @@ def make_plan(ref_text: str, *, host: str | None = None, client=None, platform: 
             if platform is None and src.get("os") and src.get("arch"):
                 platform = f"{src['os']}/{src['arch']}"
         else:
-            api = engine.connect(host)
+            from ..sources._open import connect_engine
+
+            api = connect_engine(host)[0]  # a slow engine is waited for like "auto" does
             if platform is None:
                 platform = engine.platform_of(api, host=host)
         # the registry first: a wrong reference fails before the engine is collected
@@ -129,7 +135,11 @@ def make_plan(ref_text: str, *, host: str | None = None, client=None, platform: 
             api.close()
         if own:
             client.close()
+    from .._partial import headline, missing
+
     plan = pull_plan(remote.layers, local.layers, known_digests=known, local_image_ids=local.images["image_id"])
+    # an incomplete local side may call a layer it has "download": the plan carries what is missing
+    plan.attrs["missing"], plan.attrs["incomplete"] = missing(local), headline(local)
     return plan, remote
 
 
@@ -143,17 +153,21 @@ def run(args) -> int:
         plan, _remote = make_plan(args.ref, host=args.host, client=client, platform=args.platform,
                                   progress=sys.stderr.isatty(), local=local)
     total = int(plan["download_bytes"].fillna(0).sum())
+    from ._source import finish
+
+    gap = plan.attrs.get("missing")
     if args.json:
-        dump_json({"ref": args.ref, "download_bytes": total,
+        head = {"complete": False, "missing": gap} if gap else {}
+        dump_json({**head, "ref": args.ref, "download_bytes": total,
                    "layers": [{"digest": r.digest, "diff_id": r.diff_id, "action": r.action,
                                "size_compressed": None if r.size_compressed is None or r.size_compressed != r.size_compressed
                                else int(r.size_compressed)}
                               for r in plan.itertuples(index=False)]})
-        return 0
+        return finish(args, plan.attrs.get("incomplete"))
     rows = [(int(r.position), r.digest.split(":", 1)[-1][:12], r.action,
              human_size(r.size_compressed, 3) if r.action == "download" else "-", r.reason)
             for r in plan.itertuples(index=False)]
     print(render(["LAYER", "BLOB", "ACTION", "DOWNLOAD", "WHY"], rows))
     n = int((plan["action"] == "download").sum())
     print(f"\n{args.ref}: {n} of {len(plan)} layers to download, {human_size(total, 3)} compressed")
-    return 0
+    return finish(args, plan.attrs.get("incomplete"))

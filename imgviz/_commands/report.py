@@ -7,7 +7,7 @@ existing regular file is replaced (atomically, and the command says so); anythin
 
 from __future__ import annotations
 
-from ._source import add_source_args, resolve_frames
+from ._source import add_source_args, finish, resolve_frames
 
 
 def register(sub) -> None:
@@ -35,10 +35,15 @@ def run(args) -> int:
     target_of(args.output)  # a path that can never be written is refused before the source is read
     f, where = resolve_frames(args)
     print(f"Source: {safe(where)}")
+    from .sizes import _incomplete_line
+
+    _incomplete_line(f)
     report = Report(f, description=where, title=args.title, show_secrets=args.show_secrets, top=args.top)
     path = report.write_html(args.output).resolve()
     size = path.stat().st_size
     replaced = " (replaced the previous file)" if report.last_written.replaced else ""
+    if report.last_written.beside:
+        replaced = f" ({safe(args.output)} exists and was left as it was: this report is incomplete)"
     print(f"wrote {safe(path)}{replaced} ({axis_bytes(size)}): {len(f.images)} images, {len(f.containers)} "
           f"containers, secrets {'SHOWN' if args.show_secrets else 'masked'}; open it in a browser, no network needed")
-    return 0
+    return finish(args, f)

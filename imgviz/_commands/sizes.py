@@ -4,7 +4,7 @@ rows, plus the intermediate images ``docker image ls -a`` adds)."""
 
 from __future__ import annotations
 
-from ._source import add_source_args, resolve_frames
+from ._source import add_source_args, finish, resolve_frames
 from ._table import as_int, dump_json, iso, render
 
 
@@ -44,7 +44,9 @@ def run(args) -> int:
     t = totals(f)["value"]
     du = disk_usage(f)
     if args.json:
-        dump_json({
+        from .._partial import json_output
+
+        dump_json(json_output({
             "reported_bytes": as_int(t["reported"]),
             "physical_bytes": as_int(t["physical"]),
             "images": [{"id": r.image_id, "tags": list(r.tags or []), "size": as_int(r.size),
@@ -64,8 +66,8 @@ def run(args) -> int:
             "intermediates": [{"id": i.image_id, "size": as_int(i.size), "layers": as_int(i.n_layers),
                                "created_by": mask_text(i.created_by), "children": list(i.children)}
                               for i in f.intermediates.itertuples(index=False)],
-        })
-        return 0
+        }, f, "sizes"))
+        return finish(args, f)
 
     rows = []
     for r in table.itertuples(index=False):
@@ -79,6 +81,7 @@ def run(args) -> int:
         (f.images["size_source"] == "derived").any() else ""
     print()
     print(f"Source: {terminal_safe(where)}{derived}")
+    _incomplete_line(f)
     lines = [
         ("Reported (sum of `docker image ls` SIZE)", f"{human_size(t['reported'])} over {int(t['tags'])} rows"),
         ("Each image counted once", human_size(t["logical"])),
@@ -100,7 +103,17 @@ def run(args) -> int:
         print(f"({' and '.join(unknown)}: this source has no engine answer to say; unknown, not 0)")
     if args.verbose:
         print(df_verbose(f))
-    return 0
+    return finish(args, f)
+
+
+def _incomplete_line(collected) -> None:
+    """The "INCOMPLETE: ..." line under a readable output's Source line (nothing when complete)."""
+    from .._partial import headline
+    from .._text import terminal_safe
+
+    line = headline(collected)
+    if line is not None:
+        print(terminal_safe(line))
 
 
 def df_table(du) -> str:

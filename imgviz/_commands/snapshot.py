@@ -2,7 +2,8 @@
 
 Writing follows imgviz's one output rule (:mod:`imgviz._output`): only a regular file is ever
 replaced, atomically, and the command says when it replaced one. An incomplete collection (the
-engine stopped answering, answered something malformed, or a limit ran out) is never written over
+engine stopped answering, answered something malformed, a limit ran out, or an image or container
+was removed while it was being read) is never written over
 an existing file: it goes beside it as ``NAME.incomplete-<UTC time>.json.gz`` (``--force`` writes
 it over the file anyway), and the command exits 1.
 """
@@ -59,16 +60,30 @@ def run(args) -> int:
             print(f"kept what was collected in {safe(written.path)} (INCOMPLETE: {len(exc.partial.images)} images, "
                   f"{len(exc.partial.containers)} containers)", file=sys.stderr)
             return 1
+    from .._partial import missing
+
+    gone = missing(snap)
     written = snap.write(args.output, force=args.force)
-    state = "" if snap.complete else " (INCOMPLETE: the engine stopped answering; kept what was collected)"
+    if not snap.complete:
+        state = " (INCOMPLETE: the engine stopped answering; kept what was collected)"
+    elif gone:
+        state = f" (INCOMPLETE: {len(gone['removed'])} removed while being read)"
+    else:
+        state = ""
     if written.beside:
         state += f"; {safe(args.output)} exists and was left as it was"
     elif written.replaced:
         state += f"; replaced the previous {safe(args.output)}"
     print(f"wrote {safe(written.path)}: {len(snap.images)} images, {len(snap.containers)} containers, "
           f"{len(snap.skipped)} skipped, from {safe(snap.source.get('host'))}{state}")
-    if snap.complete:
+    if gone is None:
         return 0
+    if snap.complete:  # the engine answered everything; objects it listed were gone when read
+        names = ", ".join(f"{r['kind']} {str(r['id'])[:19]}" for r in gone["removed"][:5])
+        print(f"imgviz: error: the snapshot is INCOMPLETE: {names}{' ...' if len(gone['removed']) > 5 else ''} "
+              f"removed while the engine was being read; what was collected is in {safe(written.path)}",
+              file=sys.stderr)
+        return 1
     lost = next((s.get("detail") for s in snap.skipped if s.get("kind") == "engine"), None)
     print(f"imgviz: error: the snapshot is INCOMPLETE: the engine at {snap.source.get('host')} stopped answering"
           f"{f' ({lost})' if lost else ''}; what was collected is in {safe(written.path)}", file=sys.stderr)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._source import add_source_args, resolve_frames
+from ._source import add_source_args, finish, resolve_frames
 
 
 def register(sub) -> None:
@@ -26,6 +26,9 @@ def run(args) -> int:
         return human_size(t[name])
 
     print(f"Source: {terminal_safe(where)}")
+    from .sizes import _incomplete_line
+
+    _incomplete_line(f)
     print(f"{t['images']} images ({t['dangling_images']} dangling), {t['layer_references']} layer references, "
           f"{t['distinct_layers']} distinct layers, {t['containers']} containers")
     lines = [(f"`docker image ls` SIZE column added up ({t['tags']} rows):", size("reported")),
@@ -41,4 +44,4 @@ def run(args) -> int:
              human_size(by_id.at[r.image_id, "unique_size"]), int(by_id.at[r.image_id, "n_layers"]))
             for r in table.itertuples(index=False)]
     print(render(["REPOSITORY", "TAG", "IMAGE ID", "SIZE", "SHARED", "UNIQUE", "LAYERS"], rows))
-    return 0
+    return finish(args, f)

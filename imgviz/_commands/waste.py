@@ -75,6 +75,9 @@ def register(sub) -> None:
                    help="(--ci) highest allowed wasted bytes / bytes above the base layer, 0-1, or 'disabled' "
                         "(dive's default 0.1)")
     add_files_source_args(p)
+    from ._source import add_limit_args
+
+    add_limit_args(p)  # --deadline, --request-timeout: every command that reads a source
     p.set_defaults(func=run)
 
 

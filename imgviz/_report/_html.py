@@ -125,9 +125,14 @@ def plotly_js() -> str:
 
 
 def render_body(sections: list[Section], *, title: str, subtitle: str, nonce: str, include_plotlyjs: bool,
-                prefix: str = "iv") -> str:
-    out = [f"<style>{_templates.STYLE}</style>", '<div class="imgviz-report">',
-           f"<h1>{esc(title)}</h1>", f'<p class="iv-sub">{esc(subtitle)}</p>']
+                prefix: str = "iv", banner: str | None = None) -> str:
+    """The report's body; ``banner`` (an incomplete collection's "INCOMPLETE: ..." line) goes first,
+    above the title, so nobody reads the numbers below without it."""
+    out = [f"<style>{_templates.STYLE}</style>", '<div class="imgviz-report">']
+    if banner:
+        out.append(f'<p class="iv-incomplete" role="alert"><strong>INCOMPLETE</strong> '
+                   f'{esc(banner.removeprefix("INCOMPLETE: "))}</p>')
+    out += [f"<h1>{esc(title)}</h1>", f'<p class="iv-sub">{esc(subtitle)}</p>']
     toc = "".join(f'<li><a href="#{prefix}-{esc(s.key)}">{esc(s.title)}</a></li>' for s in sections)
     out.append(f'<ul class="iv-toc">{toc}</ul>')
     n_fig = 0
@@ -159,11 +164,11 @@ def new_nonce() -> str:
     return _random.token_urlsafe(18)
 
 
-def render_page(sections: list[Section], *, title: str, subtitle: str) -> str:
+def render_page(sections: list[Section], *, title: str, subtitle: str, banner: str | None = None) -> str:
     from .. import __version__
 
     nonce = new_nonce()
-    body = render_body(sections, title=title, subtitle=subtitle, nonce=nonce, include_plotlyjs=True)
+    body = render_body(sections, title=title, subtitle=subtitle, nonce=nonce, include_plotlyjs=True, banner=banner)
     csp = _templates.CSP.replace("$nonce", nonce)
     csp_attr = html.escape(csp, quote=False).replace('"', "&quot;")  # keeps the policy's single quotes
     return _templates.PAGE.substitute(csp=csp_attr, version=esc(__version__), title=esc(title), body=body)

@@ -202,7 +202,8 @@ def images_table(ctx: Context) -> list:
         "image": ranked["label"].astype(object),
         "other tags": [", ".join(list(t or [])[1:]) for t in ranked["tags"]],
         "id": ranked["short_id"].astype(object),
-        "created": ranked["image_id"].map(extra["created"]),
+        # reindex, not map: an empty collection (an engine whose list never came) maps nothing
+        "created": pd.Series(extra["created"].reindex(ranked["image_id"]).to_numpy(), index=ranked.index),
         "size": ranked["size"],
         "shared": ranked["shared_size"],
         "unique": ranked["unique_size"],

@@ -32,6 +32,8 @@ STYLE = """
 .imgviz-report h2 { font-size: 1.25em; margin: 1.8em 0 0.3em; border-bottom: 1px solid #d9e2ec; padding-bottom: 4px; }
 .imgviz-report h3 { font-size: 1.0em; margin: 1.2em 0 0.3em; }
 .imgviz-report .iv-sub { color: #52606d; margin: 0 0 1em; }
+.imgviz-report .iv-incomplete { background: #fff3c4; border: 2px solid #b44d12; color: #3e2723; padding: .6em .8em;
+  margin: 0 0 1em; overflow-wrap: anywhere; }
 .imgviz-report .iv-explain { color: #3e4c59; margin: 0.3em 0 0.8em; max-width: 60em; }
 .imgviz-report .iv-note { color: #7b8794; font-size: 0.88em; margin: 0.3em 0; }
 .imgviz-report .iv-toc { font-size: 0.92em; margin: 0.6em 0 1em; padding: 0; }

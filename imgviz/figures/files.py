@@ -297,7 +297,7 @@ def layer_changes(files, layers=None, image: str | None = None, *, by: str = "by
     for kind in ("added", "modified", "metadata", "removed"):
         values = s[f"{kind}_bytes"] if by == "bytes" else s[kind]
         fig.add_bar(y=labels, x=values.astype("int64").tolist(), orientation="h", name=kind,
-                    marker_color=CHANGE_COLORS[kind],
+                    marker_color=CHANGE_COLORS[kind], customdata=[[int(p)] for p in s["position"]],
                     hovertext=[f"{kind}: {int(r[kind])} entries, {axis_bytes(r[f'{kind}_bytes'])}<br>"
                                f"{A.CHANGES[kind]}" for r in s.to_dict("records")], hoverinfo="text+y")
     fig.update_layout(barmode="stack")

@@ -61,8 +61,14 @@ def load(path: str | os.PathLike, *, limits=None) -> Snapshot:
             with warnings.catch_warnings():
                 if not snap.complete:  # the file says so; replaying it says it again
                     warnings.simplefilter("ignore", engine.CollectionWarning)
-                return engine.collect(ReplayClient(snap), progress=False, host=snap.source.get("host"),
-                                      collected_at=snap.source.get("collected_at"))
+                replayed = engine.collect(ReplayClient(snap), progress=False, host=snap.source.get("host"),
+                                          collected_at=snap.source.get("collected_at"))
+            if not snap.complete:
+                # what stopped the live collection, as it was said then (the replay only knows the
+                # recording ends there): every output of the file says what the live one did
+                replayed.records["skipped"] = [dict(s) for s in snap.skipped]
+                replayed.records["complete"] = False
+            return replayed
         except EngineError as exc:
             raise SnapshotError(f"{path}: {str(exc).split(': ', 1)[-1]}") from None
     return snap
@@ -94,8 +100,9 @@ def open(source: Any = None, *, host: str | None = None, platform: str | None = 
     source : str, path, list of str or Snapshot, optional
         ========================  =====================================================================
         ``None``                  the value of ``$IMGVIZ_SOURCE`` (any of the below), else ``"auto"``
-        ``"auto"``                the live engine when one answers, else the embedded demo snapshot;
-                                  the description says which, and why the engine was not used
+        ``"auto"``                the live engine when one is there (its socket accepts a connection;
+                                  a slow engine is waited for, never replaced), else the embedded
+                                  demo snapshot; the description says which, and why
         ``"engine"``              the live engine (:class:`~imgviz.errors.EngineUnavailable` when
                                   none answers)
         ``"demo"``                the embedded demo snapshot
@@ -171,17 +178,9 @@ def _open(source: Any, *, host, platform, read_layers: bool, progress: bool, tar
     if text == "demo":
         return Opened(demo_snapshot(), "embedded demo snapshot")
     if text == "engine":
-        return _engine(None, host, progress, targeted)
+        return _engine(connect_engine(host)[0], host, progress, targeted)
     if text == "auto":
-        from . import engine
-
-        try:
-            # the probe waits connect_timeout; the collection then waits request_timeout per call
-            api = engine.connect(host)
-        except EngineUnavailable as exc:
-            reason = exc.args[0].split(";")[0] if exc.args else "no engine"
-            return Opened(demo_snapshot(), f"embedded demo snapshot ({reason})")
-        return _engine(api, host, progress, targeted)
+        return _auto(host, progress, targeted)
     kind, sep, rest = text.partition(":")
     if sep and kind in _PREFIXES:
         if kind == "registry":
@@ -198,6 +197,90 @@ def _open(source: Any, *, host, platform, read_layers: bool, progress: bool, tar
         raise ImgvizError(f"{text}: not a source (use 'demo', 'engine', 'auto', 'registry:REF', "
                           f"'archive:PATH' or an existing snapshot file or archive)")
     return _path(path, platform=platform, read_layers=read_layers)
+
+
+def _auto(host: str | None, progress: bool, targeted=None) -> Opened:
+    """The live engine when one is there, else the demo.
+
+    "There" is decided by the transport, not by how fast the engine talks: when the engine's
+    socket accepts a connection (within ``connect_timeout``), an engine is there, and its first
+    answer (``/version``) is then waited for as long as any request (``request_timeout``), so a
+    slow engine is used, never swapped for the demo. When it accepts and still does not answer in
+    that time, that is an error (:class:`~imgviz.errors.EngineUnavailable`), not the demo: the user
+    has an engine and must not be shown someone else's images. Only an address where nothing
+    accepts (no socket file, connection refused, no route, a connect that times out) means the demo.
+    """
+    api, why = connect_engine(host, fall_back=True)
+    if api is None:
+        return Opened(demo_snapshot(), f"embedded demo snapshot ({why})")
+    return _engine(api, host, progress, targeted)
+
+
+def connect_engine(host: str | None = None, *, fall_back: bool = False):
+    """A client of the engine at ``host`` (default DOCKER_HOST, else the default socket), probed the
+    way ``"auto"`` and ``"engine"`` both do: when its socket accepts a connection within
+    ``connect_timeout`` an engine is there, and its ``/version`` is waited for up to
+    ``request_timeout`` (at least ``connect_timeout``), like any other answer (a slow engine is
+    slow, not missing).
+
+    With ``fall_back``, ``(None, reason)`` when nothing accepts at the address; else (and always
+    when something accepts but never answers) :class:`~imgviz.errors.EngineUnavailable`.
+    Returns ``(client, "")`` otherwise.
+    """
+    from . import engine
+
+    lim = _limits.get()
+    address = engine.docker_host(host)
+    accepts, why = _accepts(address, lim.connect_timeout)
+    if accepts is False and fall_back:
+        return None, f"no Docker engine answered at {address} ({why})"
+    # once the socket accepts, /version gets as long as any answer (and never less than it had before)
+    wait = max(lim.request_timeout, lim.connect_timeout)
+    try:
+        return engine.connect(host, timeout=wait if accepts else None), ""
+    except EngineUnavailable as exc:
+        if accepts and "in time" not in str(exc):
+            raise  # something accepts there and answers what no engine would: said, never the demo
+        if accepts:
+            raise EngineUnavailable(f"an engine accepts connections at {address} but did not answer /version within "
+                                    f"{wait:g} s (timed out; IMGVIZ_REQUEST_TIMEOUT or --request-timeout to "
+                                    f"wait longer{', --demo for the demo' if fall_back else ''})") from None
+        if not fall_back:
+            raise
+        return None, exc.args[0].split(";")[0] if exc.args else "no engine"
+
+
+def _accepts(address: str, timeout: float) -> tuple[bool | None, str]:
+    """Whether something accepts a connection at an engine address: ``(True, "")``, ``(False,
+    why)``, or ``(None, "")`` when only the docker SDK can tell (ssh://)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if address.startswith("unix://"):
+        family, target = socket.AF_UNIX, address.removeprefix("unix://")
+    elif address.startswith(("tcp://", "http://", "https://")):
+        parts = urlsplit(address.replace("tcp://", "http://", 1))
+        tls = address.startswith("https://") or bool(os.environ.get("DOCKER_TLS_VERIFY"))
+        family, target = None, (parts.hostname or "", parts.port or (2376 if tls else 2375))
+    else:
+        return None, ""
+    try:
+        if family is None:
+            conn = socket.create_connection(target, timeout=timeout)
+        else:
+            conn = socket.socket(family, socket.SOCK_STREAM)
+            conn.settimeout(timeout)
+            try:
+                conn.connect(target)
+            except BaseException:
+                conn.close()
+                raise
+        conn.close()
+        return True, ""
+    except socket.timeout:
+        return False, f"no connection within {timeout:g} s"
+    except OSError as exc:
+        return False, exc.strerror or type(exc).__name__
 
 
 def _engine(api, host: str | None, progress: bool, targeted=None) -> Opened:

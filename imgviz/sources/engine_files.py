@@ -343,6 +343,10 @@ class _Chunks(io.RawIOBase):
 def _is_layer(name: str, head: bytes) -> bool:
     if name.endswith("/layer.tar") or name == "layer.tar":
         return True
+    if len(name) == 68 and name.endswith(".tar") and all(c in "0123456789abcdef" for c in name[:64]):
+        # podman's compat save: each layer at the top as <diff ID hex>.tar (<id>/layer.tar is a
+        # symlink to it, which the stream skips as not a regular file)
+        return head[257:262] == b"ustar" or (len(head) >= 512 and not head.strip(b"\0"))
     if not name.startswith("blobs/"):
         return False
     if head[:2] == b"\x1f\x8b" or head[:4] == b"\x28\xb5\x2f\xfd":

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from ._show import FigureView
 from ._show import bundle as _bundle
+
 
 class FilesExplorer:
     """Pick an image, click a layer: its files as a tree, and what it added, changed and removed.
@@ -22,7 +24,11 @@ class FilesExplorer:
     widget : ipywidgets.VBox
     figures : dict of str to plotly.graph_objects.Figure
         ``tree`` (the chosen layer's directories and files), ``changes`` (every layer's added /
-        modified / removed bytes), ``wasted`` (files no container sees).
+        modified / removed bytes: click a bar to choose that layer), ``wasted`` (files no
+        container sees).
+    layers_view : FigureView
+        The ``changes`` figure as a plotly FigureWidget: a click on a layer's bar chooses it
+        (``layers_view.click(trace, row)`` does the same from code).
     changes : DataFrame
         The chosen layer's entries and what each changed (:func:`imgviz.analysis.files.changes`).
     """
@@ -39,11 +45,14 @@ class FilesExplorer:
                                   value="log", description="Box size")
         self.summary = w.HTML()
         self.table = w.HTML()
-        self.outputs = {name: w.Output() for name in ("tree", "changes", "wasted")}
-        tabs = w.Tab(children=[self.outputs["tree"], self.table, self.outputs["changes"], self.outputs["wasted"]])
-        for k, name in enumerate(("Layer tree", "Added / removed", "All layers", "Not in final")):
+        self.outputs = {name: w.Output() for name in ("tree", "wasted")}
+        tabs = w.Tab(children=[self.outputs["tree"], self.table, self.outputs["wasted"]])
+        for k, name in enumerate(("Layer tree", "Added / removed", "Not in final")):
             tabs.set_title(k, name)
-        self.widget = w.VBox([w.HBox([w.VBox([self.image, self.by]), self.layer]), self.summary, tabs])
+        self.layers_view = FigureView(on_click=lambda _trace, _row, data: self._click(data))
+        self._layers_of = None  # the image the clickable layers figure shows
+        self.widget = w.VBox([w.HBox([w.VBox([self.image, self.by]), self.layer]), self.summary, tabs,
+                              w.HTML("<i>Click a layer's bar to see its files above.</i>"), self.layers_view.box])
         self.figures: dict = {}
         self.changes = None
         self._busy = False
@@ -72,6 +81,10 @@ class FilesExplorer:
         if not self._busy:
             self.refresh()
 
+    def _click(self, data) -> None:
+        if data is not None and int(data[0]) in {v for _, v in self.layer.options}:
+            self.layer.value = int(data[0])  # observed: redraws the tree, the table and the summary
+
     def refresh(self) -> None:
         """Redraw for the current image, layer and box size."""
         import html
@@ -87,8 +100,11 @@ class FilesExplorer:
             "changes": F.layer_changes(fs, image=image_id),
             "wasted": F.wasted_files(fs, image=image_id),
         }
-        for name, fig in self.figures.items():
-            self.outputs[name].outputs = (_bundle(fig),)
+        for name in ("tree", "wasted"):
+            self.outputs[name].outputs = (_bundle(self.figures[name]),)
+        if self._layers_of != image_id:  # the layers figure changes with the image, not the layer
+            self.layers_view.show(self.figures["changes"])
+            self._layers_of = image_id
         ch = A.changes(fs.files, fs.layers, image_id)
         self.changes = ch[ch["position"] == position].reset_index(drop=True)
         counts = self.changes["change"].value_counts()

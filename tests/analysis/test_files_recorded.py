@@ -228,3 +228,28 @@ def test_analyses_do_not_change_their_input():
     before = FS.files.copy()
     FS.union("ivf/opaque:bk"), FS.changes("ivf/opaque:bk"), A.shared_savings(FS.files, FS.layers)
     assert FS.files.equals(before)
+
+
+def test_auto_source_falls_back_to_the_demo_recording_and_says_why(tmp_path, monkeypatch):
+    """``source="auto"``: imgviz.open's rule for layer contents. No engine answers here, so the
+    demo's recorded files come back, with a warning naming what the engine said."""
+    import imgviz
+
+    monkeypatch.delenv("IMGVIZ_SOURCE", raising=False)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    with pytest.warns(UserWarning, match="demo fleet's recording.*no-engine.sock"):
+        auto = imgviz.files(["workshop/web-ping:v1"], source="auto", progress=False)
+    demo = imgviz.files(["workshop/web-ping:v1"], source="demo", progress=False)
+    assert auto.files.equals(demo.files) and len(auto.files) > 0
+    # the demo pinned (as the notebooks' tests pin it): no engine is asked, no warning
+    monkeypatch.setenv("IMGVIZ_SOURCE", "demo")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pinned = imgviz.files(["workshop/web-ping:v1"], source="auto", progress=False)
+    assert pinned.files.equals(demo.files)
+    # the default stays the engine: no silent fallback outside "auto"
+    monkeypatch.delenv("IMGVIZ_SOURCE")
+    with pytest.raises(imgviz.ImgvizError, match="no-engine.sock"):
+        imgviz.files(["workshop/web-ping:v1"], progress=False)

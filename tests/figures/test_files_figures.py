@@ -89,6 +89,13 @@ def test_files_explorer_follows_image_and_layer():
     assert "hides <b>50.0 KB</b>" in x.summary.value
     x.by.value = "count"
     assert "entries" in x.figures["tree"].layout.title.text
+    # a click on a layer's bar in the layers figure chooses that layer (any of its stacked traces)
+    bars = x.layers_view.widget.data
+    assert [t.name for t in bars] == ["added", "modified", "metadata", "removed"]
+    x.layers_view.click(3, 0)  # the "removed" bar of the first row: layer 0
+    assert x.layer.value == 0 and x.figures["tree"].data[0].ids[1] == "L0"
+    x.layers_view.click(0, 3)
+    assert x.layer.value == 3 and "layer <b>3</b>" in x.summary.value
     assert "FilesExplorer" in repr(x)
 
 

@@ -11,7 +11,10 @@
     (hangs, drips, dies after N requests).
 ``CutOffProxy``
     A unix-socket proxy of ours in front of a real engine that forwards bytes unchanged and cuts
-    every connection (and stops accepting) after N requests: an engine that dies mid-collection.
+    every connection (and stops accepting) after N requests: an engine that dies mid-collection;
+    or, with ``delays``, holds each request whose path matches a pattern for some seconds before
+    passing it on: a slow engine (Docker 28's containerd store with 400 images takes 6-7 s to
+    list them), made slow on purpose.
 
 Every server serves on daemon threads and is stopped by :meth:`stop`; slow modes check the
 stop flag, so a test never waits for them.
@@ -681,13 +684,31 @@ MUTATIONS: dict[str, tuple[str, object]] = {
 
 class CutOffProxy(_Stoppable):
     """Bytes between a client and a real engine's unix socket, unchanged, until ``after`` requests
-    have been seen; then every connection is cut and the socket stops accepting (the engine died)."""
+    have been seen; then every connection is cut and the socket stops accepting (the engine died).
 
-    def __init__(self, upstream: str, sock_path: Path, after: int):
+    ``after=None`` never cuts. ``delays`` (``{regex: seconds}``) holds a request whose path
+    matches (``re.search``; ``"/images/json$"``, ``"^/version$"`` for the unversioned probe) that
+    long before it reaches the engine, so its answer comes that much later; ``delayed`` counts
+    the requests held.
+    """
+
+    def __init__(self, upstream: str, sock_path: Path, after: int | None = None,
+                 delays: dict[str, float] | None = None):
+        import re
+
         self.upstream = upstream.removeprefix("unix://")
         self.path = sock_path
         self.after = after
+        self.delays = [(re.compile(k), float(v)) for k, v in (delays or {}).items()]
+        self.delayed = 0
         self.seen = 0
+        self._short_dir = None
+        if len(str(sock_path)) > 100:  # AF_UNIX paths stop at 107 bytes; pytest's tmp_path can be longer
+            import tempfile
+
+            self._short_dir = tempfile.mkdtemp(prefix="ivp-", dir="/tmp")
+            sock_path = Path(self._short_dir) / "p.sock"
+            self.path = sock_path
         self.cut = threading.Event()
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -725,10 +746,16 @@ class CutOffProxy(_Stoppable):
                 if counting:
                     with self._lock:
                         self.seen += data.count(b" HTTP/1.1\r\n")
-                        over = self.seen > self.after
+                        over = self.after is not None and self.seen > self.after
                     if over:
                         self.die()
                         return
+                    hold = self._delay_for(data)
+                    if hold:
+                        with self._lock:
+                            self.delayed += 1
+                        if self.stopping.wait(hold) or self.cut.is_set():
+                            return
                 dst.sendall(data)
         except OSError:
             pass
@@ -738,6 +765,18 @@ class CutOffProxy(_Stoppable):
                     s.shutdown(socket.SHUT_RDWR)
                 except OSError:
                     pass
+
+    def _delay_for(self, data: bytes) -> float:
+        """The longest delay whose pattern matches the path of a request line in ``data``."""
+        import re
+
+        if not self.delays:
+            return 0.0
+        hold = 0.0
+        for m in re.finditer(rb"(?m)^[A-Z]+ (\S+) HTTP/1\.[01]\r$", data):
+            path = m.group(1).decode("latin-1").split("?", 1)[0]
+            hold = max([hold] + [seconds for pattern, seconds in self.delays if pattern.search(path)])
+        return hold
 
     def die(self) -> None:
         """The engine goes away: every connection is cut, the socket removed."""
@@ -758,6 +797,11 @@ class CutOffProxy(_Stoppable):
             os.unlink(self.path)
         except OSError:
             pass
+        if self._short_dir is not None:
+            try:
+                os.rmdir(self._short_dir)
+            except OSError:
+                pass
 
     def stop(self) -> None:
         self.stopping.set()

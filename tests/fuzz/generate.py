@@ -602,7 +602,7 @@ def _archive_cases() -> list[Case]:
 
     # layers, read on request (the Python API's read_layers=True)
     def layer_case(name, layer_bytes: Callable[[], bytes], words, *, manifest_size=None, diff_id=None,
-                   media_type=None, max_rss=None, seconds=60.0):
+                   media_type=None, max_rss=None, seconds=60.0, cli=("waste", "files"), cli_words=None):
         def make(d: Path):
             layer = layer_bytes()
             cfg = _config_with(rootfs__diff_ids=[diff_id or sha256(good.tar)])
@@ -620,12 +620,17 @@ def _archive_cases() -> list[Case]:
                 "print(snap.images[0]['layer_sizes'])\n")
         out.append(Case(f"archive/{name}", "layers", "error", python=code, setup=make, names=tuple(words),
                         max_rss_mb=max_rss, seconds=seconds))
+        # the commands that stream every layer (waste, files) meet the same layer through the CLI
+        for command in cli:
+            out.append(Case(f"archive/{name}-{command}", "layers", "error", [command, "--archive", "{D}/a"],
+                            setup=make, names=tuple(cli_words or words), max_rss_mb=max_rss, seconds=seconds))
 
     layer_case("layer-gzip-bomb", lambda: bomb_gzip(2 << 30), ("max_unpack_ratio",), max_rss=250,
                diff_id="sha256:" + "2" * 64)
     layer_case("layer-bigger-than-manifest", lambda: good.layer, ("bytes, the manifest says",), manifest_size=10)
     layer_case("layer-uncompressed-type-gzip-bomb", lambda: bomb_gzip(1 << 30), ("bytes its record claims",),
-               media_type="application/vnd.oci.image.layer.v1.tar", max_rss=250, diff_id="sha256:" + "2" * 64)
+               media_type="application/vnd.oci.image.layer.v1.tar", max_rss=250, diff_id="sha256:" + "2" * 64,
+               cli_words=("max_unpack_ratio",))  # the files reader knows gzip by its bytes, whatever the type says
     layer_case("layer-truncated-gzip", lambda: good.layer[: len(good.layer) // 2], ("a.tar" if False else "a",))
     layer_case("layer-zstd", lambda: b"\x28\xb5\x2f\xfd" + b"\x00" * 100, ("zstd",))
     layer_case("layer-not-a-tar", lambda: gzip.compress(b"hello, not a tar" * 100), ("not a readable tar",))
@@ -748,6 +753,21 @@ def _registry_cases() -> list[Case]:
         out.append(Case(f"registry/{mode}", "layers", "error", python=py.replace("MODE", mode).replace("CHECK", str(check)),
                         names=words, env=dict(FAST, IMGVIZ_DEADLINE="60"), server="registry", seconds=60,
                         max_rss_mb=rss))
+    # waste and files stream a registry image's layers: the same hostile blobs through the CLI
+    for mode, command, words, rss in [("layerbomb", "waste", ("max_unpack_ratio",), 250),
+                                      ("layerbomb", "files", ("max_unpack_ratio",), 250),
+                                      ("layeroversize", "files", ("more than the 10 bytes",), None),
+                                      ("layerendless", "waste", ("layerendless",), 250)]:
+        out.append(Case(f"registry/{mode}-{command}", "layers", "error",
+                        [command, "--registry", "{REG}/" + mode + "/app:1"], names=words,
+                        env=dict(FAST, IMGVIZ_DEADLINE="60"), server="registry", seconds=60, max_rss_mb=rss))
+    # pull-plan reads the registry's manifest and config, the local side from the demo snapshot
+    for mode, words in REGISTRY_ERRORS[:8]:
+        out.append(Case(f"registry/{mode}-pull-plan", "registry", "error",
+                        ["pull-plan", "{REG}/" + mode + "/app:1", "--demo"], names=words, env=dict(FAST),
+                        server="registry", seconds=40))
+    out.append(Case("registry/valid-pull-plan", "registry", "ok", ["pull-plan", "{REG}/valid/app:1", "--demo"],
+                    env=dict(FAST), server="registry", stdout_has=("download",)))
     return out
 
 
@@ -787,13 +807,21 @@ def _engine_cases() -> list[Case]:
                     names=("tcp://127.0.0.1", "/images/json"), env=dict(FAST), server="engine-tcp:imagesdict"))
     out.append(Case("engine/tcp-valid", "engine", "ok", ["summary", "--host", "{ENGINE}"], env=dict(FAST),
                     server="engine-tcp:valid"))
-    # engines that stop answering: the command ends within its limits and says so; what was read is kept
-    for mode, expect, word in [("imageshang", "ok", "stopped answering"), ("imagesdrip", "ok", "stopped answering"),
-                               ("inspecthang", "ok", "stopped answering"), ("dfdrip", "ok", "stopped answering"),
-                               ("dfstatus500", "ok", "stopped answering")]:
+    # engines that stop answering: the command ends within its limits and says so; what was read is kept,
+    # and the exit code says it is incomplete (3) unless --allow-partial (issue 16)
+    for mode, expect, word in [("imageshang", "incomplete", "stopped answering"),
+                               ("imagesdrip", "incomplete", "stopped answering"),
+                               ("inspecthang", "incomplete", "stopped answering"),
+                               ("dfdrip", "incomplete", "stopped answering"),
+                               ("dfstatus500", "incomplete", "stopped answering")]:
         cmd = "images" if mode.startswith("images") else "summary"  # a command that asks the slow part
         out.append(Case(f"engine/{mode}", "engine-slow", expect, [cmd, "--host", "{ENGINE}"],
-                        names=(word,), env=dict(FAST), server=f"engine:{mode}", seconds=40, max_rss_mb=450))
+                        names=(word, "INCOMPLETE"), env=dict(FAST), server=f"engine:{mode}", seconds=40,
+                        max_rss_mb=450))
+    out.append(Case("engine/inspecthang-allow-partial", "engine-slow", "ok",
+                    ["sizes", "--json", "--allow-partial", "--host", "{ENGINE}"],  # `images` asks no inspect
+                    names=("stopped answering", "INCOMPLETE", '"complete": false'), env=dict(FAST),
+                    server="engine:inspecthang", seconds=40))
     out.append(Case("engine/imagesendless", "engine-slow", "error", ["images", "--host", "{ENGINE}"],
                     names=("malformed answer", "max_engine_answer_bytes"), server="engine:imagesendless", seconds=60,
                     env=dict(FAST, IMGVIZ_REQUEST_TIMEOUT="60", IMGVIZ_DEADLINE="60"), max_rss_mb=450))
@@ -829,8 +857,8 @@ def _engine_cases() -> list[Case]:
                     ["snapshot", "-o", "{D}/keep.json.gz", "--host", "{ENGINE}"], setup=existing,
                     names=("stopped answering",), env=dict(FAST), server="real-engine-cutoff",
                     protect=("keep.json.gz",), present=("keep.incomplete-*.json.gz",), seconds=40))
-    out.append(Case("engine/real-engine-cut-off-report", "engine", "ok",
-                    ["summary", "--host", "{ENGINE}"], names=("stopped answering",), env=dict(FAST),
+    out.append(Case("engine/real-engine-cut-off-report", "engine", "incomplete",
+                    ["summary", "--host", "{ENGINE}"], names=("stopped answering", "INCOMPLETE"), env=dict(FAST),
                     server="real-engine-cutoff", seconds=40))
     return out
 

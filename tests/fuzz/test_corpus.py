@@ -30,7 +30,7 @@ from .generate import Case, add_secrets, cases
 ROOT = Path(__file__).resolve().parent.parent.parent
 CASES = cases()
 BY_NAME = {c.name: c for c in CASES}
-EXIT = {"error": 1, "usage": 2, "ok": 0, "partial": 1}
+EXIT = {"error": 1, "usage": 2, "ok": 0, "partial": 1, "incomplete": 3}  # 3: imgviz._partial.EXIT_INCOMPLETE
 
 
 def _digest(path: Path) -> str | None:
@@ -153,7 +153,7 @@ def check(case: Case, r: dict) -> list[str]:
     if r["code"] != EXIT[case.expect]:
         problems.append(f"exit {r['code']}, expected {EXIT[case.expect]} ({case.expect})")
     lines = [ln for ln in err.splitlines() if ln.strip()]
-    if case.expect in ("error", "partial"):
+    if case.expect in ("error", "partial", "incomplete"):
         errors = [ln for ln in lines if ln.startswith("imgviz: error: ")]
         if len(errors) != 1:
             problems.append(f"{len(errors)} 'imgviz: error:' lines")

@@ -116,14 +116,20 @@ def _reorder(page, area) -> None:
 
 
 def _files(page, area) -> None:
-    """The files explorer (issue 13): choosing another layer redraws its tree."""
+    """The files explorer (issue 13): a click on a layer's bar chooses it and redraws its tree; the
+    layer list does the same from the keyboard."""
     summary = area.locator(".widget-html-content").first
     before, tree = summary.text_content(), area.locator(".js-plotly-plot").first
     drawn = tree.evaluate("g => JSON.stringify(g.data.map(t => (t.ids || []).length))")
-    layers = area.locator(".widget-select select")
-    layers.select_option(index=0)  # the base layer
+    layers_figure = area.locator(".js-plotly-plot").last  # every layer's changes, a FigureWidget
+    layers_figure.locator(".barlayer .point path").first.wait_for(timeout=60_000)
+    bar = layers_figure.locator(".barlayer .point path").first.bounding_box()  # "added" of the base layer
+    page.mouse.move(bar["x"] + min(8, bar["width"] / 2), bar["y"] + bar["height"] / 2)
+    page.mouse.click(bar["x"] + min(8, bar["width"] / 2), bar["y"] + bar["height"] / 2)
     _wait_text(summary, r"layer 0\b")
     assert summary.text_content() != before
+    layers = area.locator(".widget-select select")
+    page.wait_for_function("s => s.selectedIndex === 0", arg=layers.element_handle(), timeout=30_000)
     page.wait_for_function("([g, d]) => JSON.stringify(g.data.map(t => (t.ids || []).length)) !== d",
                            arg=[tree.element_handle(), drawn], timeout=30_000)
 

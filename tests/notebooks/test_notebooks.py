@@ -34,6 +34,23 @@ def test_committed_without_outputs(name):
         assert "widgets" not in nb.metadata, f"{name}: widget state in git"
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_notebooks_paste_no_helpers(name):
+    """What a learner plays with lives in the library (imgviz.widgets, imgviz.selection): a code cell
+    may define a one- or two-line shortcut, never a helper of its own."""
+    import ast
+
+    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                body = [b for b in node.body if not (isinstance(b, ast.Expr) and isinstance(b.value, ast.Constant))]
+                assert isinstance(node, ast.FunctionDef) and len(body) <= 2, (
+                    f"{name}: {node.name} is a helper pasted into the notebook; put it in the library")
+
+
 def test_notebooks_match_their_source(tmp_path):
     """notebooks/_build.py writes exactly the committed notebooks (edit the script, not the .ipynb)."""
     code = ("import sys, pathlib; sys.path.insert(0, sys.argv[1]); import _build; "
