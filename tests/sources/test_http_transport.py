@@ -140,3 +140,24 @@ def test_nothing_listening_is_an_os_error(tmp_path):
     t = _http.Transport(f"unix://{tmp_path}/none.sock", connect_timeout=1)
     with pytest.raises(FileNotFoundError):
         _get(t)
+
+
+def test_the_light_transport_and_the_docker_sdk_collect_the_same_records(tmp_path):
+    """The engine of tests/fuzz/_servers.py answering what a real engine recorded: collected over
+    the light transport and over the docker SDK (what TLS and ssh engines use), the records are equal."""
+    from imgviz.sources.engine import collect, connect, connect_sdk
+
+    from ..fuzz._servers import HostileEngine
+
+    eng = HostileEngine("valid", tmp_path)
+    try:
+        sdk = connect_sdk(eng.host)
+        assert type(sdk).__name__ == "APIClient"
+        over_sdk = collect(sdk, host=eng.host, progress=False)
+        light = connect(eng.host)
+        assert isinstance(light.transport, _http.Transport)
+        over_light = collect(light, host=eng.host, progress=False)
+        assert over_light.complete and len(over_light.images) >= 9
+        assert over_light.records == over_sdk.records
+    finally:
+        eng.stop()
