@@ -23,6 +23,7 @@ import os
 import re
 import socket
 import threading
+import time
 
 _UNIX = re.compile(r"^unix://(/[^\x00]*)$")
 _TCP = re.compile(r"^(?:tcp|http)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?/?$")
@@ -120,13 +121,22 @@ class Transport:
 
     def _open(self) -> _Conn:
         if self._family == socket.AF_UNIX:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            try:
-                sock.settimeout(self.connect_timeout)
-                sock.connect(self._target)
-            except BaseException:
-                sock.close()
-                raise
+            for attempt in range(6):
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                try:
+                    sock.settimeout(self.connect_timeout)
+                    sock.connect(self._target)
+                    break
+                except BlockingIOError:
+                    # a unix socket whose listen queue is full says EAGAIN at once (TCP would wait):
+                    # several threads connecting together to a server with a short queue
+                    sock.close()
+                    if attempt == 5:
+                        raise
+                    time.sleep(0.01 * (attempt + 1))
+                except BaseException:
+                    sock.close()
+                    raise
         else:
             sock = socket.create_connection(self._target, timeout=self.connect_timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
