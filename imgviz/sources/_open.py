@@ -286,8 +286,12 @@ def _accepts(address: str, timeout: float) -> tuple[bool | None, str]:
 def _engine(api, host: str | None, progress: bool, targeted=None) -> Opened:
     from . import engine
 
-    snap = engine.collect(api, host=engine.docker_host(host) if api is not None else host, progress=progress,
-                          **{k: v for k, v in (targeted or {}).items() if v is not None})
+    try:
+        snap = engine.collect(api, host=engine.docker_host(host) if api is not None else host, progress=progress,
+                              **{k: v for k, v in (targeted or {}).items() if v is not None})
+    finally:
+        if api is not None:
+            api.close()  # its kept-open connections
     return Opened(snap, f"live engine at {snap.source.get('host')}")
 
 

@@ -142,7 +142,8 @@ def connect(host: str | None = None, *, timeout: float | None = None, limits=Non
     from . import _http
 
     if _http.speaks(address):
-        transport = _http.Transport(address, connect_timeout=probe)
+        # a connection is opened within connect_timeout; the probe's answer may be given longer
+        transport = _http.Transport(address, connect_timeout=min(probe, lim.connect_timeout))
     else:
         transport = _SdkTransport(_sdk_client(address, probe))
     answers = _probe(transport, address, lim, probe)
