@@ -127,7 +127,7 @@ class Report:
 
         shown = self.frames if self.show_secrets else _mask_disk(mask_frames(self.frames))
         return Context(frames=shown, description=self.description, top=self.top,
-                       history_images=self.history_images, masked=not self.show_secrets)
+                       history_images=self.history_images, masked=not self.show_secrets, unmasked=self.frames)
 
     def sections(self):
         """The report's sections (computed once): each has ``title``, ``explanation`` and ``parts``."""
@@ -138,8 +138,12 @@ class Report:
         return self._sections
 
     def _subtitle(self) -> str:
+        from .sources.engine_model import model_of_frames
+
         n_img, n_ctr = len(self.frames.images), len(self.frames.containers)
-        return f"Source: {self.description}. {n_img:,} images, {n_ctr:,} containers."
+        model = model_of_frames(self.frames)  # the header names engine, API version and storage
+        engine = f" Engine: {model.describe()}." if model is not None else ""
+        return f"Source: {self.description}.{engine} {n_img:,} images, {n_ctr:,} containers."
 
     def _banner(self) -> str | None:
         """The "INCOMPLETE: ..." line at the top of an incomplete collection's report (imgviz._partial)."""

@@ -47,9 +47,30 @@ class Tally:
 
 def measure(kind: str) -> Tally:
     folder = DATA / FOLDERS[kind]
-    f = frames(load(folder / "snapshot.json.gz"))
+    snap = load(folder / "snapshot.json.gz")
+    api_file = folder / "api.json"
+    if api_file.exists():  # /info and ?manifests=1, recorded beside the snapshot (phase 1)
+        api = json.loads(api_file.read_text())
+        snap.records["info"] = api["info"]
+        if kind == "docker28-containerd":
+            snap.records["image_manifests"] = api["images_manifests"]
+    f = frames(snap)
     cli = json.loads((folder / "cli.json").read_text())
     t = Tally()
+    # the engine model, and each image's image ls / inspect / df numbers against that model's rule
+    from imgviz.analysis.size_views import size_views
+    from imgviz.analysis.what_if import storage_of
+    from imgviz.sources.engine_model import model_of_snapshot
+
+    want = {"docker20": "graphdriver", "docker28": "graphdriver", "docker28-containerd": "containerd",
+            "podman": "podman"}[kind]
+    t.check("engine model: storage", storage_of(model_of_snapshot(snap)), want)
+    for v in size_views(f).itertuples(index=False):
+        if want == "podman":  # no Docker rule holds there: the explanation must say so
+            t.check("size model: podman's numbers said not to be Docker's", "compat df" in v.explanation, True, v.label)
+        else:
+            t.check("size model: image ls / inspect / df follow the engine's rule", str(v.rule_holds), "True",
+                    v.label)
     # system df -v: image rows
     rows = parse_table(cli["system_df_v"], "REPOSITORY")
     t.check("df -v: image rows (count)", len(f.images), len(rows))

@@ -105,7 +105,7 @@ def make_plan(ref_text: str, *, host: str | None = None, client=None, platform: 
     ``local`` (Frames, a snapshot, a snapshot file or ``"demo"``) plans against that recorded
     engine instead of the live one at ``host``; the platform is then the recorded engine's.
     """
-    from ..analysis.pull import pull_plan
+    from ..analysis.pull import engine_pull_plan
     from ..frames import frames
     from ..sources import engine, registry
 
@@ -137,7 +137,7 @@ def make_plan(ref_text: str, *, host: str | None = None, client=None, platform: 
             client.close()
     from .._partial import headline, missing
 
-    plan = pull_plan(remote.layers, local.layers, known_digests=known, local_image_ids=local.images["image_id"])
+    plan = engine_pull_plan(remote.layers, local, known_digests=known)
     # an incomplete local side may call a layer it has "download": the plan carries what is missing
     plan.attrs["missing"], plan.attrs["incomplete"] = missing(local), headline(local)
     return plan, remote
@@ -153,21 +153,28 @@ def run(args) -> int:
         plan, _remote = make_plan(args.ref, host=args.host, client=client, platform=args.platform,
                                   progress=sys.stderr.isatty(), local=local)
     total = int(plan["download_bytes"].fillna(0).sum())
+    uncertain = int(plan["uncertain_bytes"].fillna(0).sum())
     from ._source import finish
 
     gap = plan.attrs.get("missing")
     if args.json:
         head = {"complete": False, "missing": gap} if gap else {}
-        dump_json({**head, "ref": args.ref, "download_bytes": total,
-                   "layers": [{"digest": r.digest, "diff_id": r.diff_id, "action": r.action,
+        # download_bytes: certain downloads; download_bytes_max: if every uncertain layer is downloaded too
+        dump_json({**head, "ref": args.ref, "download_bytes": total, "uncertain_bytes": uncertain,
+                   "download_bytes_max": total + uncertain,
+                   "layers": [{"digest": r.digest, "diff_id": r.diff_id, "action": r.action, "reason": r.reason,
                                "size_compressed": None if r.size_compressed is None or r.size_compressed != r.size_compressed
                                else int(r.size_compressed)}
                               for r in plan.itertuples(index=False)]})
         return finish(args, plan.attrs.get("incomplete"))
     rows = [(int(r.position), r.digest.split(":", 1)[-1][:12], r.action,
-             human_size(r.size_compressed, 3) if r.action == "download" else "-", r.reason)
+             human_size(r.size_compressed, 3) if r.action in ("download", "uncertain") else "-", r.reason)
             for r in plan.itertuples(index=False)]
     print(render(["LAYER", "BLOB", "ACTION", "DOWNLOAD", "WHY"], rows))
     n = int((plan["action"] == "download").sum())
     print(f"\n{args.ref}: {n} of {len(plan)} layers to download, {human_size(total, 3)} compressed")
+    n_unsure = int((plan["action"] == "uncertain").sum())
+    if n_unsure:
+        print(f"{n_unsure} more uncertain (the engine's own records could not be read): between "
+              f"{human_size(total, 3)} and {human_size(total + uncertain, 3)} in all")
     return finish(args, plan.attrs.get("incomplete"))

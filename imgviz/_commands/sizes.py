@@ -39,7 +39,12 @@ def run(args) -> int:
 
     from ..analysis.secrets import mask_text
 
+    from ..analysis.size_views import size_views
+    from ..sources.engine_model import model_of_frames
+
     f, where = resolve_frames(args)
+    model = model_of_frames(f)
+    views = size_views(f)
     table = image_sizes(f)
     t = totals(f)["value"]
     du = disk_usage(f)
@@ -47,6 +52,7 @@ def run(args) -> int:
         from .._partial import json_output
 
         dump_json(json_output({
+            "engine": model.as_dict() if model else None,
             "reported_bytes": as_int(t["reported"]),
             "physical_bytes": as_int(t["physical"]),
             "images": [{"id": r.image_id, "tags": list(r.tags or []), "size": as_int(r.size),
@@ -63,6 +69,14 @@ def run(args) -> int:
                              "usage_count": as_int(b.usage_count), "parents": list(b.parents),
                              "created": iso(b.created), "last_used": iso(b.last_used)}
                             for b in f.build_cache.itertuples(index=False)],
+            # per image: what image ls, inspect and df say, the engine's split, and why they differ
+            "size_views": [{"id": v.image_id, "storage": v.storage, "image_ls_size": as_int(v.image_ls_size),
+                            "inspect_size": as_int(v.inspect_size), "df_size": as_int(v.df_size),
+                            "df_shared_size": as_int(v.df_shared_size), "history_size": as_int(v.history_size),
+                            "content_size": as_int(v.content_size), "unpacked_size": as_int(v.unpacked_size),
+                            "attestation_size": as_int(v.attestation_size), "index_size": as_int(v.index_size),
+                            "rule_holds": None if str(v.rule_holds) == "<NA>" else bool(v.rule_holds),
+                            "explanation": v.explanation} for v in views.itertuples(index=False)],
             "intermediates": [{"id": i.image_id, "size": as_int(i.size), "layers": as_int(i.n_layers),
                                "created_by": mask_text(i.created_by), "children": list(i.children)}
                               for i in f.intermediates.itertuples(index=False)],
@@ -81,6 +95,8 @@ def run(args) -> int:
         (f.images["size_source"] == "derived").any() else ""
     print()
     print(f"Source: {terminal_safe(where)}{derived}")
+    if model is not None:
+        print(f"Engine: {terminal_safe(model.describe())}")
     _incomplete_line(f)
     lines = [
         ("Reported (sum of `docker image ls` SIZE)", f"{human_size(t['reported'])} over {int(t['tags'])} rows"),
@@ -101,6 +117,10 @@ def run(args) -> int:
     unknown = [k for k in ("Local Volumes", "Build Cache") if du.at[k, "source"] == "unknown"]
     if unknown:
         print(f"({' and '.join(unknown)}: this source has no engine answer to say; unknown, not 0)")
+    why = why_sizes_differ(views)
+    if why:
+        print()
+        print(why)
     if args.verbose:
         print(df_verbose(f))
     return finish(args, f)
@@ -114,6 +134,31 @@ def _incomplete_line(collected) -> None:
     line = headline(collected)
     if line is not None:
         print(terminal_safe(line))
+
+
+def why_sizes_differ(views) -> str:
+    """Why `docker image ls`, `docker image inspect` and `docker system df` differ for one image, by the
+    engine's size model (:func:`imgviz.analysis.size_views.size_views`)."""
+    from ..units import human_size
+
+    if views.empty:
+        return ""
+    storage = views["storage"].iloc[0]
+    head = "Why `docker image ls`, `docker image inspect` and `docker system df` differ for one image:"
+    if storage == "containerd":
+        rows = [(v.label, human_size(v.image_ls_size), human_size(v.inspect_size), human_size(v.content_size),
+                 human_size(v.unpacked_size), human_size(v.attestation_size), human_size(v.df_shared_size))
+                for v in views.itertuples(index=False)]
+        return "\n".join([head, "containerd image store: image ls and df count the content blobs (manifest, config, "
+                           "compressed layers) plus the unpacked snapshots; inspect counts the content only; df "
+                           "SHARED counts snapshots only, never blobs.", "",
+                           render(["IMAGE", "IMAGE LS / DF", "INSPECT", "CONTENT", "UNPACKED", "ATTESTATION",
+                                   "DF SHARED"], rows)])
+    if storage in ("graphdriver", "unknown", "podman"):
+        return "\n".join([head, views["explanation"].iloc[0] if storage == "podman" else
+                           "graph driver: they agree (an image's size is the bytes of its layers' files); df "
+                           "SHARED SIZE is the part other images use too"])
+    return ""
 
 
 def df_table(du) -> str:

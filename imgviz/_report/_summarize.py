@@ -102,6 +102,12 @@ class Context:
     top: int = 25
     history_images: int = 8
     masked: bool = True
+    #: the frames before masking (their snapshot's raw records): read for engine numbers only
+    unmasked: Any = None
+
+    @property
+    def raw_frames(self):
+        return self.unmasked if self.unmasked is not None else self.frames
 
     @property
     def images(self) -> pd.DataFrame:
@@ -162,7 +168,11 @@ def overview(ctx: Context) -> list:
     items = [("Source", ctx.description)]
     if src.get("collected_at"):
         items.append(("Collected at", str(src["collected_at"])))
-    if src.get("engine_version"):
+    model = _engine_model_of(ctx.raw_frames)
+    if model is not None:
+        # the header names the engine, its API version and its storage (the size model follows it)
+        items.append(("Engine", f"{model.describe()}, {src.get('os', '?')}/{src.get('arch', '?')}"))
+    elif src.get("engine_version"):
         items.append(("Engine", f"Docker {src['engine_version']} (API {src.get('api_version', '?')}, "
                                 f"{src.get('os', '?')}/{src.get('arch', '?')})"))
     disk = ("(what the disk holds for images: `docker system df` Images SIZE, the engine's own number)"
@@ -193,6 +203,38 @@ def overview(ctx: Context) -> list:
     else:
         items.append(("Secrets", "NOT masked: this report was made with --show-secrets"))
     return [Facts(items)]
+
+
+def _engine_model_of(frames):
+    from ..sources.engine_model import model_of_frames
+
+    return model_of_frames(frames)
+
+
+def size_model_part(ctx: Context) -> list:
+    """Why `docker image ls`, `docker image inspect` and `docker system df` differ, by the engine's model."""
+    from ..analysis.size_views import size_views
+
+    views = size_views(ctx.raw_frames)
+    if views.empty or views["storage"].iloc[0] == "derived":
+        return []
+    storage = views["storage"].iloc[0]
+    if storage == "containerd":
+        cols = {"label": "image", "image_ls_size": "image ls / df", "inspect_size": "inspect",
+                "content_size": "content (blobs)", "unpacked_size": "unpacked (snapshots)",
+                "attestation_size": "attestation", "df_shared_size": "df shared"}
+        frame = views[list(cols)].rename(columns=cols)
+        return [Facts([("Size model", "containerd image store: `docker image ls` and `docker system df` count the "
+                                      "content blobs (manifest, config, compressed layers) plus the unpacked "
+                                      "snapshots; `docker image inspect` counts the content only; df SHARED counts "
+                                      "snapshots only, never blobs; removing an image frees its snapshots and the "
+                                      "blobs no other image references")]),
+                Table(frame, {c: "bytes" for c in list(cols.values())[1:]} | {"image": "text"},
+                      caption="One image, three sizes (from /images/json?manifests=1)")]
+    text = views["explanation"].iloc[0] if storage == "podman" else (
+        "graph driver: `docker image ls`, `docker image inspect` and `docker system df` agree: an image's size "
+        "is the bytes of its layers' files; df SHARED is the part other images use too")
+    return [Facts([("Size model", text)])]
 
 
 def images_table(ctx: Context) -> list:
@@ -486,7 +528,18 @@ def dangling_what_if(ctx: Context) -> list:
     dangling = list(ctx.images.loc[ctx.images["dangling"], "image_id"])
     if not dangling:
         return []
-    return figure(lambda: _figures().what_if(ctx.frames, dangling, top_n=ctx.top))
+    parts = figure(lambda: _figures().what_if(ctx.frames, dangling, top_n=ctx.top))
+    from ..analysis.what_if import removal
+
+    r = removal(ctx.raw_frames, dangling)
+    if r.freed_bytes is None:
+        parts.append(Facts([("On this engine", f"the bytes freed are unknown: {r.reason}")]))
+    elif r.blobs_freed_bytes is not None:
+        parts.append(Facts([("On this engine", f"removing them frees {_bytes(r.freed_bytes)}: "
+                                               f"{_bytes(r.layers_freed_bytes)} of snapshots (the figure) and "
+                                               f"{_bytes(r.blobs_freed_bytes)} of content blobs no other image "
+                                               f"references (containerd image store)")]))
+    return parts
 
 
 def compressed_figure(ctx: Context) -> list:
@@ -589,7 +642,7 @@ SECTIONS: list[tuple[str, str, str, Callable[[Context], list]]] = [
      "`docker image ls` shows each image's full size, counting every layer it uses, so shared layers are "
      "counted once per image (and once per extra tag). The disk keeps each layer once. The difference is "
      "what sharing saves.",
-     lambda ctx: figure(lambda: _figures().reported_vs_physical(ctx.frames, top_n=ctx.top))),
+     lambda ctx: figure(lambda: _figures().reported_vs_physical(ctx.frames, top_n=ctx.top)) + size_model_part(ctx)),
     ("images", "Images",
      "Size is what `docker image ls` reports. Shared is the part in layers other images use too; unique is "
      "what removing the image would free (the rule `docker system df -v` uses).",

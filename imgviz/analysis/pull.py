@@ -150,3 +150,137 @@ def compressed_totals(sizes: pd.DataFrame) -> pd.DataFrame:
     out["size_compressed"] = out["size_compressed"].astype("Int64")
     out["size"] = out["size"].astype("Int64")
     return out
+
+
+# ------------------------------------------------------------------------------ per engine model
+
+REASON_UNCERTAIN_BLOB = ("a local layer has this chain ID, but whether the engine can match this blob to it is not "
+                         "known (its distribution records could not be read)")
+REASON_UNCERTAIN_HIDDEN = ("no listed image has this layer, but the engine may still hold it (build cache or "
+                           "records that could not be read)")
+REASON_UNCERTAIN_BELOW = "a layer below is uncertain, so this one is too"
+REASON_C8D_CONTENT = "the blob is in the engine's content store (containerd image store): not fetched"
+REASON_C8D_SNAPSHOT = ("a listed image has this layer (the same chain ID): its snapshot exists, so containerd "
+                       "does not fetch the blob")
+REASON_C8D_MISSING = "the blob is not in the engine's content store and nothing else can hold it: fetched"
+REASON_C8D_MAYBE = ("the blob is not in any listed image's content, but the content store may hold it (build cache, "
+                    "or a content store that could not be read)")
+REASON_PODMAN = ("podman keeps this layer, but whether its compat pull reuses the blob is not known (it reused an "
+                 "imported layer it pushed, and fetched layers it built)")
+
+
+def engine_pull_plan(remote_layers: pd.DataFrame, local, *, known_digests: Mapping[str, str] | None = None
+                     ) -> pd.DataFrame:
+    """:func:`pull_plan` by the local engine's model: ``exists``, ``download`` or ``uncertain``.
+
+    Rules (:mod:`imgviz.sources.engine_model`; measured in docs/engines.md):
+
+    - graph driver with its distribution records read (``records["distribution"]``): moby's rule,
+      with every blob the engine has recorded and every layer its layer store holds: exact.
+    - graph driver (or a recording without ``/info``) without them: moby's rule on what the
+      snapshot shows; where the engine's own records could change the answer (a local layer whose
+      blob is not matched by a repo digest; a layer no listed image has while the build cache holds
+      records) the layer is ``uncertain``, and so is every layer above it that is not a download.
+    - containerd image store: each layer on its own: its blob in a listed image's content, or its
+      chain ID in a listed image (the snapshot exists; containerd does not fetch the blob) ->
+      ``exists``; else ``download`` when the content store was read and no build-cache record could
+      hold it, else ``uncertain``.
+    - podman: an image it has (same image ID) ``exists``; a layer it keeps (same diff ID) is
+      ``uncertain``; others ``download``.
+
+    Never a wrong certainty: where the engine's knowledge cannot be read the answer says so.
+    ``download_bytes`` counts certain downloads only; ``uncertain_bytes`` the rest that may be.
+
+    Returns
+    -------
+    DataFrame
+        :data:`PLAN_COLUMNS` plus ``uncertain_bytes``.
+    """
+    from ..sources.engine_model import model_of_frames
+
+    model = model_of_frames(local)
+    rec = local.snapshot.records if getattr(local, "snapshot", None) is not None else {}
+    storage = model.storage if model is not None else "unknown"
+    if storage == "unknown" and model is not None and (model.api or (9, 99)) <= (1, 41):
+        storage = "graphdriver-unread"  # no containerd store before API 1.42, records not read
+    local_ids = set(local.images["image_id"])
+    # build-cache records (or no word on them) may hold layers and blobs no listed image names
+    cache_unknown = (local.engine_df or {}).get("build_cache") is None
+    cache_records = cache_unknown or len(local.build_cache) > 0
+    if storage == "graphdriver" and rec.get("distribution"):
+        dist = rec["distribution"]
+        known = dict(known_digests or {})
+        known.update(dist.get("diffid_by_digest") or {})
+        held = pd.DataFrame({"chain_id": list(dist.get("layer_chains") or [])})
+        chains = pd.concat([local.layers[["chain_id"]], held], ignore_index=True)
+        return _with_uncertain(pull_plan(remote_layers, chains, known_digests=known, local_image_ids=local_ids))
+    if storage == "containerd":
+        return _containerd_plan(remote_layers, local, rec.get("content"), cache_records, local_ids)
+    if storage == "podman":
+        # podman's image ID is the config digest too: an image it has is not pulled again
+        plan = _with_uncertain(pull_plan(remote_layers, local.layers.iloc[0:0], known_digests={},
+                                         local_image_ids=local_ids))
+        have = set(local.layers["diff_id"].dropna())
+        for k in plan.index[plan["diff_id"].isin(have) & (plan["reason"] != REASON_IMAGE)]:
+            _set_uncertain(plan, k, REASON_PODMAN)
+        return plan
+    # a graph driver whose records could not be read, or storage not recorded
+    plan = _with_uncertain(pull_plan(remote_layers, local.layers, known_digests=known_digests,
+                                     local_image_ids=local_ids))
+    listed = set(local.layers["chain_id"].dropna())
+    unsure = False
+    for k in plan.index:
+        if plan.at[k, "reason"] == REASON_IMAGE:
+            continue
+        if unsure:
+            if plan.at[k, "action"] != "download" or plan.at[k, "reason"] in (REASON_BELOW, REASON_SAME_BLOB):
+                _set_uncertain(plan, k, REASON_UNCERTAIN_BELOW)
+            continue
+        reason = plan.at[k, "reason"]
+        if reason == REASON_UNKNOWN_BLOB and plan.at[k, "chain_id"] in listed:
+            _set_uncertain(plan, k, REASON_UNCERTAIN_BLOB)
+            unsure = True
+        elif reason == REASON_NO_CHAIN and (cache_records or storage == "unknown"):
+            _set_uncertain(plan, k, REASON_UNCERTAIN_HIDDEN)
+            unsure = True
+        elif reason == REASON_UNKNOWN_BLOB and (cache_records or storage == "unknown"):
+            _set_uncertain(plan, k, REASON_UNCERTAIN_HIDDEN)
+            unsure = True
+    return plan
+
+
+def _with_uncertain(plan: pd.DataFrame) -> pd.DataFrame:
+    plan = plan.copy()
+    plan["uncertain_bytes"] = pd.Series([0] * len(plan), dtype="Int64", index=plan.index)
+    return plan
+
+
+def _set_uncertain(plan: pd.DataFrame, k, reason: str) -> None:
+    size = plan.at[k, "size_compressed"]
+    plan.at[k, "action"] = "uncertain"
+    plan.at[k, "reason"] = reason
+    plan.at[k, "download_bytes"] = 0
+    pos = plan.index.get_loc(k)
+    repeated = bool(plan["digest"].iloc[:pos].eq(plan.at[k, "digest"]).any())
+    plan.at[k, "uncertain_bytes"] = 0 if repeated or pd.isna(size) else int(size)
+
+
+def _containerd_plan(remote_layers, local, content, cache_records, local_ids) -> pd.DataFrame:
+    plan = _with_uncertain(pull_plan(remote_layers, local.layers.iloc[0:0], known_digests={}, local_image_ids=()))
+    image_there = bool(len(remote_layers)) and remote_layers["image_id"].iloc[0] in local_ids
+    held = {b["digest"] for blobs in ((content or {}).get("images") or {}).values() for b in blobs
+            if b.get("present")}
+    chains = set(local.layers["chain_id"].dropna())
+    seen: set[str] = set()
+    for k in plan.index:
+        digest, size = plan.at[k, "digest"], plan.at[k, "size_compressed"]
+        if image_there or digest in held or plan.at[k, "chain_id"] in chains:
+            reason = REASON_IMAGE if image_there else REASON_C8D_CONTENT if digest in held else REASON_C8D_SNAPSHOT
+            plan.at[k, "action"], plan.at[k, "reason"], plan.at[k, "download_bytes"] = "exists", reason, 0
+        elif content and not cache_records:
+            plan.at[k, "action"], plan.at[k, "reason"] = "download", REASON_C8D_MISSING
+            plan.at[k, "download_bytes"] = 0 if digest in seen or pd.isna(size) else int(size)
+        else:
+            _set_uncertain(plan, k, REASON_C8D_MAYBE)
+        seen.add(digest)
+    return plan

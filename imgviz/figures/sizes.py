@@ -344,6 +344,19 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
         change.append(("writable", ["containers' writable layers"], [w],
                        [f"<b>containers' writable layers</b> (removed with their images)<br>Bytes: {axis_bytes(w)}"],
                        [st.COLORS["freed"]]))
+    # per engine model (imgviz.analysis.what_if): the containerd store also frees content blobs; podman
+    # and the containerd store in some cases cannot say how many bytes go
+    from ..analysis.what_if import removal
+
+    per_engine = removal(frames, names, remove_containers=remove_containers)
+    blobs = per_engine.blobs[per_engine.blobs["freed"]] if len(per_engine.blobs) else per_engine.blobs
+    if len(blobs):
+        nb = int(blobs["size"].sum())
+        roles = ", ".join(sorted(set(blobs["role"].astype(str))))
+        change.append(("content blobs", [f"content blobs ({len(blobs)}: {roles})"], [nb],
+                       [f"<b>content blobs no other image references</b> ({st.esc(roles)})<br>"
+                        f"Bytes: {axis_bytes(nb)} ({nb:,} bytes), deleted with the images (containerd image store)"],
+                       [st.COLORS["freed"]]))
     if not change:
         change.append(("freed", ["nothing is freed"], [0],
                        ["<b>Nothing is freed</b>: other images use every layer of it (below)"],
@@ -353,8 +366,15 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
     n_stays = sum(len(p[1]) for p in stays)
     before, after = tot["physical_before"], tot["physical_after"]
     freed_bytes = tot["freed"]
+    # the engines whose own numbers cannot prove the layer rule's bytes (a recording without /info keeps it)
+    unknown = bool(names) and per_engine.freed_bytes is None and per_engine.rule in ("podman",
+                                                                                       "snapshots + content blobs")
+    if per_engine.blobs_freed_bytes is not None and per_engine.freed_bytes is not None:
+        freed_bytes = per_engine.freed_bytes + st.int0(tot["freed_writable"])
+        if before is not pd.NA and per_engine.df_drop is not None:
+            after = before - per_engine.df_drop
     rows = 2 if stays else 1
-    drop = int(freed["size"].sum()) + int(held["size"].sum())
+    drop = int(freed["size"].sum()) + int(held["size"].sum()) + (int(blobs["size"].sum()) if len(blobs) else 0)
     titles = [f"the change, on its own axis: {axis_bytes(freed_bytes)} freed"
               + (f", `docker system df` drops by {axis_bytes(drop)}" if drop != st.int0(freed_bytes) else "")]
     if stays:
@@ -376,7 +396,8 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
             fig.update_yaxes(autorange="reversed", automargin=True, row=row, col=1)
     fig.update_layout(showlegend=False, barmode="overlay")
     who = st.plain_names([label_of[i] for i in names], 3) if names else "nothing"
-    default = f"Removing {who} frees {axis_bytes(freed_bytes)}"
+    default = f"Removing {who} frees {axis_bytes(freed_bytes)}" if not unknown else \
+        f"Removing {who} frees an unknown number of bytes on this engine"
     sub = f"{int(tot['images_removed'])} image(s), {int(tot['layers_freed'])} layer(s) freed"
     if before is not pd.NA and after is not pd.NA:
         sub += (f"; on disk (`docker system df` Images SIZE): {int(before):,} → {int(after):,} bytes "
@@ -386,5 +407,7 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
                 f"them; remove the containers to free them)")
     if remove_containers:
         sub += " (containers removed too)"
+    if unknown:
+        sub += f"; {st.esc(per_engine.reason)}"
     return st.finish(fig, title=title or default, subtitle=sub, height=height,
                      default_height=max(300, 150 + 36 * (n_change + n_stays) + (70 if rows == 2 else 0)))

@@ -91,5 +91,17 @@ class ReplayClient:
     def df(self):
         return self._need("df")
 
+    def info(self):  # None in recordings made before /info was read
+        return self._rec.get("info")
+
+    def image_manifests(self):
+        return self._rec.get("image_manifests")
+
+    def content_store(self):
+        return self._rec.get("content")
+
+    def distribution_records(self):
+        return self._rec.get("distribution")
+
     def close(self) -> None:
         pass

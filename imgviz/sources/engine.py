@@ -14,6 +14,8 @@ Calls made, cheapest first (metadata only; no layer bytes are ever read):
 6. ``GET /system/df``                       the engine's own shared sizes and totals: asked beside
                                             2-5 on its own thread (the slowest answer on the
                                             containerd store: 6.7 s at 387 images)
+7. ``GET /info`` (+ ``/images/json?manifests=1`` on the containerd store): the engine model
+   (:mod:`imgviz.sources.engine_model`), also beside 3-5 once the list is read
 
 A question asks only what its answer needs (``collect(images=[...])``: 1 and 3 for those images,
 ``collect(scope="list")``: 1 and 2).
@@ -52,6 +54,7 @@ from .. import _records
 from .. import limits as _limits
 from ..errors import EngineError, EngineUnavailable, ImageNotFound, UsageError
 from ..snapshot import Snapshot, empty_records, utc_now_iso
+from . import engine_model as _engine_model
 from ._oci import chain_ids
 
 DEFAULT_HOST = "unix:///var/run/docker.sock"
@@ -382,6 +385,9 @@ class _Answers:
     def info(self):
         return self._get("/info", what="/info")
 
+    def image_manifests(self):
+        return self._get("/images/json", {"manifests": 1}, what="/images/json?manifests=1")
+
 
 def _no_constant(name: str):
     raise ValueError(f"{name} is not a JSON number")
@@ -561,6 +567,17 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
             raise _Malformed("the image list names one image twice")
         if scope == "list":
             return snap
+        # the engine model's answers (/info, /images/json?manifests=1 on the containerd store, its
+        # content store) beside the per-image calls; into a dict of their own, taken at the end, so a
+        # collection cut short never gets them later (a replay of it would not either)
+        seen = {"version": records["version"], "image_list": image_list}
+
+        def extras() -> dict:
+            view = dict(seen)
+            _engine_model.collect_extras(api, view, address, _call, _Gone)
+            return {k: v for k, v in view.items() if k not in seen}
+
+        extras_call = _Beside(extras)
         _collect_images(api, snap, [im["Id"] for im in image_list], progress, workers)
 
         container_list = _call(api.containers, all=True, size=True, schema=_records.CONTAINER_LIST,
@@ -569,6 +586,7 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
         _collect_containers(api, snap, [c["Id"] for c in container_list], progress, workers)
 
         records["df"] = df_call.result()
+        records.update(extras_call.result())  # /info, per-platform sizes, content (engine_model)
     except _Lost as lost:
         records["complete"] = False
         records["skipped"].append({"kind": "engine", "id": address, "reason": "engine stopped answering",

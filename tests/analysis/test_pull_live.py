@@ -78,8 +78,33 @@ def _pull(second, reg, ref):
     return text, statuses, served
 
 
-def _compare(plan, statuses, served, config_digest):
+GRAPH_DRIVER = ("docker20", "docker28")
+
+
+def _actions(plan, kind, want):
+    """The plan's actions; on a graph-driver engine they must be ``want`` (moby's rule, exactly).
+
+    Elsewhere the rule is the engine's own (containerd fetches each missing blob; podman's compat
+    pull is its own): the registry's log judges the plan there (:func:`_compare`)."""
+    got = [layer["action"] for layer in plan["layers"]]
+    if kind in GRAPH_DRIVER:
+        assert got == want
+    return got
+
+
+def _compare(plan, statuses, served, config_digest, kind="docker20"):
     layer_bytes = {d: n for d, n in served.items() if d != config_digest}
+    if kind not in GRAPH_DRIVER:
+        # no wrong certainty: an existing blob is not fetched, a download is, an uncertain one either way
+        digests = {layer["digest"] for layer in plan["layers"]}
+        for layer in plan["layers"]:
+            if layer["action"] == "exists":
+                assert layer["digest"] not in served, layer
+            elif layer["action"] == "download":
+                assert served.get(layer["digest"]) == layer["size_compressed"], layer
+        got = sum(n for d, n in layer_bytes.items() if d in digests)
+        assert plan["download_bytes"] <= got <= plan["download_bytes_max"], (plan, served)
+        return
     for layer in plan["layers"]:
         short = layer["digest"].split(":", 1)[1][:12]
         want = "Already exists" if layer["action"] == "exists" else "Pull complete"
@@ -98,50 +123,58 @@ def test_plan_matches_real_pulls(setup, logged_registry):
 
     # other:1 = base + one layer. The base's chain exists locally, but the engine cannot match the
     # base's blob to it (never pulled): 20.10 downloads it again.
+    kind = second.kind
     plan = _plan(second, refs["ivreg/other:1"])
-    assert [layer["action"] for layer in plan["layers"]] == ["download", "download"]
+    _actions(plan, kind, ["download", "download"])
     _text, statuses, served = _pull(second, logged_registry, refs["ivreg/other:1"])
-    _compare(plan, statuses, served, ids["ivreg/other:1"])
+    _compare(plan, statuses, served, ids["ivreg/other:1"], kind)
 
     # 2. app:2 = base + 3 layers. The base blob is known now (pulled with other:1); layers 1 and 2
     # exist (loaded with app:1) but their blobs are unknown, so from layer 1 up all is downloaded
     plan = _plan(second, refs["ivreg/app:2"])
-    assert [layer["action"] for layer in plan["layers"]] == ["exists", "download", "download", "download"]
+    _actions(plan, kind, ["exists", "download", "download", "download"])
     _text, statuses, served = _pull(second, logged_registry, refs["ivreg/app:2"])
-    _compare(plan, statuses, served, ids["ivreg/app:2"])
-    assert plan["download_bytes"] > 300_000  # the random 300 KB layer does not compress
+    _compare(plan, statuses, served, ids["ivreg/app:2"], kind)
+    assert plan["download_bytes_max"] > 300_000  # the random 300 KB layer does not compress
 
     # 3. app:1 from the registry: its image ID is already in the engine (loaded): nothing to do
     plan = _plan(second, refs["ivreg/app:1"])
-    assert plan["download_bytes"] == 0 and {layer["action"] for layer in plan["layers"]} == {"exists"}
+    if kind in GRAPH_DRIVER:
+        assert plan["download_bytes"] == 0 and {layer["action"] for layer in plan["layers"]} == {"exists"}
     text, statuses, served = _pull(second, logged_registry, refs["ivreg/app:1"])
-    assert statuses == {} and not [d for d in served if d != ids["ivreg/app:1"]], text
+    if kind in GRAPH_DRIVER:
+        assert statuses == {} and not [d for d in served if d != ids["ivreg/app:1"]], text
+    else:
+        _compare(plan, statuses, served, ids["ivreg/app:1"], kind)
 
 
 def test_everything_known_after_pulls_in_a_fresh_engine(setup, logged_registry):
     """A fresh engine that pulls other:1 first: base known, so app:1 downloads only its own layers."""
     _second, refs, ids, _work = setup
     fresh = _second.sibling()
+    kind = fresh.kind
     try:
         plan = _plan(fresh, refs["ivreg/base:1"])
-        assert [layer["action"] for layer in plan["layers"]] == ["download"]
+        assert [layer["action"] for layer in plan["layers"]] == ["download"]  # nothing held: certain everywhere
         _text, statuses, served = _pull(fresh, logged_registry, refs["ivreg/base:1"])
-        _compare(plan, statuses, served, ids["ivreg/base:1"])
+        _compare(plan, statuses, served, ids["ivreg/base:1"], kind)
         plan = _plan(fresh, refs["ivreg/app:2"])
-        assert [layer["action"] for layer in plan["layers"]] == ["exists", "download", "download", "download"]
+        _actions(plan, kind, ["exists", "download", "download", "download"])
         _text, statuses, served = _pull(fresh, logged_registry, refs["ivreg/app:2"])
-        _compare(plan, statuses, served, ids["ivreg/app:2"])
+        _compare(plan, statuses, served, ids["ivreg/app:2"], kind)
         # app:1's three layers are all inside app:2, and their blobs are known now
         plan = _plan(fresh, refs["ivreg/app:1"])
-        assert [layer["action"] for layer in plan["layers"]] == ["exists"] * 3 and plan["download_bytes"] == 0
+        _actions(plan, kind, ["exists"] * 3)
+        assert plan["download_bytes"] == 0
         _text, statuses, served = _pull(fresh, logged_registry, refs["ivreg/app:1"])
-        _compare(plan, statuses, served, ids["ivreg/app:1"])
+        _compare(plan, statuses, served, ids["ivreg/app:1"], kind)
     finally:
         fresh.stop()
 
 
 def test_plan_table_output(setup, logged_registry, capsys):
     second, refs, _ids, _work = setup
+    second.docker("pull", refs["ivreg/other:1"])  # (test_plan_matches_real_pulls pulled it, where it got so far)
     assert main(["pull-plan", refs["ivreg/other:1"], "--host", second.host]) == 0
     out = capsys.readouterr().out
     assert out.splitlines()[0].split() == ["LAYER", "BLOB", "ACTION", "DOWNLOAD", "WHY"]

@@ -52,9 +52,14 @@ def test_demo_needs_no_engine(pushed, monkeypatch):
     code, out, err = _plan(ref, "--json", "--demo")
     assert code == 0, err
     plan = json.loads(out)
-    # the demo fleet has none of these busybox layers: every layer is a download
-    assert plan["layers"] and all(layer["action"] == "download" for layer in plan["layers"])
-    assert plan["download_bytes"] == sum(layer["size_compressed"] for layer in plan["layers"])
+    # the demo fleet lists none of these busybox layers, but its engine has build-cache records, and the
+    # recording has none of the engine's distribution records: whether a cache record keeps a layer the
+    # engine pushed is not known, so the layers are uncertain, with both totals (never a wrong "download")
+    assert plan["layers"] and all(layer["action"] == "uncertain" for layer in plan["layers"])
+    assert "build cache" in plan["layers"][0]["reason"]
+    assert plan["download_bytes"] == 0
+    assert plan["download_bytes_max"] == plan["uncertain_bytes"] == \
+        sum(layer["size_compressed"] for layer in plan["layers"])
 
 
 def test_a_registry_snapshot_is_not_a_local_engine(pushed, tmp_path):
