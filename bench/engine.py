@@ -1,21 +1,25 @@
-"""Benchmark: a whole-engine snapshot with imgviz vs the docker CLI route to the same facts.
+"""Benchmark: imgviz vs the docker CLI on engines of 25 and 400 images, side by side in one run.
 
-Builds an engine state on a private dockerd (multi-layer images built with BuildKit on a shared
-busybox base for the first quarter, single-layer imports after), and at each size (default 25 and
-400 images, grown in the same run) measures:
+Builds an engine state on a private engine of each kind asked (default docker20 and
+docker28-containerd: a few multi-layer images built with BuildKit on a shared busybox base, then
+tiny single-layer imports), and at each size (default 25 and 400 images, grown in the same run)
+measures, each a fresh interpreter or CLI process with start-up included, best of ``--repeat``:
 
-* imgviz:  `imgviz snapshot -o FILE` (every image's inspect + history, containers, df), a fresh
-           interpreter each time, start-up included
-* CLI:     `docker system df -v` + one `docker image inspect` of every image + `docker image history`
-           per image (what a script would run to print the same facts)
+* one image: `imgviz history REF --json` vs `docker history REF`; the list: `imgviz images` vs
+  `docker image ls` (goal: imgviz <= 2x the CLI)
+* whole engine: `imgviz snapshot -o FILE` (every image's inspect + history, containers, df) vs the
+  CLI route to the same facts: `docker system df -v` + one `docker image inspect` of every image +
+  `docker image history` per image (goal: <= 0.25x)
+* at the largest size, the whole collection in-process with 1, 2, 4 and 8 concurrent detail calls
+  (what the engine answers fastest with)
 
-and prints both times and their ratio per size (goal: <= 0.25 at every size). With ``--memory N``
-it also grows the engine to N images and reports the peak resident memory of collecting and
-framing them.
+The docker CLI is each engine's own client (20.10's for docker20, 28.5's for Docker 28). With
+``--memory N`` it also grows the last engine to N images and reports the peak resident memory of
+collecting and framing them.
 
-    python bench/engine.py [--sizes 25,400] [--repeat 3] [--memory 2000]
+    python bench/engine.py [--kinds docker20,docker28-containerd] [--sizes 25,400] [--repeat 3]
 
-Needs root and Debian's docker.io. Nothing here is a test: it only prints numbers.
+Needs root and the engines of tests/_engine.py. Nothing here is a test: it only prints numbers.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests._engine import DOCKER_CLI, start_private_engine  # noqa: E402
+from tests._engine import start_private_engine  # noqa: E402
 
 
 def tiny_tar(i: int) -> bytes:
@@ -47,14 +51,15 @@ def tiny_tar(i: int) -> bytes:
     return buf.getvalue()
 
 
-def grow(engine, target: int, built: int = 0) -> int:
-    """Add images until the engine has ``target``: builds for the first 25%, imports after."""
+def grow(engine, target: int, built: int = 0, max_builds: int = 20) -> int:
+    """Add images until the engine has ``target``: a few builds (multi-layer histories; at most
+    ``max_builds`` in all), tiny imports after."""
     api = engine.api()
     have = len(api.images())
     ctx = Path(tempfile.mkdtemp(prefix="bench-ctx-"))
     (ctx / "Dockerfile").write_text("FROM bench/base:1\nARG N\nENV N=${N}\nWORKDIR /app\n"
                                     "RUN echo $N > /app/n\nCOPY f.txt .\nCMD [\"cat\", \"/app/n\"]\n")
-    n_builds = max(0, target // 4 - built)
+    n_builds = max(0, min(target // 4, max_builds) - built)
     t0 = time.monotonic()
     i = have
     while have < target:
@@ -70,6 +75,7 @@ def grow(engine, target: int, built: int = 0) -> int:
         have += 1
         if have % 100 == 0:
             print(f"  {have} images ({time.monotonic() - t0:.0f}s)", file=sys.stderr)
+    api.close()
     return built
 
 
@@ -80,15 +86,15 @@ def timed(cmd: list[str], env: dict) -> float:
 
 
 def cli_route(engine) -> float:
-    env = engine.env()
+    env, cli = engine.env(), engine.cli
     t0 = time.perf_counter()
-    subprocess.run([DOCKER_CLI, "system", "df", "-v"], env=env, check=True, stdout=subprocess.DEVNULL)
-    ids = subprocess.run([DOCKER_CLI, "image", "ls", "-q", "--no-trunc"], env=env, check=True,
+    subprocess.run([cli, "system", "df", "-v"], env=env, check=True, stdout=subprocess.DEVNULL)
+    ids = subprocess.run([cli, "image", "ls", "-q", "--no-trunc"], env=env, check=True,
                          capture_output=True, text=True).stdout.split()
     ids = sorted(set(ids))
-    subprocess.run([DOCKER_CLI, "image", "inspect", *ids], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([cli, "image", "inspect", *ids], env=env, check=True, stdout=subprocess.DEVNULL)
     for image_id in ids:
-        subprocess.run([DOCKER_CLI, "image", "history", "--no-trunc", image_id], env=env, check=True,
+        subprocess.run([cli, "image", "history", "--no-trunc", image_id], env=env, check=True,
                        stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0
 
@@ -96,6 +102,40 @@ def cli_route(engine) -> float:
 def imgviz_route(engine, out: Path) -> float:
     env = engine.env()
     return timed([sys.executable, "-m", "imgviz", "snapshot", "--host", engine.host, "-o", str(out)], env)
+
+
+def questions(engine, ref: str, repeat: int) -> dict[str, tuple[float, float]]:
+    """Best times of one-image and list questions: name -> (imgviz, docker CLI)."""
+    env, cli = engine.env(), engine.cli
+    iv = [sys.executable, "-m", "imgviz"]
+    pairs = {
+        f"history {ref}": (iv + ["history", ref, "--host", engine.host], [cli, "history", ref]),
+        "image ls": (iv + ["images", "--host", engine.host], [cli, "image", "ls"]),
+    }
+    out = {}
+    for name, (ours, theirs) in pairs.items():
+        a, b = [], []
+        for _ in range(repeat):  # alternating, so both meet the same engine state
+            a.append(timed(ours, env))
+            b.append(timed(theirs, env))
+        out[name] = (min(a), min(b))
+    return out
+
+
+CONCURRENCY = """
+import sys, time
+from imgviz.sources.engine import collect
+best = {}
+for workers in (1, 2, 4, 8):
+    times = []
+    for _ in range(int(sys.argv[2])):
+        t0 = time.perf_counter()
+        snap = collect(host=sys.argv[1], progress=False, workers=workers)
+        times.append(time.perf_counter() - t0)
+        assert snap.complete
+    best[workers] = min(times)
+print(" ".join(f"{w}:{t:.3f}" for w, t in best.items()))
+"""
 
 
 PEAK = """
@@ -112,61 +152,92 @@ def startup(code: str, repeat: int) -> float:
     return min(timed([sys.executable, "-c", code], dict(os.environ)) for _ in range(repeat))
 
 
-def measure(engine, repeat: int, out: Path) -> tuple[int, float, float]:
-    """(images, best imgviz time, best CLI time), the two routes alternating."""
-    n = len(engine.api().images())
+def measure(engine, repeat: int, out: Path) -> dict:
+    """Everything measured at one engine size, the two routes alternating."""
+    api = engine.api()
+    listed = api.images()
+    api.close()
+    refs = sorted(t for im in listed for t in im.get("RepoTags") or [] if t.startswith("bench/app"))
     ours, theirs = [], []
     for _ in range(repeat):
         ours.append(imgviz_route(engine, out))
         theirs.append(cli_route(engine))
-    return n, min(ours), min(theirs)
+    return {"images": len(listed), "snapshot": (min(ours), min(theirs)),
+            "questions": questions(engine, refs[len(refs) // 2], max(repeat, 3))}
+
+
+def concurrency(engine, repeat: int) -> dict[int, float]:
+    res = subprocess.run([sys.executable, "-c", CONCURRENCY, engine.host, str(repeat)], capture_output=True,
+                         text=True, check=True, cwd=ROOT)
+    return {int(w): float(t) for w, t in (x.split(":") for x in res.stdout.split())}
+
+
+def run_kind(kind: str, sizes: list[int], repeat: int, memory: int) -> None:
+    t_start = time.monotonic()
+    # as a pip install has it: bytecode compiled (PYTHONDONTWRITEBYTECODE, set on these machines, would
+    # otherwise make every fresh interpreter compile imgviz again: about 40 ms of each question)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "imgviz")], check=True,
+                   stdout=subprocess.DEVNULL)
+    engine = start_private_engine(kind)
+    try:
+        api = engine.api()
+        version, driver = api.version(), api.info().get("Driver")
+        api.close()
+        engine.busybox_base("bench/base:1")
+        out = Path(tempfile.mkdtemp()) / "snap.json.gz"
+        built, results, t_build = 0, [], 0.0
+        for target in sizes:
+            print(f"{kind}: growing the private engine to {target} images...", file=sys.stderr)
+            t0 = time.monotonic()
+            built = grow(engine, target, built)
+            t_build += time.monotonic() - t0
+            results.append(measure(engine, repeat, out))
+        workers = concurrency(engine, max(1, repeat - 1))
+        print(f"\n{kind}: Docker {version.get('Version')} (API {version.get('ApiVersion')}), storage {driver}; "
+              f"best of {repeat} runs each (one-image questions: best of {max(repeat, 3)})")
+        print(f"  {'images':>6}  {'question':<26} {'imgviz':>9} {'docker CLI':>11} {'ratio':>7}  goal")
+        for r in results:
+            for name, (a, b) in r["questions"].items():
+                flag = "ok" if a / b <= 2 else "ABOVE GOAL"
+                print(f"  {r['images']:>6}  {name[:26]:<26} {a:>7.3f} s {b:>9.3f} s {a / b:>7.2f}  <= 2: {flag}")
+            a, b = r["snapshot"]
+            flag = "ok" if a / b <= 0.25 else "ABOVE GOAL"
+            print(f"  {r['images']:>6}  {'whole engine (snapshot)':<26} {a:>7.2f} s {b:>9.2f} s {a / b:>7.3f}  "
+                  f"<= 0.25: {flag}")
+        print(f"  whole collection in-process at {results[-1]['images']} images by concurrent detail calls: "
+              + ", ".join(f"{w}: {t:.2f} s" for w, t in workers.items()))
+        bare = startup("pass", repeat * 2)
+        print(f"  where imgviz's time goes (fresh interpreters, best of {repeat * 2}): python "
+              f"{bare:.2f} s, + import imgviz.cli {startup('import imgviz.cli', repeat * 2) - bare:.2f} s, "
+              f"+ import docker (the SDK, no longer imported for engine questions) "
+              f"{startup('import docker', repeat * 2) - bare:.2f} s")
+        if memory:
+            print(f"growing to {memory} images...", file=sys.stderr)
+            t0 = time.monotonic()
+            grow(engine, memory, built)
+            t_build += time.monotonic() - t0
+            res = subprocess.run([sys.executable, "-c", PEAK, engine.host], capture_output=True, text=True,
+                                 check=True, cwd=ROOT)
+            images, layers, kb = res.stdout.split()
+            print(f"  peak memory collecting + framing {images} images ({layers} layer rows): "
+                  f"{int(kb) / 1024:.0f} MB (goal: < 300 MB)")
+        print(f"  (building the engine took {t_build:.0f} s; this engine's whole run {time.monotonic() - t_start:.0f} s)",
+              flush=True)
+    finally:
+        engine.stop()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--kinds", default="docker20,docker28-containerd",
+                    help="engine kinds of tests/_engine.py (default docker20,docker28-containerd)")
     ap.add_argument("--sizes", default="25,400", help="engine sizes to measure, smallest first (default 25,400)")
     ap.add_argument("--memory", type=int, default=0, help="also measure peak memory at this many images")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     sizes = sorted(int(x) for x in args.sizes.split(",") if x.strip())
-
-    t_start = time.monotonic()
-    engine = start_private_engine()
-    try:
-        version = engine.api().version()
-        engine.busybox_base("bench/base:1")
-        out = Path(tempfile.mkdtemp()) / "snap.json.gz"
-        built, results, t_build = 0, [], 0.0
-        for target in sizes:
-            print(f"growing the private engine to {target} images...", file=sys.stderr)
-            t0 = time.monotonic()
-            built = grow(engine, target, built)
-            t_build += time.monotonic() - t0
-            results.append(measure(engine, args.repeat, out))
-        print(f"Docker {version.get('Version')} (API {version.get('ApiVersion')}), storage "
-              f"{engine.api().info().get('Driver')}; best of {args.repeat} runs each")
-        print(f"  {'images':>7}  {'imgviz snapshot':>16}  {'docker CLI route':>17}  {'ratio':>7}")
-        for n, best_ours, best_cli in results:
-            flag = "ok" if best_ours / best_cli <= 0.25 else "ABOVE GOAL"
-            print(f"  {n:>7}  {best_ours:>14.2f} s  {best_cli:>15.2f} s  {best_ours / best_cli:>7.3f}  "
-                  f"(goal <= 0.25: {flag})")
-        bare = startup("pass", args.repeat * 2)
-        print(f"  where imgviz's time goes (fresh interpreters, best of {args.repeat * 2}): python "
-              f"{bare:.2f} s, + import imgviz.cli {startup('import imgviz.cli', args.repeat * 2) - bare:.2f} s, "
-              f"+ import docker (the SDK) {startup('import docker', args.repeat * 2) - bare:.2f} s")
-        if args.memory:
-            print(f"growing to {args.memory} images...", file=sys.stderr)
-            t0 = time.monotonic()
-            grow(engine, args.memory, built)
-            t_build += time.monotonic() - t0
-            res = subprocess.run([sys.executable, "-c", PEAK, engine.host], capture_output=True, text=True,
-                                 check=True, cwd=ROOT)
-            images, layers, kb = res.stdout.split()
-            print(f"peak memory collecting + framing {images} images ({layers} layer rows): "
-                  f"{int(kb) / 1024:.0f} MB (goal: < 300 MB)")
-        print(f"(building the engine took {t_build:.0f} s; the whole run {time.monotonic() - t_start:.0f} s)")
-    finally:
-        engine.stop()
+    for kind in (k.strip() for k in args.kinds.split(",") if k.strip()):
+        run_kind(kind, sizes, args.repeat, args.memory)
 
 
 if __name__ == "__main__":

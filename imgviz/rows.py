@@ -443,6 +443,22 @@ def rows(snapshot: Snapshot) -> Rows:
                 intermediates=intermediate_rows(image_rows, engine_history, label_of))
 
 
+def listed_rows(snapshot: Snapshot) -> list[dict[str, Any]]:
+    """Image rows from the engine's image list alone (``GET /images/json``, what ``docker image ls``
+    reads): ``image_id``, ``short_id``, ``tags``, ``digests``, ``dangling``, ``created`` (the list's
+    unix seconds), ``size`` (the list's: on the containerd store more than inspect's Size). Tags,
+    digests and size follow :func:`rows`' rule for a listed image, so a listing equals the one a
+    whole collection gives (but for the creation time's fraction of a second, which only inspect says).
+    """
+    out = []
+    for im in snapshot.records.get("image_list") or []:
+        tags = _clean_tags(im.get("RepoTags"))
+        out.append({"image_id": im["Id"], "short_id": short_id(im["Id"]), "tags": tags,
+                    "digests": _clean_digests(im.get("RepoDigests")), "dangling": not tags,
+                    "created": im.get("Created"), "size": im.get("Size")})
+    return out
+
+
 def _fill_derived(images: list[dict], layers: list[dict], containers: list[dict]) -> None:
     """Fill sizes and container counts the source did not give, by the engine's rules."""
     need = [im for im in images if im["shared_size"] is None or im["size"] is None]

@@ -138,16 +138,17 @@ def source_of(args: argparse.Namespace):
     return None
 
 
-def resolve_snapshot(args: argparse.Namespace, *, progress: bool | None = None):
+def resolve_snapshot(args: argparse.Namespace, *, progress: bool | None = None, **targeted):
     """Return ``(snapshot, description)`` for the source the arguments name, its secret-looking values
     masked by the one rule (:mod:`imgviz.analysis.secrets`) unless ``--show-secrets``: every table,
-    JSON document and report the commands print is made from it."""
+    JSON document and report the commands print is made from it. ``targeted`` (``images=[...]``,
+    ``scope="list"``) asks a live engine only what the command's answer needs."""
     from ..sources import open as open_source
 
     if progress is None:
         progress = sys.stderr.isatty()
     snap, description = open_source(source_of(args), host=getattr(args, "host", None), progress=progress,
-                                    limits=limits_of(args))
+                                    limits=limits_of(args), **targeted)
     if not getattr(args, "show_secrets", False):
         from ..analysis.secrets import mask_snapshot
 

@@ -30,10 +30,12 @@ def run(args) -> int:
     from ..errors import ImgvizError
     from ..units import ago, human_size
 
-    snap, _where = resolve_snapshot(args)
+    snap, _where = resolve_snapshot(args, images=[args.image])  # a live engine: that image alone
     r = rows(snap)
     try:
-        image_id = find_image(r.images, args.image)
+        # asked for that image alone, the engine resolved the name itself
+        targeted = snap.source.get("scope") == "images" and snap.images
+        image_id = snap.images[0]["id"] if targeted else find_image(r.images, args.image)
     except ImgvizError as exc:
         from .._partial import missing
 

@@ -20,11 +20,11 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ..analysis.listing import ls_rows
-    from ..rows import rows, utc_time
+    from ..rows import listed_rows, rows, utc_time
     from ..units import ago, human_size
 
-    snap, _where = resolve_snapshot(args)
-    table = ls_rows(rows(snap).images, args.pattern)
+    snap, _where = resolve_snapshot(args, scope="list")  # a live engine: only its image list
+    table = ls_rows(listed_rows(snap) if snap.source.get("scope") == "list" else rows(snap).images, args.pattern)
     if args.json:
         from .._partial import json_output
 

@@ -121,7 +121,8 @@ def describe(snapshot: Snapshot | dict) -> str:
 
 
 def open(source: Any = None, *, host: str | None = None, platform: str | None = None,  # noqa: A001
-         read_layers: bool = False, progress: bool = True, limits=None) -> Opened:
+         read_layers: bool = False, progress: bool = True, limits=None, images=None,
+         scope: str | None = None) -> Opened:
     """Open a source: a :class:`~imgviz.snapshot.Snapshot` and the line saying which source it was.
 
     Parameters
@@ -157,6 +158,10 @@ def open(source: Any = None, *, host: str | None = None, platform: str | None = 
     limits : imgviz.limits.Limits or dict, optional
         Time and size limits (``{"deadline": 60, "request_timeout": 300}``; see :mod:`imgviz.limits`).
         The whole call shares one deadline.
+    images, scope : optional
+        A live engine is asked only what one answer needs (see :func:`imgviz.sources.engine.collect`):
+        ``images=[REF, ...]`` their inspect and history, ``scope="list"`` the image list. Other
+        sources are read whole (they are already at hand).
 
     Returns
     -------
@@ -179,10 +184,11 @@ def open(source: Any = None, *, host: str | None = None, platform: str | None = 
     True
     """
     with _limits.using(limits), _limits.deadline_scope(what="opening the source"):
-        return _open(source, host=host, platform=platform, read_layers=read_layers, progress=progress)
+        return _open(source, host=host, platform=platform, read_layers=read_layers, progress=progress,
+                     targeted={"images": images, "scope": scope})
 
 
-def _open(source: Any, *, host, platform, read_layers: bool, progress: bool) -> Opened:
+def _open(source: Any, *, host, platform, read_layers: bool, progress: bool, targeted=None) -> Opened:
     if host is not None:
         from .engine import check_host
 
@@ -204,9 +210,9 @@ def _open(source: Any, *, host, platform, read_layers: bool, progress: bool) -> 
     if text == "demo":
         return _demo(None)
     if text == "engine":
-        return _engine(connect_engine(host)[0], host, progress)
+        return _engine(connect_engine(host)[0], host, progress, targeted)
     if text == "auto":
-        return _auto(host, progress)
+        return _auto(host, progress, targeted)
     kind, sep, rest = text.partition(":")
     if sep and kind == "demo":
         return _demo(rest)
@@ -227,7 +233,7 @@ def _open(source: Any, *, host, platform, read_layers: bool, progress: bool) -> 
     return _path(path, platform=platform, read_layers=read_layers)
 
 
-def _auto(host: str | None, progress: bool) -> Opened:
+def _auto(host: str | None, progress: bool, targeted=None) -> Opened:
     """The live engine when one is there, else the demo.
 
     "There" is decided by the transport, not by how fast the engine talks: when the engine's
@@ -241,7 +247,7 @@ def _auto(host: str | None, progress: bool) -> Opened:
     api, why = connect_engine(host, fall_back=True)
     if api is None:
         return Opened(demo_snapshot(), f"embedded demo snapshot ({why})")
-    return _engine(api, host, progress)
+    return _engine(api, host, progress, targeted)
 
 
 def connect_engine(host: str | None = None, *, fall_back: bool = False):
@@ -311,10 +317,15 @@ def _accepts(address: str, timeout: float) -> tuple[bool | None, str]:
         return False, exc.strerror or type(exc).__name__
 
 
-def _engine(api, host: str | None, progress: bool) -> Opened:
+def _engine(api, host: str | None, progress: bool, targeted=None) -> Opened:
     from . import engine
 
-    snap = engine.collect(api, host=engine.docker_host(host) if api is not None else host, progress=progress)
+    try:
+        snap = engine.collect(api, host=engine.docker_host(host) if api is not None else host, progress=progress,
+                              **{k: v for k, v in (targeted or {}).items() if v is not None})
+    finally:
+        if api is not None:
+            api.close()  # its kept-open connections
     return Opened(snap, f"live engine at {snap.source.get('host')}")
 
 

@@ -44,11 +44,33 @@ class ReplayClient:
         return self._need("image_list")
 
     def _image(self, image_id: str) -> dict:
+        image_id = self._resolve(image_id)
         if ("image", image_id) in self._gone:
             raise ReplayNotFound(self._gone[("image", image_id)])
         if image_id not in self._images:
             raise ConnectionError(f"recording stops before image {image_id}")
         return self._images[image_id]
+
+    def _resolve(self, ref: str) -> str:
+        """The recorded image a reference names, as the engine resolves it (a full ID, a name, a
+        name@digest, a unique short ID: :func:`imgviz.selection.find_image`, which follows the
+        engine's order); a reference no recorded image has is "not found", as the engine says."""
+        if ref in self._images or ("image", ref) in self._gone or (ref.startswith("sha256:") and len(ref) == 71):
+            return ref  # an ID the recording does not hold: "stops before" (or "gone") below
+        from ..errors import ImageNotFound
+        from ..selection import find_image
+
+        # what the list names (a recording cut short lists more images than it read), then the
+        # images read that the list does not name (a recording of a few images has no list)
+        named = {im.get("Id"): im for im in self._rec.get("image_list") or []}
+        for image_id, r in self._images.items():
+            named.setdefault(image_id, r.get("inspect") or {})
+        rows = [{"image_id": image_id, "tags": list(names.get("RepoTags") or []),
+                 "digests": list(names.get("RepoDigests") or [])} for image_id, names in named.items()]
+        try:
+            return find_image(rows, ref)
+        except ImageNotFound as exc:
+            raise ReplayNotFound(str(exc)) from None
 
     def inspect_image(self, image_id: str):
         return self._image(image_id)["inspect"]

@@ -40,7 +40,8 @@ from typing import Any, Iterable, Iterator
 from ..errors import ImageNotFound, SourceError
 from ._layer import CHUNK, LayerEntry, LayerStream, entry_of, file_chunks
 from ._oci import chain_ids
-from .engine import _is_not_found, _short_reason, connect, docker_host
+from .engine import _is_not_found, _short_reason, docker_host
+from .engine import connect_sdk as connect  # the docker SDK: `docker save` streams and their errors
 
 ROUTES = ("auto", "local", "stream")
 

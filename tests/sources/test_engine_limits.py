@@ -88,7 +88,10 @@ def test_a_malformed_answer_is_an_error_that_keeps_what_was_collected(hostile):
 
 
 def test_an_engine_that_dies_midway_leaves_an_incomplete_snapshot(hostile):
-    eng = hostile("diesmidway", die_after=8)
+    # requests that are not detail calls: the probe's /version, /version, /images/json, and beside
+    # the rest /system/df, /info and /images/json?manifests=1; 9 detail calls then end at least one
+    # image (8 run at once)
+    eng = hostile("diesmidway", die_after=15)
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         snap = engine.collect(host=eng.host, progress=False, limits={"request_timeout": 5})
