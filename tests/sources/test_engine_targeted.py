@@ -53,6 +53,9 @@ def _check_targeted_equals_whole(whole: Snapshot, client_for, names: list[str]) 
         for t in im["tags"]:
             by_name[t] = im["image_id"]
         by_name[im["image_id"]] = by_name[im["short_id"]] = im["image_id"]
+    for im in whole.records["image_list"] or []:  # the names as the engine answered them (podman:
+        for t in im.get("RepoTags") or []:        # docker.io/iv/base:1, familiar in the rows)
+            by_name.setdefault(t, im["Id"])
     asked = 0
     for name in names:
         one = collect(client_for(), images=[name], progress=False)
