@@ -48,14 +48,11 @@ def _listing(table: list[dict]) -> list[tuple]:
 def _check_targeted_equals_whole(whole: Snapshot, client_for, names: list[str]) -> int:
     """Each name asked alone gives that image's history rows exactly as the whole collection does;
     the list alone gives the whole collection's `image ls` rows. Returns how many names were asked."""
-    by_name = {}
-    for im in rows(whole).images:
-        for t in im["tags"]:
-            by_name[t] = im["image_id"]
-        by_name[im["image_id"]] = by_name[im["short_id"]] = im["image_id"]
-    for im in whole.records["image_list"] or []:  # the names as the engine answered them (podman:
-        for t in im.get("RepoTags") or []:        # docker.io/iv/base:1, familiar in the rows)
-            by_name.setdefault(t, im["Id"])
+    by_name = {}  # the names as the engine listed them (podman's carry docker.io/, rows drop it)
+    for im in whole.records["image_list"]:
+        for t in im.get("RepoTags") or []:
+            by_name[t] = im["Id"]
+        by_name[im["Id"]] = by_name[im["Id"].split(":", 1)[1][:12]] = im["Id"]
     asked = 0
     for name in names:
         one = collect(client_for(), images=[name], progress=False)
