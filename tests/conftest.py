@@ -37,6 +37,15 @@ def _no_engine(reason: str):
     pytest.skip(f"no engine: {reason}")
 
 
+def start_or_skip(kind: str):
+    """A private engine of ``kind`` started for one test module; without one, ``_no_engine``'s
+    rule (a skip that says why; under CI, where every engine is present, a failure)."""
+    try:
+        return start_private_engine(kind)
+    except EngineUnavailableForTests as exc:
+        _no_engine(f"no private {kind} engine: {exc}")
+
+
 @pytest.fixture(scope="session", params=KINDS)
 def engine_kind(request) -> str:
     """The engine kind the test runs on (one of tests/_engine.py's KINDS)."""

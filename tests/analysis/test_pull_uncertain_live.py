@@ -22,7 +22,7 @@ import pytest
 
 from imgviz.cli import main
 
-from .._engine import EngineUnavailableForTests, start_private_engine
+from ..conftest import start_or_skip
 from .._registry import push, start_registry
 
 pytestmark = [pytest.mark.engine, pytest.mark.registry]
@@ -32,10 +32,7 @@ ACCESS = re.compile(r'"GET /v2/[^ ]+/blobs/(sha256:[0-9a-f]{64}) HTTP/[0-9.]+" (
 
 @pytest.fixture(scope="module")
 def rounds(engine_kind, tmp_path_factory):
-    try:
-        eng = start_private_engine(engine_kind)
-    except EngineUnavailableForTests as exc:
-        pytest.skip(f"no private engine: {exc}")
+    eng = start_or_skip(engine_kind)
     reg = start_registry(access_log=True)
     work = tmp_path_factory.mktemp("pull-uncertain")
     try:

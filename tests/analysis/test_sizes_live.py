@@ -11,6 +11,7 @@ from imgviz.frames import frames
 from imgviz.sources.engine import collect
 
 from .._engine import EngineUnavailableForTests, start_private_engine
+from ..conftest import _no_engine, start_or_skip
 from .._fleet import build_fleet, cli_outputs
 from . import _checks
 
@@ -39,10 +40,7 @@ def test_live_sharing(live):
 @pytest.fixture(scope="module")
 def private(engine_kind, tmp_path_factory):
     """A private engine with the fleet, for removing images without touching the shared one."""
-    try:
-        eng = start_private_engine(engine_kind)
-    except EngineUnavailableForTests as exc:
-        pytest.skip(f"no private engine: {exc}")
+    eng = start_or_skip(engine_kind)
     try:
         build_fleet(eng, tmp_path_factory.mktemp("whatif-fleet"))
         # BuildKit's cache holds references to image layers too; without it the layer store shows
@@ -217,7 +215,7 @@ def engines3(engine_kind):
     except EngineUnavailableForTests as exc:
         for eng in started:
             eng.stop()
-        pytest.skip(f"no private engine: {exc}")
+        _no_engine(f"no private {engine_kind} engine: {exc}")
     try:
         yield started
     finally:
@@ -281,10 +279,7 @@ def test_layer_rule_replays_the_engine_on_an_awkward_tar(engine_kind):
         add("e/", tarfile.DIRTYPE)
         add("e/.wh..wh..opq")
     raw = buf.getvalue()
-    try:
-        eng = start_private_engine(engine_kind)
-    except EngineUnavailableForTests as exc:
-        pytest.skip(f"no private engine: {exc}")
+    eng = start_or_skip(engine_kind)
     try:
         proc = subprocess.run(["/usr/bin/docker", "import", "-", "ivtest-layersize/awkward:1"], input=raw,
                               env=eng.env(), capture_output=True)

@@ -14,7 +14,7 @@ import pytest
 
 from imgviz.cli import main
 
-from .._engine import EngineUnavailableForTests, start_private_engine
+from ..conftest import start_or_skip
 
 pytestmark = pytest.mark.engine
 
@@ -36,10 +36,7 @@ CONTAINER_STEPS = [(["wi/ctr:1"], True), (["wi/held:1"], False)]
 @pytest.fixture(scope="module")
 def removals(engine_kind, tmp_path_factory):
     """Build the images on a private engine, then per step: what-if --json, rmi, LayersSize drop."""
-    try:
-        eng = start_private_engine(engine_kind)
-    except EngineUnavailableForTests as exc:
-        pytest.skip(f"no private engine: {exc}")
+    eng = start_or_skip(engine_kind)
     work = tmp_path_factory.mktemp("whatif")
     try:
         eng.busybox_base("wi/base:1")
