@@ -42,10 +42,10 @@ def run(args) -> int:
     rows = [(row.chain_id[7:19], human_size(row.size), "freed" if row.freed else "kept",
              row.kept_by if not row.freed else "", (row.created_by or "")[:60])
             for row in r.layers.itertuples(index=False)]
-    print(render(["LAYER", "SIZE", "", "KEPT BY", "CREATED BY"], rows))
+    print(render(["LAYER", "SIZE", "STATUS", "KEPT BY", "CREATED BY"], rows))
     if len(r.blobs):
         print()
-        print(render(["BLOB", "ROLE", "SIZE", "", "KEPT BY"],
+        print(render(["BLOB", "ROLE", "SIZE", "STATUS", "KEPT BY"],
                      [(b.digest[7:19], b.role, human_size(b.size), "freed" if b.freed else "kept",
                        "" if b.freed else b.kept_by) for b in r.blobs.itertuples(index=False)]))
     print()
