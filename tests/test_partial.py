@@ -157,7 +157,8 @@ def test_a_timed_out_image_list_is_incomplete_everywhere(engine, proxy, two_imag
 
     # history asks the engine for that image alone (issue 15): the slow list is not in its way
     r = cli("history", "partial/bb:one", "--host", p.host, env=env)
-    assert r.returncode == 0 and "Imported from" in r.stdout and not r.stderr
+    # docker's history of an import says "Imported from -", podman's "imported from tarball"
+    assert r.returncode == 0 and "imported from" in r.stdout.lower() and not r.stderr
 
     # the report: INCOMPLETE at the top, and a complete report already there is left as it was
     keep = tmp_path / "report.html"
@@ -191,12 +192,19 @@ def test_an_engine_cut_off_midway_says_which_images_are_missing(engine, proxy, t
     n_listed = len(listed(engine))
     # the probe, /version, /images/json and /system/df (asked beside the rest), then a few of the
     # per-image calls; `sizes` reads every image (`images` asks a live engine only its list)
-    p = proxy(after=7)
-    r = cli("sizes", "--json", "--host", p.host, env={"IMGVIZ_REQUEST_TIMEOUT": "5"})
-    assert r.returncode == EXIT_INCOMPLETE, r.stderr
-    out = json.loads(r.stdout)
-    gap = out["missing"]
-    assert out["complete"] is False and "/containers/json" in gap["not_read"]
+    # The calls beside the list run on threads of their own, so where the 7th request falls varies:
+    # when the cut came before the (slow, on the containerd store) list was answered, the output says
+    # nobody knows what is missing (images null, /images/json not read), and the cut moves later.
+    for after in (7, 9, 11, 13):
+        p = proxy(after=after)
+        r = cli("sizes", "--json", "--host", p.host, env={"IMGVIZ_REQUEST_TIMEOUT": "5"})
+        assert r.returncode == EXIT_INCOMPLETE, r.stderr
+        out = json.loads(r.stdout)
+        gap = out["missing"]
+        assert out["complete"] is False and "/containers/json" in gap["not_read"]
+        if gap["images"] is not None:
+            break
+        assert "/images/json" in gap["not_read"] and out["images"] == []
     read = {i["id"] for i in out["images"]}
     assert gap["images"] and not read & set(gap["images"])
     assert len(read | set(gap["images"])) == len({row[2] for row in listed(engine)}) <= n_listed

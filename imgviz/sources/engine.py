@@ -559,7 +559,7 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
             return snap
         if scope == "all":
             # the slowest answer (6.7 s on a 387-image containerd store) runs beside everything else
-            df_call = _Beside(lambda: _call(api.df, schema=_records.DF, what="/system/df"))
+            df_call = _Beside(lambda: _disk_usage(api))
 
         image_list = _call(api.images, schema=_records.IMAGE_LIST, what="/images/json")
         records["image_list"] = image_list
@@ -599,6 +599,22 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
         records["skipped"].append({"kind": "engine", "id": address, "reason": "malformed answer", "detail": str(bad)})
         raise EngineError(f"engine at {address}: malformed answer: {bad}", partial=snap) from None
     return snap
+
+
+def _disk_usage(api, tries: int = 3):
+    """``/system/df``. Docker 28's containerd store answers it 404 ("snapshot ... does not exist")
+    while a snapshot it counts is being removed, and a moment later answers in full (seen in CI and
+    by hand): asked again twice, then the collection is incomplete and says why."""
+    import time
+
+    for attempt in range(tries):
+        try:
+            return _call(api.df, schema=_records.DF, what="/system/df")
+        except _Gone as exc:
+            last = exc
+            time.sleep(0.5 * (attempt + 1))
+    raise _Lost(f"/system/df answered 404 {tries} times ({last}); the containerd image store does this while "
+                f"a snapshot it counts is being removed")
 
 
 class _Beside:
