@@ -57,6 +57,18 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _stat_or_none(stat_fn, path: Path, requested: Path):
+    """``stat_fn(path)``, None when nothing is there; errors name the path the user gave."""
+    try:
+        return stat_fn(path)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        raise OutputError(f"{requested}: a part of the path is a file, not a directory") from None
+    except OSError as exc:
+        raise OutputError(f"{requested}: cannot write ({exc.strerror or exc})") from None
+
+
 def target_of(path: str | os.PathLike) -> tuple[Path, bool]:
     """``(the file that would be written, whether it exists)`` for ``path``, by the rule above.
 
@@ -65,28 +77,14 @@ def target_of(path: str | os.PathLike) -> tuple[Path, bool]:
     if str(path) == "":
         raise OutputError("an empty output path")
     requested = Path(path)
-    try:
-        lst = os.lstat(requested)
-    except FileNotFoundError:
-        lst = None
-    except NotADirectoryError:
-        raise OutputError(f"{requested}: a part of the path is a file, not a directory") from None
-    except OSError as exc:
-        raise OutputError(f"{requested}: cannot write ({exc.strerror or exc})") from None
+    lst = _stat_or_none(os.lstat, requested, requested)
     target = requested
     if lst is not None and stat.S_ISLNK(lst.st_mode):
         target = Path(os.path.realpath(requested))
         if not os.path.lexists(target) or not target.exists():
             raise OutputError(f"{requested}: a symlink to {target}, which does not exist (refused: imgviz "
                               f"writes through a symlink only to an existing regular file)")
-    try:
-        st = os.stat(target)
-    except FileNotFoundError:
-        st = None
-    except NotADirectoryError:
-        raise OutputError(f"{requested}: a part of the path is a file, not a directory") from None
-    except OSError as exc:
-        raise OutputError(f"{requested}: cannot write ({exc.strerror or exc})") from None
+    st = _stat_or_none(os.stat, target, requested)
     if st is not None and not stat.S_ISREG(st.st_mode):
         raise OutputError(f"{requested}: is {_kind(st.st_mode)}; imgviz only replaces regular files (refused)")
     parent = target.parent
