@@ -125,6 +125,14 @@ class Engine:
 
         return docker.APIClient(base_url=self.host, version="auto")
 
+    def df(self) -> dict:
+        """The engine's own ``/system/df`` answer (the docker SDK, not imgviz's transport)."""
+        api = self.api()
+        try:
+            return api.df()
+        finally:
+            api.close()
+
     # -- images --------------------------------------------------------------------------------
     def import_tar(self, tar: bytes, tag: str, *changes: str) -> str:
         """``docker import`` a root file system tar as ``tag``; returns the image ID."""

@@ -134,14 +134,6 @@ def _saved_layer_stats(tar_path):
     return out
 
 
-def _df(eng):
-    api = eng.api()
-    try:
-        return api.df()
-    finally:
-        api.close()
-
-
 def test_sizes_derived_from_a_docker_save_archive_equal_the_engine(engine, fleet, tmp_path):
     """Another source, no engine sizes: `docker save` of every image, sizes derived from the layers.
 
@@ -154,7 +146,7 @@ def test_sizes_derived_from_a_docker_save_archive_equal_the_engine(engine, fleet
     BuildKit symlink bytes."""
     from imgviz.sources.archive import collect as collect_archive
 
-    before = _df(engine)
+    before = engine.df()
     names = []
     for im in before["Images"]:
         tags = [t for t in (im["RepoTags"] or []) if t != "<none>:<none>"]
@@ -164,7 +156,7 @@ def test_sizes_derived_from_a_docker_save_archive_equal_the_engine(engine, fleet
     def by_id(d):
         return {im["Id"]: (im["Size"], im["SharedSize"]) for im in d["Images"]}
 
-    assert by_id(_df(engine)) == by_id(before), "the engine changed while saving"
+    assert by_id(engine.df()) == by_id(before), "the engine changed while saving"
     f = frames(collect_archive(tmp_path / "all.tar", read_layers=True))
     assert f.engine_df is None and (f.images["size_source"] == "derived").all()
     table = sizes.image_sizes(f).set_index("image_id")
@@ -318,7 +310,7 @@ def test_buildkit_symlinks_diverge_until_loaded_or_pulled(engines3, registry, tm
     tar = tmp_path / "built.tar"
     builder.docker("save", "-o", str(tar), *cases)
     stats = _saved_layer_stats(tar)
-    built_df = _df(builder)
+    built_df = builder.df()
     for tag, (_, left_out) in cases.items():
         engine_size = _top_layer_size(builder, tag)
         top = builder.docker("image", "inspect", "--format", "{{json .RootFS.Layers}}", tag).stdout
@@ -328,7 +320,7 @@ def test_buildkit_symlinks_diverge_until_loaded_or_pulled(engines3, registry, tm
             assert engine_size == st["header_size"], tag
     # loading the same tar back into the engine that built it: the layers exist, sizes stay
     builder.docker("load", "-i", str(tar))
-    assert _df(builder)["LayersSize"] == built_df["LayersSize"]
+    assert builder.df()["LayersSize"] == built_df["LayersSize"]
     assert _top_layer_size(builder, "ivtest-layersize/bk-copy:1") == 2
 
     derived = frames(collect_archive(tar, read_layers=True))
@@ -341,7 +333,7 @@ def test_buildkit_symlinks_diverge_until_loaded_or_pulled(engines3, registry, tm
     for tag in cases:
         puller.docker("pull", registry.ref(tag))
     for eng in (loader, puller):
-        df = _df(eng)
+        df = eng.df()
         assert {im["Id"] for im in df["Images"]} == set(want.index)
         for im in df["Images"]:
             row = want.loc[im["Id"]]

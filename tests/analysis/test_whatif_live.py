@@ -68,25 +68,17 @@ def removals(engine_kind, tmp_path_factory):
                 from imgviz.sources.engine import collect
 
                 fig = F.what_if(frames(collect(host=eng.host, progress=False)), refs).to_plotly_json()
-            before = _df(eng)["LayersSize"]
+            before = eng.df()["LayersSize"]
             if with_containers:
                 eng.docker("rm", ctr)
             eng.docker("image", "rm", *(["-f"] if with_containers is False else []), *refs)
             time.sleep(0.5)
-            after = _df(eng)["LayersSize"]
+            after = eng.df()["LayersSize"]
             out.append({"refs": refs, "answer": answer, "before": before, "after": after,
                         "content": _content_dir(eng), "containers": with_containers, "figure": fig})
         yield eng.kind, out, before_all
     finally:
         eng.stop()
-
-
-def _df(eng):
-    api = eng.api()
-    try:
-        return api.df()
-    finally:
-        api.close()
 
 
 def _content_dir(eng):
