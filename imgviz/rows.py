@@ -33,6 +33,7 @@ from typing import Any, Iterable
 from ._instructions import instruction_of, is_metadata
 from .selection import familiar, repo_tag, short_id
 from .snapshot import Snapshot
+from .sources import podman as _podman
 from .sources._oci import chain_ids  # the one chain-ID rule (sources, frames and the cascade share it)
 
 _NONE_TAG = "<none>:<none>"
@@ -342,7 +343,9 @@ def rows(snapshot: Snapshot) -> Rows:
     rec = snapshot.records
     kind = snapshot.kind
     listed = {im["Id"]: im for im in rec.get("image_list") or []}
-    df = normalize_df(rec.get("df"))
+    # podman: its own libpod df, not its compat /system/df (imgviz.sources.podman)
+    df = _podman.engine_df(rec) if rec.get("podman_df") else normalize_df(rec.get("df"))
+    podman = kind == "engine" and _podman.is_podman(rec.get("version"))
     df_images = df["images"] if df else {}
 
     image_rows, layer_rows, history_rows = [], [], []
@@ -395,7 +398,10 @@ def rows(snapshot: Snapshot) -> Rows:
                 pos += 1
             history_rows.append({
                 "image_id": image_id, "index": idx,
-                "entry_id": image_id if idx == len(entries) - 1 else e.get("id", "<missing>"),
+                # Docker names the newest entry by the image itself; podman's history names each
+                # image one row lower than Docker does (its parent's ID on the newest entry, without
+                # sha256:): as `podman history` prints it
+                "entry_id": image_id if idx == len(entries) - 1 and not podman else e.get("id", "<missing>"),
                 "created": e["created"],
                 "created_by": e["created_by"], "instruction": e["instruction"], "comment": e["comment"],
                 "empty_layer": e["empty_layer"], "layer_position": layer_pos,

@@ -12,7 +12,9 @@ An engine's sizes mean different things by its storage (docs/engines.md has the 
                  snapshot; removing images frees their snapshots *and* content blobs no other
                  image references.
 ``podman``       podman's Docker-compatible API: layer sizes are uncompressed tar sizes, and its
-                 compat ``/system/df`` says LayersSize 0, so no removal can be proven from it.
+                 compat ``/system/df`` says LayersSize 0; its own libpod ``/system/df`` (what
+                 ``podman system df -v`` prints) and its layer store's records are read instead
+                 (:mod:`imgviz.sources.podman`).
 ``unknown``      a recording made before imgviz read ``/info``: the storage is not known.
 
 :func:`model_of` decides the model from ``GET /version`` and ``GET /info``;
@@ -185,6 +187,8 @@ def collect_extras(api, records: dict, address: str, call, gone=()) -> None:
                                               what="/images/json?manifests=1")
         except gone:
             records["image_manifests"] = None
+    if model.storage == "podman":
+        _collect_podman(api, records, model, address, call, gone)
     if model.storage == "graphdriver":
         reader = getattr(api, "distribution_records", None)
         records["distribution"] = reader() if reader is not None else read_distribution(model, address)
@@ -195,6 +199,21 @@ def collect_extras(api, records: dict, address: str, call, gone=()) -> None:
             records["content"] = reader()
         else:
             records["content"] = read_content_store(model, ids, address)
+
+
+def _collect_podman(api, records: dict, model: EngineModel, address: str, call, gone) -> None:
+    """podman's own disk usage (libpod ``/system/df``) and its layer store's records
+    (:mod:`imgviz.sources.podman`): its compat ``/system/df`` is not Docker's."""
+    from . import podman as _podman
+
+    df_fn = getattr(api, "podman_df", None)
+    if df_fn is not None:
+        try:
+            records["podman_df"] = call(df_fn, schema=R.Opt(_podman.LIBPOD_DF), what="/libpod/system/df")
+        except gone:
+            records["podman_df"] = None
+    reader = getattr(api, "podman_storage", None)
+    records["podman_storage"] = reader() if reader is not None else _podman.read_storage(model, address)
 
 
 def content_root(model: EngineModel, address: str) -> Path | None:

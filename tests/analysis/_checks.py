@@ -89,28 +89,38 @@ def check_totals(f, cli: dict) -> dict:
     return dict(t)
 
 
-def check_sharing_matrix(f) -> int:
-    """Pair bytes equal the bytes of common chain IDs; each image's engine SHARED SIZE is its row max."""
+def check_sharing_matrix(f, metadata: dict | None = None) -> int:
+    """Pair bytes equal the bytes of common chain IDs; each image's engine SHARED SIZE is its row max.
+
+    ``metadata`` (podman): image ID -> bytes its engine size counts beyond its layers; the engine's
+    SHARED SIZE then follows podman's parent-image rule (checked against its CLI elsewhere), not this one."""
     m = sharing.sharing_matrix(f)
     chains = f.layers.groupby("image_id")["chain_id"].agg(set)
     size_of = f.layers.drop_duplicates("chain_id").set_index("chain_id")["size"]
     ids = list(m.index)
+    extra = metadata or {}
     for a in ids:
         for b in ids:
             common = chains[a] & chains[b]
-            assert m.at[a, b] == int(size_of[list(common)].sum()) if common else m.at[a, b] == 0, (a, b)
+            want = int(size_of[list(common)].sum()) + (extra.get(a, 0) if a == b else 0) if common else 0
+            assert m.at[a, b] == want, (a, b)
             assert m.at[a, b] == m.at[b, a]
     for a in ids:
         others = m.loc[a].drop(a)
+        size = f.images.set_index("image_id").at[a, "size"]
+        assert m.at[a, a] == size
+        if metadata is not None:
+            continue
         engine_shared = f.engine_df["images"][a]["SharedSize"] if f.engine_df else f.images.set_index(
             "image_id").at[a, "shared_size"]
         assert (int(others.max()) if len(others) else 0) == engine_shared, a
-        assert m.at[a, a] == f.images.set_index("image_id").at[a, "size"]
     return len(ids) ** 2
 
 
-def check_tree(f) -> None:
-    """Every image is a path through the tree; roots hold physical bytes; a diff on two parents is flagged."""
+def check_tree(f, metadata: dict | None = None) -> None:
+    """Every image is a path through the tree; roots hold physical bytes; a diff on two parents is flagged.
+
+    ``metadata`` (podman): image ID -> bytes its engine size counts beyond its layers (config, manifest)."""
     tree = sharing.layer_tree(f).set_index("chain_id")
     assert tree.index.is_unique
     for image_id, rows in f.layers.groupby("image_id"):
@@ -122,7 +132,8 @@ def check_tree(f) -> None:
             else:
                 assert pd.isna(node["parent_chain_id"])
             assert image_id in node["image_ids"]
-        assert tree.at[path[-1], "chain_size"] == f.images.set_index("image_id").at[image_id, "size"]
+        extra = metadata[image_id] if metadata is not None else 0
+        assert tree.at[path[-1], "chain_size"] + extra == f.images.set_index("image_id").at[image_id, "size"]
     roots = tree[tree["parent_chain_id"].isna()]
     assert int(roots["subtree_size"].sum()) == f.engine_df["layers_size"]
     assert (tree["shared"] == (tree["n_images"] > 1)).all()

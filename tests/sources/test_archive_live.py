@@ -161,10 +161,20 @@ def test_path_traversal_member_is_refused(saved, tmp_path):
     assert not (tmp_path.parent / "evil").exists()
 
 
-def test_missing_layer_and_missing_blob(saved, tmp_path):
+def test_missing_layer_and_missing_blob(saved, tmp_path, engine):
     _ids, out, _inspect = saved
     src = out / "app2.tar"
     layer = next(n for n in _members(src) if n.endswith("/layer.tar"))
+    if engine.kind == "podman":
+        # podman's save names each layer <diff ID>.tar in manifest.json; <id>/layer.tar is only a
+        # symlink to it (for old readers): without the symlink the image is whole and reads
+        with tarfile.open(src) as t:
+            assert t.getmember(layer).issym()
+            named = json.load(t.extractfile("manifest.json"))[0]["Layers"]
+        assert layer not in named
+        whole = frames(collect(_rewrite(src, tmp_path / "nolink.tar", drop=[layer]), read_layers=True))
+        assert len(whole.images) == 1 and whole.layers["size"].notna().all()
+        layer = named[-1]
     bad = _rewrite(src, tmp_path / "nolayer.tar", drop=[layer])
     with pytest.raises(ArchiveError, match=rf"layer {layer} of image sha256:\w+ is missing"):
         collect(bad)
@@ -182,7 +192,7 @@ def test_missing_layer_and_missing_blob(saved, tmp_path):
         collect(bad)
 
 
-def test_cli_reads_an_archive(saved, capsys):
+def test_cli_reads_an_archive(saved, capsys, engine):
     from imgviz.cli import main
 
     _ids, out, _inspect = saved
@@ -191,8 +201,20 @@ def test_cli_reads_an_archive(saved, capsys):
     for tag in IMAGES:
         repo, tag_ = tag.split(":")
         assert any(line.split()[:2] == [repo, tag_] for line in text.splitlines()), text
-    assert main(["history", "--archive", str(out / "all.tar"), "ivreg/app:1"]) == 0
-    assert "COPY app.txt /app/app.txt" in capsys.readouterr().out
+    if engine.kind == "podman":
+        # buildah records COPY as `/bin/sh -c #(nop) COPY file:<digest of the files> in <dest> `: the
+        # archive's history reads as `podman history` prints it, row for row
+        import re
+
+        assert main(["history", "--archive", str(out / "all.tar"), "ivreg/app:1", "--json"]) == 0
+        ours = json.loads(capsys.readouterr().out)
+        theirs = json.loads(engine.podman_remote("history", "--no-trunc", "--format", "json", "ivreg/app:1").stdout)
+        assert [(r["created_by"], r["comment"]) for r in ours] == [(r["CreatedBy"], r["comment"]) for r in theirs]
+        (copy,) = [r for r in ours if r["instruction"] == "COPY"]
+        assert re.fullmatch(r"/bin/sh -c #\(nop\) COPY file:[0-9a-f]{64} in /app/app.txt ", copy["created_by"])
+    else:
+        assert main(["history", "--archive", str(out / "all.tar"), "ivreg/app:1"]) == 0
+        assert "COPY app.txt /app/app.txt" in capsys.readouterr().out
     assert main(["images", "--archive", str(out / "missing.tar")]) == 1
     assert "missing.tar: no such file or directory" in capsys.readouterr().err
 
