@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .. import _records as R
+from .podman import is_podman as _is_podman, podman_version as _podman_version
 
 MANIFESTS_MIN_API = (1, 47)
 CONTAINERD_DRIVER_TYPE = "io.containerd.snapshotter.v1"
@@ -112,20 +113,6 @@ class EngineModel:
         out = asdict(self)
         out["storage_text"] = self.storage_text()
         return out
-
-
-def _is_podman(version: dict) -> bool:
-    for comp in version.get("Components") or []:
-        if isinstance(comp, dict) and "podman" in str(comp.get("Name", "")).lower():
-            return True
-    return "podman" in str((version.get("Platform") or {}).get("Name", "")).lower()
-
-
-def _podman_version(version: dict) -> str | None:
-    for comp in version.get("Components") or []:
-        if isinstance(comp, dict) and "podman" in str(comp.get("Name", "")).lower():
-            return comp.get("Version")
-    return version.get("Version")
 
 
 def model_of(version: dict | None, info: dict | None) -> EngineModel:

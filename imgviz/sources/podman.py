@@ -53,18 +53,27 @@ PHYSICAL_UNKNOWN = ("unknown: podman's APIs do not say what its layer store hold
 
 
 def is_podman(version: dict | None) -> bool:
-    """True when ``GET /version`` names a Podman component (the engine model's rule)."""
-    from .engine_model import _is_podman
+    """True when ``GET /version`` names a Podman component (how the engine model knows podman)."""
+    if not isinstance(version, dict):
+        return False
+    for comp in version.get("Components") or []:
+        if isinstance(comp, dict) and "podman" in str(comp.get("Name", "")).lower():
+            return True
+    return "podman" in str((version.get("Platform") or {}).get("Name", "")).lower()
 
-    return isinstance(version, dict) and _is_podman(version)
+
+def podman_version(version: dict) -> str | None:
+    """podman's own version (its component's), else ``/version`` Version."""
+    for comp in version.get("Components") or []:
+        if isinstance(comp, dict) and "podman" in str(comp.get("Name", "")).lower():
+            return comp.get("Version")
+    return version.get("Version")
 
 
 def libpod_path(version: dict | None, endpoint: str) -> str:
     """The libpod API path of ``endpoint`` for the podman that answered ``version``
     (``/v4.3.1/libpod/system/df``): podman serves its own API under its own version."""
-    from .engine_model import _podman_version
-
-    ver = (_podman_version(version or {}) or "4.0.0").split("-")[0]
+    ver = (podman_version(version or {}) or "4.0.0").split("-")[0]
     return f"/v{ver}/libpod{endpoint}"
 
 
