@@ -103,11 +103,10 @@ def stored_layers(engine) -> dict[str, int]:
     return {layer["id"]: layer["diff-size"] for layer in layers if layer["id"] not in skip}
 
 
-def check_totals(f, engine) -> None:
-    """physical = the bytes podman's layer store holds (its own records, read here independently),
-    equal to imgviz's distinct layers; podman's Images SIZE is never taken for it."""
+def check_totals(f, stored: dict[str, int]) -> None:
+    """physical = the bytes podman's layer store holds (``stored``: its own records, read by
+    :func:`stored_layers`), equal to imgviz's distinct layers; podman's Images SIZE is never taken for it."""
     t = sizes.totals(f)
-    stored = stored_layers(engine)
     assert t.at["physical", "source"] == "engine" and "layers.json" in t.at["physical", "meaning"]
     assert t.at["physical", "value"] == sum(stored.values())
     distinct = f.layers.drop_duplicates("chain_id")
@@ -157,16 +156,54 @@ def stored_chains(engine) -> set[str]:
     return {x["chain_id"] for x in chains_of(record)}
 
 
-def check_history(f, image_id: str, engine) -> int:
+def podman_history(engine, image_id: str) -> str:
+    return engine.podman_remote("history", "--no-trunc", "--format", "json", image_id).stdout
+
+
+def check_history(f, image_id: str, podman_json: str) -> int:
     """`podman history --no-trunc --format json` rows equal imgviz's history rows, newest first: the
     IDs where podman puts them (each image one row lower than Docker, no sha256:), buildah's
     `#(nop) COPY file:<digest> in <dest>` text, sizes in bytes (podman's uncompressed tar sizes)."""
     from imgviz.analysis.listing import history_table
 
-    theirs = json.loads(engine.podman_remote("history", "--no-trunc", "--format", "json", image_id).stdout)
+    theirs = json.loads(podman_json)
     ours = history_table(f.history, image_id)
     assert len(ours) == len(theirs), (image_id, len(ours), len(theirs))
     for mine, row in zip(ours.itertuples(index=False), theirs):
         assert (mine.entry_id, mine.created_by or "", int(mine.size), mine.comment or "") == \
             (row["id"], row["CreatedBy"], row["size"], row["comment"]), (image_id, mine, row)
     return len(theirs)
+
+
+def record(engine, outdir: Path) -> Path:
+    """Record the engine's snapshot (with podman's own df and layer records) and what podman's CLI
+    and store say, for tests/analysis/test_podman_recorded.py: ``python -m tests._podman_checks OUT``
+    builds the fleet on a private podman and records it."""
+    from imgviz.sources.engine import collect
+
+    outdir.mkdir(parents=True, exist_ok=True)
+    snap = collect(host=engine.host, progress=False)
+    ids = [im["Id"] for im in snap.records["image_list"]]
+    truth = {"podman system df -v": podman_df_text(engine, True), "podman system df": podman_df_text(engine, False),
+             "stored_layers": stored_layers(engine), "metadata_bytes": metadata_bytes(engine),
+             "history": {i: podman_history(engine, i) for i in ids}}
+    snap.source["host"] = "unix:///recorded/podman.sock"
+    snap.records["podman_storage"]["root"] = "/recorded/podman-root"
+    snap.save(outdir / "snapshot.json.gz")
+    (outdir / "podman.json").write_text(json.dumps(truth, indent=1, sort_keys=True))
+    return outdir
+
+
+if __name__ == "__main__":
+    import sys
+    import tempfile
+
+    from ._engine import start_private_engine
+    from ._fleet import build_fleet
+
+    eng = start_private_engine("podman")
+    try:
+        build_fleet(eng, Path(tempfile.mkdtemp(prefix="iv-podman-fleet-")))
+        print(record(eng, Path(sys.argv[1])))
+    finally:
+        eng.stop()

@@ -44,7 +44,8 @@ def test_live_frames_equal_cli(live, engine):
     for key in (k for k in cli if k.startswith("history ")):
         _compare.check_history(f, key.split(" ", 1)[1], cli[key])
         if engine.kind == "podman":  # and as podman's own CLI prints it
-            _podman.check_history(f, key.split(" ", 1)[1], engine)
+            image_id = key.split(" ", 1)[1]
+            _podman.check_history(f, image_id, _podman.podman_history(engine, image_id))
 
 
 def test_live_dangling_and_second_tag(live, fleet):
