@@ -12,7 +12,8 @@ The rules, measured on each engine (docs/engines.md, "One image, every size"):
   Unpacked (snapshot disk usage); df SHARED SIZE counts only snapshots another image also uses,
   never content blobs. ``/images/json?manifests=1`` (API 1.47+) is the only answer with the split.
 - podman (compat API): layer sizes are uncompressed tar sizes; Size = layers + config + manifest;
-  its compat df lists every image's SharedSize = Size and LayersSize 0.
+  its compat df lists every image's SharedSize = Size and LayersSize 0, so its own libpod df is
+  read instead (:mod:`imgviz.sources.podman`), where SHARED is the parent image's Size.
 
 Pure: frames in (their snapshot's raw records), a frame out.
 """
@@ -110,8 +111,11 @@ def _explain(storage, ls, ins, dsize, dshared, h, content, unpacked, attest, ind
                        f"{_mb(unpacked)} unpacked snapshots{att}; inspect {_mb(ins)} = the index + the content "
                        f"only, nothing unpacked{shared}")
     if storage == "podman":
-        return None, (f"podman: {_mb(ls)} = uncompressed layer tars + config + manifest (not the files' bytes); "
-                      f"its compat df says SHARED = SIZE for every image and LayersSize 0: not Docker's numbers")
+        tars = f" ({_mb(h)})" if h is not None else ""
+        return None, (f"podman: {_mb(ls)} = uncompressed layer tars{tars} + config + manifest (not the files' "
+                      f"bytes); `podman system df` SHARED is its parent image's whole size (all of it when another "
+                      f"image is built on it), not a sum of shared layers; its compat df (SHARED = SIZE, "
+                      f"LayersSize 0) is not used")
     if storage in ("graphdriver", "unknown"):
         holds = None if None in (ls, ins, h) else (ls == ins == h and (dsize is None or dsize == ls))
         shared = f"; df SHARED {_mb(dshared)} is the part other images use too" \
