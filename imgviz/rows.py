@@ -344,8 +344,10 @@ def rows(snapshot: Snapshot) -> Rows:
     kind = snapshot.kind
     listed = {im["Id"]: im for im in rec.get("image_list") or []}
     # podman: its own libpod df, not its compat /system/df (imgviz.sources.podman)
-    df = _podman.engine_df(rec) if rec.get("podman_df") else normalize_df(rec.get("df"))
     podman = kind == "engine" and _podman.is_podman(rec.get("version"))
+    df = normalize_df(rec.get("df"))
+    if podman:  # its own libpod df; without it, the compat df's wrong numbers are unknown instead
+        df = _podman.engine_df(rec) if rec.get("podman_df") else _podman.compat_engine_df(df)
     df_images = df["images"] if df else {}
 
     image_rows, layer_rows, history_rows = [], [], []

@@ -82,3 +82,25 @@ def pd_na():
     import pandas as pd
 
     return pd.NA
+
+
+def test_without_podmans_own_df_the_compat_layers_size_is_not_taken(recorded):
+    """A podman recording made before imgviz read the libpod df (or a podman without it): the compat
+    df's LayersSize 0 is not shown as the bytes stored; its per-image numbers are podman's own (equal
+    to the libpod df's, image for image), and the bytes stored are derived from the layers, said so."""
+    f, _ = recorded
+    snap = load(REC / "snapshot.json.gz")
+    del snap.records["podman_df"], snap.records["podman_storage"]
+    g = frames(snap)
+    compat = snap.records["df"]
+    assert compat["LayersSize"] == 0
+    libpod = f.engine_df["images"]
+    assert all((im["Size"], im["SharedSize"]) == (libpod["sha256:" + im["Id"]]["Size"],
+                                                  libpod["sha256:" + im["Id"]]["SharedSize"])
+               for im in compat["Images"])
+    assert g.images[["image_id", "size", "shared_size", "unique_size"]].equals(
+        f.images[["image_id", "size", "shared_size", "unique_size"]])
+    du = sizes.disk_usage(g)
+    assert du.at["Images", "source"] == "derived" and du.at["Images", "size"] == f.engine_df["layers_size"] > 0
+    t = sizes.totals(g)
+    assert t.at["physical", "source"] == "derived" and t.at["physical", "value"] == f.engine_df["layers_size"]
