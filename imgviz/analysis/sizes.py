@@ -263,9 +263,9 @@ _TOTALS_MEANING = {
     "shared": ("bytes", "bytes of distinct layers used by more than one image"),
     "dangling_images": ("count", "images with no tag (`docker image ls -f dangling=true`)"),
     "dangling_size": ("bytes", "sum of the sizes of dangling images"),
-    "dangling_freed": ("bytes", "bytes that removing every dangling image without containers would free "
-                                "(what `docker image prune` frees): their layers no other image uses; on the "
-                                "containerd store their content blobs too"),
+    "dangling_freed": ("bytes", "bytes of layers that removing every dangling image without containers would "
+                                "free (what `docker image prune` frees; on the containerd store it frees their "
+                                "content blobs no other image uses too: imgviz.analysis.what_if.removal counts both)"),
     "active_images": ("count", "images with at least one container (`docker system df` ACTIVE)"),
     "reclaimable": ("bytes", "`docker system df` Images RECLAIMABLE: physical minus the unique size "
                              "of every image that has containers"),
@@ -318,7 +318,7 @@ def totals(frames) -> pd.DataFrame:
 
     dangling = images[images["dangling"]]
     prunable = dangling[dangling["containers"].fillna(0).astype("int64") == 0]["image_id"].tolist()
-    dangling_freed = _prune_frees(frames, prunable) if prunable else 0
+    dangling_freed = what_if_totals(frames, prunable)["freed_layers"] if prunable else 0
 
     src_phys = du.at["Images", "source"]
     img_src = "engine" if (images["size_source"] == "engine").all() and len(images) else "derived"
@@ -358,19 +358,6 @@ def totals(frames) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=["total", "value", "unit", "source", "meaning"]).set_index("total")
     out["value"] = out["value"].astype("Int64")
     return out
-
-
-def _prune_frees(frames, ids: list[str]):
-    """Bytes removing ``ids`` frees: the layer rule, but on the containerd image store the engine's
-    model (their snapshots and content blobs no other image keeps, :func:`imgviz.analysis.what_if.removal`;
-    NA when that store's content was not recorded)."""
-    from ..sources.engine_model import model_of_frames
-    from .what_if import removal, storage_of
-
-    if storage_of(model_of_frames(frames)) == "containerd":
-        freed = removal(frames, ids).freed_bytes
-        return pd.NA if freed is None else int(freed)
-    return what_if_totals(frames, ids)["freed_layers"]
 
 
 def repository_sizes(frames) -> pd.DataFrame:
