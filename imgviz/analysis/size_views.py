@@ -13,7 +13,8 @@ The rules, measured on each engine (docs/engines.md, "One image, every size"):
   a container: moby (``image_commit.go``) parents that layer's snapshot on the build container's
   init snapshot, and Unpacked walks the snapshotter's parents, so it counts that init snapshot too
   (28,672 bytes per such layer on the test fleet); df SHARED SIZE counts only snapshots of chain
-  IDs another image also uses, never content blobs. ``/images/json?manifests=1`` (API 1.47+) is the only answer with the split.
+  IDs another image also uses, never content blobs. ``/images/json?manifests=1`` (API 1.47+) is
+  the only answer with the split.
 - podman (compat API): layer sizes are uncompressed tar sizes; Size = layers + config + manifest;
   its compat df lists every image's SharedSize = Size and LayersSize 0.
 
