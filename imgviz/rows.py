@@ -354,7 +354,7 @@ def rows(snapshot: Snapshot) -> Rows:
     # the containerd store's ?manifests=1 answer: the content / unpacked split behind each Size
     split = {im["Id"]: im for im in rec.get("image_manifests") or [] if isinstance(im, dict) and "Id" in im}
     df = normalize_df(rec.get("df"))
-    if podman:  # its own libpod df; without it, the compat df's wrong numbers are unknown instead
+    if podman:  # its own libpod df; without it, the compat df with its LayersSize 0 made unknown
         df = _podman.engine_df(rec) if rec.get("podman_df") else _podman.compat_engine_df(df)
     df_images = df["images"] if df else {}
 
@@ -408,9 +408,9 @@ def rows(snapshot: Snapshot) -> Rows:
                 pos += 1
             history_rows.append({
                 "image_id": image_id, "index": idx,
-                # Docker names the newest entry by the image itself; podman's history names each
-                # image one row lower than Docker does (its parent's ID on the newest entry, without
-                # sha256:): as `podman history` prints it
+                # Docker names the newest entry by the image itself; podman by its own rule (a built
+                # image's newest entry carries its parent's ID, without sha256:): as `podman history`
+                # prints it
                 "entry_id": image_id if idx == len(entries) - 1 and not podman else e.get("id", "<missing>"),
                 "created": e["created"],
                 "created_by": e["created_by"], "instruction": e["instruction"], "comment": e["comment"],

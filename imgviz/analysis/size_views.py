@@ -16,8 +16,8 @@ The rules, measured on each engine (docs/engines.md, "One image, every size"):
   IDs another image also uses, never content blobs. ``/images/json?manifests=1`` (API 1.47+) is
   the only answer with the split.
 - podman (compat API): layer sizes are uncompressed tar sizes; Size = layers + config + manifest;
-  its compat df lists every image's SharedSize = Size and LayersSize 0, so its own libpod df is
-  read instead (:mod:`imgviz.sources.podman`), where SHARED is the parent image's Size.
+  its compat df says LayersSize 0, so its own libpod df and layer records are read instead
+  (:mod:`imgviz.sources.podman`); its SHARED is the parent image's whole Size.
 
 Pure: frames in (their snapshot's raw records), a frame out.
 """
@@ -114,8 +114,8 @@ def _explain(storage, ls, ins, dsize, dshared, h, content, unpacked, attest, ind
         tars = f" ({_mb(h)})" if h is not None else ""
         return None, (f"podman: {_mb(ls)} = uncompressed layer tars{tars} + config + manifest (not the files' "
                       f"bytes); `podman system df` SHARED is its parent image's whole size (all of it when another "
-                      f"image is built on it), not a sum of shared layers; its compat df (SHARED = SIZE, "
-                      f"LayersSize 0) is not used")
+                      f"image is built on it), not a sum of shared layers; its compat df's LayersSize 0 is "
+                      f"not used")
     if storage in ("graphdriver", "unknown"):
         holds = None if None in (ls, ins, h) else (ls == ins == h and (dsize is None or dsize == ls))
         shared = f"; df SHARED {_mb(dshared)} is the part other images use too" \

@@ -1,8 +1,9 @@
 """What podman says about disk use, in its own words (podman 4.x behind its Docker-compatible API).
 
-podman's compat ``/system/df`` is not Docker's: LayersSize 0 whatever it stores, every image's
-SharedSize = its Size, every intermediate image listed. Its own libpod API has the numbers its CLI
-prints, so on podman imgviz reads those instead (docs/engines.md has the measurements):
+podman's compat ``/system/df`` is not Docker's: LayersSize 0 whatever it stores, one entry per image
+name with RepoTags only the tag (``["1"]``), IDs without ``sha256:``, every intermediate image listed,
+and per-image SharedSize by podman's own rule, not Docker's. Its own libpod API has the numbers its
+CLI prints, so on podman imgviz reads those instead (docs/engines.md has the measurements):
 
 ``GET /v{podman}/libpod/system/df``  the rows of ``podman system df -v``: one per image *name*
     (an image with two tags is two rows, an untagged one is ``<none>``), every image including
