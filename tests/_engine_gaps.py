@@ -80,8 +80,7 @@ GAPS: dict[str, dict[str, object]] = {
     # this test checks sizes.what_if_totals (the layer rule) and overlay2's layerdb; the per-engine what-if
     # (imgviz.analysis.what_if, `imgviz what-if`) is proven on every kind by test_whatif_live
     "test_what_if_equals_real_removal": {"docker28-containerd": C8D_LAYERS_SIZE},
-    "test_layer_rule_replays_the_engine_on_an_awkward_tar": {"docker28-containerd": C8D_HISTORY_SIZES,
-                                                             "podman": PODMAN_SIZES},
+    "test_layer_rule_replays_the_engine_on_an_awkward_tar": {"docker28-containerd": C8D_HISTORY_SIZES},
     "test_buildkit_symlinks_diverge_until_loaded_or_pulled": {"docker28-containerd": C8D_HISTORY_SIZES},
     # tests/analysis/test_pull_live.py
     "test_plan_matches_a_real_pull_from_an_htpasswd_registry": {"docker28-containerd": C8D_PULL,
