@@ -8,7 +8,11 @@ Three layouts are understood, as a tar (plain or compressed) or as a directory:
     per layer (its sha256 is the layer's diff ID). Identical layers may be symlinks.
 ``docker save``, OCI layout (engines 25+)
     ``oci-layout``, ``index.json`` and ``blobs/sha256/<hex>``, plus the same ``manifest.json``
-    pointing into ``blobs/`` (it gives the tags).
+    pointing into ``blobs/`` (it gives the tags, as the engine names them). The blobs are the
+    engine's uncompressed layer tars (overlay2: blob digest = diff ID) or the compressed blobs of
+    the containerd image store, whose index.json entry is the image's index (its image ID). An
+    image saved by its ID is in manifest.json only (index.json indexes names): it is read by its
+    manifest blob all the same.
 OCI image layout (``skopeo copy ... oci:DIR`` or ``oci-archive:FILE``, ``crane``, BuildKit)
     ``oci-layout``, ``index.json`` (nested indexes allowed) and ``blobs/<alg>/<hex>``; tags come from
     the ``org.opencontainers.image.ref.name`` / ``io.containerd.image.name`` annotations.

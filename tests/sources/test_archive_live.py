@@ -110,6 +110,27 @@ def test_legacy_docker_save_reads_every_image(saved, engine):
     assert all(r["layer_sizes"] and all(isinstance(n, int) for n in r["layer_sizes"]) for r in verified.images)
 
 
+def test_an_image_saved_by_its_id_is_read_untagged(saved, engine, tmp_path):
+    """`docker save ID` gives the image no name: Docker 25+ lists it in manifest.json and leaves it
+    out of index.json (which indexes names). It is read all the same, untagged, beside a tagged one,
+    with the engine's diff IDs (and, in an OCI-layout save, its layer blobs)."""
+    ids, _out, inspect = saved
+    path = tmp_path / "byid.tar"
+    engine.docker("save", "-o", str(path), ids["ivreg/other:1"], "ivreg/app:2")
+    f = frames(collect(path, read_layers=True))
+    assert len(f.images) == 2
+    assert [list(t) for t in f.images.sort_values("n_layers", ascending=False).tags] == [["ivreg/app:2"], []]
+    other = f.images[f.images.tags.map(len) == 0].image_id.iloc[0]
+    layers = f.layers[f.layers.image_id == other].sort_values("position")
+    assert list(layers.diff_id) == inspect["ivreg/other:1"]["RootFS"]["Layers"]
+    assert layers["size"].notna().all()
+    if _save_layout(path) == "docker-save-oci":
+        blobs = {e["Config"].split("/")[-1]: e["Layers"] for e in _save_manifest(path)}
+        assert list(layers.digest) == ["sha256:" + n.split("/")[-1] for n in blobs[other[7:]]]
+    if engine.kind != "docker28-containerd":
+        assert other == ids["ivreg/other:1"]
+
+
 def test_legacy_layers_verified_on_request(saved):
     _ids, out, _inspect = saved
     snap = collect(out / "all.tar", read_layers=True)

@@ -224,12 +224,15 @@ def test_blob_columns_by_source(four_ways, engine):
             assert set(layers.media_type) == {"application/vnd.oci.image.layer.v1.tar"}
         else:
             # the containerd store saves the compressed blobs of its content store, the ones it pushed
-            pushed = sources["registry"].layers[["diff_id", "digest", "size_compressed", "media_type"]]
-            joined = pd.merge(layers[["diff_id", "digest", "size_compressed", "media_type"]],
+            # (the same bytes; a pushed descriptor may call a gzip layer by its OCI or its Docker media type)
+            pushed = sources["registry"].layers[["diff_id", "digest", "size_compressed"]]
+            joined = pd.merge(layers[["diff_id", "digest", "size_compressed"]],
                               pushed.drop_duplicates("diff_id"), on="diff_id", suffixes=("", "_pushed"))
             assert len(joined) == len(layers)
-            for col in ("digest", "size_compressed", "media_type"):
+            for col in ("digest", "size_compressed"):
                 assert (joined[col] == joined[f"{col}_pushed"]).all(), joined[[col, f"{col}_pushed"]]
+            assert set(layers.media_type) <= {"application/vnd.oci.image.layer.v1.tar+gzip",
+                                              "application/vnd.docker.image.rootfs.diff.tar.gzip"}
     # the engine has uncompressed sizes: a registry frame joined by diff_id gets them exactly
     joined = pd.merge(sources["registry"].layers[["diff_id", "size_compressed"]],
                       sources["engine"].layers[["diff_id", "size"]].drop_duplicates("diff_id"), on="diff_id")
