@@ -34,13 +34,6 @@ C8D_PULL = ("containerd store: `docker pull` prints no line for a layer whose co
             "content store (test_pull_live and test_pull_uncertain_live prove that plan by the registry's log)")
 C8D_NO_DANGLING = ("containerd store: a rebuild that moves a tag leaves no dangling <none> image (the old "
                    "image is gone), the fleet's dangling case does not exist there")
-SAVE_OCI = ("Docker 28 `docker save` writes an OCI layout (index.json, blobs/sha256) beside manifest.json: "
-            "imgviz reads it as 'docker-save-oci'; the test edits a legacy layout")
-SAVE_OCI_DIGESTS = ("Docker 28 `docker save` carries blob digests (OCI layout), the test expects the legacy "
-                    "save's unknown compressed digests")
-SAVE_OCI_FLIP = ("Docker 28 `docker save` stores layers as blobs/sha256/<digest>: a flipped byte is caught as a "
-                 "blob digest mismatch (overlay2) or invalid gzip (containerd store), before the diff_id check "
-                 "whose message the test expects")
 C8D_SAVE_GZIP = ("containerd store: `docker save` holds the compressed layer blobs (gzip, 1083356 bytes for the "
                  "base) where the test expects the uncompressed tar (2129920)")
 BUILDAH_LOG = ("podman's builder is buildah: it prints `STEP k/N:` and `--> Using cache <id>`, not the "
@@ -74,9 +67,8 @@ GAPS: dict[str, dict[str, object]] = {
     # tests/analysis/test_sizes_live.py, test_sizes_cli.py
     # not strict, as test_live_frames_equal_cli: a fresh fleet holds, the CI session's engine does not
     "test_live_sharing": {"docker28": (D28_HIDDEN_SHARING, False)},
-    "test_sizes_derived_from_a_docker_save_archive_equal_the_engine": {
-        "docker28": SAVE_OCI + "; the images read from it are not the images /system/df lists",
-        "docker28-containerd": C8D_SIZE, "podman": PODMAN_DF_ARCHIVE},
+    "test_sizes_derived_from_a_docker_save_archive_equal_the_engine": {"docker28-containerd": C8D_SIZE,
+                                                                       "podman": PODMAN_DF_ARCHIVE},
     # this test checks sizes.what_if_totals (the layer rule) and overlay2's layerdb; the per-engine what-if
     # (imgviz.analysis.what_if, `imgviz what-if`) is proven on every kind by test_whatif_live
     "test_what_if_equals_real_removal": {"docker28-containerd": C8D_LAYERS_SIZE},
@@ -90,15 +82,7 @@ GAPS: dict[str, dict[str, object]] = {
     "test_live_frames_equal_cli": {"docker28": (D28_HIDDEN_SHARING, False)},
     "test_live_dangling_and_second_tag": {"docker28-containerd": C8D_NO_DANGLING},
     # tests/sources/test_archive_live.py
-    "test_legacy_docker_save_reads_every_image": {"docker28": SAVE_OCI, "docker28-containerd": SAVE_OCI},
-    "test_bad_json_in_manifest_and_config": {"docker28": SAVE_OCI, "docker28-containerd": SAVE_OCI},
-    "test_missing_layer_and_missing_blob": {"docker28": SAVE_OCI, "docker28-containerd": SAVE_OCI},
-    "test_open_reads_archives_by_path_and_prefix": {"docker28": SAVE_OCI, "docker28-containerd": SAVE_OCI},
-    "test_a_layer_whose_bytes_changed_is_caught_when_read": {"docker28": SAVE_OCI_FLIP,
-                                                             "docker28-containerd": SAVE_OCI_FLIP},
-    "test_layer_reader_entries_equal_gnu_tar_and_contents_equal_the_engine": {"docker28-containerd": C8D_SAVE_GZIP},
     # tests/sources/test_conformance.py
-    "test_blob_columns_by_source": {"docker28": SAVE_OCI_DIGESTS, "docker28-containerd": SAVE_OCI_DIGESTS},
     "test_same_layers_and_history_as_the_engine": {"docker28-containerd": {"registry": C8D_IMAGE_ID,
                                                                            "archive": C8D_IMAGE_ID},
                                                    },

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pandas as pd
@@ -203,15 +204,42 @@ def test_engine_inference_on_ambiguous_history(four_ways, registry, engine):
 
 @pytest.mark.engine
 @pytest.mark.registry
-def test_blob_columns_by_source(four_ways):
+def test_blob_columns_by_source(four_ways, engine):
     _tags, _read, sources = four_ways
-    # the engine keeps no compressed blobs; a legacy docker save has uncompressed tars only
-    for name in ("engine", "archive"):
-        assert sources[name].layers.digest.isna().all(), name
+    # the engine keeps no compressed blobs
+    assert sources["engine"].layers.digest.isna().all()
     for name in ("registry", "oci-layout"):
         layers = sources[name].layers
         assert layers.digest.notna().all() and (layers.size_compressed > 0).all(), name
         assert layers["size"].isna().all(), f"{name}: uncompressed sizes must stay NA, not be guessed"
+    saved = sources["archive"]
+    if saved.source["layout"] == "docker-save":
+        # a legacy docker save (20.10, podman) has uncompressed tars only: no blob digests
+        assert not engine.kind.startswith("docker28")
+        assert saved.layers.digest.isna().all() and saved.layers.size_compressed.isna().all()
+    else:
+        # Docker 25+ saves an OCI layout: the blobs it stores, each with its digest and stored size
+        assert saved.source["layout"] == "docker-save-oci" and engine.kind.startswith("docker28")
+        layers = saved.layers
+        assert layers.digest.notna().all() and layers["size"].isna().all()
+        with tarfile.open(saved.source["host"]) as t:
+            stored = {m.name: m.size for m in t if m.isreg()}
+        assert list(layers.size_compressed) == [stored["blobs/sha256/" + d[7:]] for d in layers.digest]
+        if engine.kind == "docker28":
+            # overlay2 saves each layer as its uncompressed tar: the blob digest is the diff ID
+            assert (layers.digest == layers.diff_id).all()
+            assert set(layers.media_type) == {"application/vnd.oci.image.layer.v1.tar"}
+        else:
+            # the containerd store saves the compressed blobs of its content store, the ones it pushed
+            # (the same bytes; a pushed descriptor may call a gzip layer by its OCI or its Docker media type)
+            pushed = sources["registry"].layers[["diff_id", "digest", "size_compressed"]]
+            joined = pd.merge(layers[["diff_id", "digest", "size_compressed"]],
+                              pushed.drop_duplicates("diff_id"), on="diff_id", suffixes=("", "_pushed"))
+            assert len(joined) == len(layers)
+            for col in ("digest", "size_compressed"):
+                assert (joined[col] == joined[f"{col}_pushed"]).all(), joined[[col, f"{col}_pushed"]]
+            assert set(layers.media_type) <= {"application/vnd.oci.image.layer.v1.tar+gzip",
+                                              "application/vnd.docker.image.rootfs.diff.tar.gzip"}
     # the engine has uncompressed sizes: a registry frame joined by diff_id gets them exactly
     joined = pd.merge(sources["registry"].layers[["diff_id", "size_compressed"]],
                       sources["engine"].layers[["diff_id", "size"]].drop_duplicates("diff_id"), on="diff_id")
