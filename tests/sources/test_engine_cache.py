@@ -335,3 +335,20 @@ def test_note_of_a_loaded_snapshot_and_odd_sources():
     for odd in (None, {}, {"cache": {"served": 0, "images": 5, "path": "/c"}}, {"cache": {"served": "3"}},
                 {"cache": [1]}, {"cache": {"served": True, "images": 1, "path": "/c"}}):
         assert cache_mod.note(odd) is None
+
+
+def test_report_header_says_what_came_from_the_cache(tmp_path):
+    """The report's overview names the cache line (and a snapshot saved and loaded keeps it)."""
+    from imgviz import Report
+
+    snap = load(RECORDINGS[0])
+    n = len(snap.images)
+    snap.source["cache"] = {"path": "/c/engine-x.json", "served": n - 1, "images": n}
+    path = tmp_path / "s.json.gz"
+    snap.save(path)
+    loaded = load(path)
+    assert cache_mod.note(loaded.source) == f"{n - 1} of {n} images read from the cache at /c/engine-x.json; " \
+                                            f"--no-cache to read all"
+    html = Report(loaded, progress=False).html()
+    assert f"{n - 1} of {n} images read from the cache at /c/engine-x.json" in html
+    assert "read from the cache" not in Report(load(RECORDINGS[0]), progress=False).html()
