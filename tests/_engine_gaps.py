@@ -82,10 +82,9 @@ GAPS: dict[str, dict[str, object]] = {
     "test_unknown_is_honest_when_a_rerun_writes_the_same_bytes": {"podman": BUILDAH_LOG},
     "test_web_ping_advice_matches_engine": {"podman": BUILDAH_LOG},
     # tests/analysis/test_sizes_live.py, test_sizes_cli.py
-    "test_live_sizes_equal_system_df": {"docker28-containerd": C8D_SIZE,
-                                        "podman": PODMAN_DF},
-    "test_live_sharing": {"docker28": D28_HIDDEN_SHARING,
-                          "docker28-containerd": C8D_SIZE, "podman": PODMAN_DF},
+    "test_live_sizes_equal_system_df": {"podman": PODMAN_DF},
+    # not strict, as test_live_frames_equal_cli: a fresh fleet holds, the CI session's engine does not
+    "test_live_sharing": {"docker28": (D28_HIDDEN_SHARING, False), "podman": PODMAN_DF},
     "test_sizes_derived_from_a_docker_save_archive_equal_the_engine": {
         "docker28": SAVE_OCI + "; the images read from it are not the images /system/df lists",
         "docker28-containerd": C8D_SIZE, "podman": PODMAN_DF},
@@ -101,8 +100,7 @@ GAPS: dict[str, dict[str, object]] = {
                                                                 "podman": PODMAN_PULL},
     # tests/sources/test_engine_live.py
     # on the session's engine, once other tests have built with the classic builder (a fresh fleet holds)
-    "test_live_frames_equal_cli": {"docker28": (D28_HIDDEN_SHARING, False), "docker28-containerd": C8D_SIZE,
-                                   "podman": PODMAN_DF},
+    "test_live_frames_equal_cli": {"docker28": (D28_HIDDEN_SHARING, False), "podman": PODMAN_DF},
     "test_live_dangling_and_second_tag": {"docker28-containerd": C8D_NO_DANGLING},
     # tests/sources/test_archive_live.py
     "test_legacy_docker_save_reads_every_image": {"docker28": SAVE_OCI, "docker28-containerd": SAVE_OCI},

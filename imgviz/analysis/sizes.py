@@ -263,8 +263,9 @@ _TOTALS_MEANING = {
     "shared": ("bytes", "bytes of distinct layers used by more than one image"),
     "dangling_images": ("count", "images with no tag (`docker image ls -f dangling=true`)"),
     "dangling_size": ("bytes", "sum of the sizes of dangling images"),
-    "dangling_freed": ("bytes", "bytes of layers that removing every dangling image without "
-                                "containers would free (what `docker image prune` frees)"),
+    "dangling_freed": ("bytes", "bytes of layers that removing every dangling image without containers would "
+                                "free (what `docker image prune` frees; on the containerd store it frees their "
+                                "content blobs no other image uses too: imgviz.analysis.what_if.removal counts both)"),
     "active_images": ("count", "images with at least one container (`docker system df` ACTIVE)"),
     "reclaimable": ("bytes", "`docker system df` Images RECLAIMABLE: physical minus the unique size "
                              "of every image that has containers"),

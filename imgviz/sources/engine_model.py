@@ -159,6 +159,40 @@ def model_of_frames(frames) -> EngineModel | None:
     return model_of_snapshot(getattr(frames, "snapshot", None))
 
 
+# ------------------------------------------------------------------- the containerd store's split
+
+def manifest_split(entry: dict | None) -> dict[str, int] | None:
+    """The parts of one image's ``/images/json?manifests=1`` entry that its Size is made of.
+
+    Rule (moby 28.5 ``daemon/containerd/image_list.go``, multiPlatformSummary): Size = Σ over the
+    image's manifests of Total; an image manifest's Total = Content (its manifest, config and
+    compressed layer blobs present in the content store) + Unpacked (``ImageData.Size.Unpacked``:
+    the usage of its top snapshot and of every parent snapshot, walked by the snapshotter's own
+    parent links); an attestation manifest's Total = its Content. The index blob (the image ID when
+    the image is an index) is counted in neither.
+
+    Returns
+    -------
+    dict or None
+        ``content`` (image manifests' Content), ``unpacked``, ``attestation`` (attestation
+        manifests' Content), ``index`` (bytes of the index blob, 0 when the image is a manifest);
+        None when there is no entry (the split was not recorded for this image).
+    """
+    if not entry:
+        return None
+    content = unpacked = attest = 0
+    for m in entry.get("Manifests") or []:
+        size = m.get("Size") or {}
+        if m.get("Kind") == "image":
+            content += int(size.get("Content") or 0)
+            unpacked += int(((m.get("ImageData") or {}).get("Size") or {}).get("Unpacked") or 0)
+        elif m.get("Kind") == "attestation":
+            attest += int(size.get("Content") or 0)
+    desc = entry.get("Descriptor") or {}
+    index = int(desc.get("size") or 0) if "index" in str(desc.get("mediaType") or "") else 0
+    return {"content": content, "unpacked": unpacked, "attestation": attest, "index": index}
+
+
 # ------------------------------------------------------------------------------ the collection
 
 def collect_extras(api, records: dict, address: str, call, gone=()) -> None:

@@ -10,6 +10,7 @@ from imgviz.selection import resolve_images
 from imgviz.frames import frames
 from imgviz.sources.engine import collect
 
+from .. import _compare
 from .._engine import EngineUnavailableForTests, start_private_engine
 from ..conftest import _no_engine, start_or_skip
 from .._fleet import build_fleet, cli_outputs
@@ -26,7 +27,7 @@ def live(engine, fleet):
 
 def test_live_sizes_equal_system_df(live):
     f, cli = live
-    assert _checks.check_image_sizes(f, cli["system_df_v"]) == len(f.images) >= 9
+    assert _checks.check_image_sizes(f, cli["system_df_v"]) == len(f.images) >= _compare.fleet_images(f)
     _checks.check_disk_usage(f, cli["system_df"])
     _checks.check_totals(f, cli)
 
@@ -340,3 +341,69 @@ def test_buildkit_symlinks_diverge_until_loaded_or_pulled(engines3, registry, tm
             assert (row["size"], row["shared_size"]) == (im["Size"], im["SharedSize"]), im["RepoTags"]
         assert df["LayersSize"] == physical
     assert physical - built_df["LayersSize"] == sum(left for _, left in cases.values())
+
+
+def _ctr(eng, *args: str) -> str:
+    import subprocess
+
+    from .._engine import D28
+
+    sock = eng.root / "x" / "containerd" / "containerd.sock"
+    proc = subprocess.run([str(D28 / "usr/bin/ctr"), "--address", str(sock), "-n", "moby", "snapshots",
+                           "--snapshotter", "overlayfs", *args], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def _usage_bytes(text: str) -> int:
+    """``ctr snapshots usage KEY``'s size: printed with one decimal (``28.0 KiB``), exact for a
+    512-byte multiple below 1 MiB (what an init snapshot is); a larger one is refused."""
+    _key, number, unit, *_ = text.splitlines()[1].split()
+    factor = {"B": 1, "KiB": 1024}[unit]
+    value = float(number) * factor
+    assert value == int(value) and int(value) % 512 == 0, text
+    return int(value)
+
+
+def test_unpacked_size_walks_snapshot_parents_to_the_classic_builders_init_snapshot(live, engine):
+    """containerd store: ``unpacked_size`` (``?manifests=1`` Unpacked) is the usage of the image's top
+    snapshot and every parent by the snapshotter's own links (moby ``calculateSnapshotTotalUsage``);
+    ``size_of_layers`` sums the snapshots of its chain IDs (the history). The walk holds exactly those
+    chain IDs plus, under each layer the classic builder made by running a container (RUN), that
+    container's ``<id>-init`` snapshot (moby ``applyDiffLayer`` parents the layer there); the
+    difference is those init snapshots' usage, byte for byte (``ctr``, containerd's own client)."""
+    import re
+
+    f, _ = live
+    if engine.kind != "docker28-containerd":
+        pytest.skip("the containerd image store's snapshots: no other engine kind has them")
+    if engine.root is None:
+        pytest.skip("a handed-over engine: its containerd socket is not known here")
+    parent = {}
+    for line in _ctr(engine, "ls").splitlines()[1:]:
+        cols = line.split()
+        if cols:
+            parent[cols[0]] = cols[1] if len(cols) == 3 else None
+    with_init = set()
+    for img in f.images.itertuples(index=False):
+        mine = f.layers[f.layers["image_id"] == img.image_id].sort_values("position")
+        if mine.empty:
+            continue
+        walk, key = [], mine["chain_id"].iloc[-1]
+        while key is not None:
+            walk.append(key)
+            key = parent[key]
+        extra = [k for k in walk if k not in set(mine["chain_id"])]
+        assert set(mine["chain_id"]) <= set(walk), img.tags
+        assert all(re.fullmatch(r"[0-9a-f]{64}-init", k) for k in extra), (img.tags, extra)
+        classic_run = ((mine["instruction"] == "RUN") & (mine["comment"].fillna("") != "buildkit.dockerfile.v0"))
+        assert len(extra) == int(classic_run.sum()), (img.tags, extra)
+        hidden = sum(_usage_bytes(_ctr(engine, "usage", k)) for k in extra)
+        assert img.unpacked_size == img.size_of_layers + hidden, (img.tags, img.unpacked_size, img.size_of_layers,
+                                                                  hidden)
+        assert img.size == img.content_size + img.unpacked_size
+        if extra:
+            with_init.update(img.tags)
+    # the fleet's iv/classic:1 (a classic RUN) and iv/same-b:1 (built on it); other tests of the
+    # session may have built more
+    assert {"iv/classic:1", "iv/same-b:1"} <= with_init and not {"iv/base:1", "iv/app:v1"} & with_init
