@@ -4,7 +4,8 @@ An engine's image ID is a content digest (the config's, or on the containerd sto
 or manifest's), so what ``GET /images/{id}/json`` and ``/history`` answer for one ID is fixed by
 its content, except the fields that name the image: measured on Docker 20.10 and 28.5 (overlay2
 and the containerd store) and podman 4.3 by tagging, untagging, re-tagging, building children,
-creating containers and removing images (bench and tests/sources/test_engine_cache.py):
+creating containers and removing images (by hand, 2026-12-02; tests/sources/test_engine_cache.py
+holds every refresh to a fresh collection on each of them):
 
 - ``inspect.RepoTags`` and ``RepoDigests`` follow the image's names;
 - ``history[].Tags`` names the tags of the image *and of every image its history passes
@@ -27,8 +28,12 @@ one per request), DockerRootDir, Driver and Name (20.10 takes its ID from the ho
 ``/etc/docker/key.json``, so two engines of one host share it). It is written atomically
 (:mod:`imgviz._output`) under an exclusive lock (``flock`` of a ``.lock`` file beside it), merging
 what another process wrote meanwhile; a file that is not a cache of this engine, or is corrupt, is
-ignored with one warning and replaced by the next write. The folder is made private (0700): the
-records hold the images' environment as the engine said it.
+ignored with one warning and replaced by the next write. The folder is made private (0700) and
+the file 0600: the records hold the images' environment as the engine said it.
+
+Cost: loading re-checks every cached record against :mod:`imgviz._records` (a file is never
+trusted to be what imgviz wrote): about 0.4 s for 400 images, the largest part of a refresh of an
+unchanged 20.10 engine (0.45 s in all, against 1.15 s fresh).
 """
 
 from __future__ import annotations
