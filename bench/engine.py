@@ -10,6 +10,10 @@ measures, each a fresh interpreter or CLI process with start-up included, best o
 * whole engine: `imgviz snapshot -o FILE` (every image's inspect + history, containers, df) vs the
   CLI route to the same facts: `docker system df -v` + one `docker image inspect` of every image +
   `docker image history` per image (goal: <= 0.25x)
+* the incremental refresh (imgviz.sources.engine cache, in a private IMGVIZ_CACHE_DIR): `imgviz
+  snapshot` again with nothing changed, and after 10 new images, against the same CLI route; and
+  in-process (what a notebook cell re-run costs, no start-up): a fresh collection, a refresh with
+  nothing changed, and the calls no refresh can skip (the list, containers, df, /info) timed alone
 * at the largest size, the whole collection in-process with 1, 2, 4 and 8 concurrent detail calls
   (what the engine answers fastest with)
 
@@ -99,9 +103,78 @@ def cli_route(engine) -> float:
     return time.perf_counter() - t0
 
 
-def imgviz_route(engine, out: Path) -> float:
-    env = engine.env()
-    return timed([sys.executable, "-m", "imgviz", "snapshot", "--host", engine.host, "-o", str(out)], env)
+#: the bench's own engine cache (never the user's), emptied per engine kind
+BENCH_CACHE = Path(tempfile.mkdtemp(prefix="bench-cache-"))
+
+
+def imgviz_route(engine, out: Path, *, cache: bool = False) -> float:
+    """``imgviz snapshot``: a fresh collection (``--no-cache``), or a refresh from the bench's cache."""
+    env = dict(engine.env(), IMGVIZ_CACHE_DIR=str(BENCH_CACHE))
+    env.pop("IMGVIZ_CACHE", None)
+    flags = [] if cache else ["--no-cache"]
+    return timed([sys.executable, "-m", "imgviz", "snapshot", "--host", engine.host, "-o", str(out), *flags], env)
+
+
+def add_images(engine, n: int, start: int) -> list[str]:
+    """``n`` new tiny images (imports nobody else made), their tags returned."""
+    api = engine.api()
+    tags = []
+    for i in range(start, start + n):
+        api.import_image_from_data(tiny_tar(i), repository=f"bench/new{i}", tag="1")
+        tags.append(f"bench/new{i}:1")
+    api.close()
+    return tags
+
+
+def remove_images(engine, tags: list[str]) -> None:
+    api = engine.api()
+    for tag in tags:
+        api.remove_image(tag)
+    api.close()
+
+
+def refreshes(engine, out: Path, repeat: int, serial: list[int]) -> dict[str, float]:
+    """Best times of ``imgviz snapshot`` from a filled cache: nothing changed, and 10 new images
+    (added before each timed run, removed after it and the cache brought back to the engine)."""
+    imgviz_route(engine, out, cache=True)  # fill the cache
+    unchanged = min(imgviz_route(engine, out, cache=True) for _ in range(repeat))
+    ten = []
+    for _ in range(repeat):
+        tags = add_images(engine, 10, serial[0])
+        serial[0] += 10
+        ten.append(imgviz_route(engine, out, cache=True))
+        remove_images(engine, tags)
+        imgviz_route(engine, out, cache=True)  # the cache follows the engine again
+    return {"refresh, nothing changed": unchanged, "refresh, 10 new images": min(ten)}
+
+
+IN_PROCESS = """
+import os, sys, time
+from imgviz.sources.engine import collect, connect
+host, repeat = sys.argv[1], int(sys.argv[2])
+def best(fn):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter(); fn(); times.append(time.perf_counter() - t0)
+    return min(times)
+fresh = best(lambda: collect(host=host, progress=False, cache=False))
+collect(host=host, progress=False, cache=True)
+snap = collect(host=host, progress=False, cache=True)
+assert snap.source["cache"]["served"] == len(snap.images), snap.source
+warm = best(lambda: collect(host=host, progress=False, cache=True))
+api = connect(host)
+floor = {name: best(getattr(api, name)) for name in ("images", "containers", "df", "info")}
+print(f"{fresh:.3f} {warm:.3f} " + " ".join(f"{k}:{v:.3f}" for k, v in floor.items()))
+"""
+
+
+def in_process(engine, repeat: int) -> tuple[float, float, dict[str, float]]:
+    env = dict(os.environ, IMGVIZ_CACHE_DIR=str(BENCH_CACHE))
+    env.pop("IMGVIZ_CACHE", None)
+    res = subprocess.run([sys.executable, "-c", IN_PROCESS, engine.host, str(repeat)], capture_output=True,
+                         text=True, check=True, cwd=ROOT, env=env)
+    fresh, warm, *floor = res.stdout.split()
+    return float(fresh), float(warm), {k: float(v) for k, v in (x.split(":") for x in floor)}
 
 
 def questions(engine, ref: str, repeat: int) -> dict[str, tuple[float, float]]:
@@ -130,7 +203,7 @@ for workers in (1, 2, 4, 8):
     times = []
     for _ in range(int(sys.argv[2])):
         t0 = time.perf_counter()
-        snap = collect(host=sys.argv[1], progress=False, workers=workers)
+        snap = collect(host=sys.argv[1], progress=False, workers=workers, cache=False)
         times.append(time.perf_counter() - t0)
         assert snap.complete
     best[workers] = min(times)
@@ -141,7 +214,7 @@ print(" ".join(f"{w}:{t:.3f}" for w, t in best.items()))
 PEAK = """
 import resource, sys
 import imgviz
-snap = imgviz.collect(host=sys.argv[1], progress=False)
+snap = imgviz.collect(host=sys.argv[1], progress=False, cache=False)
 f = imgviz.frames(snap)
 print(len(f.images), len(f.layers), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
@@ -152,7 +225,7 @@ def startup(code: str, repeat: int) -> float:
     return min(timed([sys.executable, "-c", code], dict(os.environ)) for _ in range(repeat))
 
 
-def measure(engine, repeat: int, out: Path) -> dict:
+def measure(engine, repeat: int, out: Path, serial: list[int]) -> dict:
     """Everything measured at one engine size, the two routes alternating."""
     api = engine.api()
     listed = api.images()
@@ -163,7 +236,8 @@ def measure(engine, repeat: int, out: Path) -> dict:
         ours.append(imgviz_route(engine, out))
         theirs.append(cli_route(engine))
     return {"images": len(listed), "snapshot": (min(ours), min(theirs)),
-            "questions": questions(engine, refs[len(refs) // 2], max(repeat, 3))}
+            "questions": questions(engine, refs[len(refs) // 2], max(repeat, 3)),
+            "refresh": refreshes(engine, out, repeat, serial), "in_process": in_process(engine, repeat)}
 
 
 def concurrency(engine, repeat: int) -> dict[int, float]:
@@ -179,6 +253,10 @@ def run_kind(kind: str, sizes: list[int], repeat: int, memory: int) -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "imgviz")], check=True,
                    stdout=subprocess.DEVNULL)
     engine = start_private_engine(kind)
+    import shutil
+
+    shutil.rmtree(BENCH_CACHE, ignore_errors=True)
+    serial = [1_000_000]  # tiny_tar numbers of the refresh's new images: content no other image has
     try:
         api = engine.api()
         version, driver = api.version(), api.info().get("Driver")
@@ -191,7 +269,7 @@ def run_kind(kind: str, sizes: list[int], repeat: int, memory: int) -> None:
             t0 = time.monotonic()
             built = grow(engine, target, built)
             t_build += time.monotonic() - t0
-            results.append(measure(engine, repeat, out))
+            results.append(measure(engine, repeat, out, serial))
         workers = concurrency(engine, max(1, repeat - 1))
         print(f"\n{kind}: Docker {version.get('Version')} (API {version.get('ApiVersion')}), storage {driver}; "
               f"best of {repeat} runs each (one-image questions: best of {max(repeat, 3)})")
@@ -204,6 +282,13 @@ def run_kind(kind: str, sizes: list[int], repeat: int, memory: int) -> None:
             flag = "ok" if a / b <= 0.25 else "ABOVE GOAL"
             print(f"  {r['images']:>6}  {'whole engine (snapshot)':<26} {a:>7.2f} s {b:>9.2f} s {a / b:>7.3f}  "
                   f"<= 0.25: {flag}")
+            for name, t in r["refresh"].items():
+                print(f"  {r['images']:>6}  {name:<26} {t:>7.2f} s {b:>9.2f} s {t / b:>7.3f}  "
+                      f"({t / a:.2f}x the fresh snapshot)")
+            fresh, warm, floor = r["in_process"]
+            print(f"  {r['images']:>6}  in-process (a notebook cell re-run): fresh collect {fresh:.2f} s, refresh "
+                  f"with nothing changed {warm:.2f} s ({warm / fresh:.2f}x); the calls no refresh skips, each "
+                  f"alone: " + ", ".join(f"{k} {v:.2f} s" for k, v in floor.items()))
         print(f"  whole collection in-process at {results[-1]['images']} images by concurrent detail calls: "
               + ", ".join(f"{w}: {t:.2f} s" for w, t in workers.items()))
         bare = startup("pass", repeat * 2)

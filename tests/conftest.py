@@ -30,6 +30,28 @@ DATA = Path(__file__).parent / "data"
 KINDS = selected_kinds()
 
 
+def pytest_configure(config):
+    """The engine cache (imgviz.sources.cache) is on by default for users. Here it is off unless a
+    test turns it on (tests/sources/test_engine_cache.py): the other tests count requests, cut
+    engines off at the Nth one and compare collections with the CLI, all of a fresh collection.
+    And no test ever reads or writes the user's own cache folder: a private one for the session,
+    inherited by the CLI subprocesses the tests start."""
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="imgviz-test-cache-")
+    config._imgviz_cache_dir = folder
+    os.environ["IMGVIZ_CACHE_DIR"] = folder
+    os.environ["IMGVIZ_CACHE"] = "0"
+
+
+def pytest_unconfigure(config):
+    import shutil
+
+    folder = getattr(config, "_imgviz_cache_dir", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def _no_engine(reason: str):
     # CI has every engine: there, a missing engine is a failure, never a quiet skip.
     if os.environ.get("CI") or os.environ.get("IMGVIZ_REQUIRE_ENGINE"):

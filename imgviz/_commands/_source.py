@@ -72,6 +72,30 @@ def add_source_args(parser: argparse.ArgumentParser) -> None:
                              "URL passwords, private keys, Authorization headers, -u user:pw)")
     add_limit_args(parser)
     add_partial_arg(parser)
+    add_cache_arg(parser)
+
+
+def add_cache_arg(parser: argparse.ArgumentParser) -> None:
+    """``--no-cache`` (see :mod:`imgviz.sources.cache`)."""
+    parser.add_argument("--no-cache", action="store_true",
+                        help="read every image from the live engine; by default images read before (same ID, "
+                             "same tags in the fresh list) come from imgviz's engine cache ($IMGVIZ_CACHE_DIR, "
+                             "else ~/.cache/imgviz; IMGVIZ_CACHE=0 turns it off)")
+
+
+def cache_of(args: argparse.Namespace) -> bool | None:
+    """``cache=`` for :func:`imgviz.sources.open`: False with ``--no-cache``, else the default."""
+    return False if getattr(args, "no_cache", False) else None
+
+
+def print_cache_note(snapshot_or_frames, file=None) -> None:
+    """The one line saying how many images came from the engine cache, when any did."""
+    from .._text import terminal_safe
+    from ..sources.cache import note
+
+    line = note(getattr(snapshot_or_frames, "source", None))
+    if line:
+        print(f"Cache: {terminal_safe(line)}", file=file)
 
 
 def add_partial_arg(parser: argparse.ArgumentParser) -> None:
@@ -148,7 +172,7 @@ def resolve_snapshot(args: argparse.Namespace, *, progress: bool | None = None, 
     if progress is None:
         progress = sys.stderr.isatty()
     snap, description = open_source(source_of(args), host=getattr(args, "host", None), progress=progress,
-                                    limits=limits_of(args), **targeted)
+                                    limits=limits_of(args), cache=cache_of(args), **targeted)
     if not getattr(args, "show_secrets", False):
         from ..analysis.secrets import mask_snapshot
 

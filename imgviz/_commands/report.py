@@ -35,6 +35,9 @@ def run(args) -> int:
     target_of(args.output)  # a path that can never be written is refused before the source is read
     f, where = resolve_frames(args)
     print(f"Source: {safe(where)}")
+    from ._source import print_cache_note
+
+    print_cache_note(f)
     from .sizes import _incomplete_line
 
     _incomplete_line(f)

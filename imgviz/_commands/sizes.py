@@ -103,6 +103,9 @@ def run(args) -> int:
         (f.images["size_source"] == "derived").any() else ""
     print()
     print(f"Source: {terminal_safe(where)}{derived}")
+    from ._source import print_cache_note
+
+    print_cache_note(f)
     if model is not None:
         print(f"Engine: {terminal_safe(model.describe())}")
     _incomplete_line(f)

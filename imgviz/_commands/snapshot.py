@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 
-from ._source import add_host_arg, add_limit_args, limits_of
+from ._source import add_cache_arg, add_host_arg, add_limit_args, cache_of, limits_of, print_cache_note
 
 
 def register(sub) -> None:
@@ -31,6 +31,7 @@ def register(sub) -> None:
                         "user:pw), for a snapshot to share; the raw engine answers are otherwise kept as said")
     add_host_arg(p)
     add_limit_args(p)
+    add_cache_arg(p)
     p.set_defaults(func=run)
 
 
@@ -51,7 +52,7 @@ def run(args) -> int:
     target_of(args.output)  # a path that can never be written is refused before the engine is read
     with limits.using(limits_of(args)):
         try:
-            snap = shared(collect(host=args.host, progress=sys.stderr.isatty()))
+            snap = shared(collect(host=args.host, progress=sys.stderr.isatty(), cache=cache_of(args)))
         except ImgvizError as exc:
             if exc.partial is None:
                 raise
@@ -76,6 +77,7 @@ def run(args) -> int:
         state += f"; replaced the previous {safe(args.output)}"
     print(f"wrote {safe(written.path)}: {len(snap.images)} images, {len(snap.containers)} containers, "
           f"{len(snap.skipped)} skipped, from {safe(snap.source.get('host'))}{state}")
+    print_cache_note(snap)
     if gone is None:
         return 0
     if snap.complete:  # the engine answered everything; objects it listed were gone when read

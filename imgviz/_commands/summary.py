@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._source import add_source_args, finish, resolve_frames
+from ._source import add_source_args, finish, print_cache_note, resolve_frames
 
 
 def register(sub) -> None:
@@ -26,6 +26,7 @@ def run(args) -> int:
         return human_size(t[name])
 
     print(f"Source: {terminal_safe(where)}")
+    print_cache_note(f)
     from .sizes import _incomplete_line
 
     _incomplete_line(f)

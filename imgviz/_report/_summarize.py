@@ -168,6 +168,10 @@ def overview(ctx: Context) -> list:
     items = [("Source", ctx.description)]
     if src.get("collected_at"):
         items.append(("Collected at", str(src["collected_at"])))
+    from ..sources.cache import note
+
+    if note(src):  # what came from imgviz's engine cache rather than from the engine just now
+        items.append(("Cache", note(src)))
     model = _engine_model_of(ctx.raw_frames)
     if model is not None:
         # the header names the engine, its API version and its storage (the size model follows it)

@@ -75,6 +75,8 @@ def load(path: str | os.PathLike, *, limits=None) -> Snapshot:
                 # recording ends there): every output of the file says what the live one did
                 replayed.records["skipped"] = [dict(s) for s in snap.skipped]
                 replayed.records["complete"] = False
+            if isinstance(snap.source.get("cache"), dict):  # how the recording was collected, said again
+                replayed.source["cache"] = dict(snap.source["cache"])
             return replayed
         except EngineError as exc:
             raise SnapshotError(f"{path}: {str(exc).split(': ', 1)[-1]}") from None
@@ -122,7 +124,7 @@ def describe(snapshot: Snapshot | dict) -> str:
 
 def open(source: Any = None, *, host: str | None = None, platform: str | None = None,  # noqa: A001
          read_layers: bool = False, progress: bool = True, limits=None, images=None,
-         scope: str | None = None) -> Opened:
+         scope: str | None = None, cache: bool | None = None) -> Opened:
     """Open a source: a :class:`~imgviz.snapshot.Snapshot` and the line saying which source it was.
 
     Parameters
@@ -162,6 +164,10 @@ def open(source: Any = None, *, host: str | None = None, platform: str | None = 
         A live engine is asked only what one answer needs (see :func:`imgviz.sources.engine.collect`):
         ``images=[REF, ...]`` their inspect and history, ``scope="list"`` the image list. Other
         sources are read whole (they are already at hand).
+    cache : bool, optional
+        A live engine's whole collection reads only images it has not read before, from the
+        engine cache (:mod:`imgviz.sources.cache`; tags always from the fresh list). Default: on
+        (unless ``$IMGVIZ_CACHE=0``); ``False`` reads every image.
 
     Returns
     -------
@@ -185,7 +191,7 @@ def open(source: Any = None, *, host: str | None = None, platform: str | None = 
     """
     with _limits.using(limits), _limits.deadline_scope(what="opening the source"):
         return _open(source, host=host, platform=platform, read_layers=read_layers, progress=progress,
-                     targeted={"images": images, "scope": scope})
+                     targeted={"images": images, "scope": scope, "cache": cache})
 
 
 def _open(source: Any, *, host, platform, read_layers: bool, progress: bool, targeted=None) -> Opened:

@@ -462,7 +462,7 @@ def _progress(iterable: Iterable, *, total: int, desc: str, enabled: bool):
 
 def collect(client=None, *, host: str | None = None, progress: bool = True, workers: int = 8,
             collected_at: str | None = None, limits=None, images: Iterable[str] | None = None,
-            scope: str | None = None) -> Snapshot:
+            scope: str | None = None, cache: bool | None = None) -> Snapshot:
     """Collect an engine's images and containers into a :class:`~imgviz.snapshot.Snapshot`:
     everything, or only what one answer needs (``images``, ``scope``).
 
@@ -491,6 +491,12 @@ def collect(client=None, *, host: str | None = None, progress: bool = True, work
         runs beside the rest, as it is the slowest answer on the containerd store); ``list``:
         ``/version`` and ``/images/json`` only (what ``docker image ls`` needs; no image record);
         ``images``: the ``images`` named.
+    cache : bool, optional
+        Whole-engine collections of a live engine: serve the images the engine cache
+        (:mod:`imgviz.sources.cache`) holds as the fresh list still names them, read only the
+        others, and keep what was read. Default (None): on, unless ``$IMGVIZ_CACHE=0``. Tags
+        always come from the fresh list; ``source["cache"]`` says how many images came from the
+        cache and where it is.
 
     Returns
     -------
@@ -523,7 +529,10 @@ def collect(client=None, *, host: str | None = None, progress: bool = True, work
         if scope not in ("all", "list", "images") or (scope == "images") != (asked is not None):
             raise UsageError(f"scope={scope!r}: 'all', 'list', or 'images' with images=[...]")
         try:
-            return _collect(api, address, progress, workers, collected_at, scope, asked)
+            from .cache import enabled
+
+            use_cache = enabled(cache) and isinstance(api, _Answers)  # never for a recording's replay
+            return _collect(api, address, progress, workers, collected_at, scope, asked, use_cache)
         finally:
             if own:
                 api.close()
@@ -545,7 +554,7 @@ def _answers_of(api, lim: _limits.Limits, deadline: _limits.Deadline):
 
 
 def _collect(api, address: str, progress: bool, workers: int, collected_at: str | None,
-             scope: str = "all", asked: list[str] | None = None) -> Snapshot:
+             scope: str = "all", asked: list[str] | None = None, cache: bool = False) -> Snapshot:
     records = empty_records()
     snap = Snapshot(source={"kind": "engine", "host": address,
                             "collected_at": collected_at or utc_now_iso()}, records=records)
@@ -567,6 +576,8 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
         if scope == "all":
             # the slowest answer (6.7 s on a 387-image containerd store) runs beside everything else
             df_call = _Beside(lambda: _disk_usage(api))
+        # the cache is keyed by the engine's /info: asked beside the list, and kept for the model
+        info_call = _Beside(lambda: _call(api.info, what="/info")) if cache and scope == "all" else None
 
         image_list = _call(api.images, schema=_records.IMAGE_LIST, what="/images/json")
         records["image_list"] = image_list
@@ -578,14 +589,16 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
         # content store) beside the per-image calls; into a dict of their own, taken at the end, so a
         # collection cut short never gets them later (a replay of it would not either)
         seen = {"version": records["version"], "image_list": image_list}
+        store = _open_cache(info_call, address, version)
+        model_api = api if info_call is None else _InfoAnswered(api, info_call)
 
         def extras() -> dict:
             view = dict(seen)
-            _engine_model.collect_extras(api, view, address, _call, _Gone)
+            _engine_model.collect_extras(model_api, view, address, _call, _Gone)
             return {k: v for k, v in view.items() if k not in seen}
 
         extras_call = _Beside(extras)
-        _collect_images(api, snap, [im["Id"] for im in image_list], progress, workers)
+        _collect_images_cached(api, snap, image_list, progress, workers, store)
 
         container_list = _call(api.containers, all=True, size=True, schema=_records.CONTAINER_LIST,
                                what="/containers/json")
@@ -606,6 +619,52 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
         records["skipped"].append({"kind": "engine", "id": address, "reason": "malformed answer", "detail": str(bad)})
         raise EngineError(f"engine at {address}: malformed answer: {bad}", partial=snap) from None
     return snap
+
+
+def _open_cache(info_call, address: str, version: dict):
+    """The engine's cache (:mod:`imgviz.sources.cache`), or None when off or the engine's /info
+    cannot tell it apart (a 404 or malformed /info: the collection goes on without the cache)."""
+    if info_call is None:
+        return None
+    from .cache import EngineCache
+
+    try:
+        info = info_call.result()
+    except (_Gone, _Malformed):
+        return None
+    return EngineCache.for_engine(address, version, info)
+
+
+class _InfoAnswered:
+    """The client, with ``/info`` answered by the call already made for the cache's key."""
+
+    def __init__(self, api, info_call: "_Beside"):
+        self._api, self._info_call = api, info_call
+
+    def __getattr__(self, name):
+        return getattr(self._api, name)
+
+    def info(self):
+        return self._info_call.result()
+
+
+def _collect_images_cached(api, snap: Snapshot, image_list: list[dict], progress: bool, workers: int,
+                           store) -> None:
+    """The listed images: those the cache holds as the list still names them from the cache,
+    the rest from the engine; in list order either way. What was read goes into the cache (also
+    when the collection is cut short: every record kept was read whole)."""
+    ids = [im["Id"] for im in image_list]
+    if store is None:
+        _collect_images(api, snap, ids, progress, workers)
+        return
+    served = store.serve(image_list)
+    try:
+        _collect_images(api, snap, [i for i in ids if i not in served], progress, workers)
+    finally:
+        read = {r["id"]: r for r in snap.records["images"]}
+        snap.records["images"] = [served.get(i) or read[i] for i in ids if i in served or i in read]
+        store.store(image_list, read.values())
+        snap.source["cache"] = {"path": str(store.path), "served": len(served), "images": len(ids)}
 
 
 def _disk_usage(api, tries: int = 3):
