@@ -47,7 +47,31 @@ def _predict(old_dir, new_dir, builder, bases, version, history=None):
 
 
 def _run_one(engine, root, name, builder):
-    """Fresh base, build OLD, replace files by NEW's in place, build NEW, predict, read verdicts."""
+    """Fresh base, build OLD, replace files by NEW's in place, build NEW, predict, read verdicts;
+    then the case's images are removed (everything the tests check was read from the engine by then)."""
+    try:
+        return _build_and_read(engine, root, name, builder)
+    finally:
+        _forget(engine, f"imgviz-cascade/{name}-{builder}")
+
+
+def _forget(engine, tag: str) -> None:
+    """Remove the case's tags (the classic builder's untagged parents go with them): the session's
+    engine serves every later test, and on the containerd store each listed image slows its
+    /images/json (CI's session engine held some 300 images of these cases otherwise)."""
+    import docker.errors
+
+    api = engine.api()
+    for suffix in ("new", "old", "base2", "base"):
+        try:
+            api.remove_image(f"{tag}:{suffix}", force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:  # an image still in use: kept, and said
+            print(f"{tag}:{suffix} kept: {exc}")
+
+
+def _build_and_read(engine, root, name, builder):
     sc = SCENARIOS[name]
     version = engine_version(engine.host)   # the rules `imgviz cascade --inspect-bases` picks
     if version.startswith("podman"):
