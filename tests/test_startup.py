@@ -25,9 +25,10 @@ SNAP = ROOT / "tests" / "data" / "fleet" / "snapshot.json.gz"
 HEAVY = ("pandas", "numpy", "plotly", "ipywidgets")
 #: modules a live engine's `history IMAGE` and `images` do without (each was imported by every
 #: command once; measured with -X importtime): the thread pool and logging (8 ms), the source
-#: checks, the engine model, importlib.resources (the demo's path), the docker SDK, tqdm (no tty)
+#: checks, the engine model, importlib.resources (the demo's path), platform (a registry's platform
+#: choice), the docker SDK, tqdm (no tty)
 NOT_FOR_ONE_IMAGE = ("concurrent.futures", "logging", "imgviz.sources._check", "imgviz.sources.engine_model",
-                     "importlib.resources", "imgviz._data", "imgviz.frames", "docker", "requests", "tqdm")
+                     "importlib.resources", "imgviz._data", "imgviz.frames", "platform", "docker", "requests", "tqdm")
 
 
 def imported(*argv: str, env: dict | None = None) -> tuple[set[str], subprocess.CompletedProcess]:
