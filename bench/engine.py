@@ -13,7 +13,10 @@ measures, each a fresh interpreter or CLI process with start-up included, best o
 * at the largest size, the whole collection in-process with 1, 2, 4 and 8 concurrent detail calls
   (what the engine answers fastest with)
 
-The docker CLI is each engine's own client (20.10's for docker20, 28.5's for Docker 28). With
+Each question's row also gives both sides' CPU time (user + system, best of the runs): on the shared
+2-core machines the wall time of a 30-100 ms process is much of it waiting for a core.
+
+The docker CLI is each engine's own client (20.10's for docker20 and podman, 28.5's for Docker 28). With
 ``--memory N`` it also grows the last engine to N images and reports the peak resident memory of
 collecting and framing them.
 
@@ -80,10 +83,18 @@ def grow(engine, target: int, built: int = 0, max_builds: int = 20) -> int:
     return built
 
 
-def timed(cmd: list[str], env: dict, cwd: Path | None = None) -> float:
+def timed(cmd: list[str], env: dict, cwd: Path | None = None, cpu: list | None = None) -> float:
+    """Wall time of ``cmd``; with ``cpu``, its CPU time (user + system, all its threads) is appended
+    there: on a machine other work keeps busy, the wall time of a short process is mostly waiting for
+    a core, and the CPU time says what the process itself costs."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    if cpu is not None:
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return wall
 
 
 def cli_route(engine) -> float:
@@ -125,11 +136,11 @@ def questions(engine, ref: str, repeat: int, baseline: Path | None = None) -> di
         pairs["image ls (baseline)"] = (pairs["image ls"][0], [cli, "image", "ls"], baseline)
     out = {}
     for name, (ours, theirs, cwd) in pairs.items():
-        a, b = [], []
+        a, b, cpu_a, cpu_b = [], [], [], []
         for _ in range(repeat):  # alternating, so both meet the same engine state
-            a.append(timed(ours, env, cwd))
-            b.append(timed(theirs, env))
-        out[name] = (min(a), min(b))
+            a.append(timed(ours, env, cwd, cpu_a))
+            b.append(timed(theirs, env, None, cpu_b))
+        out[name] = (min(a), min(b), min(cpu_a), min(cpu_b))
     return out
 
 
@@ -214,11 +225,13 @@ def run_kind(kind: str, sizes: list[int], repeat: int, memory: int, whole: bool 
         workers = concurrency(engine, max(1, repeat - 1)) if whole else None
         print(f"\n{kind}: Docker {version.get('Version')} (API {version.get('ApiVersion')}), storage {driver}; "
               f"best of {repeat} runs each (one-image questions: best of {max(repeat, 3)})")
-        print(f"  {'images':>6}  {'question':<34} {'imgviz':>9} {'docker CLI':>11} {'ratio':>7}  goal")
+        print(f"  {'images':>6}  {'question':<34} {'imgviz':>9} {'docker CLI':>11} {'ratio':>7}  goal"
+              f"          CPU: {'imgviz':>8} {'docker':>8} {'ratio':>6}")
         for r in results:
-            for name, (a, b) in r["questions"].items():
+            for name, (a, b, ca, cb) in r["questions"].items():
                 flag = "ok" if a / b <= 2 else "ABOVE GOAL"
-                print(f"  {r['images']:>6}  {name[:34]:<34} {a:>7.3f} s {b:>9.3f} s {a / b:>7.2f}  <= 2: {flag}")
+                print(f"  {r['images']:>6}  {name[:34]:<34} {a:>7.3f} s {b:>9.3f} s {a / b:>7.2f}  <= 2: {flag:<10}"
+                      f"      {ca * 1000:>5.0f} ms {cb * 1000:>5.0f} ms {ca / cb:>6.2f}")
             if r["snapshot"] is None:
                 continue
             a, b = r["snapshot"]
