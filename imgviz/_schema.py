@@ -30,9 +30,20 @@ IMAGES = {
     "tag": ("string", "first tag's tag, '<none>' when untagged"),
     "dangling": ("bool", "no tags: what `docker image ls -f dangling=true` lists"),
     "created": ("datetime64[ns, UTC]", "creation time from the image config"),
-    "size": ("Int64", "logical size in bytes: sum of the image's layer sizes (`docker image ls` SIZE)"),
+    "size": ("Int64", "the image's size as `docker image ls` and `docker system df -v` SIZE print it (the engine's "
+                      "own number; a graph driver: the sum of its layers; the containerd store: content blobs + "
+                      "unpacked snapshots)"),
     "shared_size": ("Int64", "bytes of this image's layers that other images use too (df SHARED SIZE)"),
     "unique_size": ("Int64", "size - shared_size (df UNIQUE SIZE)"),
+    "size_of_layers": ("Int64", "the layer rule: sum of the sizes of the image's layers, each layer (chain ID) once "
+                                "(`docker image history` SIZE); equals size on a graph driver; on the containerd "
+                                "store size also counts content blobs (see content_size, unpacked_size)"),
+    "content_size": ("Int64", "containerd image store: bytes of the content blobs size counts (manifests, config, "
+                              "compressed layers, attestation manifests; /images/json?manifests=1 Content); NA on "
+                              "other stores or when not recorded"),
+    "unpacked_size": ("Int64", "containerd image store: bytes of the unpacked snapshots size counts "
+                               "(?manifests=1 Unpacked: the top snapshot and every parent snapshot); "
+                               "size = content_size + unpacked_size; NA on other stores or when not recorded"),
     "containers": ("Int64", "number of containers (any state) created from this image"),
     "size_source": ("string", "'engine' when size/shared_size came from the engine, 'derived' when computed from "
                               "the layer tars (what an engine reports after loading or pulling them)"),

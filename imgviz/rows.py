@@ -19,8 +19,13 @@ Sizes are exact either way, because only 0-byte layers can be placed ambiguously
 
 Image sizes
 -----------
-The engine's numbers are kept when it gives them (``size_source == "engine"``). Otherwise they are
-derived by the engine's own rule (:func:`derive_image_sizes`) and ``size_source == "derived"``.
+The engine's numbers are kept when it gives them (``size_source == "engine"``): ``size`` is what
+``docker image ls`` and ``docker system df -v`` print, ``shared_size`` df's SHARED SIZE. Otherwise they
+are derived by the engine's own rule (:func:`derive_image_sizes`) and ``size_source == "derived"``.
+``size_of_layers`` is always the layer rule (the image's layers, each once): on a graph driver it
+equals ``size``; on the containerd image store ``size`` = ``content_size`` (content blobs) +
+``unpacked_size`` (snapshots), both from ``/images/json?manifests=1``, and ``size_of_layers`` is the
+snapshots the history names (docs/engines.md says when ``unpacked_size`` is more).
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ from typing import Any, Iterable
 from ._instructions import instruction_of, is_metadata
 from .selection import familiar, repo_tag, short_id
 from .snapshot import Snapshot
+from .sources import podman as _podman
 from .sources._oci import chain_ids  # the one chain-ID rule (sources, frames and the cascade share it)
+from .sources.engine_model import manifest_split
 
 _NONE_TAG = "<none>:<none>"
 _NONE_DIGEST = "<none>@<none>"
@@ -342,7 +349,13 @@ def rows(snapshot: Snapshot) -> Rows:
     rec = snapshot.records
     kind = snapshot.kind
     listed = {im["Id"]: im for im in rec.get("image_list") or []}
+    # podman: its own libpod df, not its compat /system/df (imgviz.sources.podman)
+    podman = kind == "engine" and _podman.is_podman(rec.get("version"))
+    # the containerd store's ?manifests=1 answer: the content / unpacked split behind each Size
+    split = {im["Id"]: im for im in rec.get("image_manifests") or [] if isinstance(im, dict) and "Id" in im}
     df = normalize_df(rec.get("df"))
+    if podman:  # its own libpod df; without it, the compat df with its LayersSize 0 made unknown
+        df = _podman.engine_df(rec) if rec.get("podman_df") else _podman.compat_engine_df(df)
     df_images = df["images"] if df else {}
 
     image_rows, layer_rows, history_rows = [], [], []
@@ -395,7 +408,10 @@ def rows(snapshot: Snapshot) -> Rows:
                 pos += 1
             history_rows.append({
                 "image_id": image_id, "index": idx,
-                "entry_id": image_id if idx == len(entries) - 1 else e.get("id", "<missing>"),
+                # Docker names the newest entry by the image itself; podman by its own rule (a built
+                # image's newest entry carries its parent's ID, without sha256:): as `podman history`
+                # prints it
+                "entry_id": image_id if idx == len(entries) - 1 and not podman else e.get("id", "<missing>"),
                 "created": e["created"],
                 "created_by": e["created_by"], "instruction": e["instruction"], "comment": e["comment"],
                 "empty_layer": e["empty_layer"], "layer_position": layer_pos,
@@ -415,16 +431,22 @@ def rows(snapshot: Snapshot) -> Rows:
                 "created": h.get("created"),
             })
 
+        parts = manifest_split(split.get(image_id))
         engine_sizes = df_images.get(image_id) or {}
         shared = _known(engine_sizes.get("SharedSize"))
         if shared is None:
             shared = _known(summary.get("SharedSize"))
+        set_of_layers = dict(zip(chains, layer_sizes))  # each layer (chain ID) once
         repo, tag = repo_tag(tags[0] if tags else None)
         image_rows.append({
             "image_id": image_id, "short_id": short_id(image_id), "tags": tags,
             "digests": digests, "repository": repo, "tag": tag, "dangling": not tags,
             "created": created, "size": size, "shared_size": shared,
             "unique_size": (size - shared) if (size is not None and shared is not None) else None,
+            "size_of_layers": (sum(int(x) for x in set_of_layers.values())
+                               if all(x is not None for x in set_of_layers.values()) else None),
+            "content_size": None if parts is None else parts["content"] + parts["attestation"],
+            "unpacked_size": None if parts is None else parts["unpacked"],
             "containers": _known(engine_sizes.get("Containers", summary.get("Containers"))),
             "size_source": "engine" if (inspect is not None and shared is not None) else "derived",
             "os": os_, "architecture": arch, "n_layers": len(diff_ids), "n_history": len(entries),

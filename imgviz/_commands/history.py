@@ -54,7 +54,9 @@ def run(args) -> int:
                    for h in table]
         dump_json(json_output(entries, snap, "history"))
         return finish(args, snap)
-    out = [(short_id(h["entry_id"]) if h["entry_id"].startswith("sha256:") else h["entry_id"],
+    # podman names entries by bare hex IDs: cut like the CLIs cut them (12 characters)
+    out = [(short_id(h["entry_id"]) if h["entry_id"].startswith("sha256:") else
+            h["entry_id"][:12] if len(h["entry_id"]) == 64 else h["entry_id"],
             ago(utc_time(h["created"])),
             h["created_by"] if args.no_trunc else _ellipsis(h["created_by"] or ""),
             human_size(h["size"], 3), h["comment"]) for h in table]

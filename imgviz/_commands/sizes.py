@@ -60,7 +60,10 @@ def run(args) -> int:
                         "containers": as_int(r.containers)} for r in table.itertuples(index=False)],
             "disk_usage": [{"type": kind, "total": as_int(r.total), "active": as_int(r.active),
                             "size": as_int(r["size"]), "reclaimable": as_int(r["reclaimable"]),
-                            "source": r["source"]} for kind, r in du.iterrows()],
+                            "source": r["source"],
+                            # podman: its own lines, whose SIZE is not the bytes stored: said so
+                            **({"note": du.attrs["notes"][kind]} if kind in du.attrs.get("notes", {}) else {})}
+                           for kind, r in du.iterrows()],
             "volumes": [{"name": v.name, "driver": v.driver, "links": as_int(v.links), "size": as_int(v.size)}
                         for v in f.volumes.itertuples(index=False)],
             # a record's description is the RUN command it ran: masked by the report's one rule
@@ -103,15 +106,19 @@ def run(args) -> int:
     if model is not None:
         print(f"Engine: {terminal_safe(model.describe())}")
     _incomplete_line(f)
+    podman = model is not None and model.storage == "podman"
     lines = [
         ("Reported (sum of `docker image ls` SIZE)", f"{human_size(t['reported'])} over {int(t['tags'])} rows"),
         ("Each image counted once", human_size(t["logical"])),
-        ("Physical (distinct layers, `docker system df`)", human_size(t["physical"])),
+        # podman's `system df` SIZE is a sum of image sizes; what its store holds is its layer records'
+        ("Physical (distinct layers podman's store holds)" if podman else
+         "Physical (distinct layers, `docker system df`)",
+         human_size(t["physical"]) if str(t["physical"]) != "<NA>" else "unknown (podman does not say)"),
         ("Saved by sharing layers", human_size(t["saved_by_sharing"])),
         ("Dangling images", f"{int(t['dangling_images'])}, {human_size(t['dangling_size'])} listed, "
                             f"{human_size(t['dangling_freed'])} freed by removing them"),
         ("Containers' writable layers", f"{human_size(t['writable_layers'])} in {int(t['containers'])} containers"),
-        ("Reclaimable (as `docker system df`)", recl),
+        ("Reclaimable (as `podman system df`)" if podman else "Reclaimable (as `docker system df`)", recl),
     ]
     width = max(len(k) for k, _ in lines) + 2
     for key, value in lines:
@@ -119,6 +126,8 @@ def run(args) -> int:
 
     print()
     print(df_table(du))
+    if "Images" in du.attrs.get("notes", {}):
+        print(f"(Images: {du.attrs['notes']['Images']})")
     unknown = [k for k in ("Local Volumes", "Build Cache") if du.at[k, "source"] == "unknown"]
     if unknown:
         print(f"({' and '.join(unknown)}: this source has no engine answer to say; unknown, not 0)")

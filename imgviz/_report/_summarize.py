@@ -177,6 +177,11 @@ def overview(ctx: Context) -> list:
                                 f"{src.get('os', '?')}/{src.get('arch', '?')})"))
     disk = ("(what the disk holds for images: `docker system df` Images SIZE, the engine's own number)"
             if src_of["physical"] == "engine" else "(what the disk holds for images, each layer once)")
+    if model is not None and model.storage == "podman":
+        # podman's `system df` Images SIZE is a sum of image sizes: the bytes stored are its layer records'
+        disk = ("(what podman's layer store holds: its own layer records; `podman system df` Images SIZE is "
+                "a sum of image sizes, not this)" if src_of["physical"] == "engine" else
+                "(podman does not say: its layer store's records were not readable)")
     items += [
         ("Images", f"{t['images']:,} ({t['tag_names']:,} tags in {t['repositories']:,} repositories, "
                    f"{t['dangling_images']:,} dangling)"),
@@ -452,9 +457,11 @@ def disk_beyond_images(ctx: Context) -> list:
     lines = pd.DataFrame({"type": list(du.index), "total": du["total"], "active": du["active"], "size": du["size"],
                           "reclaimable": du["reclaimable"],
                           "%": [None if _unknown(p) else f"{int(p)}%" for p in du["reclaimable_percent"]]})
+    notes = du.attrs.get("notes") or {}  # podman: its own lines, whose meaning is not Docker's
     parts: list = [Table(lines.reset_index(drop=True), {"type": "text", "total": "int", "active": "int", "size": "bytes",
                                                        "reclaimable": "bytes", "%": "text"},
-                         caption="docker system df", collapse=False)]
+                         caption="podman system df" if notes else "docker system df", collapse=False,
+                         **({"note": "; ".join(f"{k}: {v}" for k, v in notes.items())} if notes else {}))]
     cache = ctx.frames.build_cache
     if len(cache):
         parts += figure(lambda: _figures().build_cache(ctx.frames))

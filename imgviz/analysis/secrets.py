@@ -71,8 +71,9 @@ _AUTH_HEADER = re.compile(
     r"(?P<value>[^\s'\"\\]+)", re.IGNORECASE)
 _SECRET_HEADER = re.compile(r"(?P<head>(?<![\w-])(?P<name>[A-Za-z][A-Za-z0-9-]*)\s*:\s+)(?P<value>[^\s'\"\\]+)")
 _BEARER = re.compile(r"(?P<head>\bBearer\s+)(?P<value>[A-Za-z0-9._~+/=\-]{4,})")
-#: ``-u user:pw`` as a shell line has it, and as BuildKit's history writes an exec form (``"-u" "user:pw"``)
-_USER_OPTION = re.compile(r"(?P<head>(?<![\w-])(?:-u|--user)(?:=|['\"]?\s*['\"]?)[^\s:'\"]*:)(?P<value>[^\s'\"@]+)")
+#: ``-u user:pw`` as a shell line has it, and as the builders' history writes an exec form: Docker's
+#: ``"-u" "user:pw"``, buildah's (podman) ``"-u", "user:pw"`` with a comma
+_USER_OPTION = re.compile(r"(?P<head>(?<![\w-])(?:-u|--user)(?:=|['\"]?,?\s*['\"]?)[^\s:'\"]*:)(?P<value>[^\s'\"@]+)")
 _SECRET_OPTION = re.compile(r"(?P<head>(?<![\w-])--(?P<name>[A-Za-z][A-Za-z0-9_-]*)(?:=|\s+))(?P<value>'[^']*'|\"[^\"]*\"|[^\s'\"<>-][^\s;&|]*)")
 #: option names that take a secret-looking word but no secret (a file, a switch, an id)
 _NOT_SECRET_OPTION = re.compile(r"(?i)(?:stdin|file|path|dir|env|id|src|source|target)$")

@@ -191,7 +191,8 @@ def sharing_matrix(frames, images: Iterable[str] | None = None) -> pd.DataFrame:
     Rule: the bytes images A and B share are the sizes of the chain IDs both use. Because a chain
     ID includes everything below it, those are the common beginning of their two paths, so the
     value is the ``chain_size`` of the deepest layer they have in common (0 when they start from
-    different bases). The diagonal is each image's own size.
+    different bases). The diagonal is the bytes of each image's own layers (``size_of_layers``:
+    ``docker image ls`` SIZE on a graph driver; on the containerd store SIZE adds content blobs).
 
     Parameters
     ----------
@@ -231,7 +232,10 @@ def sharing_matrix(frames, images: Iterable[str] | None = None) -> pd.DataFrame:
         for chain in order:
             k = np.fromiter((pos[i] for i in users[chain]), dtype=np.int64)
             m[np.ix_(k, k)] = int(cum[chain])
-        sizes = all_images.set_index("image_id")["size"].reindex(ids).fillna(0).astype("int64").values
+        # the layer rule's size, so the diagonal counts what the cells count (on the containerd
+        # store image ls SIZE also counts content blobs, which no cell does)
+        own = "size_of_layers" if "size_of_layers" in all_images.columns else "size"
+        sizes = all_images.set_index("image_id")[own].reindex(ids).fillna(0).astype("int64").values
         m[np.arange(n), np.arange(n)] = sizes
     return pd.DataFrame(m, index=pd.Index(ids, name="image_id"), columns=pd.Index(ids, name="image_id"))
 

@@ -9,10 +9,15 @@ The rules, measured on each engine (docs/engines.md, "One image, every size"):
   image manifest's Total = Content (manifest + config + compressed layer blobs) + Unpacked (its
   snapshots) and an attestation manifest's Total = its Content; inspect Size = the index blob +
   the platform manifest's Content (compressed, nothing unpacked); the history sizes add up to
-  Unpacked (snapshot disk usage); df SHARED SIZE counts only snapshots another image also uses,
-  never content blobs. ``/images/json?manifests=1`` (API 1.47+) is the only answer with the split.
+  Unpacked (snapshot disk usage), but for an image with a layer the classic builder made by running
+  a container: moby (``image_commit.go``) parents that layer's snapshot on the build container's
+  init snapshot, and Unpacked walks the snapshotter's parents, so it counts that init snapshot too
+  (28,672 bytes per such layer on the test fleet); df SHARED SIZE counts only snapshots of chain
+  IDs another image also uses, never content blobs. ``/images/json?manifests=1`` (API 1.47+) is
+  the only answer with the split.
 - podman (compat API): layer sizes are uncompressed tar sizes; Size = layers + config + manifest;
-  its compat df lists every image's SharedSize = Size and LayersSize 0.
+  its compat df says LayersSize 0, so its own libpod df and layer records are read instead
+  (:mod:`imgviz.sources.podman`); its SHARED is the parent image's whole Size.
 
 Pure: frames in (their snapshot's raw records), a frame out.
 """
@@ -22,7 +27,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..selection import image_labels
-from ..sources.engine_model import model_of_frames
+from ..sources.engine_model import manifest_split, model_of_frames
 from .what_if import storage_of
 
 COLUMNS = ["image_id", "label", "storage", "image_ls_size", "inspect_size", "df_size", "df_shared_size",
@@ -32,19 +37,10 @@ COLUMNS = ["image_id", "label", "storage", "image_ls_size", "inspect_size", "df_
 
 def _split(entry: dict | None):
     """(content, unpacked, attestation content, index size) of one ``?manifests=1`` image entry."""
-    if not entry:
+    parts = manifest_split(entry)
+    if parts is None:
         return (None,) * 4
-    content = unpacked = attest = 0
-    for m in entry.get("Manifests") or []:
-        size = m.get("Size") or {}
-        if m.get("Kind") == "image":
-            content += int(size.get("Content") or 0)
-            unpacked += int(((m.get("ImageData") or {}).get("Size") or {}).get("Unpacked") or 0)
-        elif m.get("Kind") == "attestation":
-            attest += int(size.get("Content") or 0)
-    desc = entry.get("Descriptor") or {}
-    index = int(desc.get("size") or 0) if "index" in str(desc.get("mediaType") or "") else 0
-    return content, unpacked, attest, index
+    return parts["content"], parts["unpacked"], parts["attestation"], parts["index"]
 
 
 def _mb(n) -> str:
@@ -106,12 +102,20 @@ def _explain(storage, ls, ins, dsize, dshared, h, content, unpacked, attest, ind
         att = f" + {_mb(attest)} attestation" if attest else ""
         shared = f"; df SHARED {_mb(dshared)} counts only snapshots other images use, never blobs" \
             if dshared is not None and dshared >= 0 else ""
+        hidden = ""
+        if h is not None and unpacked > h:
+            hidden = (f"; the unpacked snapshots are {_mb(unpacked - h)} more than the history's layers: a layer "
+                      f"the classic builder made with a container (RUN) sits on that container's init snapshot, "
+                      f"which the engine counts and no history row names")
         return holds, (f"image ls / df {_mb(ls)} = {_mb(content)} content (compressed layers, manifest, config) + "
                        f"{_mb(unpacked)} unpacked snapshots{att}; inspect {_mb(ins)} = the index + the content "
-                       f"only, nothing unpacked{shared}")
+                       f"only, nothing unpacked{shared}{hidden}")
     if storage == "podman":
-        return None, (f"podman: {_mb(ls)} = uncompressed layer tars + config + manifest (not the files' bytes); "
-                      f"its compat df says SHARED = SIZE for every image and LayersSize 0: not Docker's numbers")
+        tars = f" ({_mb(h)})" if h is not None else ""
+        return None, (f"podman: {_mb(ls)} = uncompressed layer tars{tars} + config + manifest (not the files' "
+                      f"bytes); `podman system df` SHARED is its parent image's whole size (all of it when another "
+                      f"image is built on it), not a sum of shared layers; its compat df's LayersSize 0 is "
+                      f"not used")
     if storage in ("graphdriver", "unknown"):
         holds = None if None in (ls, ins, h) else (ls == ins == h and (dsize is None or dsize == ls))
         shared = f"; df SHARED {_mb(dshared)} is the part other images use too" \

@@ -161,6 +161,10 @@ def disk_usage(frames) -> pd.DataFrame:
     Volumes and build cache are NA for a source without the engine's ``/system/df`` (a registry,
     an archive): unknown, not 0.
 
+    podman: the lines are podman's own (``podman system df``, :func:`imgviz.sources.podman.summary_lines`):
+    Images SIZE there is the sum of its df rows' sizes (one row per image name), not the bytes
+    stored; the percentage is rounded, not floored. ``out.attrs["notes"]`` says so per line.
+
     Returns
     -------
     DataFrame
@@ -207,10 +211,18 @@ def disk_usage(frames) -> pd.DataFrame:
         rows.append(("Build Cache", b["total"], b["active"], b["size"], b["reclaimable"], pd.NA, "engine"))
     else:
         rows.append(("Build Cache",) + unknown)
+    notes = {}
+    for name, line in (engine_df.get("lines") or {}).items():
+        # an engine whose own CLI prints other lines (podman): its lines, by its rules, said so
+        at = [r[0] for r in rows].index(name)
+        rows[at] = (name, line["total"], line["active"], line["size"], line["reclaimable"],
+                    line["reclaimable_percent"], "engine")
+        notes[name] = line["note"]
     out = pd.DataFrame(rows, columns=["type", "total", "active", "size", "reclaimable",
                                       "reclaimable_percent", "source"]).set_index("type")
     for col in ("total", "active", "size", "reclaimable", "reclaimable_percent"):
         out[col] = out[col].astype("Int64")
+    out.attrs["notes"] = notes
     return out
 
 
@@ -263,8 +275,9 @@ _TOTALS_MEANING = {
     "shared": ("bytes", "bytes of distinct layers used by more than one image"),
     "dangling_images": ("count", "images with no tag (`docker image ls -f dangling=true`)"),
     "dangling_size": ("bytes", "sum of the sizes of dangling images"),
-    "dangling_freed": ("bytes", "bytes of layers that removing every dangling image without "
-                                "containers would free (what `docker image prune` frees)"),
+    "dangling_freed": ("bytes", "bytes of layers that removing every dangling image without containers would "
+                                "free (what `docker image prune` frees; on the containerd store it frees their "
+                                "content blobs no other image uses too: imgviz.analysis.what_if.removal counts both)"),
     "active_images": ("count", "images with at least one container (`docker system df` ACTIVE)"),
     "reclaimable": ("bytes", "`docker system df` Images RECLAIMABLE: physical minus the unique size "
                              "of every image that has containers"),
@@ -272,6 +285,16 @@ _TOTALS_MEANING = {
     "writable_layers": ("bytes", "sum of the containers' writable layers (SizeRw; df Containers SIZE)"),
     "containers_reclaimable": ("bytes", "writable bytes of containers not running, paused or restarting"),
 }
+
+
+def _physical(frames, du: pd.DataFrame):
+    """Bytes of distinct layers on disk: df's Images SIZE, except where the engine's own Images line
+    means something else (podman: a sum of image sizes), where it is the layer store's own record
+    (``engine_df["layers_size"]``) or unknown."""
+    engine_df = getattr(frames, "engine_df", None) or {}
+    if engine_df.get("lines"):
+        return pd.NA if engine_df.get("layers_size") is None else int(engine_df["layers_size"])
+    return du.at["Images", "size"]
 
 
 def totals(frames) -> pd.DataFrame:
@@ -307,7 +330,8 @@ def totals(frames) -> pd.DataFrame:
     sizes = images["size"]
     reported = (sizes * n_tags).sum(min_count=0) if not sizes.isna().any() else pd.NA
     logical = sizes.sum() if not sizes.isna().any() else pd.NA
-    physical = du.at["Images", "size"]
+    physical = _physical(frames, du)
+    engine_df = getattr(frames, "engine_df", None) or {}
     derived_physical = _physical_derived(layers)
     distinct = layers.drop_duplicates(["image_id", "chain_id"])
     refs = distinct["chain_id"].value_counts(sort=False)
@@ -319,7 +343,7 @@ def totals(frames) -> pd.DataFrame:
     prunable = dangling[dangling["containers"].fillna(0).astype("int64") == 0]["image_id"].tolist()
     dangling_freed = what_if_totals(frames, prunable)["freed_layers"] if prunable else 0
 
-    src_phys = du.at["Images", "source"]
+    src_phys = du.at["Images", "source"] if physical is not pd.NA else "unknown"
     img_src = "engine" if (images["size_source"] == "engine").all() and len(images) else "derived"
     ctr_src = du.at["Containers", "source"]
     values = {
@@ -355,6 +379,10 @@ def totals(frames) -> pd.DataFrame:
         unit, meaning = _TOTALS_MEANING.get(name, ("bytes", "bytes of distinct layers the listed images use"))
         rows.append((name, None if value is pd.NA else int(value), unit, source, meaning))
     out = pd.DataFrame(rows, columns=["total", "value", "unit", "source", "meaning"]).set_index("total")
+    for name, note in (("physical", (engine_df.get("notes") or {}).get("layers_size")),
+                       ("reclaimable", (du.attrs.get("notes") or {}).get("Images"))):
+        if engine_df.get("lines") and note:
+            out.at[name, "meaning"] = note
     out["value"] = out["value"].astype("Int64")
     return out
 
@@ -535,7 +563,7 @@ def what_if_totals(frames, remove: Iterable[str] | str, *, remove_containers: bo
     if remove_containers and len(frames.containers):
         c = frames.containers
         writable = int(c.loc[c["image_id"].isin(ids), "size_rw"].fillna(0).sum())
-    physical = disk_usage(frames).at["Images", "size"]
+    physical = _physical(frames, disk_usage(frames))
     return pd.Series({
         "images_removed": len(ids), "layers_freed": int(freed_mask.sum()),
         "freed_layers": freed_layers, "held_by_containers": held, "freed_writable": writable,

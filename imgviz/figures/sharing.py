@@ -236,7 +236,8 @@ def sharing_matrix(frames, *, value: str = "difference", top_n: int | None = 30,
     nothing like ``web-ping`` and ``debian`` (99 MB apart); 0 B means the same layers. The hover
     says it in words: "share 172.0 MB: everything but COPY app.js . (1.3 KB) / (1.4 KB)".
     ``value='shared'``: a cell is the bytes both images use (their common beginning) on a linear
-    scale; the diagonal is each image's size.
+    scale; the diagonal is the bytes of each image's own layers (its size on a graph driver; on the
+    containerd store, where an image's size also counts its content blobs, the layers part only).
 
     Parameters
     ----------
@@ -352,7 +353,7 @@ def sharing_matrix(frames, *, value: str = "difference", top_n: int | None = 30,
                "layers; colour on a log scale, so kB apart and MB apart look different")
     else:
         default = f"Bytes shared by each pair of images: {of}"
-        sub = "cell = bytes of layers both images use (same chain ID); diagonal = the image's size"
+        sub = "cell = bytes of layers both images use (same chain ID); diagonal = the bytes of the image's own layers"
     side = max(450, min(1400, 190 + 34 * len(ids)))
     fig.update_layout(meta={"value": value})
     return st.finish(fig, title=title or default, subtitle=sub, height=height, default_height=side)

@@ -152,6 +152,7 @@ class _Unpacked(io.RawIOBase):
         self._head = b""  # bytes held back until the compression can be told
         self._sniffed = False
         self._done = False
+        self.undecodable = False  # set when the compressed stream is broken
 
     def readable(self) -> bool:
         return True
@@ -194,10 +195,12 @@ class _Unpacked(io.RawIOBase):
                 out = self._z.decompress(view[:_ZSTD_STEP])
                 self._pending = view[_ZSTD_STEP:]
         except zlib.error as exc:
+            self.undecodable = True
             raise self._error(f"{self._label} is not valid gzip ({exc})") from None
         except Exception as exc:  # zstandard.ZstdError
             if type(exc).__name__ != "ZstdError":
                 raise
+            self.undecodable = True
             raise self._error(f"{self._label} is not valid zstd ({exc})") from None
         self._emit(out)
 
@@ -318,7 +321,9 @@ class LayerStream:
         self._label = f"{where}: {what} {self.name}".rstrip()
         if unpacked_size is None and size is not None and media_type in UNCOMPRESSED:
             unpacked_size = size
-        blob = DigestingStream(chunks, digest, what=what, where=where, by=by, error=error)
+        # an archive's member name says where the blob is (a registry's name is the digest itself)
+        blob_what = f"{what} {self.name}" if self.name and self.name != digest else what
+        blob = DigestingStream(chunks, digest, what=blob_what, where=where, by=by, error=error)
         tar = DigestingStream((), diff_id, what=f"{what} {self.name}", where=where, error=error)
         self._reader = _Unpacked(blob, tar, self._label, error, size=size, unpacked=unpacked_size,
                                  ratio=_limits.get().max_unpack_ratio, deadline=deadline)
@@ -353,10 +358,30 @@ class LayerStream:
                     yield self._entry(tar, m)
             self._reader.drain()
         except (tarfile.TarError, EOFError) as exc:
+            self._blame_the_digest()
             raise self.error(f"{self._label} is not a readable tar ({str(exc)[:80]})") from None
         except (ValueError, OverflowError) as exc:  # a header tarfile cannot decode (a huge size field...)
+            self._blame_the_digest()
             raise self.error(f"{self._label} is not a readable tar ({type(exc).__name__}: {str(exc)[:80]})") from None
+        except SourceError:
+            if self._reader.undecodable:
+                self._blame_the_digest()
+            raise
         self._verify()
+
+    def _blame_the_digest(self) -> None:
+        """Before saying a blob does not unpack, check whether its bytes are the ones its descriptor
+        names: a changed blob (a flipped byte breaks gzip's check) is a digest mismatch, the cause,
+        not a decompression error, the symptom. Reads the rest of the blob, as bounded as a full read."""
+        if not self.expected_digest:
+            return
+        reader = self._reader
+        try:
+            while reader._next_chunk() is not None:
+                pass
+        except (SourceError, DeadlineExceeded):
+            return  # too big or too slow: the first error stands
+        reader.blob.verify()
 
     def _entry(self, tar: tarfile.TarFile, m: tarfile.TarInfo) -> LayerEntry:
         content = None

@@ -103,5 +103,11 @@ class ReplayClient:
     def distribution_records(self):
         return self._rec.get("distribution")
 
+    def podman_df(self):  # None in recordings of other engines, or made before it was read
+        return self._rec.get("podman_df")
+
+    def podman_storage(self):
+        return self._rec.get("podman_storage")
+
     def close(self) -> None:
         pass

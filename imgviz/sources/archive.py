@@ -8,7 +8,11 @@ Three layouts are understood, as a tar (plain or compressed) or as a directory:
     per layer (its sha256 is the layer's diff ID). Identical layers may be symlinks.
 ``docker save``, OCI layout (engines 25+)
     ``oci-layout``, ``index.json`` and ``blobs/sha256/<hex>``, plus the same ``manifest.json``
-    pointing into ``blobs/`` (it gives the tags).
+    pointing into ``blobs/`` (it gives the tags, as the engine names them). The blobs are the
+    engine's uncompressed layer tars (overlay2: blob digest = diff ID) or the compressed blobs of
+    the containerd image store, whose index.json entry is the image's index (its image ID). An
+    image saved by its ID is in manifest.json only (index.json indexes names): it is read by its
+    manifest blob all the same.
 OCI image layout (``skopeo copy ... oci:DIR`` or ``oci-archive:FILE``, ``crane``, BuildKit)
     ``oci-layout``, ``index.json`` (nested indexes allowed) and ``blobs/<alg>/<hex>``; tags come from
     the ``org.opencontainers.image.ref.name`` / ``io.containerd.image.name`` annotations.
@@ -27,6 +31,7 @@ does not match its digest) raises one :class:`ArchiveError` naming the file and 
 from __future__ import annotations
 
 import io
+import json
 import lzma
 import os
 import posixpath
@@ -42,8 +47,8 @@ from .. import limits as _limits
 from ..errors import SourceError
 from ..snapshot import Snapshot, empty_records, utc_now_iso
 from ._layer import LayerStream, file_chunks, layer_stats, measure
-from ._oci import (INDEXES, check_descriptor, check_digest, check_shape, choose_platform, diff_ids_of,
-                   image_manifest, is_attestation, parse_json, parse_json_any)
+from ._oci import (INDEXES, MT_OCI_MANIFEST, check_descriptor, check_digest, check_shape, choose_platform,
+                   diff_ids_of, image_manifest, is_attestation, parse_json, parse_json_any)
 
 __all__ = ["Archive", "ArchiveError", "collect", "layer_stats"]
 
@@ -366,39 +371,83 @@ class Archive:
 
     # -- docker save, legacy ---------------------------------------------------------------
     def _legacy(self, read_layers: bool) -> list[dict]:
+        return [self._save_entry(i, entry, read_layers, "docker-save")
+                for i, entry in enumerate(self._save_entries())]
+
+    def _save_entries(self) -> list:
         st = self.store
         entries = _json(st, "manifest.json", "manifest")
         if not isinstance(entries, list):
             raise ArchiveError(f"{st.where}: manifest.json is not a list of images")
-        out = []
         for i, entry in enumerate(entries):
             if not isinstance(entry, dict) or not isinstance(entry.get("Config"), str) \
                     or not isinstance(entry.get("Layers"), list):
                 raise ArchiveError(f"{st.where}: manifest.json entry {i} has no Config or Layers")
             check_shape(_SAVE_ENTRY, entry, what=f"manifest.json[{i}]", where=st.where, error=ArchiveError)
-            cfg_name = _safe_name(entry["Config"], st.where)
-            raw = st.read_small(cfg_name, "config")
-            base = posixpath.basename(cfg_name)
-            digest = ("sha256:" + base[:-5]) if base.endswith(".json") else \
-                f"{posixpath.basename(posixpath.dirname(cfg_name))}:{base}"
-            check_digest(raw, digest, what=f"config {cfg_name}", where=st.where, by="stored", error=ArchiveError)
-            config = parse_json(raw, what=f"config {cfg_name}", where=st.where, error=ArchiveError)
-            check_shape(_records.IMAGE_CONFIG, config, what=f"config {cfg_name}", where=st.where, error=ArchiveError)
-            layers = [_safe_name(p, st.where) for p in entry["Layers"]]
-            diff_ids = diff_ids_of(config, n_layers=len(layers), what=f"config of image {digest[:19]}",
-                                   where=st.where, error=ArchiveError)
-            sizes: list[int] | None = [] if read_layers else None
-            for name, diff_id in zip(layers, diff_ids):
-                if not st.has(name):
-                    raise ArchiveError(f"{st.where}: layer {name} of image {digest[:19]} is missing")
-                if read_layers:
-                    with self.layer(name, diff_id=diff_id) as stream:
-                        sizes.append(measure(stream)["size"])
-            tags = [t for t in entry.get("RepoTags") or [] if isinstance(t, str)]
-            out.append({"id": digest, "inspect": None, "history": None, "config": config, "manifest": None,
-                        "archive_manifest": entry, "ref": tags[0] if tags else None, "tags": tags, "digests": [],
-                        "layer_sizes": sizes, "layout": "docker-save"})
-        return out
+        return entries
+
+    @staticmethod
+    def _config_digest(cfg_name: str) -> str:
+        """The image ID a save's ``Config`` member names: ``<hex>.json`` (legacy) or ``blobs/<alg>/<hex>``."""
+        base = posixpath.basename(cfg_name)
+        return ("sha256:" + base[:-5]) if base.endswith(".json") else \
+            f"{posixpath.basename(posixpath.dirname(cfg_name))}:{base}"
+
+    def _save_entry(self, i: int, entry: dict, read_layers: bool, layout: str) -> dict:
+        """One image of manifest.json read by its ``Config`` and ``Layers`` members (no OCI manifest)."""
+        st = self.store
+        cfg_name = _safe_name(entry["Config"], st.where)
+        raw = st.read_small(cfg_name, "config")
+        digest = self._config_digest(cfg_name)
+        check_digest(raw, digest, what=f"config {cfg_name}", where=st.where, by="stored", error=ArchiveError)
+        config = parse_json(raw, what=f"config {cfg_name}", where=st.where, error=ArchiveError)
+        check_shape(_records.IMAGE_CONFIG, config, what=f"config {cfg_name}", where=st.where, error=ArchiveError)
+        layers = [_safe_name(p, st.where) for p in entry["Layers"]]
+        diff_ids = diff_ids_of(config, n_layers=len(layers), what=f"config of image {digest[:19]}",
+                               where=st.where, error=ArchiveError)
+        sizes: list[int] | None = [] if read_layers else None
+        for name, diff_id in zip(layers, diff_ids):
+            if not st.has(name):
+                raise ArchiveError(f"{st.where}: layer {name} of image {digest[:19]} is missing")
+            if read_layers:
+                with self.layer(name, diff_id=diff_id) as stream:
+                    sizes.append(measure(stream)["size"])
+        tags = [t for t in entry.get("RepoTags") or [] if isinstance(t, str)]
+        return {"id": digest, "inspect": None, "history": None, "config": config, "manifest": None,
+                "archive_manifest": entry, "ref": tags[0] if tags else None, "tags": tags, "digests": [],
+                "layer_sizes": sizes, "layout": layout}
+
+    def _unindexed_manifests(self, configs: set[str], skip: set[str]) -> dict[str, dict]:
+        """config digest -> descriptor of the image manifest blob that names it, for images a
+        Docker 25+ ``docker save`` lists in manifest.json but not in index.json (an image saved by
+        its ID, with no name to index it by). Docker writes their manifest blob all the same; it is
+        found by reading the small blobs that are not a listed config or layer (a few KB each),
+        at most ``max_json_bytes`` in all."""
+        st = self.store
+        limit = _limits.get().max_manifest_bytes
+        budget = _limits.get().max_json_bytes
+        found: dict[str, dict] = {}
+        for name in sorted(st.names()):
+            if len(found) == len(configs) or budget <= 0:
+                break
+            parts = name.split("/")
+            if len(parts) != 3 or parts[0] != "blobs" or name in skip or st.size(name) > limit:
+                continue
+            budget -= st.size(name)
+            with st.open(name) as fh:
+                head = fh.read(limit)
+            if not head.lstrip()[:1] == b"{":
+                continue
+            try:
+                body = json.loads(head)
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                continue
+            cfg = body.get("config") if isinstance(body, dict) else None
+            if isinstance(cfg, dict) and cfg.get("digest") in configs and isinstance(body.get("layers"), list):
+                media = body.get("mediaType") if isinstance(body.get("mediaType"), str) else MT_OCI_MANIFEST
+                found.setdefault(cfg["digest"], {"digest": f"{parts[1]}:{parts[2]}", "mediaType": media,
+                                                 "size": len(head)})
+        return found
 
     # -- OCI layouts -----------------------------------------------------------------------
     def _oci(self, layout: str, platform: str | None, read_layers: bool) -> list[dict]:
@@ -411,22 +460,18 @@ class Archive:
             raise ArchiveError(f"{st.where}: index.json has no manifests list")
         check_shape(_records.INDEX, index, what="index.json", where=st.where, error=ArchiveError)
         save_tags: dict[str, list[str]] = {}
-        if layout == "docker-save-oci":
-            entries = _json(st, "manifest.json", "manifest") or []
-            if not isinstance(entries, list):
-                raise ArchiveError(f"{st.where}: manifest.json is not a list of images")
-            for entry in entries:
-                if isinstance(entry, dict) and isinstance(entry.get("Config"), str):
-                    cfg = posixpath.basename(entry["Config"])
-                    save_tags.setdefault(f"sha256:{cfg}", []).extend(
-                        t for t in entry.get("RepoTags") or [] if isinstance(t, str))
+        entries = self._save_entries() if layout == "docker-save-oci" else []
+        for entry in entries:
+            save_tags.setdefault(self._config_digest(_safe_name(entry["Config"], st.where)), []).extend(
+                t for t in entry.get("RepoTags") or [] if isinstance(t, str))
         by_id: dict[str, dict] = {}
-        for desc, names in self._walk_index(index, platform):
+        for desc, names, top in self._walk_index(index, platform):
             rec = self._oci_image(desc, read_layers)
-            tags = list(names)
-            for t in save_tags.get(rec["id"], []):
-                if t not in tags:
-                    tags.append(t)
+            if top is not None:
+                rec["index"] = top
+            # a docker save names its images in manifest.json as the engine does (``ivreg/app:2``);
+            # index.json's annotations say the same name fully qualified (``docker.io/ivreg/app:2``)
+            tags = list(dict.fromkeys(save_tags.get(rec["id"]) or names))
             if rec["id"] in by_id:
                 have = by_id[rec["id"]]
                 have["tags"] += [t for t in tags if t not in have["tags"]]
@@ -435,10 +480,31 @@ class Archive:
             rec["ref"] = tags[0] if tags else None
             rec["layout"] = layout
             by_id[rec["id"]] = rec
+        # images of manifest.json that index.json leaves out (saved by ID): read by their own manifest
+        # blob, or, without one, by manifest.json's Config and Layers
+        missing = [(i, e) for i, e in enumerate(entries)
+                   if self._config_digest(_safe_name(e["Config"], st.where)) not in by_id]
+        if missing:
+            listed = {_safe_name(n, st.where) for e in entries for n in [e["Config"], *e["Layers"]]}
+            manifests = self._unindexed_manifests(
+                {self._config_digest(_safe_name(e["Config"], st.where)) for _i, e in missing}, listed)
+            for i, entry in missing:
+                cfg = self._config_digest(_safe_name(entry["Config"], st.where))
+                if cfg in by_id:
+                    continue
+                if cfg in manifests:
+                    rec = self._oci_image(manifests[cfg], read_layers)
+                    tags = list(dict.fromkeys(save_tags.get(cfg) or []))
+                    rec.update(tags=tags, ref=tags[0] if tags else None, layout=layout)
+                else:
+                    rec = self._save_entry(i, entry, read_layers, layout)
+                by_id[rec["id"]] = rec
         return list(by_id.values())
 
-    def _walk_index(self, index: dict, platform: str | None) -> Iterator[tuple[dict, list[str]]]:
-        """The image manifests a layout's index.json names, one per image, with their names.
+    def _walk_index(self, index: dict, platform: str | None) -> Iterator[tuple[dict, list[str], dict | None]]:
+        """The image manifests a layout's index.json names, one per image, with their names and
+        the nested index they were chosen from (``{"digest", "mediaType", "manifest"}``, the
+        registry source's ``index`` record; a containerd image store names an image by it), or None.
 
         The platform is chosen by the one rule every source uses (:func:`~imgviz.sources._oci.choose_platform`):
         in a nested index, and among top-level manifests of one name that say their platform (a
@@ -459,13 +525,14 @@ class Archive:
                 check_descriptor(chosen, what=f"index {desc['digest']} entry", where=where, error=ArchiveError)
                 if chosen.get("mediaType") in INDEXES:
                     raise ArchiveError(f"{where}: nested index under {chosen['digest']} is not supported")
-                yield chosen, names
+                yield chosen, names, {"digest": desc["digest"], "mediaType": desc["mediaType"], "manifest": nested}
             elif isinstance(desc.get("platform"), dict):
                 groups.setdefault(tuple(names), []).append(desc)
             else:
-                yield desc, names
+                yield desc, names, None
         for names, entries in groups.items():
-            yield choose_platform(entries, platform, where=f"{where}: index.json", error=ArchiveError), list(names)
+            yield (choose_platform(entries, platform, where=f"{where}: index.json", error=ArchiveError), list(names),
+                   None)
 
     def _blob_json(self, desc: dict, what: str, limit: int | None = None) -> dict:
         st = self.store
@@ -501,7 +568,8 @@ class Archive:
                                 media_type=layer.get("mediaType")) as stream:
                     sizes.append(measure(stream)["size"])
         return {"id": config_desc["digest"], "inspect": None, "history": None, "config": config,
-                "manifest": manifest, "manifest_digest": desc["digest"], "digests": [], "layer_sizes": sizes}
+                "manifest": manifest, "manifest_digest": desc["digest"], "digests": [], "layer_sizes": sizes,
+                **({"media_type": desc["mediaType"]} if isinstance(desc.get("mediaType"), str) else {})}
 
 
 def _names(desc: dict) -> list[str]:

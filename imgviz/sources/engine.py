@@ -384,6 +384,13 @@ class _Answers:
     def info(self):
         return self._get("/info", what="/info")
 
+    def podman_df(self):
+        """podman's own ``/libpod/system/df`` (what ``podman system df -v`` prints)."""
+        from .podman import libpod_path
+
+        return self._get(libpod_path(self.probed_version or self.version(), "/system/df"),
+                         what="/libpod/system/df", versioned=False)
+
     def image_manifests(self):
         return self._get("/images/json", {"manifests": 1}, what="/images/json?manifests=1")
 

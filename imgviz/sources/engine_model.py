@@ -12,7 +12,9 @@ An engine's sizes mean different things by its storage (docs/engines.md has the 
                  snapshot; removing images frees their snapshots *and* content blobs no other
                  image references.
 ``podman``       podman's Docker-compatible API: layer sizes are uncompressed tar sizes, and its
-                 compat ``/system/df`` says LayersSize 0, so no removal can be proven from it.
+                 compat ``/system/df`` says LayersSize 0; its own libpod ``/system/df`` (what
+                 ``podman system df -v`` prints) and its layer store's records are read instead
+                 (:mod:`imgviz.sources.podman`).
 ``unknown``      a recording made before imgviz read ``/info``: the storage is not known.
 
 :func:`model_of` decides the model from ``GET /version`` and ``GET /info``;
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .. import _records as R
+from .podman import is_podman as _is_podman, podman_version as _podman_version
 
 MANIFESTS_MIN_API = (1, 47)
 CONTAINERD_DRIVER_TYPE = "io.containerd.snapshotter.v1"
@@ -112,20 +115,6 @@ class EngineModel:
         return out
 
 
-def _is_podman(version: dict) -> bool:
-    for comp in version.get("Components") or []:
-        if isinstance(comp, dict) and "podman" in str(comp.get("Name", "")).lower():
-            return True
-    return "podman" in str((version.get("Platform") or {}).get("Name", "")).lower()
-
-
-def _podman_version(version: dict) -> str | None:
-    for comp in version.get("Components") or []:
-        if isinstance(comp, dict) and "podman" in str(comp.get("Name", "")).lower():
-            return comp.get("Version")
-    return version.get("Version")
-
-
 def model_of(version: dict | None, info: dict | None) -> EngineModel:
     """The engine model from ``GET /version`` and ``GET /info`` (either may be None: unknown parts).
 
@@ -159,6 +148,40 @@ def model_of_frames(frames) -> EngineModel | None:
     return model_of_snapshot(getattr(frames, "snapshot", None))
 
 
+# ------------------------------------------------------------------- the containerd store's split
+
+def manifest_split(entry: dict | None) -> dict[str, int] | None:
+    """The parts of one image's ``/images/json?manifests=1`` entry that its Size is made of.
+
+    Rule (moby 28.5 ``daemon/containerd/image_list.go``, multiPlatformSummary): Size = Σ over the
+    image's manifests of Total; an image manifest's Total = Content (its manifest, config and
+    compressed layer blobs present in the content store) + Unpacked (``ImageData.Size.Unpacked``:
+    the usage of its top snapshot and of every parent snapshot, walked by the snapshotter's own
+    parent links); an attestation manifest's Total = its Content. The index blob (the image ID when
+    the image is an index) is counted in neither.
+
+    Returns
+    -------
+    dict or None
+        ``content`` (image manifests' Content), ``unpacked``, ``attestation`` (attestation
+        manifests' Content), ``index`` (bytes of the index blob, 0 when the image is a manifest);
+        None when there is no entry (the split was not recorded for this image).
+    """
+    if not entry:
+        return None
+    content = unpacked = attest = 0
+    for m in entry.get("Manifests") or []:
+        size = m.get("Size") or {}
+        if m.get("Kind") == "image":
+            content += int(size.get("Content") or 0)
+            unpacked += int(((m.get("ImageData") or {}).get("Size") or {}).get("Unpacked") or 0)
+        elif m.get("Kind") == "attestation":
+            attest += int(size.get("Content") or 0)
+    desc = entry.get("Descriptor") or {}
+    index = int(desc.get("size") or 0) if "index" in str(desc.get("mediaType") or "") else 0
+    return {"content": content, "unpacked": unpacked, "attestation": attest, "index": index}
+
+
 # ------------------------------------------------------------------------------ the collection
 
 def collect_extras(api, records: dict, address: str, call, gone=()) -> None:
@@ -185,6 +208,8 @@ def collect_extras(api, records: dict, address: str, call, gone=()) -> None:
                                               what="/images/json?manifests=1")
         except gone:
             records["image_manifests"] = None
+    if model.storage == "podman":
+        _collect_podman(api, records, model, address, call, gone)
     if model.storage == "graphdriver":
         reader = getattr(api, "distribution_records", None)
         records["distribution"] = reader() if reader is not None else read_distribution(model, address)
@@ -195,6 +220,21 @@ def collect_extras(api, records: dict, address: str, call, gone=()) -> None:
             records["content"] = reader()
         else:
             records["content"] = read_content_store(model, ids, address)
+
+
+def _collect_podman(api, records: dict, model: EngineModel, address: str, call, gone) -> None:
+    """podman's own disk usage (libpod ``/system/df``) and its layer store's records
+    (:mod:`imgviz.sources.podman`): its compat ``/system/df`` is not Docker's."""
+    from . import podman as _podman
+
+    df_fn = getattr(api, "podman_df", None)
+    if df_fn is not None:
+        try:
+            records["podman_df"] = call(df_fn, schema=R.Opt(_podman.LIBPOD_DF), what="/libpod/system/df")
+        except gone:
+            records["podman_df"] = None
+    reader = getattr(api, "podman_storage", None)
+    records["podman_storage"] = reader() if reader is not None else _podman.read_storage(model, address)
 
 
 def content_root(model: EngineModel, address: str) -> Path | None:

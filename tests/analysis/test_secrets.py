@@ -48,6 +48,9 @@ def test_secret_names(name, secret):
      f"RUN /bin/sh -c curl -H 'Authorization: Bearer {MASK}' https://x/"),
     ('/bin/sh -c curl -H "authorization: token ghp_x" https://x/', f'/bin/sh -c curl -H "authorization: token {MASK}" https://x/'),
     ('CMD ["curl" "-u" "admin:pw" "https://x/"]', f'CMD ["curl" "-u" "admin:{MASK}" "https://x/"]'),
+    # buildah (podman's builds) writes the exec form with commas
+    ('/bin/sh -c #(nop) CMD ["curl", "-u", "admin:pw", "https://x/"]',
+     f'/bin/sh -c #(nop) CMD ["curl", "-u", "admin:{MASK}", "https://x/"]'),
     ("curl --user=admin:pw x; wget --http-password=p2 y", f"curl --user=admin:{MASK} x; wget --http-password={MASK} y"),
     ("LABEL k=-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY----- n=1",
      f"LABEL k=-----BEGIN OPENSSH PRIVATE KEY-----{MASK}-----END OPENSSH PRIVATE KEY----- n=1"),

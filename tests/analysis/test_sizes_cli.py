@@ -76,4 +76,27 @@ def test_json_live(capsys, engine, fleet):
         df = api.df()
     finally:
         api.close()
+    if engine.kind == "podman":
+        _check_json_podman(json.loads(out), engine)
+        return
     _check_json(json.loads(out), cli_outputs(engine)["system_df_v"], df)
+
+
+def _check_json_podman(doc: dict, engine) -> None:
+    """On podman: podman's own numbers (`podman system df [-v]`), the bytes its layer store holds as
+    the physical size, and its Images line marked as what it is."""
+    from .. import _podman_checks as P
+    from imgviz.units import human_size
+
+    assert doc["engine"]["storage"] == "podman"
+    assert doc["physical_bytes"] == sum(P.stored_layers(engine).values())
+    rows = {r["IMAGE ID"]: r for r in parse_table(P.podman_df_text(engine, True), "REPOSITORY")}
+    for im in doc["images"]:
+        row = rows[im["id"][7:19]]
+        assert (row["SIZE"], row["SHARED SIZE"], row["UNIQUE SIZE"], int(row["CONTAINERS"])) == \
+            (human_size(im["size"]), human_size(im["shared_size"]), human_size(im["unique_size"]), im["containers"])
+    lines = {r["TYPE"]: r for r in parse_table(P.podman_df_text(engine, False), "TYPE")}
+    du = {r["type"]: r for r in doc["disk_usage"]}
+    assert (du["Images"]["total"], human_size(du["Images"]["size"])) == \
+        (int(lines["Images"]["TOTAL"]), lines["Images"]["SIZE"])
+    assert "podman" in du["Images"]["note"] and du["Images"]["size"] > doc["physical_bytes"]

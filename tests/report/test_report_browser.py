@@ -39,7 +39,7 @@ def check_page(page, log) -> None:
     assert log.outside_requests() == [], "the report fetched something from the network"
 
 
-def check_hostile(page, log, *, masked: bool = True) -> None:
+def check_hostile(page, log, *, masked: bool = True, names=("report-test/hostile:1",)) -> None:
     check_page(page, log)
     page.wait_for_timeout(300)  # an onload/onerror handler, had one been injected, has run by now
     assert page.evaluate("window.__pwned") is None, "markup from an image ran"
@@ -66,8 +66,8 @@ def check_hostile(page, log, *, masked: bool = True) -> None:
     for secret in SECRETS:
         assert (secret in text) is (not masked)
     # hover text in a figure shows the label as text too
-    svg_text = page.locator(".iv-figure svg").first.text_content()
-    assert "report-test/hostile:1" in svg_text or "report-test/hostile:1" in page.locator(".iv-figure").nth(1).text_content()
+    svg_text = page.locator(".iv-figure svg").first.text_content() + page.locator(".iv-figure").nth(1).text_content()
+    assert any(name in svg_text for name in names), names
 
 
 def test_recorded_hostile_report(chromium, hostile_frames, tmp_path):
@@ -107,9 +107,15 @@ def test_live_hostile_images(private_engine, chromium, tmp_path):
     f = frames(collect(host=engine.host, progress=False))
     assert any(_hostile.TAG in t for t in f.images["tags"])
     path = Report(f).write_html(tmp_path / "live.html")
+    names = (_hostile.TAG,)
+    if engine.kind == "podman":
+        # buildah's cache makes the second build the same image: one image, both tags, labelled by either
+        (both,) = f.images.loc[f.images["tags"].map(lambda t: _hostile.TAG in t), "tags"]
+        assert set(both) == {_hostile.TAG, _hostile.CLASSIC_TAG}
+        names = tuple(both)
     page, log = open_report(chromium, path)
     try:
-        check_hostile(page, log)
+        check_hostile(page, log, names=names)
     finally:
         page.close()
     shown = Report(f, show_secrets=True).html()

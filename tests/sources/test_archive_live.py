@@ -1,11 +1,17 @@
 """The archive source on real `docker save` tars and on OCI layouts written by skopeo.
 
-Malformed archives are made from the real ones: truncated, a config with broken JSON, a
-``../evil`` member, a dropped blob, a config whose bytes no longer match its digest.
+Each engine's `docker save` is read as that engine wrote it: the legacy layout (Docker 20.10, podman)
+or, from Docker 25 on, an OCI image layout (index.json, blobs/sha256/...) beside the legacy
+manifest.json, whose blobs are the engine's uncompressed layer tars (overlay2) or the compressed
+content of the containerd image store. Malformed archives are made from the real ones, broken where
+that layout keeps the thing: truncated, a config with broken JSON, a ``../evil`` member, a dropped
+layer or blob, a config or manifest whose bytes no longer match its digest, a changed layer.
 """
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import io
 import json
 import subprocess
@@ -37,19 +43,92 @@ def saved(engine, tmp_path_factory):
     return ids, out, inspect
 
 
-def test_legacy_docker_save_reads_every_image(saved):
+def _save_layout(path: Path) -> str:
+    """How the engine wrote a `docker save` tar: Docker 25+ adds an OCI layout beside manifest.json."""
+    names = set(_members(path))
+    return "docker-save-oci" if {"index.json", "oci-layout", "manifest.json"} <= names else "docker-save"
+
+
+def _save_manifest(path: Path) -> list[dict]:
+    with tarfile.open(path) as t:
+        return json.load(t.extractfile("manifest.json"))
+
+
+def _member_sizes(path: Path) -> dict[str, int]:
+    with tarfile.open(path) as t:
+        return {m.name: m.size for m in t if m.isreg()}
+
+
+def test_legacy_docker_save_reads_every_image(saved, engine):
+    """`docker save` of four images as the engine wrote it: image IDs, tags and diff IDs equal the
+    engine's; the blob columns are what the layout holds (none in a legacy save; in an OCI-layout
+    save the blobs manifest.json lists, exactly)."""
     ids, out, inspect = saved
+    layout = _save_layout(out / "all.tar")
+    assert layout == ("docker-save-oci" if engine.kind.startswith("docker28") else "docker-save")
     snap = collect(out / "all.tar")
-    assert snap.kind == "archive" and snap.source["layout"] == "docker-save"
+    assert snap.kind == "archive" and snap.source["layout"] == layout
     f = frames(snap)
-    assert sorted(f.images.image_id) == sorted(set(ids.values()))
+    assert len(f.images) == len(set(ids.values()))
+    entry = {e["RepoTags"][0]: e for e in _save_manifest(out / "all.tar")}
+    member_size = _member_sizes(out / "all.tar")
     for tag in IMAGES:
         row = f.images[f.images.tags.apply(lambda t, tag=tag: tag in t)].iloc[0]
-        assert row.image_id == ids[tag]
+        assert list(row.tags) == [tag]  # the engine's name, as `docker image ls` prints it
+        rec = next(r for r in snap.images if r["id"] == row.image_id)
+        if engine.kind == "docker28-containerd":
+            # that store names an image by the index (or manifest) its name points to, which docker
+            # save writes into index.json; imgviz's image_id stays the config digest
+            target = rec["index"]["digest"] if rec.get("index") else rec["manifest_digest"]
+            assert target == ids[tag]
+            assert row.image_id == rec["manifest"]["config"]["digest"] == \
+                "sha256:" + entry[tag]["Config"].split("/")[-1]
+        else:
+            assert row.image_id == ids[tag]
         layers = f.layers[f.layers.image_id == row.image_id].sort_values("position")
         assert list(layers.diff_id) == inspect[tag]["RootFS"]["Layers"]
-        # a legacy save holds uncompressed tars and no blob digests: NA, not a guess
-        assert layers.digest.isna().all() and layers.size_compressed.isna().all()
+        if layout == "docker-save":
+            # a legacy save holds uncompressed tars and no blob digests: NA, not a guess
+            assert layers.digest.isna().all() and layers.size_compressed.isna().all()
+            continue
+        # an OCI-layout save: the layer blobs its manifest.json lists, by digest and stored size
+        assert list(layers.digest) == ["sha256:" + n.split("/")[-1] for n in entry[tag]["Layers"]]
+        assert list(layers.size_compressed) == [member_size[n] for n in entry[tag]["Layers"]]
+        if engine.kind == "docker28":
+            # overlay2 saves its uncompressed layer tars: the blob digest is the engine's diff ID
+            assert list(layers.digest) == inspect[tag]["RootFS"]["Layers"]
+            assert set(layers.media_type) == {"application/vnd.oci.image.layer.v1.tar"}
+        else:
+            # the containerd store saves its content store's compressed blobs
+            assert layers.digest.tolist() != inspect[tag]["RootFS"]["Layers"]
+            assert set(layers.media_type) <= {"application/vnd.oci.image.layer.v1.tar+gzip",
+                                              "application/vnd.docker.image.rootfs.diff.tar.gzip"}
+    # reading the layers checks every blob against its digest and its unpacked tar against the
+    # engine's diff ID
+    verified = collect(out / "all.tar", read_layers=True)
+    assert sorted(r["id"] for r in verified.images) == sorted(f.images.image_id)
+    assert all(r["layer_sizes"] and all(isinstance(n, int) for n in r["layer_sizes"]) for r in verified.images)
+
+
+def test_an_image_saved_by_its_id_is_read_untagged(saved, engine, tmp_path):
+    """`docker save ID` gives the image no name: Docker 25+ lists it in manifest.json and leaves it
+    out of index.json (which indexes names). It is read all the same, untagged, beside a tagged one,
+    with the engine's diff IDs (and, in an OCI-layout save, its layer blobs)."""
+    ids, _out, inspect = saved
+    path = tmp_path / "byid.tar"
+    engine.docker("save", "-o", str(path), ids["ivreg/other:1"], "ivreg/app:2")
+    f = frames(collect(path, read_layers=True))
+    assert len(f.images) == 2
+    assert [list(t) for t in f.images.sort_values("n_layers", ascending=False).tags] == [["ivreg/app:2"], []]
+    other = f.images[f.images.tags.map(len) == 0].image_id.iloc[0]
+    layers = f.layers[f.layers.image_id == other].sort_values("position")
+    assert list(layers.diff_id) == inspect["ivreg/other:1"]["RootFS"]["Layers"]
+    assert layers["size"].notna().all()
+    if _save_layout(path) == "docker-save-oci":
+        blobs = {e["Config"].split("/")[-1]: e["Layers"] for e in _save_manifest(path)}
+        assert list(layers.digest) == ["sha256:" + n.split("/")[-1] for n in blobs[other[7:]]]
+    if engine.kind != "docker28-containerd":
+        assert other == ids["ivreg/other:1"]
 
 
 def test_legacy_layers_verified_on_request(saved):
@@ -136,17 +215,39 @@ def test_not_a_tar(tmp_path):
         collect(tmp_path / "nope.tar")
 
 
+def _index_target(path: Path) -> tuple[str, str]:
+    """(member, what) of the blob index.json points to first: a manifest, or (containerd store) an index."""
+    with tarfile.open(path) as t:
+        desc = json.load(t.extractfile("index.json"))["manifests"][0]
+    return "blobs/sha256/" + desc["digest"].split(":")[1], "index" if "index" in desc["mediaType"] else "manifest"
+
+
 def test_bad_json_in_manifest_and_config(saved, tmp_path):
     _ids, out, _inspect = saved
     src = out / "app2.tar"
     bad = _rewrite(src, tmp_path / "badman.tar", replace={"manifest.json": lambda d: d[:-7]})
     with pytest.raises(ArchiveError, match=rf"{bad}: manifest manifest.json is not valid JSON"):
         collect(bad)
-    config = next(n for n in _members(src) if n.endswith(".json") and "/" not in n and n != "manifest.json")
+    # the config manifest.json names: <hex>.json in a legacy save, the blob the OCI manifest names in
+    # an OCI-layout save
+    config = _save_manifest(src)[0]["Config"]
+    what = "config" if _save_layout(src) == "docker-save" else "config blob"
     bad = _rewrite(src, tmp_path / "badcfg.tar", replace={config: lambda d: d.replace(b'"rootfs"', b'"rootfs')})
     # the config no longer matches its digest (its name): caught before JSON parsing
-    with pytest.raises(ArchiveError, match=rf"{bad}: config {config} digest mismatch: expected sha256:\w+, the "
-                                           r"bytes stored hash to sha256:"):
+    with pytest.raises(ArchiveError, match=rf"{bad}: {what} {config} digest mismatch: expected "
+                                           rf"sha256:{config.split('/')[-1].removesuffix('.json')}, the bytes stored hash to sha256:"):
+        collect(bad)
+    if _save_layout(src) == "docker-save":
+        return
+    # an OCI-layout save: its index.json, and the manifest (or index) blob index.json points to
+    bad = _rewrite(src, tmp_path / "badindex.tar", replace={"index.json": lambda d: d[:-7]})
+    with pytest.raises(ArchiveError, match=rf"{bad}: index index.json is not valid JSON"):
+        collect(bad)
+    blob, what = _index_target(src)
+    bad = _rewrite(src, tmp_path / "badtarget.tar", replace={blob: lambda d: d.replace(b'"schemaVersion"',
+                                                                                        b'"schemaVersion ')})
+    with pytest.raises(ArchiveError, match=rf"{bad}: {what} blob {blob} digest mismatch: expected "
+                                           rf"sha256:{blob[-64:]}, the bytes stored hash to sha256:"):
         collect(bad)
 
 
@@ -161,13 +262,28 @@ def test_path_traversal_member_is_refused(saved, tmp_path):
     assert not (tmp_path.parent / "evil").exists()
 
 
-def test_missing_layer_and_missing_blob(saved, tmp_path):
+def test_missing_layer_and_missing_blob(saved, tmp_path, engine):
     _ids, out, _inspect = saved
     src = out / "app2.tar"
-    layer = next(n for n in _members(src) if n.endswith("/layer.tar"))
+    # the top layer manifest.json lists: <id>/layer.tar in a legacy save, the layer blob the OCI
+    # manifest names in an OCI-layout save, <diff ID>.tar in podman's
+    layer = _save_manifest(src)[0]["Layers"][-1]
+    if engine.kind == "podman":
+        # podman's <id>/layer.tar is only a symlink to the <diff ID>.tar manifest.json names (for old
+        # readers): without the symlink the image is whole and reads
+        link = next(n for n in _members(src) if n.endswith("/layer.tar"))
+        with tarfile.open(src) as t:
+            assert t.getmember(link).issym()
+        assert link not in _save_manifest(src)[0]["Layers"]
+        whole = frames(collect(_rewrite(src, tmp_path / "nolink.tar", drop=[link]), read_layers=True))
+        assert len(whole.images) == 1 and whole.layers["size"].notna().all()
     bad = _rewrite(src, tmp_path / "nolayer.tar", drop=[layer])
-    with pytest.raises(ArchiveError, match=rf"layer {layer} of image sha256:\w+ is missing"):
-        collect(bad)
+    if _save_layout(src) == "docker-save":
+        with pytest.raises(ArchiveError, match=rf"{bad}: layer {layer} of image sha256:\w+ is missing"):
+            collect(bad)
+    else:
+        with pytest.raises(ArchiveError, match=rf"{bad}: layer blob {layer} of manifest sha256:\w+ is missing"):
+            collect(bad)
     oci = out / "oci.tar"
     with tarfile.open(oci) as t:
         index = json.load(t.extractfile("index.json"))
@@ -182,7 +298,7 @@ def test_missing_layer_and_missing_blob(saved, tmp_path):
         collect(bad)
 
 
-def test_cli_reads_an_archive(saved, capsys):
+def test_cli_reads_an_archive(saved, capsys, engine):
     from imgviz.cli import main
 
     _ids, out, _inspect = saved
@@ -191,8 +307,20 @@ def test_cli_reads_an_archive(saved, capsys):
     for tag in IMAGES:
         repo, tag_ = tag.split(":")
         assert any(line.split()[:2] == [repo, tag_] for line in text.splitlines()), text
-    assert main(["history", "--archive", str(out / "all.tar"), "ivreg/app:1"]) == 0
-    assert "COPY app.txt /app/app.txt" in capsys.readouterr().out
+    if engine.kind == "podman":
+        # buildah records COPY as `/bin/sh -c #(nop) COPY file:<digest of the files> in <dest> `: the
+        # archive's history reads as `podman history` prints it, row for row
+        import re
+
+        assert main(["history", "--archive", str(out / "all.tar"), "ivreg/app:1", "--json"]) == 0
+        ours = json.loads(capsys.readouterr().out)
+        theirs = json.loads(engine.podman_remote("history", "--no-trunc", "--format", "json", "ivreg/app:1").stdout)
+        assert [(r["created_by"], r["comment"]) for r in ours] == [(r["CreatedBy"], r["comment"]) for r in theirs]
+        (copy,) = [r for r in ours if r["instruction"] == "COPY"]
+        assert re.fullmatch(r"/bin/sh -c #\(nop\) COPY file:[0-9a-f]{64} in /app/app.txt ", copy["created_by"])
+    else:
+        assert main(["history", "--archive", str(out / "all.tar"), "ivreg/app:1"]) == 0
+        assert "COPY app.txt /app/app.txt" in capsys.readouterr().out
     assert main(["images", "--archive", str(out / "missing.tar")]) == 1
     assert "missing.tar: no such file or directory" in capsys.readouterr().err
 
@@ -229,9 +357,9 @@ def _ours(entries) -> list[tuple]:
 
 
 def test_layer_reader_entries_equal_gnu_tar_and_contents_equal_the_engine(saved, engine):
-    """Every layer of the saved images, read by the shared streaming reader (plain tars of a legacy
-    save, gzip blobs of skopeo's OCI layout), lists what GNU tar lists; file digests equal what
-    `sha256sum` prints inside a container of the image."""
+    """Every layer of the saved images, read by the shared streaming reader (plain tars of a legacy or
+    an overlay2 save, gzip blobs of a containerd-store save and of skopeo's OCI layout), lists what GNU
+    tar lists; file digests equal what `sha256sum` prints inside a container of the image."""
     _ids, out, inspect = saved
     seen: dict[str, str] = {}
     kinds: set[str] = set()
@@ -239,10 +367,14 @@ def test_layer_reader_entries_equal_gnu_tar_and_contents_equal_the_engine(saved,
         for entry in json.load(t.extractfile("manifest.json")):
             for name, diff_id in zip(entry["Layers"], json.loads(t.extractfile(entry["Config"]).read())
                                      ["rootfs"]["diff_ids"]):
+                blob = t.extractfile(name).read()
+                # a legacy or overlay2 save stores the layer's tar; the containerd store its gzip blob
+                gz = blob[:2] == b"\x1f\x8b"
                 with arc.layer(name, diff_id=diff_id, content_digests=True) as stream:
                     entries = list(stream)
-                assert stream.diff_id == diff_id and stream.blob_bytes == stream.tar_bytes
-                assert _ours(entries) == _gnu_tar_entries(t.extractfile(name).read(), gzip=False), name
+                assert stream.diff_id == diff_id and stream.blob_bytes == len(blob)
+                assert stream.tar_bytes == (len(gzip.decompress(blob)) if gz else len(blob))
+                assert _ours(entries) == _gnu_tar_entries(blob, gzip=gz), name
                 seen.update({e.path: e.digest for e in entries if e.type == "file"})
                 kinds.update(e.type for e in entries)
     assert {"file", "dir", "symlink"} <= kinds  # busybox's applets are symlinks
@@ -262,22 +394,91 @@ def test_layer_reader_entries_equal_gnu_tar_and_contents_equal_the_engine(saved,
         assert seen[path.lstrip("/")] == "sha256:" + hexdigest, path
 
 
+def _flip(data: bytes) -> bytes:
+    pos = len(data) // 2
+    return data[:pos] + bytes([data[pos] ^ 0xFF]) + data[pos + 1:]
+
+
+def _redigested(src: Path, dst: Path, layer: str, new: bytes) -> tuple[Path, str]:
+    """``src`` with the layer blob ``layer`` replaced by ``new`` under its own digest, and every
+    manifest, index, index.json and manifest.json that named it rewritten to name the new one (digest
+    and size), so each digest holds again; the configs stay as the engine wrote them. Returns (tar,
+    the new blob's member name)."""
+    configs = {e["Config"] for e in _save_manifest(src)}
+    with tarfile.open(src) as t:
+        data = {m.name: t.extractfile(m).read() for m in t if m.isreg()}
+    sizes: dict[str, int] = {}  # old hex -> new hex, and the new blob's size
+
+    def rename(name: str, body: bytes) -> str:
+        hexdigest = hashlib.sha256(body).hexdigest()
+        renamed[name.split("/")[-1]] = hexdigest
+        sizes[hexdigest] = len(body)
+        return "blobs/sha256/" + hexdigest
+
+    def rewrite(value):
+        if isinstance(value, dict):
+            out = {rewrite(k): rewrite(v) for k, v in value.items()}
+            if isinstance(out.get("digest"), str) and out["digest"][7:] in sizes and "size" in out:
+                out["size"] = sizes[out["digest"][7:]]
+            return out
+        if isinstance(value, list):
+            return [rewrite(v) for v in value]
+        if isinstance(value, str):
+            for old, new_hex in renamed.items():
+                value = value.replace(old, new_hex)
+        return value
+
+    renamed: dict[str, str] = {}
+    del data[layer]
+    name = rename(layer, new)
+    data[name] = new
+    changed = True
+    while changed:
+        changed = False
+        for member in list(data):
+            if member in configs or not (member.endswith(".json") or data[member][:1] in (b"{", b"[")):
+                continue
+            body = json.dumps(rewrite(json.loads(data[member])), separators=(",", ":")).encode()
+            if body == data[member] or json.loads(body) == json.loads(data[member]):
+                continue
+            changed = True
+            del data[member]
+            data[rename(member, body) if member.startswith("blobs/") else member] = body
+    with tarfile.open(dst, "w", format=tarfile.PAX_FORMAT) as tout:
+        for member, body in sorted(data.items()):
+            info = tarfile.TarInfo(member)
+            info.size = len(body)
+            tout.addfile(info, io.BytesIO(body))
+    return dst, name
+
+
 def test_a_layer_whose_bytes_changed_is_caught_when_read(saved, tmp_path):
     """Same size, one byte flipped: the metadata read cannot tell; reading the layers does, and the
-    error names the archive, the layer and both diff IDs."""
-    _ids, out, _inspect = saved
+    error names the archive, the layer and what no longer holds: in a legacy save, its diff ID; in
+    an OCI-layout save, the blob's digest (a flipped byte breaks a gzip blob's check too: the digest
+    is the cause named). A changed layer whose blob digests were all made to hold again is still
+    caught by the diff ID the config says."""
+    _ids, out, inspect = saved
     src = out / "app2.tar"
-    with tarfile.open(src) as t:
-        entry = json.load(t.extractfile("manifest.json"))[0]
-    layer = entry["Layers"][-1]
-
-    def flip(data: bytes) -> bytes:
-        pos = len(data) // 2
-        return data[:pos] + bytes([data[pos] ^ 0xFF]) + data[pos + 1:]
-
-    bad = _rewrite(src, tmp_path / "flipped.tar", replace={layer: flip})
+    layer = _save_manifest(src)[0]["Layers"][-1]
+    bad = _rewrite(src, tmp_path / "flipped.tar", replace={layer: _flip})
     assert collect(bad).images
-    with pytest.raises(ArchiveError, match=rf"{bad}: layer {layer} unpacks to sha256:\w+, the config says sha256:"):
+    diff_id = inspect["ivreg/app:2"]["RootFS"]["Layers"][-1]
+    if _save_layout(src) == "docker-save":
+        with pytest.raises(ArchiveError, match=rf"{bad}: layer {layer} unpacks to sha256:\w+, the config says "
+                                               rf"{diff_id}$"):
+            collect(bad, read_layers=True)
+        return
+    with pytest.raises(ArchiveError, match=rf"{bad}: layer blob {layer} digest mismatch: expected "
+                                           rf"sha256:{layer[-64:]}, the bytes stored hash to sha256:\w+$"):
+        collect(bad, read_layers=True)
+    with tarfile.open(src) as t:
+        blob = t.extractfile(layer).read()
+    changed = gzip.compress(_flip(gzip.decompress(blob))) if blob[:2] == b"\x1f\x8b" else _flip(blob)
+    bad, name = _redigested(src, tmp_path / "redigested.tar", layer, changed)
+    assert collect(bad).images
+    with pytest.raises(ArchiveError, match=rf"{bad}: layer blob {name} unpacks to sha256:\w+, the config says "
+                                           rf"{diff_id}$"):
         collect(bad, read_layers=True)
 
 
@@ -285,8 +486,9 @@ def test_open_reads_archives_by_path_and_prefix(saved):
     from imgviz import open as open_source
 
     _ids, out, _inspect = saved
+    layout = _save_layout(out / "all.tar")
     for source in (out / "all.tar", str(out / "all.tar"), f"archive:{out / 'all.tar'}"):
         snap, where = open_source(source)
-        assert where == f"archive {out / 'all.tar'} (docker-save)" and len(snap.images) == 4
+        assert where == f"archive {out / 'all.tar'} ({layout})" and len(snap.images) == 4
     snap, where = open_source(out / "layout", read_layers=True)  # a directory: an OCI layout
     assert where == f"archive {out / 'layout'} (oci)" and all(snap.images[0]["layer_sizes"])
