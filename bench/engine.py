@@ -5,8 +5,8 @@ docker28-containerd: a few multi-layer images built with BuildKit on a shared bu
 tiny single-layer imports), and at each size (default 25 and 400 images, grown in the same run)
 measures, each a fresh interpreter or CLI process with start-up included, best of ``--repeat``:
 
-* one image: `imgviz history REF --json` vs `docker history REF`; the list: `imgviz images` vs
-  `docker image ls` (goal: imgviz <= 2x the CLI)
+* one image: `imgviz history REF` vs `docker history REF` (as ``python -m imgviz`` and as the
+  console script); the list: `imgviz images` vs `docker image ls` (goal: imgviz <= 2x the CLI)
 * whole engine: `imgviz snapshot -o FILE` (every image's inspect + history, containers, df) vs the
   CLI route to the same facts: `docker system df -v` + one `docker image inspect` of every image +
   `docker image history` per image (goal: <= 0.25x)
@@ -17,11 +17,15 @@ measures, each a fresh interpreter or CLI process with start-up included, best o
 * at the largest size, the whole collection in-process with 1, 2, 4 and 8 concurrent detail calls
   (what the engine answers fastest with)
 
-The docker CLI is each engine's own client (20.10's for docker20, 28.5's for Docker 28). With
+Each question's row also gives both sides' CPU time (user + system, best of the runs): on the shared
+2-core machines the wall time of a 30-100 ms process is much of it waiting for a core.
+
+The docker CLI is each engine's own client (20.10's for docker20 and podman, 28.5's for Docker 28). With
 ``--memory N`` it also grows the last engine to N images and reports the peak resident memory of
 collecting and framing them.
 
     python bench/engine.py [--kinds docker20,docker28-containerd] [--sizes 25,400] [--repeat 3]
+                           [--questions-only]
 
 Needs root and the engines of tests/_engine.py. Nothing here is a test: it only prints numbers.
 """
@@ -83,10 +87,18 @@ def grow(engine, target: int, built: int = 0, max_builds: int = 20) -> int:
     return built
 
 
-def timed(cmd: list[str], env: dict) -> float:
+def timed(cmd: list[str], env: dict, cwd: Path | None = None, cpu: list | None = None) -> float:
+    """Wall time of ``cmd``; with ``cpu``, its CPU time (user + system, all its threads) is appended
+    there: on a machine other work keeps busy, the wall time of a short process is mostly waiting for
+    a core, and the CPU time says what the process itself costs."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
+    wall = time.perf_counter() - t0
+    if cpu is not None:
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return wall
 
 
 def cli_route(engine) -> float:
@@ -177,21 +189,31 @@ def in_process(engine, repeat: int) -> tuple[float, float, dict[str, float]]:
     return float(fresh), float(warm), {k: float(v) for k, v in (x.split(":") for x in floor)}
 
 
-def questions(engine, ref: str, repeat: int) -> dict[str, tuple[float, float]]:
-    """Best times of one-image and list questions: name -> (imgviz, docker CLI)."""
+def questions(engine, ref: str, repeat: int, baseline: Path | None = None) -> dict[str, tuple[float, float]]:
+    """Best times of one-image and list questions: name -> (imgviz, docker CLI). imgviz runs as
+    ``python -m imgviz`` and as the console script pip makes (``imgviz``, next to the interpreter);
+    with ``baseline`` (another checkout's folder) also ``python -m imgviz`` run from there (its own
+    imgviz package comes first on sys.path), so before and after meet the same engine in one run."""
     env, cli = engine.env(), engine.cli
     iv = [sys.executable, "-m", "imgviz"]
     pairs = {
-        f"history {ref}": (iv + ["history", ref, "--host", engine.host], [cli, "history", ref]),
-        "image ls": (iv + ["images", "--host", engine.host], [cli, "image", "ls"]),
+        f"history {ref}": (iv + ["history", ref, "--host", engine.host], [cli, "history", ref], ROOT),
+        "image ls": (iv + ["images", "--host", engine.host], [cli, "image", "ls"], ROOT),
     }
+    script = Path(sys.executable).parent / "imgviz"
+    if script.exists():
+        pairs[f"history {ref} (script)"] = ([str(script), "history", ref, "--host", engine.host],
+                                            [cli, "history", ref], ROOT)
+    if baseline is not None:
+        pairs[f"history {ref} (baseline)"] = (pairs[f"history {ref}"][0], [cli, "history", ref], baseline)
+        pairs["image ls (baseline)"] = (pairs["image ls"][0], [cli, "image", "ls"], baseline)
     out = {}
-    for name, (ours, theirs) in pairs.items():
-        a, b = [], []
+    for name, (ours, theirs, cwd) in pairs.items():
+        a, b, cpu_a, cpu_b = [], [], [], []
         for _ in range(repeat):  # alternating, so both meet the same engine state
-            a.append(timed(ours, env))
-            b.append(timed(theirs, env))
-        out[name] = (min(a), min(b))
+            a.append(timed(ours, env, cwd, cpu_a))
+            b.append(timed(theirs, env, None, cpu_b))
+        out[name] = (min(a), min(b), min(cpu_a), min(cpu_b))
     return out
 
 
@@ -220,24 +242,32 @@ print(len(f.images), len(f.layers), resource.getrusage(resource.RUSAGE_SELF).ru_
 """
 
 
+#: the modules `imgviz history REF` imports on a unix-socket engine (tests/test_startup.py guards the list)
+HISTORY_IMPORTS = ("import imgviz.cli, imgviz._commands.history, imgviz.sources._open, imgviz.sources.engine, "
+                   "imgviz.sources._http, imgviz.rows, imgviz.analysis.listing, imgviz.analysis.secrets")
+
+
 def startup(code: str, repeat: int) -> float:
     """Best time of a fresh interpreter running ``code``: where imgviz's own time goes."""
     return min(timed([sys.executable, "-c", code], dict(os.environ)) for _ in range(repeat))
 
 
-def measure(engine, repeat: int, out: Path, serial: list[int]) -> dict:
-    """Everything measured at one engine size, the two routes alternating."""
+def measure(engine, repeat: int, out: Path, serial: list[int], whole: bool = True,
+            baseline: Path | None = None) -> dict:
+    """Everything measured at one engine size, the two routes alternating (``whole=False``: only the
+    one-image and list questions; the whole-engine routes and refreshes take minutes at 400 images)."""
     api = engine.api()
     listed = api.images()
     api.close()
     refs = sorted(t for im in listed for t in im.get("RepoTags") or [] if t.startswith("bench/app"))
     ours, theirs = [], []
-    for _ in range(repeat):
+    for _ in range(repeat if whole else 0):
         ours.append(imgviz_route(engine, out))
         theirs.append(cli_route(engine))
-    return {"images": len(listed), "snapshot": (min(ours), min(theirs)),
-            "questions": questions(engine, refs[len(refs) // 2], max(repeat, 3)),
-            "refresh": refreshes(engine, out, repeat, serial), "in_process": in_process(engine, repeat)}
+    return {"images": len(listed), "snapshot": (min(ours), min(theirs)) if whole else None,
+            "questions": questions(engine, refs[len(refs) // 2], max(repeat, 3), baseline),
+            "refresh": refreshes(engine, out, repeat, serial) if whole else {},
+            "in_process": in_process(engine, repeat) if whole else None}
 
 
 def concurrency(engine, repeat: int) -> dict[int, float]:
@@ -246,12 +276,14 @@ def concurrency(engine, repeat: int) -> dict[int, float]:
     return {int(w): float(t) for w, t in (x.split(":") for x in res.stdout.split())}
 
 
-def run_kind(kind: str, sizes: list[int], repeat: int, memory: int) -> None:
+def run_kind(kind: str, sizes: list[int], repeat: int, memory: int, whole: bool = True,
+             baseline: Path | None = None) -> None:
     t_start = time.monotonic()
     # as a pip install has it: bytecode compiled (PYTHONDONTWRITEBYTECODE, set on these machines, would
     # otherwise make every fresh interpreter compile imgviz again: about 40 ms of each question)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "imgviz")], check=True,
-                   stdout=subprocess.DEVNULL)
+    for tree in (ROOT, baseline) if baseline is not None else (ROOT,):
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "imgviz")], check=True,
+                       stdout=subprocess.DEVNULL)
     engine = start_private_engine(kind)
     import shutil
 
@@ -269,18 +301,22 @@ def run_kind(kind: str, sizes: list[int], repeat: int, memory: int) -> None:
             t0 = time.monotonic()
             built = grow(engine, target, built)
             t_build += time.monotonic() - t0
-            results.append(measure(engine, repeat, out, serial))
-        workers = concurrency(engine, max(1, repeat - 1))
+            results.append(measure(engine, repeat, out, serial, whole, baseline))
+        workers = concurrency(engine, max(1, repeat - 1)) if whole else None
         print(f"\n{kind}: Docker {version.get('Version')} (API {version.get('ApiVersion')}), storage {driver}; "
               f"best of {repeat} runs each (one-image questions: best of {max(repeat, 3)})")
-        print(f"  {'images':>6}  {'question':<26} {'imgviz':>9} {'docker CLI':>11} {'ratio':>7}  goal")
+        print(f"  {'images':>6}  {'question':<34} {'imgviz':>9} {'docker CLI':>11} {'ratio':>7}  goal"
+              f"          CPU: {'imgviz':>8} {'docker':>8} {'ratio':>6}")
         for r in results:
-            for name, (a, b) in r["questions"].items():
+            for name, (a, b, ca, cb) in r["questions"].items():
                 flag = "ok" if a / b <= 2 else "ABOVE GOAL"
-                print(f"  {r['images']:>6}  {name[:26]:<26} {a:>7.3f} s {b:>9.3f} s {a / b:>7.2f}  <= 2: {flag}")
+                print(f"  {r['images']:>6}  {name[:34]:<34} {a:>7.3f} s {b:>9.3f} s {a / b:>7.2f}  <= 2: {flag:<10}"
+                      f"      {ca * 1000:>5.0f} ms {cb * 1000:>5.0f} ms {ca / cb:>6.2f}")
+            if r["snapshot"] is None:
+                continue
             a, b = r["snapshot"]
             flag = "ok" if a / b <= 0.25 else "ABOVE GOAL"
-            print(f"  {r['images']:>6}  {'whole engine (snapshot)':<26} {a:>7.2f} s {b:>9.2f} s {a / b:>7.3f}  "
+            print(f"  {r['images']:>6}  {'whole engine (snapshot)':<34} {a:>7.2f} s {b:>9.2f} s {a / b:>7.3f}  "
                   f"<= 0.25: {flag}")
             for name, t in r["refresh"].items():
                 print(f"  {r['images']:>6}  {name:<26} {t:>7.2f} s {b:>9.2f} s {t / b:>7.3f}  "
@@ -289,13 +325,16 @@ def run_kind(kind: str, sizes: list[int], repeat: int, memory: int) -> None:
             print(f"  {r['images']:>6}  in-process (a notebook cell re-run): fresh collect {fresh:.2f} s, refresh "
                   f"with nothing changed {warm:.2f} s ({warm / fresh:.2f}x); the calls no refresh skips, each "
                   f"alone: " + ", ".join(f"{k} {v:.2f} s" for k, v in floor.items()))
-        print(f"  whole collection in-process at {results[-1]['images']} images by concurrent detail calls: "
-              + ", ".join(f"{w}: {t:.2f} s" for w, t in workers.items()))
-        bare = startup("pass", repeat * 2)
-        print(f"  where imgviz's time goes (fresh interpreters, best of {repeat * 2}): python "
-              f"{bare:.2f} s, + import imgviz.cli {startup('import imgviz.cli', repeat * 2) - bare:.2f} s, "
-              f"+ import docker (the SDK, no longer imported for engine questions) "
-              f"{startup('import docker', repeat * 2) - bare:.2f} s")
+        if workers is not None:
+            print(f"  whole collection in-process at {results[-1]['images']} images by concurrent detail calls: "
+                  + ", ".join(f"{w}: {t:.2f} s" for w, t in workers.items()))
+        n = repeat * 3
+        bare = startup("pass", n)
+        print(f"  where imgviz's time goes (fresh interpreters, best of {n}): python {bare * 1000:.0f} ms, "
+              f"+ import imgviz.cli {(startup('import imgviz.cli', n) - bare) * 1000:.0f} ms, "
+              f"+ what `history` imports {(startup(HISTORY_IMPORTS, n) - bare) * 1000:.0f} ms, "
+              f"+ import docker (the SDK, not imported for engine questions) "
+              f"{(startup('import docker', n) - bare) * 1000:.0f} ms")
         if memory:
             print(f"growing to {memory} images...", file=sys.stderr)
             t0 = time.monotonic()
@@ -319,10 +358,17 @@ def main() -> None:
     ap.add_argument("--sizes", default="25,400", help="engine sizes to measure, smallest first (default 25,400)")
     ap.add_argument("--memory", type=int, default=0, help="also measure peak memory at this many images")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--questions-only", action="store_true",
+                    help="measure only the one-image and list questions (not the whole-engine routes, which "
+                         "take minutes at 400 images, nor the concurrency sweep)")
+    ap.add_argument("--baseline", type=Path, metavar="DIR",
+                    help="also time the questions with the imgviz of another checkout (e.g. `git archive main` "
+                         "unpacked), alternating with this one's")
     args = ap.parse_args()
     sizes = sorted(int(x) for x in args.sizes.split(",") if x.strip())
+    baseline = args.baseline.resolve() if args.baseline else None
     for kind in (k.strip() for k in args.kinds.split(",") if k.strip()):
-        run_kind(kind, sizes, args.repeat, args.memory)
+        run_kind(kind, sizes, args.repeat, args.memory, whole=not args.questions_only, baseline=baseline)
 
 
 if __name__ == "__main__":

@@ -127,23 +127,25 @@ def finish(args: argparse.Namespace, collected) -> int:
 def demo_words(argv: list[str]) -> list[str]:
     """``--demo`` takes a demo name only when one follows: ``history --demo IMAGE`` still means the
     default demo and the image IMAGE (argparse alone would read IMAGE as the demo's name)."""
-    from ..sources import DEMOS
-
     out = list(argv)
+    if "--demo" not in out:
+        return out  # the demos' names are not even looked up
+    from ..sources._open import DEMO_NAMES
+
     for i, word in enumerate(out[:-1]):
         if word == "--":
             break
-        if word == "--demo" and out[i + 1] not in DEMOS and not out[i + 1].startswith("-"):
+        if word == "--demo" and out[i + 1] not in DEMO_NAMES and not out[i + 1].startswith("-"):
             out[i] = "--demo=overlay2"
     return out
 
 
 def _demo(text: str) -> str:
     """argparse type of ``--demo NAME``: one of the embedded demos."""
-    from ..sources import DEMOS
+    from ..sources._open import DEMO_NAMES
 
-    if text not in DEMOS:
-        raise argparse.ArgumentTypeError(f"no embedded demo {text!r} (have: {', '.join(DEMOS)})")
+    if text not in DEMO_NAMES:
+        raise argparse.ArgumentTypeError(f"no embedded demo {text!r} (have: {', '.join(DEMO_NAMES)})")
     return text
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import sys
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 
 def register(sub) -> None:
@@ -72,6 +71,8 @@ def known_blob_digests(local, ref, client, *, workers: int = 8) -> dict[str, str
         except RegistryError as exc:
             warnings.warn(f"skipped {r}: {exc}", stacklevel=2)
             return None
+
+    from concurrent.futures import ThreadPoolExecutor  # here: it imports logging (8 ms every command paid)
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for rec in pool.map(one, sorted(set(targets), key=str)):

@@ -20,9 +20,35 @@ What they share is written once, in private modules they all use the same way:
 A new medium is a new module here that returns the same records (see imgviz.snapshot) and passes
 :func:`check_source`. ``docker`` and ``httpx`` are imported only under this package, and nothing
 here imports pandas.
+
+The names below are imported on first use, as :mod:`imgviz`'s are: a command that asks a live
+engine about one image imports :mod:`._open` and :mod:`.engine`, not :mod:`._check` or the others.
 """
 
-from ._check import check_source
-from ._open import DEMO_SNAPSHOT, DEMOS, SOURCE_ENV, Opened, demo_snapshot, describe, load, open  # noqa: A004
+from __future__ import annotations
+
+import importlib
+
+#: public name -> the private module that defines it
+_LAZY = {
+    "check_source": "._check",
+    "DEMO_SNAPSHOT": "._open", "DEMOS": "._open", "SOURCE_ENV": "._open", "Opened": "._open",
+    "demo_snapshot": "._open", "describe": "._open", "load": "._open", "open": "._open",
+}
+
+
+def __getattr__(name: str):
+    try:
+        module = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # the next lookup is a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = ["DEMO_SNAPSHOT", "DEMOS", "SOURCE_ENV", "Opened", "check_source", "demo_snapshot", "describe", "load", "open"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform as _platform
 from typing import Any, Iterable, Iterator
 
 from .. import _records
@@ -221,6 +220,8 @@ def chain_ids(diff_ids: list[str]) -> list[str]:
 
 def default_platform() -> tuple[str, str, str | None]:
     """(os, architecture, variant) of this machine in OCI words (linux, amd64/arm64...)."""
+    import platform as _platform  # here: every engine question imports this module, few choose a platform
+
     machine = _platform.machine().lower()
     arch = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64", "i386": "386",
             "i686": "386", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x",

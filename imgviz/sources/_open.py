@@ -15,22 +15,43 @@ from typing import Any, NamedTuple
 
 from .. import _records
 from .. import limits as _limits
-from .._data import data_path
 from ..errors import EngineUnavailable, ImgvizError, SnapshotError
 from ..snapshot import Snapshot
 
 #: environment variable that decides what ``source=None`` means (any source :func:`open` accepts)
 SOURCE_ENV = "IMGVIZ_SOURCE"
 
-#: the recorded demo fleet, package data (imgviz/_data.py; made as data/fleet/README.md says)
-DEMO_SNAPSHOT = data_path("demo-snapshot.json.gz")
-#: the embedded demos by name: the same fleet recorded on two engines, one size model each
-#: (``"demo"`` = ``"demo:overlay2"``; tests/demo/record.py records the others)
-DEMOS = {
-    "overlay2": (DEMO_SNAPSHOT, "Docker 20.10, overlay2"),
-    "containerd": (data_path("demo-snapshot-containerd.json.gz"), "Docker 28.5, containerd image store"),
+#: the embedded demos by name, each a file of package data and what it is: the same fleet recorded
+#: on two engines, one size model each (``"demo"`` = ``"demo:overlay2"``; tests/demo/record.py
+#: records the others). Their paths are :data:`DEMOS`.
+_DEMO_FILES = {
+    "overlay2": ("demo-snapshot.json.gz", "Docker 20.10, overlay2"),
+    "containerd": ("demo-snapshot-containerd.json.gz", "Docker 28.5, containerd image store"),
 }
+#: the names of the embedded demos (what ``--demo NAME`` and ``"demo:NAME"`` take)
+DEMO_NAMES = tuple(_DEMO_FILES)
 DEFAULT_DEMO = "overlay2"
+
+
+def _demos() -> dict:
+    """:data:`DEMOS`, the package-data paths found on first use (imgviz/_data.py: importlib.resources
+    costs about 5 ms of start-up, which a command about a live engine does not need)."""
+    demos = globals().get("DEMOS")
+    if demos is None:
+        from .._data import data_path
+
+        demos = {name: (data_path(file), what) for name, (file, what) in _DEMO_FILES.items()}
+        globals().update(DEMOS=demos, DEMO_SNAPSHOT=demos[DEFAULT_DEMO][0])
+    return demos
+
+
+def __getattr__(name: str):
+    """``DEMOS`` (name -> (path, description)) and ``DEMO_SNAPSHOT`` (the recorded demo fleet:
+    package data, made as data/fleet/README.md says), made on first use."""
+    if name in ("DEMOS", "DEMO_SNAPSHOT"):
+        _demos()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _PREFIXES = ("registry", "archive", "snapshot")
 
@@ -86,8 +107,8 @@ def load(path: str | os.PathLike, *, limits=None) -> Snapshot:
 def demo_name(name: str | None = None) -> str:
     """The demo ``name`` means (None: the default one), or a one-line error listing the names."""
     name = DEFAULT_DEMO if name in (None, "") else str(name).strip()
-    if name not in DEMOS:
-        raise ImgvizError(f"no embedded demo {name!r} (have: {', '.join(DEMOS)})")
+    if name not in DEMO_NAMES:
+        raise ImgvizError(f"no embedded demo {name!r} (have: {', '.join(DEMO_NAMES)})")
     return name
 
 
@@ -100,7 +121,7 @@ def demo_snapshot(name: str | None = None) -> Snapshot:
         ``"overlay2"`` (the default: Docker 20.10, overlay2) or ``"containerd"`` (Docker 28.5 with
         the containerd image store): the same images, each engine's size model.
     """
-    path = DEMOS[demo_name(name)][0]
+    path = _demos()[demo_name(name)][0]
     if not path.exists():
         raise SnapshotError(f"{path}: the embedded demo snapshot is missing from this install "
                             f"(run imgviz from a source checkout, or pass --snapshot FILE)")
@@ -111,7 +132,7 @@ def _demo(name: str | None) -> Opened:
     name = demo_name(name)
     if name == DEFAULT_DEMO:
         return Opened(demo_snapshot(), "embedded demo snapshot")
-    return Opened(demo_snapshot(name), f"embedded demo snapshot {name!r} ({DEMOS[name][1]})")
+    return Opened(demo_snapshot(name), f"embedded demo snapshot {name!r} ({_DEMO_FILES[name][1]})")
 
 
 def describe(snapshot: Snapshot | dict) -> str:

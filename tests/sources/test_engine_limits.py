@@ -88,9 +88,9 @@ def test_a_malformed_answer_is_an_error_that_keeps_what_was_collected(hostile):
 
 
 def test_an_engine_that_dies_midway_leaves_an_incomplete_snapshot(hostile):
-    # requests that are not detail calls: the probe's /version, /version, /images/json, and beside
-    # the rest /system/df, /info and /images/json?manifests=1; 9 detail calls then end at least one
-    # image (8 run at once)
+    # requests that are not detail calls: /version (the probe; the collection keeps its answer),
+    # /images/json, and beside the rest /system/df, /info and /images/json?manifests=1; 10 detail
+    # calls then end at least one image (8 run at once)
     eng = hostile("diesmidway", die_after=15)
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
