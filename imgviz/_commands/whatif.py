@@ -1,8 +1,9 @@
 """``imgviz what-if REF...``: the bytes removing images would free, by the engine's own size model.
 
 Graph driver (overlay2): the layers no remaining image or container uses. Containerd image store:
-those snapshots plus the images' content blobs nobody else references. podman: unknown (its
-compat ``/system/df`` cannot prove any removal). :mod:`imgviz.analysis.what_if` states each rule.
+those snapshots plus the images' content blobs nobody else references. podman: the layers' bytes in
+its layer store, read on the engine's host (its compat ``/system/df`` shows no drop); unknown from
+elsewhere. :mod:`imgviz.analysis.what_if` states each rule.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ def register(sub) -> None:
         "what-if", help="bytes `docker image rm REF...` would free, by the engine's size model",
         description="Which layers (and, on the containerd image store, which content blobs) removing the "
                     "images would delete, and the drop of `docker system df` Images SIZE (LayersSize). "
-                    "Says 'unknown' where the engine's numbers cannot prove it (podman).")
+                    "Says 'unknown' where the engine's numbers cannot prove it (podman from another host, "
+                    "images with containers on the containerd store or podman).")
     p.add_argument("refs", nargs="+", metavar="REF", help="tag, image ID or short ID (every tag of it goes)")
     p.add_argument("--with-containers", action="store_true",
                    help="remove the images' containers first (`docker rm`), freeing their writable layers too")

@@ -11,8 +11,12 @@ module turns that into bytes the way each engine counts them (:mod:`imgviz.sourc
   a child image keeps still frees its own index, manifest and config. The blobs come from the
   content store's graph recorded with the snapshot; without it the answer is unknown, with the
   snapshot part as a lower bound.
-- podman (compat API): its ``/system/df`` says LayersSize 0 whatever is stored, so no number it
-  gives can prove a removal: ``freed_bytes`` is unknown (None), the layers are still listed.
+- podman (compat API): its ``/system/df`` says LayersSize 0 whatever is stored. When the snapshot
+  holds podman's own layer-store record (``overlay-layers/layers.json``, read on the engine's host),
+  freed = the freed layers' bytes as that store counts them (uncompressed tar sizes): the store's
+  total drops by exactly that (tests/analysis/test_whatif_live.py). Without that record, or when a
+  container of a removed image stays (its own layer is in the same store, unsized by the API),
+  ``freed_bytes`` is unknown (None); the layers are still listed.
 
 Pure: frames in, a :class:`Removal` out.
 """
@@ -28,9 +32,12 @@ from ..selection import image_labels, resolve_images
 from ..sources.engine_model import EngineModel, model_of_frames
 from . import sizes
 
-PODMAN_UNKNOWN = ("podman's Docker-compatible /system/df answers LayersSize 0 whatever it stores, so the "
-                  "bytes a removal frees cannot be read from the engine: unknown (its layer sizes are "
-                  "uncompressed tar sizes, not disk usage)")
+PODMAN_UNKNOWN = ("podman's Docker-compatible /system/df answers LayersSize 0 whatever it stores, and its layer "
+                  "store's record (overlay-layers/layers.json) was not readable from here (a remote engine): "
+                  "the bytes a removal frees cannot be read: unknown")
+PODMAN_CONTAINERS = ("podman: a container of a removed image has its own layer in the layer store, which no API "
+                     "answer sizes: unknown; the images' layers alone free {known}")
+PODMAN_RULE = "layers (podman's layer store: uncompressed tar sizes; its compat df shows no drop)"
 NO_CONTENT = ("containerd image store: a removal also frees the images' content blobs (compressed layers, "
               "manifests, configs, index, attestations), and the snapshot has no record of the content store "
               "(a remote engine, or not readable from here): unknown; the snapshots alone free {snap}")
@@ -154,7 +161,8 @@ def removal(frames, remove: Iterable[str] | str, *, remove_containers: bool = Fa
     - containerd store: freed = those snapshots + the removed images' content blobs (by digest)
       that no remaining image references; unknown without the content record, or when a container
       of a removed image stays.
-    - podman: unknown.
+    - podman: the freed layers' bytes in podman's layer store (its compat df cannot show them);
+      unknown without the store's record, or when a container of a removed image stays.
     - a snapshot from a registry or an archive: the layer rule on its (derived) layer sizes.
 
     Parameters
@@ -187,7 +195,15 @@ def removal(frames, remove: Iterable[str] | str, *, remove_containers: bool = Fa
         return r
 
     if storage == "podman":
-        return result("podman", None, None, reason=PODMAN_UNKNOWN)
+        snap = frames.snapshot
+        if snap is None or not snap.records.get("podman_storage") or freed_layers is None:
+            return result("podman", None, None, reason=PODMAN_UNKNOWN)
+        holders = frames.containers[frames.containers["image_id"].isin(ids)] if len(frames.containers) else []
+        if len(holders):
+            from ..units import human_size
+
+            return result(PODMAN_RULE, None, None, reason=PODMAN_CONTAINERS.format(known=human_size(freed_layers)))
+        return result(PODMAN_RULE, freed_layers, None)
     if storage in ("graphdriver", "derived", "unknown"):
         rule = {"graphdriver": "layers", "derived": "layers (derived sizes)",
                 "unknown": "layers (storage not recorded)"}[storage]

@@ -346,7 +346,7 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
                        [st.COLORS["freed"]]))
     # per engine model (imgviz.analysis.what_if): the containerd store also frees content blobs; podman
     # and the containerd store in some cases cannot say how many bytes go
-    from ..analysis.what_if import removal
+    from ..analysis.what_if import PODMAN_RULE, removal
 
     per_engine = removal(frames, names, remove_containers=remove_containers)
     blobs = per_engine.blobs[per_engine.blobs["freed"]] if len(per_engine.blobs) else per_engine.blobs
@@ -367,7 +367,7 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
     before, after = tot["physical_before"], tot["physical_after"]
     freed_bytes = tot["freed"]
     # the engines whose own numbers cannot prove the layer rule's bytes (a recording without /info keeps it)
-    unknown = bool(names) and per_engine.freed_bytes is None and per_engine.rule in ("podman",
+    unknown = bool(names) and per_engine.freed_bytes is None and per_engine.rule in ("podman", PODMAN_RULE,
                                                                                        "snapshots + content blobs")
     if per_engine.blobs_freed_bytes is not None and per_engine.freed_bytes is not None:
         freed_bytes = per_engine.freed_bytes + st.int0(tot["freed_writable"])
