@@ -580,28 +580,36 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
             df_call = _Beside(lambda: _disk_usage(api))
         # the cache is keyed by the engine's /info: asked beside the list, and kept for the model
         info_call = _Beside(lambda: _call(api.info, what="/info")) if cache and scope == "all" else None
+        extras_call = listed = None
+        if scope == "all":
+            # the engine model's answers (/info, /images/json?manifests=1 on the containerd store, as
+            # slow there as the list itself; its content store, which needs the list) start beside the
+            # list; into a dict of their own, taken at the end, so a collection cut short never gets
+            # them later (a replay of it would not either)
+            listed = _Handoff()
+            model_api = api if info_call is None else _InfoAnswered(api, info_call)
 
-        image_list = _call(api.images, schema=_records.IMAGE_LIST, what="/images/json")
+            def extras() -> dict:
+                from . import engine_model as _engine_model  # here: a question about one image needs none of it
+
+                view = {"version": records["version"]}
+                _engine_model.collect_extras(model_api, view, address, _call, _Gone, image_list=listed.take)
+                return {k: v for k, v in view.items() if k != "version"}
+
+            extras_call = _Beside(extras)
+
+        image_list = None
+        try:
+            image_list = _call(api.images, schema=_records.IMAGE_LIST, what="/images/json")
+        finally:
+            if listed is not None:
+                listed.give(image_list)  # None when the list never came: the extras skip what needs it
         records["image_list"] = image_list
         if len({im["Id"] for im in image_list}) != len(image_list):
             raise _Malformed("the image list names one image twice")
         if scope == "list":
             return snap
-        # the engine model's answers (/info, /images/json?manifests=1 on the containerd store, its
-        # content store) beside the per-image calls; into a dict of their own, taken at the end, so a
-        # collection cut short never gets them later (a replay of it would not either)
-        seen = {"version": records["version"], "image_list": image_list}
         store = _open_cache(info_call, address, version)
-        model_api = api if info_call is None else _InfoAnswered(api, info_call)
-
-        def extras() -> dict:
-            from . import engine_model as _engine_model  # here: a question about one image needs none of it
-
-            view = dict(seen)
-            _engine_model.collect_extras(model_api, view, address, _call, _Gone)
-            return {k: v for k, v in view.items() if k not in seen}
-
-        extras_call = _Beside(extras)
         _collect_images_cached(api, snap, image_list, progress, workers, store)
 
         container_list = _call(api.containers, all=True, size=True, schema=_records.CONTAINER_LIST,
@@ -685,6 +693,22 @@ def _disk_usage(api, tries: int = 3):
             time.sleep(0.5 * (attempt + 1))
     raise _Lost(f"/system/df answered 404 {tries} times ({last}); the containerd image store does this while "
                 f"a snapshot it counts is being removed")
+
+
+class _Handoff:
+    """One value handed from the collecting thread to a :class:`_Beside` call waiting for it."""
+
+    def __init__(self):
+        self._ready = threading.Event()
+        self._value = None
+
+    def give(self, value) -> None:
+        self._value = value
+        self._ready.set()
+
+    def take(self):
+        self._ready.wait()
+        return self._value
 
 
 class _Beside:

@@ -184,12 +184,14 @@ def manifest_split(entry: dict | None) -> dict[str, int] | None:
 
 # ------------------------------------------------------------------------------ the collection
 
-def collect_extras(api, records: dict, address: str, call, gone=()) -> None:
+def collect_extras(api, records: dict, address: str, call, gone=(), image_list=None) -> None:
     """Record ``info``, ``image_manifests`` and ``content`` into ``records`` (see the module doc).
 
     ``call(fn, schema=..., what=...)`` is the engine source's checked call; ``gone`` the exception
     it raises for a 404 (an engine without the endpoint: that answer is None, not an error). A
     recording without these answers replays as None (the model is then ``unknown`` storage).
+    ``image_list``: a callable giving the engine's image list once it is answered (None when it
+    never was), for the steps that need it; by default ``records["image_list"]``.
     """
     info_fn = getattr(api, "info", None)
     if info_fn is None:
@@ -215,7 +217,10 @@ def collect_extras(api, records: dict, address: str, call, gone=()) -> None:
         records["distribution"] = reader() if reader is not None else read_distribution(model, address)
     if model.storage == "containerd":
         reader = getattr(api, "content_store", None)
-        ids = [im.get("Id") for im in records.get("image_list") or [] if isinstance(im, dict)]
+        listed = image_list() if image_list is not None else records.get("image_list")
+        if listed is None:  # the list never came: the collection is cut short, nothing to walk
+            return
+        ids = [im.get("Id") for im in listed if isinstance(im, dict)]
         if reader is not None:  # a replay answers from its recording
             records["content"] = reader()
         else:

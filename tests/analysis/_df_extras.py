@@ -76,7 +76,7 @@ def check_df_v_build_cache(f, df_v_text: str) -> int:
     from imgviz._commands.sizes import _cache_order
 
     mine = list(_cache_order(f.build_cache).itertuples(index=False))
-    assert len(rows) == len(mine) == len(f.engine_df["build_cache"])
+    assert len(rows) == len(mine) == len(f.engine_df["build_cache"] or [])  # podman: none (no BuildKit)
     # a cache mount (exec.cachemount) is a mutable record: every df call counts as a use of it, so
     # its USAGE and LAST USED (and with it its place in the order) move between two calls
     mutable = {b.cache_id[:12] for b in mine if b.type == "exec.cachemount"}
@@ -97,7 +97,7 @@ def check_df_v_build_cache(f, df_v_text: str) -> int:
 
 def check_parents(f) -> int:
     """Every record's parents as the engine sent them (Parent, Parents or Docker 28's " Parents")."""
-    raw = {b["ID"]: b for b in f.engine_df["build_cache"]}
+    raw = {b["ID"]: b for b in f.engine_df["build_cache"] or []}  # podman: none (no BuildKit)
     n = 0
     for b in f.build_cache.itertuples(index=False):
         r = raw[b.cache_id]

@@ -64,7 +64,7 @@ def _forget(engine, tag: str) -> None:
     api = engine.api()
     for suffix in ("new", "old", "base2", "base"):
         try:
-            api.remove_image(f"{tag}:{suffix}", force=True)
+            api.remove_image(f"{tag}:{suffix}")  # not forced: podman would remove an image shared by ID
         except docker.errors.NotFound:
             pass
         except docker.errors.APIError as exc:  # an image still in use: kept, and said

@@ -40,7 +40,14 @@ def test_the_recordings_are_there():
 @pytest.mark.parametrize("name", sorted(RECORDINGS))
 def test_df_lines_equal_system_df(name):
     f, cli = _load(name)
-    assert X.check_df_lines(f, cli["system_df"]) == 2
+    if kind == "podman":
+        # imgviz shows podman's own lines there (its libpod df: the percentage rounded, where the docker
+        # CLI's floors it: 3kB (3%) against 3kB (2%) of 103kB); podman's CLI has no Build Cache line
+        from .. import _podman_checks as _podman
+
+        assert X.check_df_lines(f, _podman.podman_df_text(eng, False)) == 1
+    else:
+        assert X.check_df_lines(f, cli["system_df"]) == 2
 
 
 @pytest.mark.parametrize("name", sorted(RECORDINGS))
@@ -142,7 +149,14 @@ def test_live_df_extras(private_engine):
 
     f = frames(collect(host=eng.host, progress=False))
     cli = X.cli_outputs(eng)
-    assert X.check_df_lines(f, cli["system_df"]) == 2
+    if kind == "podman":
+        # imgviz shows podman's own lines there (its libpod df: the percentage rounded, where the docker
+        # CLI's floors it: 3kB (3%) against 3kB (2%) of 103kB); podman's CLI has no Build Cache line
+        from .. import _podman_checks as _podman
+
+        assert X.check_df_lines(f, _podman.podman_df_text(eng, False)) == 1
+    else:
+        assert X.check_df_lines(f, cli["system_df"]) == 2
     assert X.check_df_v_volumes(f, cli["system_df_v"]) == 3
     assert X.check_df_v_build_cache(f, cli["system_df_v"]) >= (0 if kind == "podman" else 5)
     X.check_parents(f)
