@@ -141,8 +141,14 @@ def check_derived_sizes_equal_engine(f: Frames) -> None:
                                                                    img.unpacked_size)
         mine = f.layers[f.layers["image_id"] == img.image_id]
         classic_run = ((mine["instruction"] == "RUN") & (mine["comment"].fillna("") != "buildkit.dockerfile.v0")).any()
+        # exact per snapshot in test_unpacked_size_walks_snapshot_parents_to_the_classic_builders_init_snapshot;
+        # here: more for a classic RUN, equal for BuildKit layers on an imported base, never less (CI's
+        # session engine held a classic-built image without a RUN whose walk had an init snapshot too)
+        classic_any = (mine.sort_values("position")["comment"].fillna("") != "buildkit.dockerfile.v0").iloc[1:].any()
         if classic_run:
             assert img.unpacked_size > size, (img.image_id, img.unpacked_size, size)
+        elif classic_any:
+            assert img.unpacked_size >= size, (img.image_id, img.unpacked_size, size)
         else:
             assert img.unpacked_size == size, (img.image_id, img.unpacked_size, size)
 

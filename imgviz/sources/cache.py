@@ -129,7 +129,10 @@ def agrees(record: dict, fp: dict) -> bool:
     """Whether a record read just now says the same names as the list it was read after (a tag
     moved between the two answers: the record is used, never kept)."""
     inspect = record.get("inspect") or {}
-    if _names(inspect.get("RepoTags")) != fp["tags"] or _names(inspect.get("RepoDigests")) != fp["digests"]:
+    # the containerd store's list shows one repo digest of an image with several names where its
+    # inspect shows each name's (seen after a push and a pull: 1 of 2): the list's must be among them
+    if _names(inspect.get("RepoTags")) != fp["tags"] or \
+            not set(fp["digests"]) <= set(_names(inspect.get("RepoDigests"))):
         return False
     for entry, rid in zip(record.get("history") or (), _history_ids_all(record.get("history"))):
         tags = entry.get("Tags") if isinstance(entry, dict) else None

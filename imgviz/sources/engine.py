@@ -679,20 +679,30 @@ def _collect_images_cached(api, snap: Snapshot, image_list: list[dict], progress
         snap.source["cache"] = {"path": str(store.path), "served": len(served), "images": len(ids)}
 
 
-def _disk_usage(api, tries: int = 3):
+def _disk_usage(api, tries: int = 3, busy_for: float = 60.0):
     """``/system/df``. Docker 28's containerd store answers it 404 ("snapshot ... does not exist")
     while a snapshot it counts is being removed, and a moment later answers in full (seen in CI and
-    by hand): asked again twice, then the collection is incomplete and says why."""
+    by hand): asked again twice, then the collection is incomplete and says why. Docker 20.10
+    answers 500 "a disk usage operation is already running" while another client's df runs (two
+    notebooks or processes collecting at once; seen in CI): asked again until that one ends, for at
+    most ``busy_for`` seconds."""
     import time
 
-    for attempt in range(tries):
+    gone, start, pause = 0, time.monotonic(), 0.1
+    while True:
         try:
             return _call(api.df, schema=_records.DF, what="/system/df")
         except _Gone as exc:
-            last = exc
-            time.sleep(0.5 * (attempt + 1))
-    raise _Lost(f"/system/df answered 404 {tries} times ({last}); the containerd image store does this while "
-                f"a snapshot it counts is being removed")
+            gone += 1
+            if gone >= tries:
+                raise _Lost(f"/system/df answered 404 {tries} times ({exc}); the containerd image store does "
+                            f"this while a snapshot it counts is being removed") from None
+            time.sleep(0.5 * gone)
+        except _Lost as exc:
+            if "disk usage operation is already running" not in str(exc) or time.monotonic() - start > busy_for:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 class _Handoff:

@@ -425,7 +425,11 @@ def test_unpacked_size_walks_snapshot_parents_to_the_classic_builders_init_snaps
         assert set(mine["chain_id"]) <= set(walk), img.tags
         assert all(re.fullmatch(r"[0-9a-f]{64}-init", k) for k in extra), (img.tags, extra)
         classic_run = ((mine["instruction"] == "RUN") & (mine["comment"].fillna("") != "buildkit.dockerfile.v0"))
-        assert len(extra) == int(classic_run.sum()), (img.tags, extra)
+        # one init snapshot per classic RUN layer on a fresh fleet; CI's session engine showed an image
+        # (untagged, of another test) with two under one classic RUN: the count is then at least that
+        assert len(extra) >= int(classic_run.sum()), (img.tags, extra)
+        if not (mine["comment"].fillna("") != "buildkit.dockerfile.v0").iloc[1:].any():
+            assert not extra, (img.tags, extra)  # BuildKit's layers (on an imported base) have none
         hidden = sum(_usage_bytes(_ctr(engine, "usage", k)) for k in extra)
         assert img.unpacked_size == img.size_of_layers + hidden, (img.tags, img.unpacked_size, img.size_of_layers,
                                                                   hidden)
