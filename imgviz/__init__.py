@@ -15,10 +15,10 @@ line starts fast and ``imgviz snapshot`` never loads pandas.
 
 from __future__ import annotations
 
-import importlib
 import sys
 import types
 
+from . import _lazy
 from .errors import EngineUnavailable, ImageNotFound, ImgvizError, SnapshotError, SourceError
 
 __version__ = "0.1.0"
@@ -57,15 +57,7 @@ def schema(name: str) -> str:
     return describe(name)
 
 
-def __getattr__(name: str):
-    try:
-        module, attr = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'imgviz' has no attribute {name!r}") from None
-    mod = importlib.import_module(module, __name__)
-    value = mod if attr is None else getattr(mod, attr)
-    globals()[name] = value  # the next lookup is a plain attribute
-    return value
+__getattr__ = _lazy.exports(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

@@ -27,7 +27,7 @@ engine about one image imports :mod:`._open` and :mod:`.engine`, not :mod:`._che
 
 from __future__ import annotations
 
-import importlib
+from .. import _lazy
 
 #: public name -> the private module that defines it
 _LAZY = {
@@ -37,14 +37,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
-    try:
-        module = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value  # the next lookup is a plain attribute
-    return value
+__getattr__ = _lazy.exports(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

@@ -20,7 +20,7 @@ Figures a click selects from are plotly ``FigureWidget`` objects (anywidget unde
 
 from __future__ import annotations
 
-import importlib
+from .. import _lazy
 
 _LAZY = {
     "ImageExplorer": ".explorer", "image_explorer": ".explorer",
@@ -33,14 +33,7 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str):
-    try:
-        module = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module 'imgviz.widgets' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__ = _lazy.exports(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

@@ -1,0 +1,27 @@
+"""One way for a package to name what it exports without importing it (start-up time: a command
+imports only what it prints, tests/test_startup.py): a module ``__getattr__`` made from a table."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+
+def exports(package: str, table: dict[str, Any], namespace: dict[str, Any]) -> Callable[[str], Any]:
+    """The ``__getattr__`` of ``package``: ``table`` maps a public name to the module defining it
+    (relative to the package, the attribute of the same name), or to ``(module, attribute)``
+    (attribute None: the module itself). The value is put into ``namespace`` (the package's
+    globals), so the next lookup is a plain attribute."""
+
+    def __getattr__(name: str) -> Any:
+        try:
+            target = table[name]
+        except KeyError:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
+        module, attr = target if isinstance(target, tuple) else (target, name)
+        mod = importlib.import_module(module, package)
+        value = mod if attr is None else getattr(mod, attr)
+        namespace[name] = value
+        return value
+
+    return __getattr__
