@@ -40,14 +40,7 @@ def test_the_recordings_are_there():
 @pytest.mark.parametrize("name", sorted(RECORDINGS))
 def test_df_lines_equal_system_df(name):
     f, cli = _load(name)
-    if kind == "podman":
-        # imgviz shows podman's own lines there (its libpod df: the percentage rounded, where the docker
-        # CLI's floors it: 3kB (3%) against 3kB (2%) of 103kB); podman's CLI has no Build Cache line
-        from .. import _podman_checks as _podman
-
-        assert X.check_df_lines(f, _podman.podman_df_text(eng, False)) == 1
-    else:
-        assert X.check_df_lines(f, cli["system_df"]) == 2
+    assert X.check_df_lines(f, cli["system_df"]) == 2
 
 
 @pytest.mark.parametrize("name", sorted(RECORDINGS))
