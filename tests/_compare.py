@@ -153,9 +153,17 @@ def check_derived_sizes_equal_engine(f: Frames) -> None:
             assert img.unpacked_size == size, (img.image_id, img.unpacked_size, size)
 
 
-def check_image_ls(f: Frames, ls_json: str, pattern: str | None = None) -> int:
-    """`docker image ls [PATTERN] --format json` rows equal our image_list rows (as a set)."""
+def check_image_ls(f: Frames, ls_json: str, pattern: str | None = None, whole_images: bool = False) -> int:
+    """`docker image ls [PATTERN] --format json` rows equal our image_list rows (as a set).
+
+    ``whole_images``: the engine's list answers a reference filter with every tag of an image one
+    tag matches (podman's compat API; Docker's daemon keeps the matching tags only), and the CLI
+    prints them all: only its rows whose name the pattern matches are compared, as Docker shows."""
     theirs = {(r["Repository"], r["Tag"], r["ID"], r["Size"]) for r in json_lines(ls_json)}
+    if whole_images and pattern is not None:
+        from imgviz.analysis.listing import matches
+
+        theirs = {t for t in theirs if matches(pattern, f"{t[0]}:{t[1]}")}
     ours = {(r.repository, r.tag, r.short_id, human_size(r.size, 3))
             for r in image_list(f.images, pattern).itertuples(index=False)}
     assert ours == theirs, (ours ^ theirs)

@@ -46,19 +46,11 @@ def _predict(old_dir, new_dir, builder, bases, version, history=None):
         return None, exc
 
 
-def _run_one(engine, root, name, builder):
-    """Fresh base, build OLD, replace files by NEW's in place, build NEW, predict, read verdicts;
-    then the case's images are removed (everything the tests check was read from the engine by then)."""
-    try:
-        return _build_and_read(engine, root, name, builder)
-    finally:
-        _forget(engine, f"imgviz-cascade/{name}-{builder}")
-
-
 def _forget(engine, tag: str) -> None:
-    """Remove the case's tags (the classic builder's untagged parents go with them): the session's
-    engine serves every later test, and on the containerd store each listed image slows its
-    /images/json (CI's session engine held some 300 images of these cases otherwise)."""
+    """Remove a case's tags once every case ran (the classic builder's untagged parents go with them):
+    the session's engine serves every later test, and on the containerd store each listed image slows
+    its /images/json (CI's session engine held some 300 images of these cases otherwise). Not while
+    other cases build: podman's buildah shares cached steps across cases whose bases have one ID."""
     import docker.errors
 
     api = engine.api()
@@ -71,7 +63,8 @@ def _forget(engine, tag: str) -> None:
             print(f"{tag}:{suffix} kept: {exc}")
 
 
-def _build_and_read(engine, root, name, builder):
+def _run_one(engine, root, name, builder):
+    """Fresh base, build OLD, replace files by NEW's in place, build NEW, predict, read verdicts."""
     sc = SCENARIOS[name]
     version = engine_version(engine.host)   # the rules `imgviz cascade --inspect-bases` picks
     if version.startswith("podman"):
@@ -135,7 +128,9 @@ def scenario_results(engine, tmp_path_factory):
                 out[pair] = f.result()
             except Exception as exc:   # this case fails alone (its test reports it), not the session
                 out[pair] = {"exception": exc}
-        return out
+    for name, builder in pairs:  # everything the tests check was read from the engine by now
+        _forget(engine, f"imgviz-cascade/{name}-{builder}")
+    return out
 
 
 def _compare(res):
