@@ -221,15 +221,44 @@ CONCURRENCY = """
 import sys, time
 from imgviz.sources.engine import collect
 best = {}
-for workers in (1, 2, 4, 8):
-    times = []
-    for _ in range(int(sys.argv[2])):
+# the sweep alternates the worker counts round by round, so each meets the same machine load
+rounds = int(sys.argv[2])
+times = {w: [] for w in (1, 2, 4, 8, 16, None)}
+for _ in range(rounds):
+    for workers in times:
         t0 = time.perf_counter()
         snap = collect(host=sys.argv[1], progress=False, workers=workers, cache=False)
-        times.append(time.perf_counter() - t0)
+        times[workers].append(time.perf_counter() - t0)
         assert snap.complete
-    best[workers] = min(times)
-print(" ".join(f"{w}:{t:.3f}" for w, t in best.items()))
+print(" ".join(f"{w or 'default'}:{min(t):.3f}" for w, t in times.items()))
+"""
+
+#: what-if and pull-plan's engine side, in-process, fresh (no cache): the targeted collection
+#: (collect(scope=...)) and the answer from it, against a whole collection and the same answer
+QUESTIONS_WHOLE = """
+import sys, time
+from imgviz.analysis.pull import engine_pull_plan
+from imgviz.analysis.what_if import removal
+from imgviz.frames import frames
+from imgviz.sources.engine import collect
+host, ref, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
+def whatif(scope):
+    snap = collect(host=host, progress=False, cache=False, **({"scope": scope, "images": [ref]} if scope else {}))
+    return removal(frames(snap), [ref]).as_dict()
+def pull(scope):
+    local = frames(collect(host=host, progress=False, cache=False, **({"scope": scope} if scope else {})))
+    remote = local.layers[local.layers["image_id"] == local.images["image_id"].iloc[0]]  # a plan to compute
+    return engine_pull_plan(remote, local).astype(object).fillna("NA").to_dict("list")
+times = {k: [] for k in ("what-if targeted", "what-if whole", "pull local targeted", "pull local whole")}
+for _ in range(rounds):  # alternating, so both meet the same load
+    for name, fn, arg in (("what-if targeted", whatif, "what-if"), ("what-if whole", whatif, None),
+                          ("pull local targeted", pull, "pull"), ("pull local whole", pull, None)):
+        t0 = time.perf_counter(); answers = fn(arg); times[name].append(time.perf_counter() - t0)
+        if name.endswith("targeted"):
+            first = answers
+        else:
+            assert answers == first, name  # the same answer either way
+print(" ".join(f"{k.replace(' ', '_')}:{min(v):.3f}" for k, v in times.items()))
 """
 
 
@@ -270,10 +299,46 @@ def measure(engine, repeat: int, out: Path, serial: list[int], whole: bool = Tru
             "in_process": in_process(engine, repeat) if whole else None}
 
 
-def concurrency(engine, repeat: int) -> dict[int, float]:
+def concurrency(engine, repeat: int) -> dict[str, float]:
     res = subprocess.run([sys.executable, "-c", CONCURRENCY, engine.host, str(repeat)], capture_output=True,
                          text=True, check=True, cwd=ROOT)
-    return {int(w): float(t) for w, t in (x.split(":") for x in res.stdout.split())}
+    return {w: float(t) for w, t in (x.split(":") for x in res.stdout.split())}
+
+
+def what_if_and_pull(engine, repeat: int) -> dict[str, float]:
+    """Best in-process times of what-if's and pull-plan's engine side, targeted and whole."""
+    api = engine.api()
+    refs = sorted(t for im in api.images() for t in im.get("RepoTags") or [] if "/app" in t)
+    api.close()
+    res = subprocess.run([sys.executable, "-c", QUESTIONS_WHOLE, engine.host, refs[len(refs) // 2], str(repeat)],
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    return {k.replace("_", " "): float(t) for k, t in (x.split(":") for x in res.stdout.split())}
+
+
+def sweep_only(kind: str, sizes: list[int], repeat: int) -> None:
+    """``--sweep``: grow the engine, then at each size only the concurrency sweep and the what-if /
+    pull-plan rows (minutes where the whole run takes an hour at 400 images)."""
+    engine = start_private_engine(kind)
+    try:
+        api = engine.api()
+        version, driver = api.version(), api.info().get("Driver")
+        api.close()
+        engine.busybox_base("bench/base:1")
+        built = 0
+        for target in sizes:
+            print(f"{kind}: growing the private engine to {target} images...", file=sys.stderr)
+            built = grow(engine, target, built)
+            print(f"{kind}: {version.get('Version')} (API {version.get('ApiVersion')}), storage {driver}, "
+                  f"{target} images, best of {repeat}")
+            sweep = concurrency(engine, repeat)
+            print("  whole collection by concurrent detail calls: "
+                  + ", ".join(f"{w}: {t:.2f} s" for w, t in sweep.items()), flush=True)
+            rows = what_if_and_pull(engine, repeat)
+            for q in ("what-if", "pull local"):
+                a, b = rows[f"{q} targeted"], rows[f"{q} whole"]
+                print(f"  {q:<11} targeted {a:.2f} s, whole {b:.2f} s ({a / b:.2f}x)", flush=True)
+    finally:
+        engine.stop()
 
 
 def run_kind(kind: str, sizes: list[int], repeat: int, memory: int, whole: bool = True,
@@ -364,10 +429,15 @@ def main() -> None:
     ap.add_argument("--baseline", type=Path, metavar="DIR",
                     help="also time the questions with the imgviz of another checkout (e.g. `git archive main` "
                          "unpacked), alternating with this one's")
+    ap.add_argument("--sweep", action="store_true",
+                    help="only the concurrency sweep and the what-if / pull-plan rows at each size")
     args = ap.parse_args()
     sizes = sorted(int(x) for x in args.sizes.split(",") if x.strip())
     baseline = args.baseline.resolve() if args.baseline else None
     for kind in (k.strip() for k in args.kinds.split(",") if k.strip()):
+        if args.sweep:
+            sweep_only(kind, sizes, args.repeat)
+            continue
         run_kind(kind, sizes, args.repeat, args.memory, whole=not args.questions_only, baseline=baseline)
 
 

@@ -1,7 +1,8 @@
 """``imgviz pull-plan REF``: what ``docker pull REF`` would download into the local engine.
 
-Reads the image's manifest and config from the registry (no layer blobs), collects the engine,
-and applies the engine's own rule (:func:`imgviz.analysis.pull.pull_plan`). The engine matches a
+Reads the image's manifest and config from the registry (no layer blobs), collects what the plan
+reads from the engine (``collect(scope="pull")``: no history, containers or ``/system/df`` unless
+the plan's rule reads it), and applies the engine's own rule (:func:`imgviz.analysis.pull.pull_plan`). The engine matches a
 blob to a local layer only when it has pulled or pushed that blob before; the Engine API does not
 list those blobs, so they are rebuilt from the local images' repo digests on the same registry
 (``name@sha256:...``: manifests this engine pulled or pushed), whose manifests and configs give
@@ -133,7 +134,9 @@ def make_plan(ref_text: str, *, host: str | None = None, client=None, platform: 
         # the registry first: a wrong reference fails before the engine is collected
         remote = frames(registry.collect([ref_text], client=client, platform=platform, progress=False))
         if local is None:
-            local = frames(engine.collect(api, host=engine.docker_host(host), progress=progress))
+            # only what the plan reads (collect's pull scope): every image's layer chain, /info and
+            # the size model's records; /system/df only where its build-cache records decide
+            local = frames(engine.collect(api, host=engine.docker_host(host), progress=progress, scope="pull"))
         known = known_blob_digests(local, ref, client)
     finally:
         if api is not None:

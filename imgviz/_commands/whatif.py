@@ -4,11 +4,15 @@ Graph driver (overlay2): the layers no remaining image or container uses. Contai
 those snapshots plus the images' content blobs nobody else references. podman: the layers' bytes in
 its layer store, read on the engine's host (its compat ``/system/df`` shows no drop); unknown from
 elsewhere. :mod:`imgviz.analysis.what_if` states each rule.
+
+A live engine is asked only what the answer reads (``collect(scope="what-if")``): the list, every
+image's inspect (its layer chain), the history of the images removed, the container list, ``/info``
+and the size model's records; no other history, no container inspect, no ``/system/df``.
 """
 
 from __future__ import annotations
 
-from ._source import add_source_args, finish, resolve_frames
+from ._source import add_source_args, finish, resolve_snapshot
 from ._table import dump_json, render
 
 
@@ -33,7 +37,13 @@ def run(args) -> int:
     from ..analysis.what_if import removal
     from ..units import human_size
 
-    f, where = resolve_frames(args)
+    # a live engine: every image's layer chain, the named images' history, the container list
+    # (imgviz.sources.engine.collect's what-if scope); other sources as they are
+    scope = "what-if-with-containers" if args.with_containers else "what-if"
+    snap, where = resolve_snapshot(args, scope=scope, images=list(args.refs))
+    from ..frames import frames
+
+    f = frames(snap)
     r = removal(f, args.refs, remove_containers=args.with_containers)
     if args.json:
         from .._partial import json_output

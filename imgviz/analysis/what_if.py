@@ -124,11 +124,14 @@ def storage_of(model: EngineModel | None) -> str:
     return model.storage
 
 
-def _blob_rows(content: dict, ids: list[str], labels: dict[str, str]) -> pd.DataFrame:
+def _blob_rows(content: dict, ids: list[str], labels: dict[str, str], order: list[str]) -> pd.DataFrame:
     per_image = content.get("images") or {}
     removed = set(ids)
     keeper: dict[str, str] = {}
-    for image_id, blobs in per_image.items():
+    # the keeper named: the first remaining image in the frames' canonical order (see _canonical)
+    rank = {image_id: k for k, image_id in enumerate(order)}
+    for image_id in sorted(per_image, key=lambda i: (rank.get(i, len(rank)), i)):
+        blobs = per_image[image_id]
         if image_id in removed:
             continue
         for b in blobs:
@@ -149,6 +152,42 @@ def _blob_rows(content: dict, ids: list[str], labels: dict[str, str]) -> pd.Data
     out["size"] = out["size"].astype("Int64")
     out["freed"] = out["kept_by"].isna()
     return out[["digest", "role", "media_type", "size", "removed_by", "freed", "kept_by"]]
+
+
+def _canonical(frames, ids: list[str]):
+    """The frames in an order that does not depend on the order the engine listed things in.
+
+    The answer names one keeper per kept layer (the first remaining image, or container, that uses
+    it) and lists the removed images' layers in first-seen order; the engines list images created
+    in the same second in any order (Docker 20.10 sorts by the list's whole seconds), so two
+    collections of one state could name different keepers. Here: the removed images' layers first,
+    in the order they were asked, bottom up; then every other image newest first (by the creation
+    time inspect gives, to the nanosecond; the ID breaks a tie); containers newest first too.
+    """
+    from dataclasses import replace
+
+    images = frames.images
+    if images.empty:
+        return frames
+    asked = {image_id: k for k, image_id in enumerate(ids)}
+    created = images["created"]
+    order = pd.DataFrame({"image_id": images["image_id"].astype(str),
+                          "asked": images["image_id"].map(asked).fillna(len(asked)).astype(int),
+                          "created": created}).sort_values(["asked", "created", "image_id"],
+                                                            ascending=[True, False, True], na_position="last",
+                                                            kind="stable")
+    rank = {image_id: k for k, image_id in enumerate(order["image_id"])}
+    images = images.loc[order.index].reset_index(drop=True)
+    layers = frames.layers
+    if len(layers):
+        key = layers["image_id"].map(rank).fillna(len(rank)).astype(int)
+        layers = layers.assign(_rank=key).sort_values(["_rank", "position"], kind="stable") \
+            .drop(columns="_rank").reset_index(drop=True)
+    containers = frames.containers
+    if len(containers):
+        containers = containers.sort_values(["created", "container_id"], ascending=[False, True],
+                                            na_position="last", kind="stable").reset_index(drop=True)
+    return replace(frames, images=images, layers=layers, containers=containers)
 
 
 def removal(frames, remove: Iterable[str] | str, *, remove_containers: bool = False) -> Removal:
@@ -179,6 +218,7 @@ def removal(frames, remove: Iterable[str] | str, *, remove_containers: bool = Fa
     Removal
     """
     ids = resolve_images(frames.images, remove)
+    frames = _canonical(frames, ids)
     model = model_of_frames(frames)
     storage = storage_of(model)
     layers = sizes.what_if(frames, ids, remove_containers=remove_containers)
@@ -221,7 +261,7 @@ def removal(frames, remove: Iterable[str] | str, *, remove_containers: bool = Fa
     if not content:
         return result("snapshots + content blobs", None, None,
                       reason=NO_CONTENT.format(snap=human_size(freed_layers)))
-    blobs = _blob_rows(content, ids, labels)
+    blobs = _blob_rows(content, ids, labels, list(frames.images["image_id"]))
     blobs_freed = int(blobs.loc[blobs["freed"], "size"].sum())
     holders = frames.containers[frames.containers["image_id"].isin(ids)] if len(frames.containers) else []
     if len(holders) and not remove_containers:

@@ -18,7 +18,9 @@ Calls made, cheapest first (metadata only; no layer bytes are ever read):
    (:mod:`imgviz.sources.engine_model`), also beside 3-5 once the list is read
 
 A question asks only what its answer needs (``collect(images=[...])``: 1 and 3 for those images,
-``collect(scope="list")``: 1 and 2).
+``collect(scope="list")``: 1 and 2; ``scope="what-if"``: 1, 2, every image's inspect but only
+the removed images' history, 4 without sizes (with them for ``"what-if-with-containers"``), 7;
+``scope="pull"``: 1, 2, every image's inspect, 7, and 6 only where the plan reads it).
 
 An image or container removed between the list and its detail call is skipped with a warning and
 recorded in ``records["skipped"]``; a daemon that stops answering mid-way (or does not answer one
@@ -459,7 +461,7 @@ def _progress(iterable: Iterable, *, total: int, desc: str, enabled: bool):
     return tqdm(iterable, total=total, desc=desc, unit="img" if "image" in desc else "ctr", leave=False)
 
 
-def collect(client=None, *, host: str | None = None, progress: bool = True, workers: int = 8,
+def collect(client=None, *, host: str | None = None, progress: bool = True, workers: int | None = None,
             collected_at: str | None = None, limits=None, images: Iterable[str] | None = None,
             scope: str | None = None, cache: bool | None = None) -> Snapshot:
     """Collect an engine's images and containers into a :class:`~imgviz.snapshot.Snapshot`:
@@ -473,10 +475,10 @@ def collect(client=None, *, host: str | None = None, progress: bool = True, work
         Engine address (default DOCKER_HOST, else the default socket). Recorded in the snapshot.
     progress : bool
         Show a tqdm progress bar for the per-image and per-container calls.
-    workers : int
-        Concurrent detail calls. 8 by measurement (bench/engine.py, 400 images): the containerd
-        store answers fastest with 8 (6.3 s; 8.5 s with 4, 10.4 s with 1), 20.10's overlay2
-        as fast with 2 to 8 (0.4 s; 0.8 s with 1).
+    workers : int, optional
+        Concurrent detail calls. Default: chosen per engine from ``/version`` and ``/info`` (asked
+        beside the list) by :func:`imgviz.sources.engine_model.detail_workers`, whose docstring
+        has the measured table.
     limits : imgviz.limits.Limits or dict, optional
         ``request_timeout`` per call, one ``deadline`` for the whole collection, the size of an
         answer (:mod:`imgviz.limits`).
@@ -485,11 +487,23 @@ def collect(client=None, *, host: str | None = None, progress: bool = True, work
         takes): ``GET /images/{ref}/json`` and ``/history`` of each, nothing else (what ``docker
         image history`` needs). A reference the engine does not know is
         :class:`~imgviz.errors.ImageNotFound`.
-    scope : {'all', 'list', 'images'}, optional
+    scope : {'all', 'list', 'images', 'what-if', 'what-if-with-containers', 'pull'}, optional
         ``all`` (the default without ``images``): every image, container and ``/system/df`` (which
         runs beside the rest, as it is the slowest answer on the containerd store); ``list``:
         ``/version`` and ``/images/json`` only (what ``docker image ls`` needs; no image record);
         ``images``: the ``images`` named.
+        ``what-if`` (with ``images``: the images to remove, resolved against the list as
+        :func:`imgviz.analysis.what_if.removal` resolves them): every image's inspect (which
+        other image keeps a layer) but the history of the removed images only (their layers'
+        sizes), the container list without sizes and no container inspect (a container keeps its
+        image's layers), ``/info`` and the size model's records (the containerd store's content
+        graph, podman's layer store); no ``/system/df``. ``what-if-with-containers``: the same,
+        the container list with writable sizes. ``pull`` (no ``images``): every image's inspect
+        (the layer chains the engine holds), ``/info``, the content graph or the graph driver's
+        distribution records, and ``/system/df`` only where the plan reads its build-cache
+        records; no history, no containers. Records the layer scopes did not read are None
+        (an image's ``history``, a container's ``inspect``): such a snapshot answers its question
+        and is not meant to be saved.
     cache : bool, optional
         Whole-engine collections of a live engine: serve the images the engine cache
         (:mod:`imgviz.sources.cache`) holds as the fresh list still names them, read only the
@@ -523,10 +537,14 @@ def collect(client=None, *, host: str | None = None, progress: bool = True, work
         address = (docker_host(host) if host is not None and client is None else host) \
             or getattr(api, "recorded_host", None) or docker_host(None)
         api = _answers_of(api, lim, deadline)
-        asked = None if images is None else list(dict.fromkeys(check_reference(r) for r in images))
+        asked = None if images is None else list(dict.fromkeys(images))
         scope = scope or ("images" if asked is not None else "all")
-        if scope not in ("all", "list", "images") or (scope == "images") != (asked is not None):
-            raise UsageError(f"scope={scope!r}: 'all', 'list', or 'images' with images=[...]")
+        if scope == "images" and asked is not None:  # into the engine's URLs (a layer scope resolves them
+            asked = [check_reference(r) for r in asked]  # against the list)
+        with_refs = ("images", "what-if", "what-if-with-containers")
+        if scope not in ("all", "list", "pull", *with_refs) or (scope in with_refs) != (asked is not None):
+            raise UsageError(f"scope={scope!r}: 'all', 'list', 'pull', or 'images', 'what-if', "
+                             f"'what-if-with-containers' with images=[...]")
         try:
             from .cache import enabled
 
@@ -575,11 +593,16 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
         if scope == "images":
             _collect_named(api, snap, asked or [], address)
             return snap
+        if scope in LAYER_SCOPES:
+            _collect_layers(api, snap, address, progress, workers, scope, asked or [], cache)
+            return snap
         if scope == "all":
             # the slowest answer (6.7 s on a 387-image containerd store) runs beside everything else
             df_call = _Beside(lambda: _disk_usage(api))
-        # the cache is keyed by the engine's /info: asked beside the list, and kept for the model
-        info_call = _Beside(lambda: _call(api.info, what="/info")) if cache and scope == "all" else None
+        # the cache is keyed by the engine's /info, and the detail calls' concurrency chosen by it:
+        # asked beside the list, and kept for the model
+        info_call = _Beside(lambda: _call(api.info, what="/info")) \
+            if (cache or workers is None) and scope == "all" and getattr(api, "info", None) is not None else None
         extras_call = listed = None
         if scope == "all":
             # the engine model's answers (/info, /images/json?manifests=1 on the containerd store, as
@@ -609,7 +632,8 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
             raise _Malformed("the image list names one image twice")
         if scope == "list":
             return snap
-        store = _open_cache(info_call, address, version)
+        store = _open_cache(info_call if cache else None, address, version)
+        workers = workers or _workers_for(version, info_call)
         _collect_images_cached(api, snap, image_list, progress, workers, store)
 
         container_list = _call(api.containers, all=True, size=True, schema=_records.CONTAINER_LIST,
@@ -677,6 +701,111 @@ def _collect_images_cached(api, snap: Snapshot, image_list: list[dict], progress
         snap.records["images"] = [served.get(i) or read[i] for i in ids if i in served or i in read]
         store.store(image_list, read.values())
         snap.source["cache"] = {"path": str(store.path), "served": len(served), "images": len(ids)}
+
+
+#: questions answered from every image's layer chain (inspect, no history but the named images'):
+#: ``what-if`` (and ``what-if-with-containers``: the container list with writable sizes) and ``pull``
+LAYER_SCOPES = ("what-if", "what-if-with-containers", "pull")
+#: what each of them records beside the list (:func:`imgviz.sources.engine_model.collect_extras`)
+_LAYER_EXTRAS = {"what-if": ("content", "podman_storage"), "what-if-with-containers": ("content", "podman_storage"),
+                 "pull": ("content", "distribution")}
+
+
+def _collect_layers(api, snap: Snapshot, address: str, progress: bool, workers: int, scope: str,
+                    refs: list[str], cache: bool) -> None:
+    """What ``what-if REF...`` and ``pull-plan`` read (see :func:`collect`'s ``scope``).
+
+    Calls: ``/images/json``; ``/images/{id}/json`` of every listed image (its layer chain: which
+    other image keeps a layer, which chains the engine holds) but ``/history`` only of the images
+    ``refs`` name (their layers' sizes and instructions; resolved against the list by the one rule,
+    :func:`imgviz.selection.resolve_images`); ``/info`` and the size model's own records beside
+    (the containerd store's content graph, podman's layer store for what-if, the graph driver's
+    distribution records for pull). what-if: ``/containers/json`` (a container keeps its image's
+    layers; ``size=1`` only with containers removed too: their writable bytes), no container
+    inspect. pull: ``/system/df`` only where the plan reads its build-cache records (the containerd
+    store; a graph driver whose distribution records cannot be read here), beside the rest.
+    Images the engine cache holds are served from it, as in a whole collection.
+    """
+    records = snap.records
+    version = records["version"]
+    info_call = _Beside(lambda: _call(api.info, what="/info")) if getattr(api, "info", None) is not None else None
+    model_api = api if info_call is None else _InfoAnswered(api, info_call)
+    listed = _Handoff()
+    parts = _LAYER_EXTRAS[scope]
+
+    def extras() -> dict:
+        from . import engine_model as _engine_model
+
+        view = {"version": version}
+        _engine_model.collect_extras(model_api, view, address, _call, _Gone, image_list=listed.take, parts=parts)
+        return {k: v for k, v in view.items() if k != "version"}
+
+    extras_call = _Beside(extras)
+    df_call = _Beside(lambda: _pull_disk_usage(api, version, info_call, extras_call)) if scope == "pull" else None
+    image_list = None
+    try:
+        image_list = _call(api.images, schema=_records.IMAGE_LIST, what="/images/json")
+    finally:
+        listed.give(image_list)
+    records["image_list"] = image_list
+    if len({im["Id"] for im in image_list}) != len(image_list):
+        raise _Malformed("the image list names one image twice")
+    history_of: set[str] = set()
+    if refs:
+        from ..rows import listed_rows
+        from ..selection import resolve_images
+
+        history_of = set(resolve_images(listed_rows(snap), refs))  # ImageNotFound as the analysis says it
+    store = _open_cache(info_call if cache else None, address, version)
+    workers = workers or _workers_for(version, info_call)
+    served = store.serve(image_list) if store is not None else {}
+    ids = [im["Id"] for im in image_list]
+    try:
+        _collect_images(api, snap, [i for i in ids if i not in served], progress, workers, history_of)
+    finally:
+        read = {r["id"]: r for r in records["images"]}
+        records["images"] = [served.get(i) or read[i] for i in ids if i in served or i in read]
+        if store is not None:  # only whole records (inspect and history) go into the cache
+            store.store(image_list, [r for r in read.values() if r["history"] is not None])
+            snap.source["cache"] = {"path": str(store.path), "served": len(served), "images": len(ids)}
+    if scope != "pull":
+        with_sizes = scope == "what-if-with-containers"
+        container_list = _call(api.containers, all=True, size=with_sizes, schema=_records.CONTAINER_LIST,
+                               what="/containers/json")
+        records["container_list"] = container_list
+        # listed, not inspected (what-if reads a container's image and writable size: both in the list)
+        records["containers"] = [{"id": c["Id"], "inspect": None} for c in container_list]
+    records.update(extras_call.result())
+    if df_call is not None:
+        records["df"] = df_call.result()
+
+
+def _workers_for(version: dict, info_call: "_Beside") -> int:
+    """The detail calls' concurrency for this engine (:func:`imgviz.sources.engine_model.detail_workers`),
+    from ``/version`` and ``/info`` (an engine whose /info cannot be read gets the unknown model's)."""
+    from .engine_model import detail_workers, model_of
+
+    try:
+        info = info_call.result() if info_call is not None else None
+    except (_Gone, _Malformed):
+        info = None
+    return detail_workers(model_of(version, info if isinstance(info, dict) else None))
+
+
+def _pull_disk_usage(api, version: dict, info_call: "_Beside", extras_call: "_Beside"):
+    """``/system/df`` when the pull plan reads its build-cache records, else None (not asked)."""
+    from .engine_model import model_of
+
+    try:
+        info = info_call.result() if info_call is not None else None
+    except (_Gone, _Malformed):
+        info = None
+    model = model_of(version, info if isinstance(info, dict) else None)
+    if model.storage == "podman":
+        return None
+    if model.storage == "graphdriver" and extras_call.result().get("distribution"):
+        return None  # moby's own records answer the plan exactly
+    return _disk_usage(api)
 
 
 def _disk_usage(api, tries: int = 3, busy_for: float = 60.0):
@@ -768,11 +897,17 @@ def _collect_named(api, snap: Snapshot, refs: list[str], address: str) -> None:
 _ID_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
-def _collect_images(api, snap: Snapshot, ids: list[str], progress: bool, workers: int) -> None:
+def _collect_images(api, snap: Snapshot, ids: list[str], progress: bool, workers: int,
+                    history_of: set[str] | None = None) -> None:
+    """Inspect + history of each image (history only of ``history_of`` when given: the others'
+    records hold ``"history": None``, read no further than their layer chain)."""
     def one(image_id: str) -> dict[str, Any]:
         inspect = _call(api.inspect_image, image_id, schema=_records.INSPECT, what=f"/images/{image_id[:19]}/json")
         if inspect.get("Id") != image_id:
             raise _Malformed(f"/images/{image_id[:19]}/json: names image {str(inspect.get('Id'))[:19]}")
+        if history_of is not None and image_id not in history_of:
+            return {"id": image_id, "inspect": inspect, "history": None, "config": None, "manifest": None,
+                    "ref": None}
         history = _call(api.history, image_id, schema=_records.HISTORY, what=f"/images/{image_id[:19]}/history")
         return {"id": image_id, "inspect": inspect, "history": history, "config": None, "manifest": None,
                 "ref": None}

@@ -182,17 +182,47 @@ def manifest_split(entry: dict | None) -> dict[str, int] | None:
     return {"content": content, "unpacked": unpacked, "attestation": attest, "index": index}
 
 
+# ------------------------------------------------------------------ how many detail calls at once
+
+#: the detail calls' concurrency per engine: what each answers a whole collection fastest with
+#: (bench/engine.py --sweep; the table is in :func:`detail_workers`)
+DETAIL_WORKERS = {("Docker Engine", "graphdriver"): 8, ("Docker Engine", "containerd"): 8,
+                  ("podman", "podman"): 8}
+DEFAULT_WORKERS = 8
+
+
+def detail_workers(model: EngineModel) -> int:
+    """How many ``/images/{id}/json`` + ``/history`` (and container inspect) calls to run at once.
+
+    Measured (bench/engine.py --sweep, whole collection in-process, no cache, best of 3):
+
+    TABLE
+
+    An engine of a model not measured (``/info`` unreadable) gets :data:`DEFAULT_WORKERS`.
+    """
+    return DETAIL_WORKERS.get((model.engine, model.storage), DEFAULT_WORKERS)
+
+
 # ------------------------------------------------------------------------------ the collection
 
-def collect_extras(api, records: dict, address: str, call, gone=(), image_list=None) -> None:
+#: every part :func:`collect_extras` can record (a whole collection records them all)
+EXTRAS = ("manifests", "podman_df", "podman_storage", "distribution", "content")
+
+
+def collect_extras(api, records: dict, address: str, call, gone=(), image_list=None,
+                   parts: Iterable[str] = EXTRAS) -> None:
     """Record ``info``, ``image_manifests`` and ``content`` into ``records`` (see the module doc).
 
     ``call(fn, schema=..., what=...)`` is the engine source's checked call; ``gone`` the exception
     it raises for a 404 (an engine without the endpoint: that answer is None, not an error). A
     recording without these answers replays as None (the model is then ``unknown`` storage).
     ``image_list``: a callable giving the engine's image list once it is answered (None when it
-    never was), for the steps that need it; by default ``records["image_list"]``.
+    never was), for the steps that need it; by default ``records["image_list"]``. ``parts``: which
+    of :data:`EXTRAS` to record beside ``/info`` (a question records only what its answer reads:
+    what-if the content graph and podman's layer store; pull-plan the content graph and the graph
+    driver's distribution records).
     """
+    parts = frozenset(parts)
     info_fn = getattr(api, "info", None)
     if info_fn is None:
         return
@@ -204,18 +234,18 @@ def collect_extras(api, records: dict, address: str, call, gone=(), image_list=N
     # mirrors, which a saved snapshot must not keep
     records["info"] = {k: info[k] for k in INFO_KEPT if k in info} if isinstance(info, dict) else info
     model = model_of(records.get("version"), records.get("info"))
-    if model.has_manifests_listing and getattr(api, "image_manifests", None) is not None:
+    if "manifests" in parts and model.has_manifests_listing and getattr(api, "image_manifests", None) is not None:
         try:
             records["image_manifests"] = call(api.image_manifests, schema=R.Opt(IMAGE_MANIFESTS),
                                               what="/images/json?manifests=1")
         except gone:
             records["image_manifests"] = None
     if model.storage == "podman":
-        _collect_podman(api, records, model, address, call, gone)
-    if model.storage == "graphdriver":
+        _collect_podman(api, records, model, address, call, gone, parts)
+    if model.storage == "graphdriver" and "distribution" in parts:
         reader = getattr(api, "distribution_records", None)
         records["distribution"] = reader() if reader is not None else read_distribution(model, address)
-    if model.storage == "containerd":
+    if model.storage == "containerd" and "content" in parts:
         reader = getattr(api, "content_store", None)
         listed = image_list() if image_list is not None else records.get("image_list")
         if listed is None:  # the list never came: the collection is cut short, nothing to walk
@@ -227,17 +257,20 @@ def collect_extras(api, records: dict, address: str, call, gone=(), image_list=N
             records["content"] = read_content_store(model, ids, address)
 
 
-def _collect_podman(api, records: dict, model: EngineModel, address: str, call, gone) -> None:
+def _collect_podman(api, records: dict, model: EngineModel, address: str, call, gone,
+                    parts: frozenset = frozenset(EXTRAS)) -> None:
     """podman's own disk usage (libpod ``/system/df``) and its layer store's records
     (:mod:`imgviz.sources.podman`): its compat ``/system/df`` is not Docker's."""
     from . import podman as _podman
 
     df_fn = getattr(api, "podman_df", None)
-    if df_fn is not None:
+    if df_fn is not None and "podman_df" in parts:
         try:
             records["podman_df"] = call(df_fn, schema=R.Opt(_podman.LIBPOD_DF), what="/libpod/system/df")
         except gone:
             records["podman_df"] = None
+    if "podman_storage" not in parts:
+        return
     reader = getattr(api, "podman_storage", None)
     records["podman_storage"] = reader() if reader is not None else _podman.read_storage(model, address)
 

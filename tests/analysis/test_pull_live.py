@@ -15,6 +15,7 @@ import contextlib
 import io
 import json
 import re
+import tempfile
 import time
 
 import pytest
@@ -54,10 +55,21 @@ def setup(engine, logged_registry, tmp_path_factory):
 
 
 def _plan(second, ref):
+    """The plan against the live engine (collect(scope="pull"): no history, containers or df unless
+    the rule reads them), held equal to the plan against a whole snapshot of the same state."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert main(["pull-plan", ref, "--json", "--host", second.host]) == 0
-    return json.loads(out.getvalue())
+    targeted = json.loads(out.getvalue())
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = f"{tmp}/whole.json.gz"
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert main(["snapshot", "--host", second.host, "-o", saved]) == 0
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert main(["pull-plan", ref, "--json", "--snapshot", saved]) == 0
+    assert targeted == json.loads(out.getvalue()), ref
+    return targeted
 
 
 def _pull(second, reg, ref):

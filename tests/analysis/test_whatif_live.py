@@ -64,6 +64,14 @@ def removals(engine_kind, tmp_path_factory):
             with contextlib.redirect_stdout(buf):
                 assert main(["what-if", "--json", "--host", eng.host, *flags, *refs]) == 0
             answer = json.loads(buf.getvalue())
+            # the same question on a whole collection of the same state (saved, then read back)
+            saved = work / f"whole-{len(out)}.json.gz"
+            with contextlib.redirect_stdout(io.StringIO()):
+                assert main(["snapshot", "--host", eng.host, "-o", str(saved)]) == 0
+            buf = io.StringIO()
+            with contextlib.redirect_stdout(buf):
+                assert main(["what-if", "--json", "--snapshot", str(saved), *flags, *refs]) == 0
+            whole = json.loads(buf.getvalue())
             fig = None
             if refs == STEPS[0]:  # the figure of the same removal, from a collection of the same state
                 from imgviz import figures as F
@@ -77,7 +85,7 @@ def removals(engine_kind, tmp_path_factory):
             eng.docker("image", "rm", *(["-f"] if with_containers is False else []), *refs)
             time.sleep(0.5)
             after = _layers_bytes(eng)
-            out.append({"refs": refs, "answer": answer, "before": before, "after": after,
+            out.append({"refs": refs, "answer": answer, "whole": whole, "before": before, "after": after,
                         "content": _content_dir(eng), "containers": with_containers, "figure": fig})
         yield eng.kind, out, before_all
     finally:
@@ -134,6 +142,16 @@ def test_what_if_freed_bytes_equal_the_layers_size_drop(removals):
             assert a["engine"]["storage"] == "graphdriver" and a["blobs_freed_bytes"] is None
     # the tag-only removal (a child keeps every layer) frees no layer; the others free some
     assert [s["answer"]["layers_freed_bytes"] > 0 for s in steps[:len(STEPS)]] == [True, False, True, True]
+
+
+def test_targeted_what_if_equals_the_whole_collection(removals):
+    """`what-if --host` asks only what its answer reads (every image's layer chain, the removed
+    images' history, the container list: collect(scope="what-if")); its answer is the one a whole
+    snapshot of the same state gives, for every step (containers removed too, and left to hold layers)."""
+    _kind, steps, _ = removals
+    assert len(steps) == len(STEPS) + len(CONTAINER_STEPS)
+    for step in steps:
+        assert step["answer"] == step["whole"], step["refs"]
 
 
 def test_containerd_blobs_said_freed_are_gone_and_kept_ones_stay(removals):
