@@ -14,8 +14,12 @@ measures, each a fresh interpreter or CLI process with start-up included, best o
   snapshot` again with nothing changed, and after 10 new images, against the same CLI route; and
   in-process (what a notebook cell re-run costs, no start-up): a fresh collection, a refresh with
   nothing changed, and the calls no refresh can skip (the list, containers, df, /info) timed alone
-* at the largest size, the whole collection in-process with 1, 2, 4 and 8 concurrent detail calls
-  (what the engine answers fastest with)
+* at the largest size, the whole collection in-process with 1, 2, 4, 8 and 16 concurrent detail
+  calls and with the engine's default (imgviz.sources.engine_model.detail_workers: what the engine
+  answers fastest with), the counts alternating round by round
+* at the largest size, what-if's and pull-plan's engine side in-process: the targeted collection
+  (collect(scope="what-if" / "pull")) and its answer against a whole collection and the same answer
+  (asserted equal; pull-plan's registry side is the same either way and is not timed)
 
 Each question's row also gives both sides' CPU time (user + system, best of the runs): on the shared
 2-core machines the wall time of a 30-100 ms process is much of it waiting for a core.
@@ -25,7 +29,10 @@ The docker CLI is each engine's own client (20.10's for docker20 and podman, 28.
 collecting and framing them.
 
     python bench/engine.py [--kinds docker20,docker28-containerd] [--sizes 25,400] [--repeat 3]
-                           [--questions-only]
+                           [--questions-only | --sweep]
+
+``--sweep`` measures only the concurrency sweep and the what-if / pull-plan rows (any engine kind,
+podman and docker28 too), at every size.
 
 Needs root and the engines of tests/_engine.py. Nothing here is a test: it only prints numbers.
 """
@@ -247,7 +254,8 @@ def whatif(scope):
     return removal(frames(snap), [ref]).as_dict()
 def pull(scope):
     local = frames(collect(host=host, progress=False, cache=False, **({"scope": scope} if scope else {})))
-    remote = local.layers[local.layers["image_id"] == local.images["image_id"].iloc[0]]  # a plan to compute
+    image_id = local.images.loc[local.images["tags"].apply(lambda t: ref in t), "image_id"].iloc[0]
+    remote = local.layers[local.layers["image_id"] == image_id]  # a plan to compute (its layers, held)
     return engine_pull_plan(remote, local).astype(object).fillna("NA").to_dict("list")
 times = {k: [] for k in ("what-if targeted", "what-if whole", "pull local targeted", "pull local whole")}
 for _ in range(rounds):  # alternating, so both meet the same load
@@ -311,7 +319,10 @@ def what_if_and_pull(engine, repeat: int) -> dict[str, float]:
     refs = sorted(t for im in api.images() for t in im.get("RepoTags") or [] if "/app" in t)
     api.close()
     res = subprocess.run([sys.executable, "-c", QUESTIONS_WHOLE, engine.host, refs[len(refs) // 2], str(repeat)],
-                         capture_output=True, text=True, check=True, cwd=ROOT)
+                         capture_output=True, text=True, cwd=ROOT)
+    if res.returncode:
+        print(f"  what-if / pull rows failed:\n{res.stderr[-3000:]}", flush=True)
+        return {}
     return {k.replace("_", " "): float(t) for k, t in (x.split(":") for x in res.stdout.split())}
 
 
@@ -334,6 +345,8 @@ def sweep_only(kind: str, sizes: list[int], repeat: int) -> None:
             print("  whole collection by concurrent detail calls: "
                   + ", ".join(f"{w}: {t:.2f} s" for w, t in sweep.items()), flush=True)
             rows = what_if_and_pull(engine, repeat)
+            if not rows:
+                continue
             for q in ("what-if", "pull local"):
                 a, b = rows[f"{q} targeted"], rows[f"{q} whole"]
                 print(f"  {q:<11} targeted {a:.2f} s, whole {b:.2f} s ({a / b:.2f}x)", flush=True)
@@ -368,6 +381,7 @@ def run_kind(kind: str, sizes: list[int], repeat: int, memory: int, whole: bool 
             t_build += time.monotonic() - t0
             results.append(measure(engine, repeat, out, serial, whole, baseline))
         workers = concurrency(engine, max(1, repeat - 1)) if whole else None
+        targeted = what_if_and_pull(engine, repeat) if whole else {}
         print(f"\n{kind}: Docker {version.get('Version')} (API {version.get('ApiVersion')}), storage {driver}; "
               f"best of {repeat} runs each (one-image questions: best of {max(repeat, 3)})")
         print(f"  {'images':>6}  {'question':<34} {'imgviz':>9} {'docker CLI':>11} {'ratio':>7}  goal"
@@ -393,6 +407,10 @@ def run_kind(kind: str, sizes: list[int], repeat: int, memory: int, whole: bool 
         if workers is not None:
             print(f"  whole collection in-process at {results[-1]['images']} images by concurrent detail calls: "
                   + ", ".join(f"{w}: {t:.2f} s" for w, t in workers.items()))
+        for q in ("what-if", "pull local") if targeted else ():
+            a, b = targeted[f"{q} targeted"], targeted[f"{q} whole"]
+            print(f"  {results[-1]['images']:>6}  {q + ' (in-process)':<34} targeted {a:.2f} s, whole collection "
+                  f"{b:.2f} s ({a / b:.2f}x)")
         n = repeat * 3
         bare = startup("pass", n)
         print(f"  where imgviz's time goes (fresh interpreters, best of {n}): python {bare * 1000:.0f} ms, "

@@ -166,3 +166,29 @@ def test_targeted_pull_plan_equals_the_whole_collection_on_recordings(name, with
             a = engine_pull_plan(remote, local, known_digests=k)
             b = engine_pull_plan(remote, f_whole, known_digests=k)
             pd.testing.assert_frame_equal(a, b)
+
+
+@pytest.mark.parametrize("kind", RECORDED_KINDS)
+def test_detail_calls_run_as_many_at_once_as_the_engine_answers_fastest_with(kind, monkeypatch):
+    """collect() without ``workers`` takes the engine model's measured count (engine_model.detail_workers),
+    for the whole collection and the layer scopes alike; an explicit count still wins."""
+    from imgviz.sources import engine as E
+    from imgviz.sources.engine_model import DETAIL_WORKERS, model_of
+
+    whole = snapshot_with_model(kind)
+    model = model_of(whole.records["version"], whole.records["info"])
+    seen = []
+    real = E._gather
+
+    def spy(snap, what, ids, one, out, progress, workers, live=True):
+        seen.append((what, workers))
+        return real(snap, what, ids, one, out, progress, workers, live)
+
+    monkeypatch.setattr(E, "_gather", spy)
+    collect(ReplayClient(whole), progress=False)
+    collect(ReplayClient(whole), scope="pull", progress=False)
+    want = DETAIL_WORKERS[(model.engine, model.storage)]
+    assert seen == [("image", want), ("container", want), ("image", want)]
+    seen.clear()
+    collect(ReplayClient(whole), progress=False, workers=3)
+    assert {w for _, w in seen} == {3}
