@@ -247,6 +247,7 @@ import sys, time
 from imgviz.analysis.pull import engine_pull_plan
 from imgviz.analysis.what_if import removal
 from imgviz.frames import frames
+from imgviz.selection import find_image
 from imgviz.sources.engine import collect
 host, ref, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def whatif(scope):
@@ -254,7 +255,7 @@ def whatif(scope):
     return removal(frames(snap), [ref]).as_dict()
 def pull(scope):
     local = frames(collect(host=host, progress=False, cache=False, **({"scope": scope} if scope else {})))
-    image_id = local.images.loc[local.images["tags"].apply(lambda t: ref in t), "image_id"].iloc[0]
+    image_id = find_image(local.images, ref)  # podman lists it as localhost/...
     remote = local.layers[local.layers["image_id"] == image_id]  # a plan to compute (its layers, held)
     return engine_pull_plan(remote, local).astype(object).fillna("NA").to_dict("list")
 times = {k: [] for k in ("what-if targeted", "what-if whole", "pull local targeted", "pull local whole")}
