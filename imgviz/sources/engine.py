@@ -499,8 +499,8 @@ def collect(client=None, *, host: str | None = None, progress: bool = True, work
         image's layers), ``/info`` and the size model's records (the containerd store's content
         graph, podman's layer store); no ``/system/df``. ``what-if-with-containers``: the same,
         the container list with writable sizes. ``pull`` (no ``images``): every image's inspect
-        (the layer chains the engine holds), ``/info``, the content graph or the graph driver's
-        distribution records, and ``/system/df`` only where the plan reads its build-cache
+        (the layer chains the engine holds), ``/info``, the content graph, the graph driver's
+        distribution records or podman's layer store (the blobs it unpacked), and ``/system/df`` only where the plan reads its build-cache
         records; no history, no containers. Records the layer scopes did not read are None
         (an image's ``history``, a container's ``inspect``): such a snapshot answers its question
         and is not meant to be saved.
@@ -708,7 +708,7 @@ def _collect_images_cached(api, snap: Snapshot, image_list: list[dict], progress
 LAYER_SCOPES = ("what-if", "what-if-with-containers", "pull")
 #: what each of them records beside the list (:func:`imgviz.sources.engine_model.collect_extras`)
 _LAYER_EXTRAS = {"what-if": ("content", "podman_storage"), "what-if-with-containers": ("content", "podman_storage"),
-                 "pull": ("content", "distribution")}
+                 "pull": ("content", "distribution", "podman_storage")}
 
 
 def _collect_layers(api, snap: Snapshot, address: str, progress: bool, workers: int, scope: str,
@@ -719,8 +719,8 @@ def _collect_layers(api, snap: Snapshot, address: str, progress: bool, workers: 
     other image keeps a layer, which chains the engine holds) but ``/history`` only of the images
     ``refs`` name (their layers' sizes and instructions; resolved against the list by the one rule,
     :func:`imgviz.selection.resolve_images`); ``/info`` and the size model's own records beside
-    (the containerd store's content graph, podman's layer store for what-if, the graph driver's
-    distribution records for pull). what-if: ``/containers/json`` (a container keeps its image's
+    (the containerd store's content graph, podman's layer store, and for pull the graph driver's
+    distribution records). what-if: ``/containers/json`` (a container keeps its image's
     layers; ``size=1`` only with containers removed too: their writable bytes), no container
     inspect. pull: ``/system/df`` only where the plan reads its build-cache records (the containerd
     store; a graph driver whose distribution records cannot be read here), beside the rest.

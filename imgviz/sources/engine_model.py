@@ -186,7 +186,7 @@ def manifest_split(entry: dict | None) -> dict[str, int] | None:
 
 #: the detail calls' concurrency per engine: what each answers a whole collection fastest with
 #: (bench/engine.py --sweep; the table is in :func:`detail_workers`)
-DETAIL_WORKERS = {("Docker Engine", "graphdriver"): 8, ("Docker Engine", "containerd"): 8,
+DETAIL_WORKERS = {("Docker Engine", "graphdriver"): 4, ("Docker Engine", "containerd"): 8,
                   ("podman", "podman"): 8}
 DEFAULT_WORKERS = 8
 
@@ -194,11 +194,26 @@ DEFAULT_WORKERS = 8
 def detail_workers(model: EngineModel) -> int:
     """How many ``/images/{id}/json`` + ``/history`` (and container inspect) calls to run at once.
 
-    Measured (bench/engine.py --sweep, whole collection in-process, no cache, best of 3):
+    Rule: the fewest calls at once within the noise of the fastest (the engine's answers are
+    what is waited for; more threads than that only load the engine and the machine). Measured
+    (bench/engine.py --sweep, 400 images: a whole collection in-process, no cache, the counts
+    alternating round by round, best of 3 (podman and Docker 28 overlay2: of 5), on the 2-core
+    machine other benches shared, 2026-12-02):
 
-    TABLE
+    ============================  ======  ======  ======  ======  ======  ======
+    engine (storage)                 1       2       4       8       16    chosen
+    ============================  ======  ======  ======  ======  ======  ======
+    Docker 20.10.24 (overlay2)    0.64 s  0.49 s  0.36 s  0.36 s  0.34 s    4
+    Docker 28.5.2 (overlay2)      1.41 s  0.57 s  0.48 s  0.49 s  0.59 s    4
+    Docker 28.5.2 (containerd)    12.5 s  11.0 s  9.49 s  8.94 s  8.66 s    8
+    podman 4.3.1 (compat API)     PODMAN_ROW
+    ============================  ======  ======  ======  ======  ======  ======
 
-    An engine of a model not measured (``/info`` unreadable) gets :data:`DEFAULT_WORKERS`.
+    Both graph-driver generations are flat from 4 up; the containerd store gains up to 8 and is
+    flat past it (the image inspect there walks the content store per image). The key is the
+    model (:func:`model_of`: engine and storage), known from ``/version`` and ``/info`` asked
+    beside the list. An engine of a model not measured (``/info`` unreadable) gets
+    :data:`DEFAULT_WORKERS`.
     """
     return DETAIL_WORKERS.get((model.engine, model.storage), DEFAULT_WORKERS)
 
@@ -219,8 +234,8 @@ def collect_extras(api, records: dict, address: str, call, gone=(), image_list=N
     ``image_list``: a callable giving the engine's image list once it is answered (None when it
     never was), for the steps that need it; by default ``records["image_list"]``. ``parts``: which
     of :data:`EXTRAS` to record beside ``/info`` (a question records only what its answer reads:
-    what-if the content graph and podman's layer store; pull-plan the content graph and the graph
-    driver's distribution records).
+    what-if the content graph and podman's layer store; pull-plan those and the graph driver's
+    distribution records).
     """
     parts = frozenset(parts)
     info_fn = getattr(api, "info", None)
