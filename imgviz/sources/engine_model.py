@@ -187,7 +187,7 @@ def manifest_split(entry: dict | None) -> dict[str, int] | None:
 #: the detail calls' concurrency per engine: what each answers a whole collection fastest with
 #: (bench/engine.py --sweep; the table is in :func:`detail_workers`)
 DETAIL_WORKERS = {("Docker Engine", "graphdriver"): 4, ("Docker Engine", "containerd"): 8,
-                  ("podman", "podman"): 8}
+                  ("podman", "podman"): 4}
 DEFAULT_WORKERS = 8
 
 
@@ -204,13 +204,14 @@ def detail_workers(model: EngineModel) -> int:
     engine (storage)                 1       2       4       8       16    chosen
     ============================  ======  ======  ======  ======  ======  ======
     Docker 20.10.24 (overlay2)    0.64 s  0.49 s  0.36 s  0.36 s  0.34 s    4
-    Docker 28.5.2 (overlay2)      1.41 s  0.57 s  0.48 s  0.49 s  0.59 s    4
+    Docker 28.5.2 (overlay2)      0.69 s  0.38 s  0.35 s  0.34 s  0.34 s    4
     Docker 28.5.2 (containerd)    12.5 s  11.0 s  9.49 s  8.94 s  8.66 s    8
-    podman 4.3.1 (compat API)     PODMAN_ROW
+    podman 4.3.1 (compat API)     4.26 s  3.82 s  3.60 s  3.52 s  3.55 s    4
     ============================  ======  ======  ======  ======  ======  ======
 
-    Both graph-driver generations are flat from 4 up; the containerd store gains up to 8 and is
-    flat past it (the image inspect there walks the content store per image). The key is the
+    Both graph-driver generations and podman are flat from 4 up (earlier runs of 3 rounds under
+    more load: Docker 28.5 overlay2 1.41 / 0.57 / 0.48 / 0.49 / 0.59 s; podman 6.20 / 5.18 / 5.90 /
+    5.07 / 6.55 s, a noise of 20%); the containerd store gains up to 8 and is flat past it. The key is the
     model (:func:`model_of`: engine and storage), known from ``/version`` and ``/info`` asked
     beside the list. An engine of a model not measured (``/info`` unreadable) gets
     :data:`DEFAULT_WORKERS`.
