@@ -21,6 +21,8 @@ EXIT_INCOMPLETE = 3
 
 #: the list calls of an engine collection, in the order they are made
 _ENGINE_CALLS = (("image_list", "/images/json"), ("container_list", "/containers/json"), ("df", "/system/df"))
+#: list calls a targeted collection (``source["scope"]``, imgviz.sources.engine.collect) never makes
+_NOT_ASKED = {"what-if": ("df",), "what-if-with-containers": ("df",), "pull": ("container_list",)}
 
 
 def _snapshot(obj: Any):
@@ -70,11 +72,14 @@ def missing(obj: Any) -> dict[str, Any] | None:
         out["images"] = out["containers"] = None  # not known without the snapshot
     elif (snap.source or {}).get("kind") == "engine":
         gone = {(r["kind"], r["id"]) for r in removed}
+        skip = _NOT_ASKED.get((snap.source or {}).get("scope"), ())
         if stopped:
-            out["not_read"] = [call for key, call in _ENGINE_CALLS if rec.get(key) is None]
+            out["not_read"] = [call for key, call in _ENGINE_CALLS if rec.get(key) is None and key not in skip]
         for kind, listed_key, got_key in (("image", "image_list", "images"),
                                           ("container", "container_list", "containers")):
             listed = rec.get(listed_key)
+            if listed is None and listed_key in skip:
+                continue  # never asked: nothing of it is missing
             if listed is None:
                 out[got_key] = None if stopped else []
                 continue

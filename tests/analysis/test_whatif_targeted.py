@@ -192,3 +192,23 @@ def test_detail_calls_run_as_many_at_once_as_the_engine_answers_fastest_with(kin
     seen.clear()
     collect(ReplayClient(whole), progress=False, workers=3)
     assert {w for _, w in seen} == {3}
+
+
+@pytest.mark.parametrize("scope", ["what-if", "pull"])
+def test_a_targeted_collection_cut_off_names_only_what_it_asks(scope):
+    """The incompleteness rule (imgviz._partial) holds for the layer scopes: the images not read are
+    named, and a list call the scope never makes is not reported as missing (what-if asks no
+    /system/df; pull no /containers/json)."""
+    from imgviz._partial import headline, missing
+
+    whole = _whole("docker28", True)
+    cut = Snapshot(source=whole.source, records={**whole.records, "images": whole.records["images"][:4],
+                                                 "complete": False})
+    with pytest.warns(UserWarning, match="stopped answering"):
+        snap = collect(ReplayClient(cut), progress=False, scope=scope,
+                       images=["iv/base:1"] if scope == "what-if" else None)
+    m = missing(frames(snap))
+    assert m is not None and len(m["images"]) == len(whole.records["image_list"]) - 4
+    never = {"what-if": "/system/df", "pull": "/containers/json"}[scope]
+    assert never not in m["not_read"] and never not in headline(snap)
+    assert m["not_read"] == (["/containers/json"] if scope == "what-if" else ["/system/df"])
