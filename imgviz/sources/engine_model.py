@@ -211,7 +211,9 @@ def detail_workers(model: EngineModel) -> int:
 
     Both graph-driver generations and podman are flat from 4 up (earlier runs of 3 rounds under
     more load: Docker 28.5 overlay2 1.41 / 0.57 / 0.48 / 0.49 / 0.59 s; podman 6.20 / 5.18 / 5.90 /
-    5.07 / 6.55 s, a noise of 20%); the containerd store gains up to 8 and is flat past it. The key is the
+    5.07 / 6.55 s, a noise of 20%); the containerd store gains up to 8 and is flat past it within
+    the noise (a second run: 7.79 / 6.05 / 5.51 / 5.25 / 4.43 s, and 4.71 s for the same 8 as the
+    default: 16 was ahead in both runs by less than two runs of 8 differ). The key is the
     model (:func:`model_of`: engine and storage), known from ``/version`` and ``/info`` asked
     beside the list. An engine of a model not measured (``/info`` unreadable) gets
     :data:`DEFAULT_WORKERS`.
