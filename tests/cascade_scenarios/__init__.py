@@ -486,3 +486,31 @@ scenario("bad-substitution-added",
          {"Dockerfile": _DF_BASIC.replace("COPY b.txt /app/b.txt", "COPY b.txt /app/${APP:0:2}/b.txt"),
           **_base_files},
          {"buildkit": "refused", "classic": "refused"})
+
+# -- buildah (podman 4.3.1): the first line it rebuilt, measured --------------------------------------
+# Where it differs from the classic builder: `Dockerfile.dockerignore` is read (dockerfile-specific-ignore);
+# an ARG's key holds the names of the ARGs with a value, not their values, and ENV is keyed by its text as
+# written, so only the RUN (whose key has the values) misses (arg-edit-unreferenced, arg-global-expansion);
+# unused stages are not built (unused-stage-changed); `RUN --mount=type=bind` is keyed by its text only
+# (run-mount-bind-edit); --chmod builds; heredocs, `COPY --link` and `${V%...}` are refused.
+_BUILDAH = {
+    "file-edit": 4, "mtime-only": None, "same-size-same-mtime": 4, "chmod": 4, "symlink-target": 2,
+    "symlink-unchanged-file-added-outside": None, "dockerignore-ignored-change": None,
+    "dockerignore-exception-change": 3, "dockerignore-excluded-dir-exceptions": None,
+    "dockerignore-no-implicit-prefix": 3, "dockerfile-specific-ignore": None, "env-edit": 2, "label-edit": 3,
+    "expose-edit": 4, "user-edit": 5, "arg-edit-unreferenced": 4, "arg-global-expansion": 7,
+    "run-whitespace": 5, "run-reflowed-continuation": 3, "comments-added": None, "comments-added-copy-all": 4,
+    "workdir-edit": 2, "multistage-source-changed": 3, "multistage-final-only": 8,
+    "multistage-copy-only-change": 5, "unused-stage-changed": None, "base-image-change": 2,
+    "base-config-only-change": 2, "reordered-instructions": 2, "env-reordered": 2,
+    "env-legacy-form-same-value": 2, "chown-edit": 2, "shell-edit": 3, "rerun-same-output": 2,
+    "dockerignore-excludes-dockerfile": None, "heredoc-run-body-edit": "unbuildable",
+    "heredoc-copy-expanded": "unbuildable", "heredoc-copy-quoted": "unbuildable",
+    "copy-link-after-rebuilt-run": "unbuildable", "copy-link-content-edit": "unbuildable",
+    "workdir-trailing-slash": 2, "arg-pattern-expansion": "unbuildable", "dockerignore-double-star-suffix": 3,
+    "copy-chmod-edit": 2, "run-mount-bind-edit": None, "copy-source-removed": "refused",
+    "unknown-instruction-added": "refused", "bad-substitution-added": "refused",
+}
+assert set(_BUILDAH) == set(SCENARIOS), set(SCENARIOS) ^ set(_BUILDAH)
+for _name, _line in _BUILDAH.items():
+    SCENARIOS[_name]["first_miss"]["buildah"] = _line
