@@ -320,9 +320,10 @@ class Builder:
         """Warning for a step rebuilt only because it follows such a step (at *line*)."""
         return ""
 
-    def hit_note(self, step: Step) -> str:
-        """What a cached *step*'s explanation adds (a cache hit the builder makes although an input
-        changed, e.g. buildah's RUN with bind mounts); empty by default."""
+    def hit_note(self, step: Step, was: "Step | None") -> str:
+        """What the explanation of a cached *step* adds, *was* being OLD's step it reuses: a hit
+        the builder makes although an input changed (buildah: an ENV whose text is the same but
+        expands otherwise, a RUN whose bind-mounted files changed); empty by default."""
         return ""
 
     def comparable_steps(self, step: Step, old: "Walk") -> list[Step]:

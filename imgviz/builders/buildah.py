@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import posixpath
 import re
 
 from ..dockerfile.build import ContextRules, _parse
@@ -38,6 +40,21 @@ def _in_buildahs_words(refused: BuildRefused | None) -> BuildRefused | None:
         return refused
     return BuildRefused(msg, refused.line, path=refused.path, end_line=refused.end_line, text=refused.text,
                         phase=refused.phase, builder="podman-buildah")
+
+
+def _content_digest(context, sources) -> str:
+    """What buildah's ``file:``/``dir:`` digest of COPY sources depends on: each selected file's
+    content, type, mode and size, named relative to the source it was selected by (the source's
+    own name is not in it: ``COPY a.txt /x`` and ``COPY b.txt /x`` of equal files share a key)."""
+    h = hashlib.sha256()
+    for source in sources:
+        for root in context.select(source):
+            for rec in context.subtree(root):
+                rel = rec.path if root == "." else ("" if rec.path == root else posixpath.relpath(rec.path, root))
+                body = context.digest(rec.path) if rec.kind == "file" else (rec.link or "")
+                h.update(f"{rel}\0{rec.kind}\0{rec.mode:o}\0{rec.size}\0{body}\n".encode("utf-8", "surrogateescape"))
+        h.update(b"\1")
+    return h.hexdigest()
 
 
 class BuildahRules(Classic2010):
@@ -89,11 +106,12 @@ class Buildah(Classic):
 
         * ``RUN``: the instruction's text as written after ``RUN `` (flags included, variables not
           expanded, continuation lines joined, comments dropped), prefixed by the ARGs declared in
-          the stage that have a value, with their values (``|1 VERSION=2.0 /bin/sh -c ...``).
-          SHELL is not in it (the SHELL step before it is);
+          the stage that have a value and no ENV of the same name shadows, with their values
+          (``|1 VERSION=2.0 /bin/sh -c ...``).  SHELL is not in it (the SHELL step before it is);
         * ``COPY``/``ADD``: a digest of the copied content (content, mode and owner: ``--chown``
           and ``--chmod`` change it; modification times do not) and the destination as written
-          (not expanded); the source names and other flags are not in it;
+          (not expanded: ``COPY a.txt $D`` and ``COPY a.txt /x`` differ); the source names are not
+          in it (``COPY b.txt /x`` of a file equal to ``a.txt`` hits), nor are other flags;
         * ``ARG``: the *names* of the ARGs with a value, not their values: changing a default
           changes only the keys of the RUN steps after it;
         * every other instruction (ENV, LABEL, EXPOSE, USER, WORKDIR, CMD, SHELL, ...): its text as
@@ -127,6 +145,7 @@ class Buildah(Classic):
     context_rules = ContextRules(engine="20.10", builder="classic", dockerfile_dockerignore=True)
     move_redefined_env = False
     explained = {
+        "ARG": ("arg_names",),
         "RUN": ("instruction_text", "build_args"),
         "COPY": ("copied_content", "dest"),
         "ADD": ("copied_content", "dest"),
@@ -165,22 +184,15 @@ class Buildah(Classic):
     def stages_to_build(self, dockerfile, target, global_args):
         return set(needed_stages(dockerfile, target, "buildah", global_args, self.lexer(dockerfile.escape)))
 
-    def declare_arg(self, state, key, value):
-        pass        # the ARGs are read from ``state.args`` when a step needs them
-
-    @staticmethod
-    def _args_with_values(state) -> list[str]:
-        return sorted(f"{k}={v}" for k, v in state.args.items() if v is not None)
-
     # -- instructions: each is the parent plus one history entry -----------------------------------
     def dispatch_run(self, walk, ins, state, step):
         step.parent = state.key
         text = ins.original[4:]
-        bargs = self._args_with_values(state)
+        bargs = list(state.build_args())      # with a value, not shadowed by ENV (as the classic builder)
         step.fields.update({"text": text, "buildargs": bargs, "args": self.run_args(ins, state)})
         if ins.flag_values("mount"):
-            step.fields["note"] = ("buildah's key holds the RUN's text, not the files --mount binds: "
-                                   "they may have changed")
+            # not in the key: kept to say so when the step is reused although they changed
+            step.fields["mounted"] = [d[-1] for d in self.mounts(walk, ins, state, step)]
         self._history(walk, ins, state, step, ("RUN", bargs, text))
 
     def dispatch_copy(self, walk, ins, state, step):
@@ -189,7 +201,9 @@ class Buildah(Classic):
         if unc:
             step.uncertain, step.unknown_why = True, why
         written = ins.args[-1] if ins.args else ""
-        step.fields["dest"] = written
+        if step.fields.get("from") == "context" and not ins.heredocs:
+            token = _content_digest(walk.build.context, sources)
+        step.fields.update({"dest": written, "content": token})
         content = key_hash(token, chown, chmod)
         state.pathops.append((dest_n, key_hash("copy", ins.keyword, dest_n, content), unc, ins.line))
         step.kwc = key_hash("buildah", step.parent, ins.keyword, written)
@@ -204,17 +218,27 @@ class Buildah(Classic):
 
     def dispatch_config(self, walk, ins, state, step):
         step.parent = state.key
-        self.configure(walk, ins, state)
+        expanded = self.configure(walk, ins, state)
         if ins.keyword == "ARG":
-            desc = ("ARG", sorted(k for k, v in state.args.items() if v is not None))
+            names = sorted(k for k, v in state.args.items() if v is not None)
+            step.fields["argnames"] = names
+            desc = ("ARG", names)
         else:
+            step.fields.update({"text": ins.original, "expanded": expanded})
             desc = ("nop", ins.original)
-        step.fields["text"] = ins.original
         self._history(walk, ins, state, step, desc)
 
     def _history(self, walk, ins, state, step, desc):
         step.fields["desc"] = desc
         walk.settle(ins, state, step, key_hash("buildah", step.parent, desc))
 
-    def hit_note(self, step) -> str:
-        return step.get("note", "")
+    def hit_note(self, step, was) -> str:
+        if was is None:
+            return ""
+        if step.get("expanded") != was.get("expanded"):
+            return ("buildah keys it by its text as written, which now expands to other values: the old "
+                    "step is reused, with the old values")
+        if step.get("mounted") != was.get("mounted"):
+            return ("the files --mount binds changed, but buildah keys RUN by its text: the old step is "
+                    "reused")
+        return ""

@@ -124,6 +124,14 @@ class _Differences:
         a, b = old.get("text"), step.get("text")
         return ["instruction text changed (buildah compares it as written)"] if a != b else []
 
+    def arg_names(self, step, old):
+        """buildah: an ARG step is keyed by the names of the ARGs that have a value."""
+        a, b = old.get("argnames") or [], step.get("argnames") or []
+        if a == b:
+            return []
+        return [f"ARGs with a value changed ({', '.join(a) or 'none'} -> {', '.join(b) or 'none'}; "
+                "buildah keys ARG by their names, not their values)"]
+
     # -- COPY / ADD --------------------------------------------------------------------------------
     def copied_content(self, step, old):
         f, o = step, old
@@ -223,7 +231,7 @@ def explain(step: Step, new: Walk, old: Walk, stale_keys: set) -> Verdict:
                 " (only mtimes differ; mtime is not part of file identity)" if mtime_only else "")
         if was is not None and was.ins.line != ins.line:
             reason += f" (old line {was.ins.line})"
-        note = builder.hit_note(step)
+        note = builder.hit_note(step, was)
         return Verdict(True, f"{reason}; {note}" if note else reason)
     # a miss: first, a parent OLD never had
     if step.parent is not None and step.parent not in old.keys:

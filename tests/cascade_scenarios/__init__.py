@@ -10,6 +10,9 @@ A scenario is a dict:
     import ``{BASE2}`` from the same root file system as ``{BASE}``.
 ``parse_refused``
     NEW's Dockerfile is refused by the parser itself (not a parse tree to compare).
+``builders``
+    run on real engines with these builders only (cases found while measuring one builder;
+    the others' predictions of them are not proven).
 ``first_miss``
     per builder, the line of NEW's Dockerfile where the engine must rebuild
     first (``None``: nothing may rebuild).  It proves the scenario exercises the
@@ -511,6 +514,38 @@ _BUILDAH = {
     "copy-chmod-edit": 2, "run-mount-bind-edit": None, "copy-source-removed": "refused",
     "unknown-instruction-added": "refused", "bad-substitution-added": "refused",
 }
+
+# cases built while measuring buildah's keys (run with buildah only; first misses measured on podman 4.3.1)
+_DF_ARG_LABEL = """FROM {BASE}
+ARG X{x}
+LABEL a=b
+RUN echo hi
+"""
+# an ARG's key holds the names of the ARGs with a value: X=1 -> X (no value) misses
+scenario("arg-value-removed", {"Dockerfile": _DF_ARG_LABEL.replace("{x}", "=1")},
+         {"Dockerfile": _DF_ARG_LABEL.replace("{x}", "")},
+         {"buildkit": "engine", "classic": "engine"}, builders=("buildah",))
+_DF_ARG_SHADOW = """FROM {BASE}
+ARG V={v}
+ENV V=2
+RUN echo $V
+"""
+# an ARG that ENV shadows is not in RUN's build args: a new default changes nothing
+scenario("arg-shadowed-by-env", {"Dockerfile": _DF_ARG_SHADOW.replace("{v}", "1")},
+         {"Dockerfile": _DF_ARG_SHADOW.replace("{v}", "3")},
+         {"buildkit": "engine", "classic": "engine"}, builders=("buildah",))
+# the copied content is keyed, not the source's name
+scenario("copy-equal-file-renamed",
+         {"Dockerfile": "FROM {BASE}\nCOPY a.txt /x\nRUN cat /x\n", "a.txt": "same\n", "b.txt": "same\n"},
+         {"Dockerfile": "FROM {BASE}\nCOPY b.txt /x\nRUN cat /x\n", "a.txt": "same\n", "b.txt": "same\n"},
+         {"buildkit": "engine", "classic": "engine"}, builders=("buildah",))
+# the destination as written: `$D` and the `/x` it expands to differ
+scenario("copy-dest-variable-written-out",
+         {"Dockerfile": "FROM {BASE}\nENV D=/x\nCOPY a.txt $D\nRUN cat /x\n", "a.txt": "a\n"},
+         {"Dockerfile": "FROM {BASE}\nENV D=/x\nCOPY a.txt /x\nRUN cat /x\n", "a.txt": "a\n"},
+         {"buildkit": "engine", "classic": "engine"}, builders=("buildah",))
+_BUILDAH.update({"arg-value-removed": 2, "arg-shadowed-by-env": None, "copy-equal-file-renamed": None,
+                 "copy-dest-variable-written-out": 3})
 assert set(_BUILDAH) == set(SCENARIOS), set(SCENARIOS) ^ set(_BUILDAH)
 for _name, _line in _BUILDAH.items():
     SCENARIOS[_name]["first_miss"]["buildah"] = _line
