@@ -213,7 +213,7 @@ class Buildah(Classic):
         step.parent = state.key
         wd = self.workdir(walk, ins, state)
         state.pathops.append((wd, key_hash("mkdir", wd), False, ins.line))
-        step.fields.update({"workdir": wd, "text": ins.original})
+        step.fields.update({"workdir": wd, "text": ins.original, "expanded": wd})
         self._history(walk, ins, state, step, ("nop", ins.original))
 
     def dispatch_config(self, walk, ins, state, step):
