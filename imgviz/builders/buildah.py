@@ -120,7 +120,8 @@ class Buildah(Classic):
 
         After the first miss the parent is a new image, so every later step of the stage misses.
     ``RUN --mount=type=bind``
-        The mounted files are not in the key: editing them leaves the RUN cached.
+        The mounted files are not in the key: editing them leaves the RUN cached, and so does a
+        mount of a stage whose RUN re-ran and wrote other bytes (a certain hit, with stale output).
     Stages
         Only the stages the target needs are built (as BuildKit; the classic builder builds all).
     Base images
@@ -191,8 +192,11 @@ class Buildah(Classic):
         bargs = list(state.build_args())      # with a value, not shadowed by ENV (as the classic builder)
         step.fields.update({"text": text, "buildargs": bargs, "args": self.run_args(ins, state)})
         if ins.flag_values("mount"):
-            # not in the key: kept to say so when the step is reused although they changed
+            # not in the key: kept to say so when the step is reused although they changed (and a
+            # mount of a re-run stage's output leaves the outcome certain: the key does not see it)
+            unc, why = step.uncertain, step.unknown_why
             step.fields["mounted"] = [d[-1] for d in self.mounts(walk, ins, state, step)]
+            step.uncertain, step.unknown_why = unc, why
         self._history(walk, ins, state, step, ("RUN", bargs, text))
 
     def dispatch_copy(self, walk, ins, state, step):
@@ -239,6 +243,6 @@ class Buildah(Classic):
             return ("buildah keys it by its text as written, which now expands to other values: the old "
                     "step is reused, with the old values")
         if step.get("mounted") != was.get("mounted"):
-            return ("the files --mount binds changed, but buildah keys RUN by its text: the old step is "
-                    "reused")
+            return ("the files --mount binds changed or may have, but buildah keys RUN by its text: the "
+                    "old step is reused")
         return ""

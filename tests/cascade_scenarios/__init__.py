@@ -544,7 +544,18 @@ scenario("copy-dest-variable-written-out",
          {"Dockerfile": "FROM {BASE}\nENV D=/x\nCOPY a.txt $D\nRUN cat /x\n", "a.txt": "a\n"},
          {"Dockerfile": "FROM {BASE}\nENV D=/x\nCOPY a.txt /x\nRUN cat /x\n", "a.txt": "a\n"},
          {"buildkit": "engine", "classic": "engine"}, builders=("buildah",))
-_BUILDAH.update({"arg-value-removed": 2, "arg-shadowed-by-env": None, "copy-equal-file-renamed": None,
+# a bind mount of a stage's output is not in RUN's key: the RUN hits though that stage re-ran with other bytes
+_DF_MOUNT_STAGE = """FROM {BASE} AS s
+ENV N={n}
+RUN echo $N > /o
+
+FROM {BASE}
+RUN --mount=type=bind,from=s,source=/o,target=/m cat /m > /copy
+"""
+scenario("run-mount-from-rerun-stage", {"Dockerfile": _DF_MOUNT_STAGE.replace("{n}", "1")},
+         {"Dockerfile": _DF_MOUNT_STAGE.replace("{n}", "2")},
+         {"buildkit": "engine", "classic": "unbuildable"}, builders=("buildah",))
+_BUILDAH.update({"run-mount-from-rerun-stage": 2, "arg-value-removed": 2, "arg-shadowed-by-env": None, "copy-equal-file-renamed": None,
                  "copy-dest-variable-written-out": 3})
 assert set(_BUILDAH) == set(SCENARIOS), set(SCENARIOS) ^ set(_BUILDAH)
 for _name, _line in _BUILDAH.items():
