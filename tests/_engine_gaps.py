@@ -22,9 +22,6 @@ C8D_SIZE = ("containerd store: an image's Size (image ls, /system/df) is content
             "part only")
 C8D_HISTORY_SIZES = ("containerd store: layer sizes are snapshot disk usage (4 KiB blocks: a 100000-byte file "
                      "is 118784), not the file bytes a load/pull of the tar gives")
-BUILDAH_LOG = ("podman's builder is buildah: it prints `STEP k/N:` and `--> Using cache <id>`, not the "
-               "classic builder's `Step k/N :` / ` ---> Using cache`; no verdict is read, and buildah's "
-               "cache rules are not the classic builder's")
 PODMAN_DF_ARCHIVE = ("the test names images by compat /system/df RepoTags, which podman gives as the tag alone "
                      "('1': `docker save 1` fails, 'invalid reference format'), and compares the archive's derived "
                      "sizes (the files' bytes, Docker's rule) with podman's, which are uncompressed tar sizes plus "
@@ -38,13 +35,6 @@ NOTEBOOK_FALLBACK = ("notebook 04 printed 'Source: embedded demo snapshot' on th
                      "open_source falls back when the engine is slow to answer)")
 
 GAPS: dict[str, dict[str, object]] = {
-    # tests/analysis/test_cascade_scenarios.py
-    "test_prediction_matches_engine": {
-        "podman": {"*": BUILDAH_LOG},
-    },
-    "test_agreement_summary": {"podman": BUILDAH_LOG},
-    "test_unknown_is_honest_when_a_rerun_writes_the_same_bytes": {"podman": BUILDAH_LOG},
-    "test_web_ping_advice_matches_engine": {"podman": BUILDAH_LOG},
     # tests/analysis/test_sizes_live.py, test_sizes_cli.py
     # not strict, as test_live_frames_equal_cli: a fresh fleet holds, the CI session's engine does not
     "test_live_sharing": {"docker28": (D28_HIDDEN_SHARING, False)},

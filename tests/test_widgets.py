@@ -172,6 +172,20 @@ def test_reorder_predicts_like_cascade_and_follows_the_controls():
     assert "COPY app.js" in dict((v, k) for k, v in r.lines.options)[r.lines.value]
 
 
+def test_reorder_offers_podmans_buildah():
+    """buildah (podman's builder, proven on podman by the cascade scenarios) is one of the choices, and
+    the playground predicts with it as `imgviz cascade --builder buildah` does."""
+    from imgviz.analysis.cascade import cascade
+    from imgviz.widgets import reorder_dockerfile
+
+    r = reorder_dockerfile("webping-edit", builder="buildah", edit_app=True)
+    assert "buildah" in dict(r.builder.options).values()
+    assert r.steps["cached"].tolist() == cascade(r.case.old, r._dir, builder="buildah")["cached"].tolist()
+    assert r.summary.value.startswith("<div><b>2</b> of 7 steps run again") and "buildah" in r.summary.value
+    r.set_order([5, 0, 1, 2, 3, 4])
+    assert r.summary.value.startswith("<div><b>6</b> of 7")  # one changed line breaks every step below
+
+
 # -- the -e playground ----------------------------------------------------------------------------
 def test_env_playground_shows_the_rule(recorded):
     from imgviz.analysis.run_env import run_env

@@ -160,6 +160,13 @@ def test_plan_matches_real_pulls(setup, logged_registry):
         assert statuses == {} and not [d for d in served if d != ids["ivreg/app:1"]], text
     else:
         _compare(plan, statuses, served, ids["ivreg/app:1"], kind)
+    # 4. pulled now: the image is in the engine under the ID the engine gives it (on the containerd
+    # store its manifest or index digest, not the config digest), and the plan says so for every layer
+    plan = _plan(second, refs["ivreg/app:1"])
+    assert plan["download_bytes"] == 0 and {layer["action"] for layer in plan["layers"]} == {"exists"}
+    assert {layer["reason"] for layer in plan["layers"]} == {"the image is already in the engine"}, plan
+    _text, statuses, served = _pull(second, logged_registry, refs["ivreg/app:1"])
+    assert not {layer["digest"] for layer in plan["layers"]} & set(served), served  # no layer blob fetched
 
 
 def test_everything_known_after_pulls_in_a_fresh_engine(setup, logged_registry):
