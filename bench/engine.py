@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests._engine import start_private_engine  # noqa: E402
+from tests._engine import KINDS, attach, handed_hosts, start_private_engine  # noqa: E402
 
 
 def tiny_tar(i: int) -> bytes:
@@ -189,24 +189,50 @@ def in_process(engine, repeat: int) -> tuple[float, float, dict[str, float]]:
     return float(fresh), float(warm), {k: float(v) for k, v in (x.split(":") for x in floor)}
 
 
-def questions(engine, ref: str, repeat: int, baseline: Path | None = None) -> dict[str, tuple[float, float]]:
-    """Best times of one-image and list questions: name -> (imgviz, docker CLI). imgviz runs as
-    ``python -m imgviz`` and as the console script pip makes (``imgviz``, next to the interpreter);
-    with ``baseline`` (another checkout's folder) also ``python -m imgviz`` run from there (its own
+def wheel_install(root: Path, deps: bool = True) -> Path:
+    """The ``imgviz`` console script of a wheel install of the checkout at ``root``, as users install
+    it: ``pip wheel`` of the checkout, a fresh venv of the base interpreter (with its own pip and
+    setuptools, as ``python -m venv`` makes it), ``pip install`` of the wheel (bytecode compiled by
+    pip; with ``deps`` its dependencies too, from the machine's configured index, so any ``.pth``
+    file they install runs at start-up as it would for a user). No editable finder, no source tree
+    on sys.path: the goal of issue 15 is judged on this install."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-wheel-"))
+    quiet = {"check": True, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp / "dist"), str(root)], **quiet)
+    wheel = next((tmp / "dist").glob("imgviz-*.whl"))
+    base = getattr(sys, "_base_executable", None) or sys.executable
+    subprocess.run([base, "-m", "venv", str(tmp / "venv")], **quiet)
+    subprocess.run([str(tmp / "venv" / "bin" / "python"), "-m", "pip", "install", "-q",
+                    *([] if deps else ["--no-deps"]), str(wheel)], **quiet)
+    return tmp / "venv" / "bin" / "imgviz"
+
+
+def questions(engine, ref: str, repeat: int, baseline: Path | None = None,
+              wheel: Path | None = None) -> dict[str, tuple[float, float]]:
+    """Best times of one-image and list questions: name -> (imgviz, docker CLI). imgviz runs as the
+    console script of a wheel install (``wheel``, see :func:`wheel_install`: the goal's rows), as
+    ``python -m imgviz`` of this checkout (the editable install's finder on the path, as developers
+    run it) and as the editable install's console script (next to the interpreter); with
+    ``baseline`` (another checkout's folder) also ``python -m imgviz`` run from there (its own
     imgviz package comes first on sys.path), so before and after meet the same engine in one run."""
     env, cli = engine.env(), engine.cli
     iv = [sys.executable, "-m", "imgviz"]
-    pairs = {
-        f"history {ref}": (iv + ["history", ref, "--host", engine.host], [cli, "history", ref], ROOT),
-        "image ls": (iv + ["images", "--host", engine.host], [cli, "image", "ls"], ROOT),
-    }
+    pairs = {}
+    if wheel is not None:
+        pairs[f"history {ref} (wheel)"] = ([str(wheel), "history", ref, "--host", engine.host],
+                                           [cli, "history", ref], ROOT)
+        pairs["image ls (wheel)"] = ([str(wheel), "images", "--host", engine.host], [cli, "image", "ls"], ROOT)
+    pairs[f"history {ref} (-m, editable)"] = (iv + ["history", ref, "--host", engine.host], [cli, "history", ref],
+                                              ROOT)
+    pairs["image ls (-m, editable)"] = (iv + ["images", "--host", engine.host], [cli, "image", "ls"], ROOT)
     script = Path(sys.executable).parent / "imgviz"
     if script.exists():
-        pairs[f"history {ref} (script)"] = ([str(script), "history", ref, "--host", engine.host],
-                                            [cli, "history", ref], ROOT)
+        pairs[f"history {ref} (editable script)"] = ([str(script), "history", ref, "--host", engine.host],
+                                                     [cli, "history", ref], ROOT)
     if baseline is not None:
-        pairs[f"history {ref} (baseline)"] = (pairs[f"history {ref}"][0], [cli, "history", ref], baseline)
-        pairs["image ls (baseline)"] = (pairs["image ls"][0], [cli, "image", "ls"], baseline)
+        pairs[f"history {ref} (baseline -m)"] = (pairs[f"history {ref} (-m, editable)"][0], [cli, "history", ref],
+                                                 baseline)
+        pairs["image ls (baseline -m)"] = (pairs["image ls (-m, editable)"][0], [cli, "image", "ls"], baseline)
     out = {}
     for name, (ours, theirs, cwd) in pairs.items():
         a, b, cpu_a, cpu_b = [], [], [], []
@@ -253,7 +279,7 @@ def startup(code: str, repeat: int) -> float:
 
 
 def measure(engine, repeat: int, out: Path, serial: list[int], whole: bool = True,
-            baseline: Path | None = None) -> dict:
+            baseline: Path | None = None, wheel: Path | None = None) -> dict:
     """Everything measured at one engine size, the two routes alternating (``whole=False``: only the
     one-image and list questions; the whole-engine routes and refreshes take minutes at 400 images)."""
     api = engine.api()
@@ -265,7 +291,7 @@ def measure(engine, repeat: int, out: Path, serial: list[int], whole: bool = Tru
         ours.append(imgviz_route(engine, out))
         theirs.append(cli_route(engine))
     return {"images": len(listed), "snapshot": (min(ours), min(theirs)) if whole else None,
-            "questions": questions(engine, refs[len(refs) // 2], max(repeat, 3), baseline),
+            "questions": questions(engine, refs[len(refs) // 2], max(repeat, 3), baseline, wheel),
             "refresh": refreshes(engine, out, repeat, serial) if whole else {},
             "in_process": in_process(engine, repeat) if whole else None}
 
@@ -277,14 +303,17 @@ def concurrency(engine, repeat: int) -> dict[int, float]:
 
 
 def run_kind(kind: str, sizes: list[int], repeat: int, memory: int, whole: bool = True,
-             baseline: Path | None = None) -> None:
+             baseline: Path | None = None, wheel: Path | None = None) -> None:
     t_start = time.monotonic()
     # as a pip install has it: bytecode compiled (PYTHONDONTWRITEBYTECODE, set on these machines, would
     # otherwise make every fresh interpreter compile imgviz again: about 40 ms of each question)
     for tree in (ROOT, baseline) if baseline is not None else (ROOT,):
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "imgviz")], check=True,
                        stdout=subprocess.DEVNULL)
-    engine = start_private_engine(kind)
+    handed = handed_hosts().get(kind)
+    # an engine started (and grown) beforehand, named by IMGVIZ_TEST_ENGINE_HOSTS: used as it is
+    # (grown further when smaller than asked), never stopped here
+    engine = attach(kind, handed) if handed else start_private_engine(kind)
     import shutil
 
     shutil.rmtree(BENCH_CACHE, ignore_errors=True)
@@ -293,7 +322,8 @@ def run_kind(kind: str, sizes: list[int], repeat: int, memory: int, whole: bool 
         api = engine.api()
         version, driver = api.version(), api.info().get("Driver")
         api.close()
-        engine.busybox_base("bench/base:1")
+        if not handed:
+            engine.busybox_base("bench/base:1")
         out = Path(tempfile.mkdtemp()) / "snap.json.gz"
         built, results, t_build = 0, [], 0.0
         for target in sizes:
@@ -301,22 +331,22 @@ def run_kind(kind: str, sizes: list[int], repeat: int, memory: int, whole: bool 
             t0 = time.monotonic()
             built = grow(engine, target, built)
             t_build += time.monotonic() - t0
-            results.append(measure(engine, repeat, out, serial, whole, baseline))
+            results.append(measure(engine, repeat, out, serial, whole, baseline, wheel))
         workers = concurrency(engine, max(1, repeat - 1)) if whole else None
         print(f"\n{kind}: Docker {version.get('Version')} (API {version.get('ApiVersion')}), storage {driver}; "
               f"best of {repeat} runs each (one-image questions: best of {max(repeat, 3)})")
-        print(f"  {'images':>6}  {'question':<34} {'imgviz':>9} {'docker CLI':>11} {'ratio':>7}  goal"
+        print(f"  {'images':>6}  {'question':<40} {'imgviz':>9} {'docker CLI':>11} {'ratio':>7}  goal"
               f"          CPU: {'imgviz':>8} {'docker':>8} {'ratio':>6}")
         for r in results:
             for name, (a, b, ca, cb) in r["questions"].items():
                 flag = "ok" if a / b <= 2 else "ABOVE GOAL"
-                print(f"  {r['images']:>6}  {name[:34]:<34} {a:>7.3f} s {b:>9.3f} s {a / b:>7.2f}  <= 2: {flag:<10}"
+                print(f"  {r['images']:>6}  {name[:40]:<40} {a:>7.3f} s {b:>9.3f} s {a / b:>7.2f}  <= 2: {flag:<10}"
                       f"      {ca * 1000:>5.0f} ms {cb * 1000:>5.0f} ms {ca / cb:>6.2f}")
             if r["snapshot"] is None:
                 continue
             a, b = r["snapshot"]
             flag = "ok" if a / b <= 0.25 else "ABOVE GOAL"
-            print(f"  {r['images']:>6}  {'whole engine (snapshot)':<34} {a:>7.2f} s {b:>9.2f} s {a / b:>7.3f}  "
+            print(f"  {r['images']:>6}  {'whole engine (snapshot)':<40} {a:>7.2f} s {b:>9.2f} s {a / b:>7.3f}  "
                   f"<= 0.25: {flag}")
             for name, t in r["refresh"].items():
                 print(f"  {r['images']:>6}  {name:<26} {t:>7.2f} s {b:>9.2f} s {t / b:>7.3f}  "
@@ -348,13 +378,15 @@ def run_kind(kind: str, sizes: list[int], repeat: int, memory: int, whole: bool 
         print(f"  (building the engine took {t_build:.0f} s; this engine's whole run {time.monotonic() - t_start:.0f} s)",
               flush=True)
     finally:
-        engine.stop()
+        if not handed:
+            engine.stop()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--kinds", default="docker20,docker28-containerd",
-                    help="engine kinds of tests/_engine.py (default docker20,docker28-containerd)")
+    ap.add_argument("--kinds", default=",".join(KINDS),
+                    help=f"engine kinds of tests/_engine.py (default all: {','.join(KINDS)}); an engine named by "
+                         f"IMGVIZ_TEST_ENGINE_HOSTS=kind=unix:///...,... is used as it is (grown if smaller)")
     ap.add_argument("--sizes", default="25,400", help="engine sizes to measure, smallest first (default 25,400)")
     ap.add_argument("--memory", type=int, default=0, help="also measure peak memory at this many images")
     ap.add_argument("--repeat", type=int, default=3)
@@ -364,11 +396,21 @@ def main() -> None:
     ap.add_argument("--baseline", type=Path, metavar="DIR",
                     help="also time the questions with the imgviz of another checkout (e.g. `git archive main` "
                          "unpacked), alternating with this one's")
+    ap.add_argument("--no-wheel", action="store_true",
+                    help="skip the wheel install (its rows are the goal's; without them only the editable rows)")
+    ap.add_argument("--wheel-no-deps", action="store_true",
+                    help="install the wheel without its dependencies (faster; the questions import none of them, "
+                         "but a dependency's .pth file would run at every start-up)")
     args = ap.parse_args()
     sizes = sorted(int(x) for x in args.sizes.split(",") if x.strip())
     baseline = args.baseline.resolve() if args.baseline else None
+    wheel = None
+    if not args.no_wheel:
+        print("building the wheel of this checkout into a temporary venv...", file=sys.stderr)
+        wheel = wheel_install(ROOT, deps=not args.wheel_no_deps)
     for kind in (k.strip() for k in args.kinds.split(",") if k.strip()):
-        run_kind(kind, sizes, args.repeat, args.memory, whole=not args.questions_only, baseline=baseline)
+        run_kind(kind, sizes, args.repeat, args.memory, whole=not args.questions_only, baseline=baseline,
+                 wheel=wheel)
 
 
 if __name__ == "__main__":

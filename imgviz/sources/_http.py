@@ -160,6 +160,13 @@ class Transport:
         """``GET path``: ``(status, body)``. The body is read as it arrives, at most ``max_bytes``
         (:class:`TooBig` past that); ``read_timeout`` bounds each wait for bytes (the caller bounds
         the whole answer). A kept-open connection the engine closed meanwhile is replaced once."""
+        status, body, _headers = self.get_with_headers(path, read_timeout=read_timeout, max_bytes=max_bytes,
+                                                       cancel=cancel)
+        return status, body
+
+    def get_with_headers(self, path: str, *, read_timeout: float, max_bytes: int,
+                         cancel: threading.Event | None = None) -> tuple[int, bytes, dict[str, str]]:
+        """:meth:`get`, and the answer's headers (names in lower case), e.g. ``/_ping``'s ``Api-Version``."""
         request = (f"GET {path} HTTP/1.1\r\nHost: {self._host}\r\nUser-Agent: imgviz\r\n"
                    f"Accept: application/json\r\n\r\n").encode("ascii")
         for attempt in (0, 1):
@@ -167,7 +174,7 @@ class Transport:
             try:
                 conn.sock.settimeout(read_timeout)
                 conn.sock.sendall(request)
-                status, keep = _answer(conn, max_bytes, cancel)
+                status, keep, headers = _answer(conn, max_bytes, cancel)
             except (_Closed, BrokenPipeError, ConnectionResetError):
                 conn.close()
                 if reused and attempt == 0:
@@ -181,7 +188,7 @@ class Transport:
                 self._give_back(conn)
             else:
                 conn.close()
-            return status[0], body
+            return status[0], body, headers
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
@@ -195,8 +202,8 @@ class Transport:
 _STATUS = re.compile(rb"^HTTP/1\.([01]) ([0-9]{3})(?: [^\r\n]*)?\r?\n$")
 
 
-def _answer(conn: _Conn, max_bytes: int, cancel) -> tuple[tuple[int, bytes], bool]:
-    """Read one answer: ((status, body), whether the connection can be used again)."""
+def _answer(conn: _Conn, max_bytes: int, cancel) -> tuple[tuple[int, bytes], bool, dict[str, str]]:
+    """Read one answer: ((status, body), whether the connection can be used again, the headers)."""
     first = conn.line()
     if not first:
         raise _Closed("the connection closed before an answer")
@@ -228,7 +235,7 @@ def _answer(conn: _Conn, max_bytes: int, cancel) -> tuple[tuple[int, bytes], boo
             raise Cancelled()
 
     if status in (204, 304) or 100 <= status < 200:
-        return (status, b""), keep
+        return (status, b""), keep, headers
     if "chunked" in headers.get("transfer-encoding", "").lower():
         while True:
             size_line = conn.line().split(b";", 1)[0].strip()
@@ -265,4 +272,4 @@ def _answer(conn: _Conn, max_bytes: int, cancel) -> tuple[tuple[int, bytes], boo
             if not part:
                 break
             add(part)
-    return (status, bytes(body)), keep
+    return (status, bytes(body)), keep, headers
