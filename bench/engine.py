@@ -285,7 +285,9 @@ def measure(engine, repeat: int, out: Path, serial: list[int], whole: bool = Tru
     api = engine.api()
     listed = api.images()
     api.close()
-    refs = sorted(t for im in listed for t in im.get("RepoTags") or [] if t.startswith("bench/app"))
+    # (podman lists them as localhost/bench/app...: asked by that name, as `docker history` would be)
+    refs = sorted(t for im in listed for t in im.get("RepoTags") or []
+                  if t.removeprefix("localhost/").startswith("bench/app"))
     ours, theirs = [], []
     for _ in range(repeat if whole else 0):
         ours.append(imgviz_route(engine, out))

@@ -19,9 +19,10 @@ cancelled read raises :class:`Cancelled`.
 
 from __future__ import annotations
 
+import _socket  # the C module: socket.py builds its enums (AddressFamily, SocketKind...) at import, 2 ms
+import io
 import os
 import re
-import socket
 import threading
 import time
 
@@ -64,12 +65,26 @@ def speaks(address: str, environ=None) -> bool:
     return False
 
 
+class _Reader(io.RawIOBase):
+    """A connected socket as a raw stream, read into a buffer (what ``socket.makefile("rb")`` gives,
+    without importing socket.py); a read timeout raises :class:`TimeoutError` ("timed out")."""
+
+    def __init__(self, sock):
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self._sock.recv_into(buffer)
+
+
 class _Conn:
     """One open connection and its buffered reader."""
 
-    def __init__(self, sock: socket.socket):
+    def __init__(self, sock):
         self.sock = sock
-        self.fp = sock.makefile("rb", buffering=CHUNK)
+        self.fp = io.BufferedReader(_Reader(sock), CHUNK)
 
     def close(self) -> None:
         try:
@@ -106,7 +121,7 @@ class Transport:
         self.connect_timeout = float(connect_timeout)
         m = _UNIX.match(address)
         if m:
-            self._family, self._target, self._host = socket.AF_UNIX, m.group(1), "localhost"
+            self._family, self._target, self._host = _socket.AF_UNIX, m.group(1), "localhost"
         else:
             m = _TCP.match(address)
             if not m:
@@ -120,9 +135,9 @@ class Transport:
         self._closed = False
 
     def _open(self) -> _Conn:
-        if self._family == socket.AF_UNIX:
+        if self._family == _socket.AF_UNIX:
             for attempt in range(6):
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
                 try:
                     sock.settimeout(self.connect_timeout)
                     sock.connect(self._target)
@@ -138,6 +153,8 @@ class Transport:
                     sock.close()
                     raise
         else:
+            import socket  # here: its name resolution (create_connection) for TCP engines
+
             sock = socket.create_connection(self._target, timeout=self.connect_timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return _Conn(sock)

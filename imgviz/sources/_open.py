@@ -331,10 +331,10 @@ def connect_engine(host: str | None = None, *, fall_back: bool = False, light: b
 def _accepts(address: str, timeout: float) -> tuple[bool | None, str]:
     """Whether something accepts a connection at an engine address: ``(True, "")``, ``(False,
     why)``, or ``(None, "")`` when only the docker SDK can tell (ssh://)."""
-    import socket
+    import _socket  # (socket.py's enums cost 2 ms of start-up; a unix socket needs none of it)
 
     if address.startswith("unix://"):
-        family, target = socket.AF_UNIX, address.removeprefix("unix://")
+        family, target = _socket.AF_UNIX, address.removeprefix("unix://")
     elif address.startswith(("tcp://", "http://", "https://")):
         from urllib.parse import urlsplit  # here: a unix socket's question does without it
 
@@ -345,9 +345,11 @@ def _accepts(address: str, timeout: float) -> tuple[bool | None, str]:
         return None, ""
     try:
         if family is None:
+            import socket
+
             conn = socket.create_connection(target, timeout=timeout)
         else:
-            conn = socket.socket(family, socket.SOCK_STREAM)
+            conn = _socket.socket(family, _socket.SOCK_STREAM)
             conn.settimeout(timeout)
             try:
                 conn.connect(target)
@@ -356,7 +358,7 @@ def _accepts(address: str, timeout: float) -> tuple[bool | None, str]:
                 raise
         conn.close()
         return True, ""
-    except socket.timeout:
+    except TimeoutError:  # (socket.timeout)
         return False, f"no connection within {timeout:g} s"
     except OSError as exc:
         return False, exc.strerror or type(exc).__name__
