@@ -29,13 +29,13 @@ HEAVY = ("pandas", "numpy", "plotly", "ipywidgets")
 #: docker SDK, tqdm (no tty); dataclasses (with inspect, ast, dis, tokenize: 6 ms), hashlib and
 #: OpenSSL (3-8 ms: chain IDs nobody prints), typing (2 ms), shutil with bz2 and lzma (argparse's
 #: terminal width: 2 ms), gzip and zlib (snapshot files), pathlib and urllib.parse (no path, no
-#: query to encode), socket.py (its enums: 2 ms; the transport uses _socket), importlib.util (only
-#: inside a Jupyter kernel), the chain-ID, engine-model and cache modules, every other command's module
+#: query to encode), socket.py (its enums: 2 ms; the transport uses _socket),
+#: the chain-ID, engine-model and cache modules, every other command's module
 NOT_FOR_ONE_IMAGE = ("concurrent.futures", "logging", "imgviz.sources._check", "importlib.resources", "imgviz._data",
                      "imgviz.frames", "platform", "docker", "requests", "tqdm",
                      "dataclasses", "inspect", "ast", "hashlib", "_hashlib", "typing", "shutil", "bz2", "lzma",
                      "gzip", "zlib", "pathlib", "urllib.parse", "fnmatch", "ssl", "email", "http.client",
-                     "socket", "selectors", "importlib.util",
+                     "socket", "selectors",
                      "imgviz.sources._oci", "imgviz.sources.engine_model", "imgviz.sources.cache",
                      "imgviz.sources.registry", "imgviz.sources.archive",
                      "imgviz._commands.snapshot", "imgviz._commands.sizes", "imgviz._commands.report",
