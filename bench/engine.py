@@ -1,12 +1,17 @@
 """Benchmark: imgviz vs the docker CLI on engines of 25 and 400 images, side by side in one run.
 
-Builds an engine state on a private engine of each kind asked (default docker20 and
-docker28-containerd: a few multi-layer images built with BuildKit on a shared busybox base, then
-tiny single-layer imports), and at each size (default 25 and 400 images, grown in the same run)
-measures, each a fresh interpreter or CLI process with start-up included, best of ``--repeat``:
+Builds an engine state on a private engine of each kind asked (default all four: docker20,
+docker28, docker28-containerd, podman: a few multi-layer images built on a shared busybox base
+(BuildKit; podman's buildah), then tiny single-layer imports), and at each size (default 25 and 400
+images, grown in the same run) measures, each a fresh interpreter or CLI process with start-up
+included, best of ``--repeat``:
 
-* one image: `imgviz history REF` vs `docker history REF` (as ``python -m imgviz`` and as the
-  console script); the list: `imgviz images` vs `docker image ls` (goal: imgviz <= 2x the CLI)
+* one image: `imgviz history REF` vs `docker history REF`; the list: `imgviz images` vs `docker
+  image ls` (goal, issue 15: imgviz <= 2x the CLI). The goal is judged on the rows marked
+  ``(wheel)``: the console script of a wheel of this checkout pip-installed (with its dependencies)
+  into a fresh venv, as users install it. The ``(-m, editable)`` and ``(editable script)`` rows run
+  the development install (its editable finder imports pathlib, urllib.parse and more at every
+  start-up: about 5 ms); ``--baseline DIR`` adds rows of another checkout (before/after in one run)
 * whole engine: `imgviz snapshot -o FILE` (every image's inspect + history, containers, df) vs the
   CLI route to the same facts: `docker system df -v` + one `docker image inspect` of every image +
   `docker image history` per image (goal: <= 0.25x)
@@ -24,8 +29,32 @@ The docker CLI is each engine's own client (20.10's for docker20 and podman, 28.
 ``--memory N`` it also grows the last engine to N images and reports the peak resident memory of
 collecting and framing them.
 
-    python bench/engine.py [--kinds docker20,docker28-containerd] [--sizes 25,400] [--repeat 3]
-                           [--questions-only]
+    python bench/engine.py [--kinds docker20,docker28,docker28-containerd,podman] [--sizes 25,400]
+                           [--repeat 3] [--questions-only] [--baseline DIR] [--no-wheel]
+
+Engines grown beforehand can be named (``IMGVIZ_TEST_ENGINE_HOSTS=docker20=unix:///...,...``):
+they are used as they are (grown when smaller than asked) and never stopped.
+
+Measured 2026-12-02 (issue 15), engines of 400 images, ``--questions-only``, wall time best of
+9-15 runs on the shared 2-core machine (CPU time of both sides in brackets); each engine's own CLI.
+"before" is the previous main (``--baseline``, run as ``python -m imgviz``, same run as the
+editable rows):
+
+    engine               question   wheel (goal)        -m, editable   before (-m)   docker CLI
+    docker20             history    27 ms 1.81x (1.72)  31 ms 2.00x    4.8-5.0x      15 ms
+                         image ls   45 ms 1.42x (1.38)  48 ms 1.45x    2.3-2.7x      31 ms
+    docker28             history    29 ms 0.99x (1.00)  35 ms 1.11x    3.8x          29 ms
+                         image ls   56 ms 0.84x (1.04)  54 ms 1.03x    1.8x          67 ms
+    docker28-containerd  history    41 ms 1.19x (0.91)  45 ms 1.30x    2.2-2.4x      35 ms
+                         image ls   1.31 s 1.03x        1.32 s 1.04x   1.0x          1.28 s
+    podman 4.3           history    45 ms 1.49x (1.70)  92 ms 2.00x    12.6x         30 ms
+                         image ls   2.07 s 1.05x        1.63 s 0.95x   1.2x          1.97 s
+
+(podman: a busier moment of the same day, best of 7.) Where the time goes: the engines answer the
+one-image calls in under 1 ms (podman 2-3 ms; /version, no longer asked, 6.5 ms on Docker 28 and
+0.64 s on podman); a bare ``python -c pass`` is 15-23 ms, about the whole of the docker 20.10
+CLI's answer, and imgviz's imports about 12 ms more. The list is the engine's own time on the
+containerd store (/images/json 1.3-2.6 s) and on podman (2-4.4 s), on both sides alike.
 
 Needs root and the engines of tests/_engine.py. Nothing here is a test: it only prints numbers.
 """
@@ -285,9 +314,9 @@ def measure(engine, repeat: int, out: Path, serial: list[int], whole: bool = Tru
     api = engine.api()
     listed = api.images()
     api.close()
-    # (podman lists them as localhost/bench/app...: asked by that name, as `docker history` would be)
+    # (podman lists them as docker.io/bench/app...: asked by that name, as `docker history` would be)
     refs = sorted(t for im in listed for t in im.get("RepoTags") or []
-                  if t.removeprefix("localhost/").startswith("bench/app"))
+                  if t.removeprefix("docker.io/").removeprefix("localhost/").startswith("bench/app"))
     ours, theirs = [], []
     for _ in range(repeat if whole else 0):
         ours.append(imgviz_route(engine, out))
