@@ -297,6 +297,7 @@ IMAGE_RECORD = Obj({
     "manifest": Opt(MANIFEST), "ref": TEXT, "refs": Opt(List(Opt(Str()))), "tags": Opt(STRINGS),
     "digests": Opt(STRINGS), "layer_sizes": Opt(List(Opt(SIZE))), "manifest_digest": Opt(DIGEST),
     "media_type": TEXT, "layout": TEXT, "index": Opt(Obj({"digest": DIGEST, "mediaType": TEXT, "manifest": INDEX})),
+    "ids": Opt(List(Obj({"config": DIGEST, "manifest": Opt(DIGEST), "index": Opt(DIGEST)}, required=("config",)))),
 }, required=("id",))
 CONTAINER_RECORD = Obj({"id": ENGINE_ID, "inspect": Opt(CONTAINER_INSPECT)}, required=("id",))
 SKIPPED = Obj({"kind": Str(), "id": Str(), "reason": TEXT, "detail": TEXT}, required=("kind", "id"))

@@ -26,6 +26,10 @@ IMAGES = {
     "short_id": ("string", "first 12 hex digits of the ID, as `docker image ls` prints it"),
     "tags": ("object", "list of 'repo:tag' names; empty for a dangling image"),
     "digests": ("object", "list of 'repo@sha256:...' registry digests"),
+    "image_ids": ("object", "list of the digests an engine could name this image by: an engine's image, the ID it "
+                            "says; a registry's or an archive's, the config digest (Docker's overlay2 and podman's "
+                            "ID), then each manifest and index digest read (the containerd store's ID: the index's, "
+                            "else the manifest's; imgviz.sources.engine_image_id)"),
     "repository": ("string", "first tag's repository, '<none>' when untagged"),
     "tag": ("string", "first tag's tag, '<none>' when untagged"),
     "dangling": ("bool", "no tags: what `docker image ls -f dangling=true` lists"),

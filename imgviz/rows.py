@@ -261,6 +261,13 @@ def _clean_tags(tags: list[str] | None) -> list[str]:
     return list(dict.fromkeys(familiar(t) for t in (tags or []) if t and t != _NONE_TAG))
 
 
+def _ids_of(r: dict) -> list[str]:
+    """The digests an engine could name record ``r``'s image by (the record's ``ids``; an engine's
+    record: the ID that engine says)."""
+    found = [d for ids in (r.get("ids") or []) for d in (ids.get("config"), ids.get("manifest"), ids.get("index"))]
+    return list(dict.fromkeys(d for d in [r["id"], *found] if d))
+
+
 def _clean_digests(digests: list[str] | None) -> list[str]:
     return list(dict.fromkeys(familiar(d) for d in (digests or []) if d and d != _NONE_DIGEST))
 
@@ -511,7 +518,7 @@ def rows(snapshot: Snapshot) -> Rows:
         repo, tag = repo_tag(tags[0] if tags else None)
         image_rows.append({
             "image_id": image_id, "short_id": short_id(image_id), "tags": tags,
-            "digests": digests, "repository": repo, "tag": tag, "dangling": not tags,
+            "digests": digests, "image_ids": _ids_of(r), "repository": repo, "tag": tag, "dangling": not tags,
             "created": created, "size": size, "shared_size": shared,
             "unique_size": (size - shared) if (size is not None and shared is not None) else None,
             "size_of_layers": (sum(int(x) for x in set_of_layers.values())

@@ -172,6 +172,20 @@ def test_reorder_predicts_like_cascade_and_follows_the_controls():
     assert "COPY app.js" in dict((v, k) for k, v in r.lines.options)[r.lines.value]
 
 
+def test_reorder_offers_podmans_buildah():
+    """buildah (podman's builder, proven on podman by the cascade scenarios) is one of the choices, and
+    the playground predicts with it as `imgviz cascade --builder buildah` does."""
+    from imgviz.analysis.cascade import cascade
+    from imgviz.widgets import reorder_dockerfile
+
+    r = reorder_dockerfile("webping-edit", builder="buildah", edit_app=True)
+    assert "buildah" in dict(r.builder.options).values()
+    assert r.steps["cached"].tolist() == cascade(r.case.old, r._dir, builder="buildah")["cached"].tolist()
+    assert r.summary.value.startswith("<div><b>2</b> of 7 steps run again") and "buildah" in r.summary.value
+    r.set_order([5, 0, 1, 2, 3, 4])
+    assert r.summary.value.startswith("<div><b>6</b> of 7")  # one changed line breaks every step below
+
+
 # -- the -e playground ----------------------------------------------------------------------------
 def test_env_playground_shows_the_rule(recorded):
     from imgviz.analysis.run_env import run_env
@@ -221,3 +235,36 @@ def test_figure_widgets_hold_plain_lists(dash):
     assert "bdata" not in state
     for trace in dash.sizes_view.widget.data:
         assert isinstance(list(trace.x)[0], int)
+
+
+def test_summary_says_the_engines_bytes_on_the_containerd_store():
+    """On the containerd store a removal frees content blobs beside the snapshots: the dashboard's line
+    says the engine's bytes (imgviz.analysis.what_if.removal, proven against real removals in
+    tests/analysis/test_whatif_live.py), as the what-if figure does, never the layer rule's; where
+    the engine's model cannot know them, it says unknown."""
+    from imgviz import demo
+    from imgviz.analysis.what_if import removal
+    from imgviz.widgets import sharing_dashboard
+
+    f = demo("containerd")
+    dash = sharing_dashboard(f)
+    known = unknown = None
+    for image_id in f.images["image_id"]:
+        r = removal(f, [image_id])
+        layer_rule = sizes.what_if_totals(f, [image_id])["freed"]
+        if r.freed_bytes is not None and r.freed_bytes != layer_rule and known is None:
+            known = (image_id, r.freed_bytes, layer_rule)
+        if r.freed_bytes is None and unknown is None:
+            unknown = image_id
+    assert known and unknown, "the containerd demo has an image freeing blobs and one the model cannot size"
+    image_id, engine_bytes, layer_rule = known
+    dash.remove.value = (image_id,)
+    assert f"frees <b>{axis_bytes(engine_bytes)}</b>" in dash.summary.value
+    title = dash.figures["what_if"].layout.title.text
+    assert axis_bytes(engine_bytes) in title and axis_bytes(engine_bytes) != axis_bytes(layer_rule)
+    dash.remove.value = (unknown,)
+    assert "frees <b>an unknown number of bytes</b>" in dash.summary.value
+    fig = dash.figures["what_if"]
+    assert "unknown" in fig.layout.title.text
+    # no "before -> after" from the layer rule where the engine's drop is unknown
+    assert "→" not in " ".join(a.text for a in fig.layout.annotations)

@@ -49,7 +49,7 @@ def _positive(text: str) -> int:
 def register(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "cascade",
-        help="predict which build steps a change rebuilds (BuildKit or classic builder)",
+        help="predict which build steps a change rebuilds (BuildKit, classic builder or buildah)",
         description="Predict, for each instruction of NEW's Dockerfile, whether building NEW "
                     "after OLD hits the build cache, and why.",
     )
@@ -63,8 +63,9 @@ def register(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--builder", choices=_BuilderNames(), default="buildkit", metavar="BUILDER",
                    help="whose cache rules: %(choices)s (default: %(default)s)")
     p.add_argument("--engine-version", default=None, metavar="VERSION",
-                   help="the Docker Engine whose builder rules apply (e.g. 28.5.2); default: the engine's "
-                        "own with --inspect-bases or --image, else 20.10.24")
+                   help="the Docker Engine whose builder rules apply (e.g. 28.5.2; 'podman 4.3.1': buildah's, "
+                        "whatever --builder says); default: the engine's own with --inspect-bases or --image, "
+                        "else 20.10.24")
     p.add_argument("-f", "--file", dest="dockerfile", default="Dockerfile",
                    help="Dockerfile path relative to each build directory (default: Dockerfile)")
     p.add_argument("--build-arg", action="append", default=[], metavar="KEY=VALUE")
@@ -178,8 +179,8 @@ def run(args) -> int:
         if err:
             print(f"imgviz: the build fails ({builder.label}): {_shorten(err['summary'], 400)}", file=sys.stderr)
         return 1 if err else 0
-    print(f"{builder.label}, checked on Docker {builder.checked_on}" + (
-        f"; asked for Docker {builder.engine_version}" if builder.engine_version != builder.checked_on else ""))
+    print(f"{builder.label}, checked on {builder.checked}" + (
+        f"; asked for {builder.asked}" if builder.asked != builder.checked else ""))
     mark = {True: "hit ", False: "MISS", None: "??? "}
     for r in df.itertuples(index=False):
         c = None if r.cached is None else bool(r.cached)

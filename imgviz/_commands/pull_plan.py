@@ -142,7 +142,8 @@ def make_plan(ref_text: str, *, host: str | None = None, client=None, platform: 
             client.close()
     from .._partial import headline, missing
 
-    plan = engine_pull_plan(remote.layers, local, known_digests=known)
+    ids = remote.images["image_ids"].iloc[0] if len(remote.images) and "image_ids" in remote.images else ()
+    plan = engine_pull_plan(remote.layers, local, known_digests=known, remote_image_ids=ids or ())
     # an incomplete local side may call a layer it has "download": the plan carries what is missing
     plan.attrs["missing"], plan.attrs["incomplete"] = missing(local), headline(local)
     return plan, remote

@@ -207,7 +207,7 @@ def cascade(old, new, builder: "str | Builder" = "buildkit", *, dockerfile: str 
     ----------
     old, new : build directories (Dockerfile + context), read with
         :func:`~imgviz.dockerfile.build.load_build`, or :class:`~imgviz.dockerfile.build.BuildInput`
-    builder : ``"buildkit"`` (default), ``"classic"`` or a :class:`~imgviz.builders.Builder`
+    builder : ``"buildkit"`` (default), ``"classic"``, ``"buildah"`` or a :class:`~imgviz.builders.Builder`
     dockerfile : Dockerfile path relative to each directory
     build_args : ``--build-arg`` values used for both builds
     target : ``--target`` stage
@@ -221,7 +221,8 @@ def cascade(old, new, builder: "str | Builder" = "buildkit", *, dockerfile: str 
         classic builder)
     engine_version : the Docker Engine whose builder rules apply (``"28.5.2"``: Docker 28's
         parser, context walk and cache rules); default ``"20.10.24"``, as before engine versions
-        were known (see :func:`imgviz.builders.get_builder`)
+        were known; ``"podman 4.3.1"`` (what podman's ``/version`` says): buildah's rules, whatever
+        *builder* says (see :func:`imgviz.builders.get_builder`)
 
     Returns
     -------

@@ -165,12 +165,14 @@ REASON_C8D_SNAPSHOT = ("a listed image has this layer (the same chain ID): its s
 REASON_C8D_MISSING = "the blob is not in the engine's content store and nothing else can hold it: fetched"
 REASON_C8D_MAYBE = ("the blob is not in any listed image's content, but the content store may hold it (build cache, "
                     "or a content store that could not be read)")
+REASON_PODMAN_BLOB = ("podman's layer store holds a layer unpacked from this blob (its compressed-diff-digest): "
+                      "the pull reuses it, not fetched")
 REASON_PODMAN = ("podman keeps this layer, but whether its compat pull reuses the blob is not known (it reused an "
                  "imported layer it pushed, and fetched layers it built)")
 
 
-def engine_pull_plan(remote_layers: pd.DataFrame, local, *, known_digests: Mapping[str, str] | None = None
-                     ) -> pd.DataFrame:
+def engine_pull_plan(remote_layers: pd.DataFrame, local, *, known_digests: Mapping[str, str] | None = None,
+                     remote_image_ids: Iterable[str] = ()) -> pd.DataFrame:
     """:func:`pull_plan` by the local engine's model: ``exists``, ``download`` or ``uncertain``.
 
     Rules (:mod:`imgviz.sources.engine_model`; measured in docs/engines.md):
@@ -185,8 +187,14 @@ def engine_pull_plan(remote_layers: pd.DataFrame, local, *, known_digests: Mappi
       chain ID in a listed image (the snapshot exists; containerd does not fetch the blob) ->
       ``exists``; else ``download`` when the content store was read and no build-cache record could
       hold it, else ``uncertain``.
-    - podman: an image it has (same image ID) ``exists``; a layer it keeps (same diff ID) is
-      ``uncertain``; others ``download``.
+    - podman: an image it has (same image ID) ``exists``; a blob its layer store unpacked before
+      (``compressed-diff-digest`` in ``layers.json``, read on this host) ``exists``; another layer it
+      keeps (same diff ID) is ``uncertain`` (whether it reuses that depends on its blob-info cache);
+      others ``download``.
+
+    ``remote_image_ids`` are the digests the remote image may be named by (the images frame's
+    ``image_ids``: config, manifest, index): the containerd store names an image by its index or
+    manifest digest, so "the image is already in the engine" is judged by those there.
 
     Never a wrong certainty: where the engine's knowledge cannot be read the answer says so.
     ``download_bytes`` counts certain downloads only; ``uncertain_bytes`` the rest that may be.
@@ -215,7 +223,8 @@ def engine_pull_plan(remote_layers: pd.DataFrame, local, *, known_digests: Mappi
         chains = pd.concat([local.layers[["chain_id"]], held], ignore_index=True)
         return _with_uncertain(pull_plan(remote_layers, chains, known_digests=known, local_image_ids=local_ids))
     if storage == "containerd":
-        return _containerd_plan(remote_layers, local, rec.get("content"), cache_records, local_ids)
+        return _containerd_plan(remote_layers, local, rec.get("content"), cache_records, local_ids,
+                                set(remote_image_ids or ()))
     if storage == "podman":
         # podman's image ID is the config digest too: an image it has is not pulled again
         plan = _with_uncertain(pull_plan(remote_layers, local.layers.iloc[0:0], known_digests={},
@@ -223,6 +232,13 @@ def engine_pull_plan(remote_layers: pd.DataFrame, local, *, known_digests: Mappi
         have = set(local.layers["diff_id"].dropna())
         for k in plan.index[plan["diff_id"].isin(have) & (plan["reason"] != REASON_IMAGE)]:
             _set_uncertain(plan, k, REASON_PODMAN)
+        # a blob the store already unpacked (read from layers.json on this host) is reused, whatever
+        # the layers below: containers/image looks each blob up by its compressed digest
+        stored = (rec.get("podman_storage") or {}).get("layers") or []
+        blobs = {layer.get("compressed_digest") for layer in stored} - {None}
+        for k in plan.index[plan["digest"].isin(blobs) & (plan["reason"] != REASON_IMAGE)]:
+            plan.at[k, "action"], plan.at[k, "reason"], plan.at[k, "download_bytes"] = "exists", REASON_PODMAN_BLOB, 0
+            plan.at[k, "uncertain_bytes"] = 0
         return plan
     # a graph driver whose records could not be read, or storage not recorded
     plan = _with_uncertain(pull_plan(remote_layers, local.layers, known_digests=known_digests,
@@ -265,9 +281,11 @@ def _set_uncertain(plan: pd.DataFrame, k, reason: str) -> None:
     plan.at[k, "uncertain_bytes"] = 0 if repeated or pd.isna(size) else int(size)
 
 
-def _containerd_plan(remote_layers, local, content, cache_records, local_ids) -> pd.DataFrame:
+def _containerd_plan(remote_layers, local, content, cache_records, local_ids, remote_ids=frozenset()
+                     ) -> pd.DataFrame:
     plan = _with_uncertain(pull_plan(remote_layers, local.layers.iloc[0:0], known_digests={}, local_image_ids=()))
-    image_there = bool(len(remote_layers)) and remote_layers["image_id"].iloc[0] in local_ids
+    # this store names an image by its index (or manifest) digest, not the config digest
+    image_there = bool(len(remote_layers)) and bool(({remote_layers["image_id"].iloc[0]} | remote_ids) & local_ids)
     held = {b["digest"] for blobs in ((content or {}).get("images") or {}).values() for b in blobs
             if b.get("present")}
     chains = set(local.layers["chain_id"].dropna())

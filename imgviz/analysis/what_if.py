@@ -234,3 +234,38 @@ def removal(frames, remove: Iterable[str] | str, *, remove_containers: bool = Fa
                       "a removed image has a layer of unknown size", blobs)
     freed = freed_layers + blobs_freed
     return result("snapshots + content blobs", freed, freed + (held or 0), blobs_freed, None, blobs)
+
+
+def headline(frames, remove: Iterable[str] | str, *, remove_containers: bool = False) -> dict[str, Any]:
+    """The few numbers a figure title or a dashboard line says about a removal, by the engine's model.
+
+    One place for the rule the what-if figure and the sharing dashboard both print: ``freed`` is
+    :func:`removal`'s ``freed_bytes`` plus the removed containers' writable layers, and ``before`` /
+    ``after`` are ``docker system df`` Images SIZE before and after (``after`` = before minus the
+    LayersSize drop). Where the engine's model cannot know the bytes (podman without its layer store's
+    record, the containerd store without its content record or with containers), ``unknown`` is True
+    and ``freed`` and ``after`` are None: never the layer rule's number in their place.
+
+    Returns
+    -------
+    dict
+        ``freed``, ``before``, ``after`` (int or None), ``unknown`` (bool), ``reason`` (str or None),
+        ``removal`` (:class:`Removal`), ``totals`` (:func:`imgviz.analysis.sizes.what_if_totals`).
+    """
+    tot = sizes.what_if_totals(frames, remove, remove_containers=remove_containers)
+    r = removal(frames, remove, remove_containers=remove_containers)
+
+    def num(v):
+        return None if v is None or v is pd.NA else int(v)
+
+    writable = num(tot["freed_writable"]) or 0
+    freed, before, after = num(tot["freed"]), num(tot["physical_before"]), num(tot["physical_after"])
+    unknown = bool(r.images) and r.freed_bytes is None and r.rule in ("podman", PODMAN_RULE,
+                                                                      "snapshots + content blobs")
+    if unknown:
+        freed = after = None
+    elif r.freed_bytes is not None and r.blobs_freed_bytes is not None:
+        freed = r.freed_bytes + writable
+        after = before - r.df_drop if before is not None and r.df_drop is not None else None
+    return {"freed": freed, "before": before, "after": after, "unknown": unknown,
+            "reason": r.reason if unknown else None, "removal": r, "totals": tot}

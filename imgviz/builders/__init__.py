@@ -7,13 +7,17 @@ module         class                                  rules of
 ``buildkit``   :class:`~.buildkit.BuildKit28`         BuildKit of Docker 28 (buildx, BuildKit v0.25)
 ``classic``    :class:`~.classic.Classic`             the classic builder of Docker 20.10
 ``classic``    :class:`~.classic.Classic28`           the classic builder of Docker 28
+``buildah``    :class:`~.buildah.Buildah`             buildah of podman 4 (its ``/build`` too)
 ``_base``      :class:`~._base.Builder`, ``Walk``     the interface, and the walk that calls it
 ``explain``    :func:`~.explain.explain`              why a step hits or misses, in words
 =============  =====================================  ===========================================
 
 :func:`get_builder` maps what a user types (``"buildkit"``, ``"classic"``) and an engine version
 to the class whose rules apply: the class of that name with the newest ``since`` at or below the
-version (Docker 20.10 to 27: the 20.10 classes; 28 and later: the 28 classes).  A new builder, or
+version (Docker 20.10 to 27: the 20.10 classes; 28 and later: the 28 classes).  An engine version
+naming podman (``"podman 4.3.1"``, what :func:`imgviz.sources.engine.engine_version` says for
+podman's Docker-compatible API) picks buildah whatever the name: podman builds every Dockerfile
+with buildah, ``DOCKER_BUILDKIT`` or not.  ``buildah``'s versions are podman's.  A new builder, or
 a new engine version whose rules differ, is a new class (often a subclass overriding a method or
 two) added to ``_REGISTRY``; nothing else asks which builder runs.
 
@@ -22,6 +26,8 @@ two) added to ``_REGISTRY``; nothing else asks which builder runs.
 <Classic builder 'classic' (Docker 20.10+)>
 >>> get_builder("buildkit", "28.5.2+dfsg4")
 <BuildKit28 builder 'buildkit' (Docker 28.0+)>
+>>> get_builder("classic", "podman 4.3.1")
+<Buildah builder 'buildah' (podman 4.0+)>
 """
 
 from __future__ import annotations
@@ -30,14 +36,15 @@ import re
 
 from ..dockerfile.build import CascadeError
 from ._base import Builder, State, Step, Walk
+from .buildah import Buildah
 from .buildkit import BuildKit, BuildKit28
 from .classic import Classic, Classic28
 
-__all__ = ["BUILDERS", "BuildKit", "BuildKit28", "Builder", "Classic", "Classic28", "DEFAULT_ENGINE_VERSION",
-           "State", "Step", "Walk", "get_builder", "parse_version"]
+__all__ = ["BUILDERS", "BuildKit", "BuildKit28", "Buildah", "Builder", "Classic", "Classic28",
+           "DEFAULT_ENGINE_VERSION", "State", "Step", "Walk", "get_builder", "parse_version"]
 
 # every builder class, oldest engine first per name
-_REGISTRY: tuple[type[Builder], ...] = (BuildKit, Classic, BuildKit28, Classic28)
+_REGISTRY: tuple[type[Builder], ...] = (BuildKit, Classic, BuildKit28, Classic28, Buildah)
 BUILDERS = tuple(dict.fromkeys(cls.name for cls in _REGISTRY))
 # the engine the rules were checked on when no version is given
 DEFAULT_ENGINE_VERSION = "20.10.24"
@@ -60,7 +67,8 @@ def get_builder(builder: "str | Builder" = "buildkit", engine_version: str | Non
     builder : a name from :data:`BUILDERS` (or a :class:`Builder`, returned as it is)
     engine_version : Docker Engine version (``"20.10.24"``); default
         :data:`DEFAULT_ENGINE_VERSION`.  The class whose ``since`` is the newest at or below it
-        applies.
+        applies.  ``"podman X"`` (podman's /version) picks buildah with podman X's rules, and
+        ``buildah``'s versions are podman's (default 4.3.1).
 
     Raises
     ------
@@ -68,16 +76,19 @@ def get_builder(builder: "str | Builder" = "buildkit", engine_version: str | Non
     """
     if isinstance(builder, Builder):
         return builder
-    if str(engine_version or "").lower().startswith("podman"):
-        raise CascadeError(f"{engine_version}: podman builds with buildah, whose cache rules imgviz does not "
-                           "model; pass --engine-version (engine_version=) to predict a Docker engine's")
+    text = str(engine_version or "").strip()
+    if text.lower().startswith("podman"):
+        # podman's /build runs buildah whatever DOCKER_BUILDKIT says: its rules are buildah's
+        builder, text = "buildah", text[len("podman"):].strip()
     classes = [cls for cls in _REGISTRY if cls.name == builder]
     if not classes:
         raise CascadeError(f"unknown builder {builder!r}; use one of {', '.join(BUILDERS)}")
-    version = parse_version(engine_version or DEFAULT_ENGINE_VERSION)
+    oldest = min(classes, key=lambda cls: cls.since)
+    engine = oldest.engine_name
+    text = text or (DEFAULT_ENGINE_VERSION if engine == "Docker" else oldest.checked_on)
+    version = parse_version(text)
     fitting = [cls for cls in classes if cls.since <= version]
     if not fitting:
-        oldest = min(cls.since for cls in classes)
-        raise CascadeError(f"no {builder} rules for Docker {engine_version}; "
-                           f"the oldest known are for {'.'.join(map(str, oldest))}")
-    return max(fitting, key=lambda cls: cls.since)(engine_version or DEFAULT_ENGINE_VERSION)
+        raise CascadeError(f"no {builder} rules for {engine} {text}; "
+                           f"the oldest known are for {'.'.join(map(str, oldest.since))}")
+    return max(fitting, key=lambda cls: cls.since)(text)

@@ -185,6 +185,7 @@ class Builder:
     title: ClassVar[str] = ""
     since: ClassVar[tuple[int, ...]] = (20, 10)
     checked_on: ClassVar[str] = ""
+    engine_name: ClassVar[str] = "Docker"        # whose versions ``since`` and ``checked_on`` are
     context_rules: ClassVar[ContextRules] = ContextRules()
     explained: ClassVar[dict[str, tuple[str, ...]]] = {}
     explained_config: ClassVar[tuple[str, ...]] = ()
@@ -197,7 +198,8 @@ class Builder:
         self._evaluations: dict[int, tuple] = {}
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} builder {self.name!r} (Docker {'.'.join(map(str, self.since))}+)>"
+        return (f"<{type(self).__name__} builder {self.name!r} "
+                f"({self.engine_name} {'.'.join(map(str, self.since))}+)>")
 
     @property
     def engine(self) -> str:
@@ -208,6 +210,17 @@ class Builder:
     def label(self) -> str:
         """How text names these rules: ``BuildKit of Docker 28.5``."""
         return f"{self.title} of Docker {self.engine}"
+
+    @property
+    def checked(self) -> str:
+        """The engine the scenario suite proved these rules on: ``Docker 28.5.2``, ``podman 4.3.1``."""
+        return f"{self.engine_name} {self.checked_on}"
+
+    @property
+    def asked(self) -> str:
+        """The engine whose rules were asked for, named as :attr:`checked` names it."""
+        v = self.engine_version
+        return v if v.lower().startswith(self.engine_name.lower()) else f"{self.engine_name} {v}"
 
     @property
     def rules(self) -> BuilderRules:
@@ -305,6 +318,12 @@ class Builder:
 
     def follows_stale_warning(self, line: int) -> str:
         """Warning for a step rebuilt only because it follows such a step (at *line*)."""
+        return ""
+
+    def hit_note(self, step: Step, was: "Step | None") -> str:
+        """What the explanation of a cached *step* adds, *was* being OLD's step it reuses: a hit
+        the builder makes although an input changed (buildah: an ENV whose text is the same but
+        expands otherwise, a RUN whose bind-mounted files changed); empty by default."""
         return ""
 
     def comparable_steps(self, step: Step, old: "Walk") -> list[Step]:

@@ -5,7 +5,7 @@ what stayed the same; a miss names the first cause: a rebuilt step before it, a 
 the differences between the step and OLD's comparable step.  Which differences are named, and in
 which order, is the builder's: ``Builder.explained`` per instruction (e.g. BuildKit's RUN:
 command, environment, working directory, user, mounts; the classic builder's RUN: command, build
-args), then ``Builder.explained_config`` when those find nothing (the classic builder compares
+args; buildah's RUN: the instruction's text as written, build args), then ``Builder.explained_config`` when those find nothing (the classic builder compares
 the whole container config).  Each name is a method of :class:`_Differences` below.
 """
 
@@ -119,6 +119,19 @@ class _Differences:
         changed = step.get("buildargs") != old.get("buildargs")
         return ["build args in scope changed (they prefix the cached command)"] if changed else []
 
+    def instruction_text(self, step, old):
+        """buildah: the instruction's text as written (not expanded, not normalised) is its key."""
+        a, b = old.get("text"), step.get("text")
+        return ["instruction text changed (buildah compares it as written)"] if a != b else []
+
+    def arg_names(self, step, old):
+        """buildah: an ARG step is keyed by the names of the ARGs that have a value."""
+        a, b = old.get("argnames") or [], step.get("argnames") or []
+        if a == b:
+            return []
+        return [f"ARGs with a value changed ({', '.join(a) or 'none'} -> {', '.join(b) or 'none'}; "
+                "buildah keys ARG by their names, not their values)"]
+
     # -- COPY / ADD --------------------------------------------------------------------------------
     def copied_content(self, step, old):
         f, o = step, old
@@ -218,7 +231,8 @@ def explain(step: Step, new: Walk, old: Walk, stale_keys: set) -> Verdict:
                 " (only mtimes differ; mtime is not part of file identity)" if mtime_only else "")
         if was is not None and was.ins.line != ins.line:
             reason += f" (old line {was.ins.line})"
-        return Verdict(True, reason)
+        note = builder.hit_note(step, was)
+        return Verdict(True, f"{reason}; {note}" if note else reason)
     # a miss: first, a parent OLD never had
     if step.parent is not None and step.parent not in old.keys:
         prev = step.prev

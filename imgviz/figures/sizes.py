@@ -304,8 +304,11 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
     go = _go()
     from plotly.subplots import make_subplots
 
+    from ..analysis.what_if import headline
+
     detail = _sizes.what_if(frames, remove, remove_containers=remove_containers)
-    tot = _sizes.what_if_totals(frames, remove, remove_containers=remove_containers)
+    head = headline(frames, remove, remove_containers=remove_containers)
+    tot, per_engine = head["totals"], head["removal"]
     detail = detail.assign(size=detail["size"].fillna(0).astype("int64"))
     by_ctr = detail["kept_by"].fillna("").str.startswith("container ")
     names = resolve_images(frames.images, remove)
@@ -346,9 +349,6 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
                        [st.COLORS["freed"]]))
     # per engine model (imgviz.analysis.what_if): the containerd store also frees content blobs; podman
     # and the containerd store in some cases cannot say how many bytes go
-    from ..analysis.what_if import PODMAN_RULE, removal
-
-    per_engine = removal(frames, names, remove_containers=remove_containers)
     blobs = per_engine.blobs[per_engine.blobs["freed"]] if len(per_engine.blobs) else per_engine.blobs
     if len(blobs):
         nb = int(blobs["size"].sum())
@@ -364,19 +364,14 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
     stays = [("kept: other images use them", *layer_rows(kept, st.COLORS["kept"], "kept"))] if len(kept) else []
     n_change = sum(len(p[1]) for p in change)
     n_stays = sum(len(p[1]) for p in stays)
-    before, after = tot["physical_before"], tot["physical_after"]
-    freed_bytes = tot["freed"]
     # the engines whose own numbers cannot prove the layer rule's bytes (a recording without /info keeps it)
-    unknown = bool(names) and per_engine.freed_bytes is None and per_engine.rule in ("podman", PODMAN_RULE,
-                                                                                       "snapshots + content blobs")
-    if per_engine.blobs_freed_bytes is not None and per_engine.freed_bytes is not None:
-        freed_bytes = per_engine.freed_bytes + st.int0(tot["freed_writable"])
-        if before is not pd.NA and per_engine.df_drop is not None:
-            after = before - per_engine.df_drop
+    before, after, freed_bytes, unknown = head["before"], head["after"], head["freed"], head["unknown"]
     rows = 2 if stays else 1
     drop = int(freed["size"].sum()) + int(held["size"].sum()) + (int(blobs["size"].sum()) if len(blobs) else 0)
     titles = [f"the change, on its own axis: {axis_bytes(freed_bytes)} freed"
-              + (f", `docker system df` drops by {axis_bytes(drop)}" if drop != st.int0(freed_bytes) else "")]
+              + (f", `docker system df` drops by {axis_bytes(drop)}" if drop != st.int0(freed_bytes) else "")
+              if not unknown else
+              f"the change, on its own axis: bytes freed unknown on this engine (the bars: {axis_bytes(drop)} known)"]
     if stays:
         titles.append(f"what stays, other images use it: {axis_bytes(int(kept['size'].sum()))}")
     fig = make_subplots(rows=rows, cols=1, subplot_titles=titles,
@@ -399,7 +394,7 @@ def what_if(frames, remove, *, remove_containers: bool = False, top_n: int | Non
     default = f"Removing {who} frees {axis_bytes(freed_bytes)}" if not unknown else \
         f"Removing {who} frees an unknown number of bytes on this engine"
     sub = f"{int(tot['images_removed'])} image(s), {int(tot['layers_freed'])} layer(s) freed"
-    if before is not pd.NA and after is not pd.NA:
+    if before is not None and after is not None:
         sub += (f"; on disk (`docker system df` Images SIZE): {int(before):,} → {int(after):,} bytes "
                 f"({axis_bytes(before)} → {axis_bytes(after)})" + (", no change" if int(before) == int(after) else ""))
     if st.int0(tot["held_by_containers"]):

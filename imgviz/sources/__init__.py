@@ -34,6 +34,7 @@ _LAZY = {
     "check_source": "._check",
     "DEMO_SNAPSHOT": "._open", "DEMOS": "._open", "SOURCE_ENV": "._open", "Opened": "._open",
     "demo_snapshot": "._open", "describe": "._open", "load": "._open", "open": "._open",
+    "engine_image_id": "._oci", "image_ids": "._oci",
 }
 
 
@@ -44,4 +45,5 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["DEMO_SNAPSHOT", "DEMOS", "SOURCE_ENV", "Opened", "check_source", "demo_snapshot", "describe", "load", "open"]
+__all__ = ["DEMO_SNAPSHOT", "DEMOS", "SOURCE_ENV", "Opened", "check_source", "demo_snapshot", "describe", "engine_image_id",
+           "image_ids", "load", "open"]

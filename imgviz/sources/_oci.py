@@ -278,3 +278,36 @@ def choose_platform(entries: list[dict], platform: str | None, *, where: str,
                    for m in usable})
     raise error(f"{where}: no image for {want_os}/{want_arch}{'/' + want_variant if want_variant else ''} "
                 f"in the index (has: {', '.join(h for h in have if h) or 'nothing usable'})")
+
+
+# ---------------------------------------------------------------------------------- image IDs
+
+#: the storages whose image ID is the digest of what the engine stored on top (index or manifest)
+_ID_BY_TOP = ("containerd",)
+
+
+def image_ids(config: str, manifest: str | None = None, index: str | None = None) -> dict[str, str]:
+    """The digests an engine could name one image by: ``{"config", "manifest", "index"}``, each
+    present when the source read it.
+
+    A graph-driver engine (Docker's overlay2) and podman name an image by its config digest; the
+    containerd image store names it by the digest of what it stored on top: the index it pulled or
+    a build wrote (image + attestation manifests), or the image manifest when there is no index
+    (an imported image, a pull of a plain manifest). :func:`engine_image_id` picks by that rule."""
+    out = {"config": config}
+    if manifest:
+        out["manifest"] = manifest
+    if index:
+        out["index"] = index
+    return out
+
+
+def engine_image_id(ids: dict[str, str], storage: str) -> str | None:
+    """The image ID an engine of ``storage`` (``imgviz.sources.engine_model`` names: graphdriver,
+    containerd, podman) gives the image ``ids`` (:func:`image_ids`) describes: on the containerd
+    store the index digest, else the manifest digest (None when the source read neither: a legacy
+    ``docker save`` holds no manifest, and the config digest is not that store's ID); elsewhere
+    the config digest. The engine source never applies this: it records the ID the engine says."""
+    if storage in _ID_BY_TOP:
+        return ids.get("index") or ids.get("manifest")
+    return ids["config"]

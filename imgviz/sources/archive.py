@@ -48,7 +48,7 @@ from ..errors import SourceError
 from ..snapshot import Snapshot, empty_records, utc_now_iso
 from ._layer import LayerStream, file_chunks, layer_stats, measure
 from ._oci import (INDEXES, MT_OCI_MANIFEST, check_descriptor, check_digest, check_shape, choose_platform,
-                   diff_ids_of, image_manifest, is_attestation, parse_json, parse_json_any)
+                   diff_ids_of, image_ids, image_manifest, is_attestation, parse_json, parse_json_any)
 
 __all__ = ["Archive", "ArchiveError", "collect", "layer_stats"]
 
@@ -415,7 +415,7 @@ class Archive:
         tags = [t for t in entry.get("RepoTags") or [] if isinstance(t, str)]
         return {"id": digest, "inspect": None, "history": None, "config": config, "manifest": None,
                 "archive_manifest": entry, "ref": tags[0] if tags else None, "tags": tags, "digests": [],
-                "layer_sizes": sizes, "layout": layout}
+                "layer_sizes": sizes, "layout": layout, "ids": [image_ids(digest)]}
 
     def _unindexed_manifests(self, configs: set[str], skip: set[str]) -> dict[str, dict]:
         """config digest -> descriptor of the image manifest blob that names it, for images a
@@ -469,12 +469,14 @@ class Archive:
             rec = self._oci_image(desc, read_layers)
             if top is not None:
                 rec["index"] = top
+                rec["ids"] = [image_ids(rec["id"], desc["digest"], top["digest"])]
             # a docker save names its images in manifest.json as the engine does (``ivreg/app:2``);
             # index.json's annotations say the same name fully qualified (``docker.io/ivreg/app:2``)
             tags = list(dict.fromkeys(save_tags.get(rec["id"]) or names))
             if rec["id"] in by_id:
                 have = by_id[rec["id"]]
                 have["tags"] += [t for t in tags if t not in have["tags"]]
+                have["ids"] += [i for i in rec["ids"] if i not in have["ids"]]
                 continue
             rec["tags"] = tags
             rec["ref"] = tags[0] if tags else None
@@ -569,6 +571,7 @@ class Archive:
                     sizes.append(measure(stream)["size"])
         return {"id": config_desc["digest"], "inspect": None, "history": None, "config": config,
                 "manifest": manifest, "manifest_digest": desc["digest"], "digests": [], "layer_sizes": sizes,
+                "ids": [image_ids(config_desc["digest"], desc["digest"])],
                 **({"media_type": desc["mediaType"]} if isinstance(desc.get("mediaType"), str) else {})}
 
 
@@ -603,7 +606,11 @@ def collect(path: str | os.PathLike, *, platform: str | None = None, read_layers
     Snapshot
         ``kind == 'archive'``; ``source['bytes_read']`` says how many bytes of the tar were read.
         Layer blob digests and compressed sizes are known for OCI layouts; a legacy ``docker save``
-        holds uncompressed layer tars and no blob digests, so those stay NA.
+        holds uncompressed layer tars and no blob digests, so those stay NA. Each record's ``ids``
+        names the digests an engine could use as the image's ID (the config's; in an OCI layout
+        the image manifest's and, where index.json names an index, the index's: the containerd
+        image store's ID, :func:`~imgviz.sources._oci.engine_image_id`); a legacy save has the
+        config digest only.
 
     Raises
     ------

@@ -93,7 +93,8 @@ def read_storage(model, address: str) -> dict | None:
     """containers/storage's layer records of the podman behind ``model``, or None when not readable.
 
     Read-only, on this host only (a unix socket; ``/info`` DockerRootDir is podman's graph root):
-    ``overlay-layers/layers.json`` (``id``, ``parent``, ``diff-digest``, ``diff-size``) and the layer
+    ``overlay-layers/layers.json`` (``id``, ``parent``, ``diff-digest``, ``diff-size``, and
+    ``compressed-diff-digest``: the blob a pulled layer came from) and the layer
     IDs of its containers (``overlay-containers/containers.json``), whose writable layers are in the
     same store. The driver's folder name is ``/info`` Driver (``overlay``).
     """
@@ -118,8 +119,10 @@ def read_storage(model, address: str) -> dict | None:
         if not isinstance(layer, dict) or not isinstance(layer.get("id"), str):
             return None
         size = layer.get("diff-size")
+        packed = layer.get("compressed-diff-digest")
         out.append({"id": layer["id"], "parent": layer.get("parent"), "diff_digest": layer.get("diff-digest"),
-                    "diff_size": size if isinstance(size, int) and size >= 0 else None})
+                    "diff_size": size if isinstance(size, int) and size >= 0 else None,
+                    "compressed_digest": packed if isinstance(packed, str) else None})
     ctr_layers = sorted(c["layer"] for c in containers if isinstance(c, dict) and isinstance(c.get("layer"), str))
     return {"root": str(root), "layers": out, "container_layers": ctr_layers}
 

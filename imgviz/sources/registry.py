@@ -59,7 +59,8 @@ from ..errors import DeadlineExceeded, SourceError
 from ..snapshot import Snapshot, empty_records, utc_now_iso
 from ._layer import CHUNK, LayerStream, measure
 from ._oci import (ACCEPT, INDEXES, MANIFESTS, MT_DOCKER_SCHEMA1, MT_OCI_INDEX, MT_OCI_MANIFEST,
-                   check_descriptor, check_digest, check_shape, choose_platform, diff_ids_of, image_manifest, is_digest, parse_json,
+                   check_descriptor, check_digest, check_shape, choose_platform, diff_ids_of, image_ids, image_manifest, is_digest,
+                   parse_json,
                    parse_platform)
 
 DOCKER_HUB = "docker.io"
@@ -655,10 +656,14 @@ class RegistryClient:
         sizes = [self.layer_stats(ref, layer, diff)["size"] for layer, diff in zip(layers, diff_ids)] \
             if read_layers else None
         tags = [f"{ref.name}:{ref.tag}"] if ref.tag else []
+        # the reference's digest is what it resolved to (an index when there is one), as an engine
+        # that pulls it lists it in RepoDigests; the chosen manifest's digest is in ``ids``
+        top = index["digest"] if index else digest
         return {"id": config_desc["digest"], "inspect": None, "history": None, "config": config,
                 "manifest": body, "ref": str(ref), "tags": tags,
-                "digests": [f"{ref.name}@{digest}"], "manifest_digest": digest, "media_type": media,
-                "index": index, "layer_sizes": sizes}
+                "digests": [f"{ref.name}@{top}"], "manifest_digest": digest, "media_type": media,
+                "index": index, "layer_sizes": sizes,
+                "ids": [image_ids(config_desc["digest"], digest, index["digest"] if index else None)]}
 
 
 _TAG_LIST = _records.Obj({"name": _records.TEXT, "tags": _records.Opt(_records.List(_records.Str()))})
@@ -742,9 +747,12 @@ def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, 
     -------
     Snapshot
         One image record per distinct image (config digest); several references to the same image
-        add their tags and digests to one record. Layer blob digests, compressed sizes and media
-        types are in the manifests; uncompressed sizes are unknown (NA in the frames) unless
-        ``read_layers=True``.
+        add their tags and digests to one record. ``ids`` lists, per way the image was reached,
+        the digests an engine could name it by (:func:`~imgviz.sources._oci.image_ids`: config,
+        manifest, and the index where the reference resolved to one): Docker's overlay2 and podman
+        name an image by its config digest, the containerd image store by its index (or manifest)
+        digest. Layer blob digests, compressed sizes and media types are in the manifests;
+        uncompressed sizes are unknown (NA in the frames) unless ``read_layers=True``.
 
     Raises
     ------
@@ -806,6 +814,7 @@ def _collect(refs, *, client, platform, check_blobs, read_layers, progress, work
                 have["refs"].append(rec["ref"])
                 have["tags"] += [t for t in rec["tags"] if t not in have["tags"]]
                 have["digests"] += [d for d in rec["digests"] if d not in have["digests"]]
+                have["ids"] += [i for i in rec["ids"] if i not in have["ids"]]
         _records.check_records(records, "registry", where=snap.source["host"] or "registry", error=RegistryError)
         return snap
     finally:

@@ -9,11 +9,15 @@ from pathlib import Path
 
 from ._show import FigureView
 
-BUILDERS = (("BuildKit", "buildkit"), ("classic builder", "classic"))
+BUILDERS = (("BuildKit", "buildkit"), ("classic builder", "classic"), ("buildah (podman)", "buildah"))
 _NOTE = {
     "classic": "The classic builder keys each step on its parent image and its own instruction (and, for "
                "COPY, the files' content): once one step misses, <b>every step after it runs again</b>, as "
                "the chapter says.",
+    "buildah": "podman builds with buildah: like the classic builder, once one step misses <b>every step "
+               "after it runs again</b>; a step is reused when its instruction's text (for COPY, the files' "
+               "content) is the same on the same parent, so even <code>ENV A b</code> written as "
+               "<code>ENV A=b</code> runs again.",
     "buildkit": "BuildKit decides <b>per step</b>: ENV, CMD and LABEL are no build steps (they edit the "
                 "image's settings), and a file step is reused when its own inputs and the file steps "
                 "before it are unchanged, so a moved ENV does not rebuild a later COPY.",
@@ -160,7 +164,7 @@ def reorder_dockerfile(case: str = "webping-edit", *, builder: str = "classic", 
     ----------
     case : str
         A recorded case of :func:`imgviz.demo_cascade`; its ``old/`` is the build before.
-    builder : {'classic', 'buildkit'}
+    builder : {'classic', 'buildkit', 'buildah'}
     edit_app : bool
         Start with app.js edited (the chapter's v1 → v2).
     """

@@ -32,7 +32,8 @@ class SharingDashboard:
     picks stay picked when the filter changes, listed first), ``remove_containers``. A click on a
     bar of the shared-vs-unique figure picks or unpicks that image. Every change redraws
     :attr:`figures` by calling :mod:`imgviz.figures`; the summary comes from
-    :func:`imgviz.analysis.sizes.what_if_totals` and :func:`imgviz.analysis.sizes.totals`. A filter
+    :func:`imgviz.analysis.what_if.headline` (the bytes by the engine's own model, as the what-if figure
+    says them) and :func:`imgviz.analysis.sizes.totals`. A filter
     that matches nothing says so instead of drawing empty axes.
 
     Attributes
@@ -131,7 +132,8 @@ class SharingDashboard:
         import pandas as pd
 
         from .. import figures as F
-        from ..analysis.sizes import totals, what_if_totals
+        from ..analysis.sizes import totals
+        from ..analysis.what_if import headline
         from ..units import axis_bytes
 
         f = self.frames
@@ -165,13 +167,20 @@ class SharingDashboard:
             else:
                 out.outputs = ({"output_type": "display_data", "metadata": {},
                                 "data": {"text/html": nothing, "text/plain": "no image matches"}},)
-        w = what_if_totals(f, remove, remove_containers=self.remove_containers.value)
         t = totals(f)["value"]
         parts = [f"<b>{len(matched)}</b> of {len(f.images)} images match",
                  f"reported <b>{axis_bytes(t['reported'])}</b> vs <b>{axis_bytes(t['physical'])}</b> on disk"]
         if remove:
-            parts.append(f"removing <b>{len(remove)}</b> frees <b>{axis_bytes(w['freed'])}</b> "
-                         f"(on disk after: {axis_bytes(w['physical_after'])})")
+            # the engine's model, as the what-if figure and `imgviz what-if` say it (never the layer
+            # rule's bytes on an engine that frees more, or cannot say)
+            head = headline(f, remove, remove_containers=self.remove_containers.value)
+            w = head["totals"]
+            if head["unknown"]:
+                parts.append(f"removing <b>{len(remove)}</b> frees <b>an unknown number of bytes</b> on this "
+                             f"engine (see the what-if figure)")
+            else:
+                parts.append(f"removing <b>{len(remove)}</b> frees <b>{axis_bytes(head['freed'])}</b> "
+                             f"(on disk after: {axis_bytes(head['after'])})")
             if w["held_by_containers"] is not pd.NA and int(w["held_by_containers"]):
                 parts.append(f"{axis_bytes(w['held_by_containers'])} stay under containers")
         else:

@@ -100,6 +100,23 @@ def test_a_failing_build_is_predicted_as_a_failure(tmp_path, capsys, version, bu
     assert text[-1].startswith(f"{builder}: the build fails at line {line}: ") and "5 instructions before it" in text[-1]
 
 
+def test_a_podman_engine_version_predicts_with_buildah(tmp_path, capsys):
+    """podman's /version (``podman 4.3.1``, as --inspect-bases reads it) picks buildah's rules
+    whatever --builder says: its words for the missing file (measured on podman 4.3.1, scenario
+    copy-source-removed), and the engine named as podman's in JSON and text."""
+    old, new, _ = _dirs(tmp_path, "copy-source-removed")
+    argv = [str(old), str(new), "--builder", "buildkit", "--engine-version", "podman 4.3.1"]
+    assert main(argv + ["--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert out["builder"] == "buildah" and out["engine"] == "podman 4.3.1"
+    assert out["error"] == {"line": 6, "message": 'copier: stat: "/b.txt": no such file or directory'}
+    assert [s["cached"] for s in out["steps"]] == [True] * 5
+    assert main(argv) == 1
+    text = capsys.readouterr().out.splitlines()
+    assert text[0] == "buildah of podman 4.3, checked on podman 4.3.1"
+    assert text[-1].startswith("buildah: the build fails at line 6: ")
+
+
 def test_engine_version_picks_the_parser(tmp_path, capsys):
     """A heredoc: Docker 20.10 reads its body as instructions (the build fails at the body's first
     line); Docker 28 builds it and keys the RUN on the body."""
@@ -173,23 +190,17 @@ def test_image_bytes_and_inspected_bases(engine, tmp_path, capsys, monkeypatch, 
     monkeypatch.setenv("DOCKER_HOST", engine.host)
     argv = [str(tmp_path / "old"), str(tmp_path / "new"), "--builder", builder, "--json", "--image", f"{tag}:old",
             "--inspect-bases"]
-    version = engine_version(engine.host)
-    if version.startswith("podman"):
-        # podman answers /version with its own version: imgviz does not guess buildah's rules
-        assert main(argv) == 1
-        err = capsys.readouterr().err
-        assert err.count("\n") == 1 and "podman builds with buildah" in err and "--engine-version" in err
-        argv += ["--engine-version", "20.10.24"]
-        version = "20.10.24"
+    version = engine_version(engine.host)    # podman: "podman 4.3.1", and buildah's rules
     assert main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["engine"] == version          # the rules of the engine the command talked to
+    assert out["builder"] == ("buildah" if version.startswith("podman") else builder)
     steps = out["steps"]
     sizes = json.loads(engine.docker("image", "inspect", f"{tag}:old").stdout)[0]
     hist = engine.api().history(f"{tag}:old")
-    if builder == "buildkit":  # keyed by layers: same layers, so the COPY and RUN hit
+    if out["builder"] == "buildkit":  # keyed by layers: same layers, so the COPY and RUN hit
         assert [s["cached"] for s in steps] == [True, True, True] and [s["bytes"] for s in steps] == [0, 0, 0]
-    else:                      # new image ID: both steps rebuilt, each rewriting its old layer's bytes
+    else:  # classic, buildah: new image ID: both steps rebuilt, each rewriting its old layer's bytes
         assert [s["cached"] for s in steps] == [False, False, False]
         assert [s["bytes"] for s in steps[1:]] == [h["Size"] for h in reversed(hist[:2])]
         assert steps[1]["bytes"] >= 5000 and steps[2]["bytes"] >= 10000

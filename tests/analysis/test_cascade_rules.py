@@ -104,8 +104,8 @@ def test_unknown_builder_and_missing_source(tmp_path):
                                                  ".dockerignore: stat nope.txt: file does not exist")
 
 
-@pytest.mark.parametrize("version", ["20.10.24", "28.5.2"])
-@pytest.mark.parametrize("builder", ["buildkit", "classic"])
+@pytest.mark.parametrize("builder, version", [(b, v) for b in ("buildkit", "classic") for v in ("20.10.24", "28.5.2")]
+                         + [("buildah", "podman 4.3.1")])
 def test_prediction_is_pure(tmp_path, builder, version):
     """Every scenario predicts the same from build inputs whose directories are gone: the
     prediction reads nothing after the loader."""

@@ -10,6 +10,9 @@ A scenario is a dict:
     import ``{BASE2}`` from the same root file system as ``{BASE}``.
 ``parse_refused``
     NEW's Dockerfile is refused by the parser itself (not a parse tree to compare).
+``builders``
+    run on real engines with these builders only (cases found while measuring one builder;
+    the others' predictions of them are not proven).
 ``first_miss``
     per builder, the line of NEW's Dockerfile where the engine must rebuild
     first (``None``: nothing may rebuild).  It proves the scenario exercises the
@@ -486,3 +489,74 @@ scenario("bad-substitution-added",
          {"Dockerfile": _DF_BASIC.replace("COPY b.txt /app/b.txt", "COPY b.txt /app/${APP:0:2}/b.txt"),
           **_base_files},
          {"buildkit": "refused", "classic": "refused"})
+
+# -- buildah (podman 4.3.1): the first line it rebuilt, measured --------------------------------------
+# Where it differs from the classic builder: `Dockerfile.dockerignore` is read (dockerfile-specific-ignore);
+# an ARG's key holds the names of the ARGs with a value, not their values, and ENV is keyed by its text as
+# written, so only the RUN (whose key has the values) misses (arg-edit-unreferenced, arg-global-expansion);
+# unused stages are not built (unused-stage-changed); `RUN --mount=type=bind` is keyed by its text only
+# (run-mount-bind-edit); --chmod builds; heredocs, `COPY --link` and `${V%...}` are refused.
+_BUILDAH = {
+    "file-edit": 4, "mtime-only": None, "same-size-same-mtime": 4, "chmod": 4, "symlink-target": 2,
+    "symlink-unchanged-file-added-outside": None, "dockerignore-ignored-change": None,
+    "dockerignore-exception-change": 3, "dockerignore-excluded-dir-exceptions": None,
+    "dockerignore-no-implicit-prefix": 3, "dockerfile-specific-ignore": None, "env-edit": 2, "label-edit": 3,
+    "expose-edit": 4, "user-edit": 5, "arg-edit-unreferenced": 4, "arg-global-expansion": 7,
+    "run-whitespace": 5, "run-reflowed-continuation": 3, "comments-added": None, "comments-added-copy-all": 4,
+    "workdir-edit": 2, "multistage-source-changed": 3, "multistage-final-only": 8,
+    "multistage-copy-only-change": 5, "unused-stage-changed": None, "base-image-change": 2,
+    "base-config-only-change": 2, "reordered-instructions": 2, "env-reordered": 2,
+    "env-legacy-form-same-value": 2, "chown-edit": 2, "shell-edit": 3, "rerun-same-output": 2,
+    "dockerignore-excludes-dockerfile": None, "heredoc-run-body-edit": "unbuildable",
+    "heredoc-copy-expanded": "unbuildable", "heredoc-copy-quoted": "unbuildable",
+    "copy-link-after-rebuilt-run": "unbuildable", "copy-link-content-edit": "unbuildable",
+    "workdir-trailing-slash": 2, "arg-pattern-expansion": "unbuildable", "dockerignore-double-star-suffix": 3,
+    "copy-chmod-edit": 2, "run-mount-bind-edit": None, "copy-source-removed": "refused",
+    "unknown-instruction-added": "refused", "bad-substitution-added": "refused",
+}
+
+# cases built while measuring buildah's keys (run with buildah only; first misses measured on podman 4.3.1)
+_DF_ARG_LABEL = """FROM {BASE}
+ARG X{x}
+LABEL a=b
+RUN echo hi
+"""
+# an ARG's key holds the names of the ARGs with a value: X=1 -> X (no value) misses
+scenario("arg-value-removed", {"Dockerfile": _DF_ARG_LABEL.replace("{x}", "=1")},
+         {"Dockerfile": _DF_ARG_LABEL.replace("{x}", "")},
+         {"buildkit": "engine", "classic": "engine"}, builders=("buildah",))
+_DF_ARG_SHADOW = """FROM {BASE}
+ARG V={v}
+ENV V=2
+RUN echo $V
+"""
+# an ARG that ENV shadows is not in RUN's build args: a new default changes nothing
+scenario("arg-shadowed-by-env", {"Dockerfile": _DF_ARG_SHADOW.replace("{v}", "1")},
+         {"Dockerfile": _DF_ARG_SHADOW.replace("{v}", "3")},
+         {"buildkit": "engine", "classic": "engine"}, builders=("buildah",))
+# the copied content is keyed, not the source's name
+scenario("copy-equal-file-renamed",
+         {"Dockerfile": "FROM {BASE}\nCOPY a.txt /x\nRUN cat /x\n", "a.txt": "same\n", "b.txt": "same\n"},
+         {"Dockerfile": "FROM {BASE}\nCOPY b.txt /x\nRUN cat /x\n", "a.txt": "same\n", "b.txt": "same\n"},
+         {"buildkit": "engine", "classic": "engine"}, builders=("buildah",))
+# the destination as written: `$D` and the `/x` it expands to differ
+scenario("copy-dest-variable-written-out",
+         {"Dockerfile": "FROM {BASE}\nENV D=/x\nCOPY a.txt $D\nRUN cat /x\n", "a.txt": "a\n"},
+         {"Dockerfile": "FROM {BASE}\nENV D=/x\nCOPY a.txt /x\nRUN cat /x\n", "a.txt": "a\n"},
+         {"buildkit": "engine", "classic": "engine"}, builders=("buildah",))
+# a bind mount of a stage's output is not in RUN's key: the RUN hits though that stage re-ran with other bytes
+_DF_MOUNT_STAGE = """FROM {BASE} AS s
+ENV N={n}
+RUN echo $N > /o
+
+FROM {BASE}
+RUN --mount=type=bind,from=s,source=/o,target=/m cat /m > /copy
+"""
+scenario("run-mount-from-rerun-stage", {"Dockerfile": _DF_MOUNT_STAGE.replace("{n}", "1")},
+         {"Dockerfile": _DF_MOUNT_STAGE.replace("{n}", "2")},
+         {"buildkit": "engine", "classic": "unbuildable"}, builders=("buildah",))
+_BUILDAH.update({"run-mount-from-rerun-stage": 2, "arg-value-removed": 2, "arg-shadowed-by-env": None, "copy-equal-file-renamed": None,
+                 "copy-dest-variable-written-out": 3})
+assert set(_BUILDAH) == set(SCENARIOS), set(SCENARIOS) ^ set(_BUILDAH)
+for _name, _line in _BUILDAH.items():
+    SCENARIOS[_name]["first_miss"]["buildah"] = _line

@@ -26,6 +26,7 @@ T_NEW = 1_700_000_500_000_000_000   # ns, modification time of files NEW changes
 _BK_VERTEX = re.compile(r"^#(\d+) \[(?:(\S+) )?(\d+)/(\d+)\] (.*)$")
 _BK_STATUS = re.compile(r"^#(\d+) (CACHED|DONE|ERROR)\b")
 _CLASSIC_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
+_BUILDAH_STEP = re.compile(r"^(?:\[(\d+)/(\d+)\] )?STEP (\d+)/(\d+): (.*)$")
 
 
 def busybox_tar(run_id: str) -> bytes:
@@ -162,9 +163,36 @@ def classic_verdicts(log: str) -> dict[int, bool]:
     return out
 
 
+def buildah_verdicts(log: str) -> dict[tuple[int, int], bool]:
+    """``{(stage number, k): cached}`` for buildah's ``[i/n] STEP k/N: ...`` lines (FROM excluded).
+
+    Stages are numbered as the Dockerfile has them (from 1; the ``[i/n]`` prefix is left out of
+    a one-stage build, and stages the target does not need are not printed); k counts the stage's
+    instructions from its FROM.  A step is cached when the next line says ``--> Using cache <id>``;
+    a step run prints its output, then ``--> <id>`` (the last one ``COMMIT`` first)."""
+    out = {}
+    lines = log.splitlines()
+    for i, line in enumerate(lines):
+        m = _BUILDAH_STEP.match(line)
+        if not m or m.group(5).upper().startswith("FROM "):
+            continue
+        nxt = next((x for x in lines[i + 1:] if x.strip()), "")
+        out[(int(m.group(1) or 1), int(m.group(3)))] = nxt.startswith("--> Using cache ")
+    return out
+
+
 def engine_verdicts(df, log: str, builder: str) -> dict[int, bool]:
     """Map the engine's verdicts onto the prediction's rows: ``{row index: cached}``."""
     out = {}
+    if builder == "buildah":
+        v = buildah_verdicts(log)
+        steps = df[~df["kind"].isin(["global", "error"])]
+        for number, label in enumerate(dict.fromkeys(steps["stage"]), start=1):
+            rows = steps[steps["stage"] == label]
+            for k, (idx, row) in enumerate(rows.iterrows(), start=1):
+                if (number, k) in v and row["kind"] != "from":
+                    out[idx] = v[(number, k)]
+        return out
     if builder == "classic":
         v = classic_verdicts(log)
         for pos, (idx, row) in enumerate(df.iterrows(), start=1):

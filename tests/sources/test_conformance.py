@@ -12,7 +12,9 @@ file on two parents) read four ways from the same real engine:
 - ``oci-layout``:  ``skopeo copy docker-daemon: oci:`` (a real tool's OCI image layout)
 
 The comparison asserts that every source gives the same diff IDs, chain IDs and history (``created_by``,
-``empty_layer``) for the same image. The engine's ``empty_layer`` is rebuilt, not read (see
+``empty_layer``) for the same image, and that the engine's image ID is the digest the registry and
+archive records name for that engine's storage (the config digest on overlay2 and podman, the index or
+manifest digest on the containerd store: :func:`imgviz.sources.engine_image_id`). The engine's ``empty_layer`` is rebuilt, not read (see
 imgviz.frames); where it was ``inferred`` instead of ``exact`` the test still demands agreement,
 so a wrong inference would fail here.
 """
@@ -30,7 +32,9 @@ import pytest
 from imgviz.errors import SourceError
 from imgviz.frames import chain_ids, frames
 from imgviz.sources import DEMO_SNAPSHOT, DEMOS, archive, check_source as check_records, load, registry as reg_source
+from imgviz.sources import engine_image_id
 from imgviz.sources.engine import collect as engine_collect
+from imgviz.sources.engine_model import model_of_snapshot
 
 from .._fleet import FLEET_TAGS
 from .._registry import push
@@ -61,6 +65,8 @@ def check_source(f) -> None:
         assert list(made.layer_position) == list(range(len(layers))), image_id
         assert hist[hist.empty_layer].layer_position.isna().all(), image_id
         assert img.source == f.source["kind"]
+        # the digests an engine could name the image by start with the source's own ID, each once
+        assert img.image_ids[0] == image_id and len(set(img.image_ids)) == len(img.image_ids), image_id
         # compressed blob facts come together or not at all
         known = layers.digest.notna()
         assert (known == layers.size_compressed.notna()).all() and (known == layers.media_type.notna()).all()
@@ -154,11 +160,17 @@ def test_check_source(four_ways, name):
 def test_same_layers_and_history_as_the_engine(four_ways, registry, name):
     tags, _read, sources = four_ways
     eng, other = sources["engine"], sources[name]
-    disagreements = []
+    storage = model_of_snapshot(eng.snapshot).storage
+    recs = {r["id"]: r for r in other.snapshot.images}
     for tag in tags:
         a, b = _by_tag(eng, tag, registry.addr), _by_tag(other, tag, registry.addr)
         if name != "oci-layout":
-            assert a == b, f"{tag}: image ID {a} (engine) vs {b} ({name})"
+            # the engine's ID is the digest its storage names the image by (overlay2 and podman: the
+            # config's; the containerd store: the index or manifest it pushed or saved), and it is
+            # among the digests the frame lists for the image
+            named = [engine_image_id(ids, storage) for ids in recs[b]["ids"]]
+            assert named == [a], f"{tag}: image ID {a} (engine, {storage}) vs {named} ({name}: {recs[b]['ids']})"
+            assert a in other.images.set_index("image_id").at[b, "image_ids"]
         la = eng.layers[eng.layers.image_id == a].sort_values("position")
         lb = other.layers[other.layers.image_id == b].sort_values("position")
         assert list(la.diff_id) == list(lb.diff_id), tag

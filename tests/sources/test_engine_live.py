@@ -48,10 +48,19 @@ def test_live_frames_equal_cli(live, engine):
             _podman.check_history(f, image_id, _podman.podman_history(engine, image_id))
 
 
-def test_live_dangling_and_second_tag(live, fleet):
+def test_live_dangling_and_second_tag(live, fleet, engine):
     f, _ = live
     imgs = f.images.set_index("image_id")
-    assert imgs.at[fleet["dangling_id"], "dangling"]
+    if engine.kind == "docker28-containerd":
+        # the containerd store deletes the image a rebuild took the tag from (nothing dangles):
+        # the engine lists no such image, and imgviz shows none either
+        listed = set(engine.docker("image", "ls", "-a", "-q", "--no-trunc").stdout.split())
+        assert fleet["dangling_id"] not in listed and fleet["dangling_id"] not in imgs.index
+        now = engine.docker("image", "inspect", "--format", "{{.Id}}", "iv/dangle:1").stdout.strip()
+        assert now != fleet["dangling_id"] and "iv/dangle:1" in imgs.at[now, "tags"]
+        assert not imgs.at[now, "dangling"]
+    else:
+        assert imgs.at[fleet["dangling_id"], "dangling"]
     two = imgs[imgs["tags"].apply(lambda t: "iv/app:v2" in t)].iloc[0]
     assert set(two["tags"]) >= {"iv/app:v2", "iv/app:latest"}
 

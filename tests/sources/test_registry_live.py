@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -9,7 +10,8 @@ import stat
 import pytest
 
 from imgviz.frames import frames
-from imgviz.sources._oci import MT_DOCKER_LIST, MT_DOCKER_MANIFEST, MT_OCI_INDEX, MT_OCI_MANIFEST
+from imgviz.sources._oci import (INDEXES, MT_DOCKER_LIST, MT_DOCKER_MANIFEST, MT_OCI_INDEX, MT_OCI_MANIFEST,
+                                 engine_image_id, is_attestation)
 from imgviz.sources.registry import RegistryClient, RegistryError, collect, parse_reference
 
 from .._ivreg import IMAGES, build_images
@@ -23,6 +25,49 @@ def pushed(engine, registry, tmp_path_factory):
     ids = build_images(engine, tmp_path_factory.mktemp("ivreg"))
     refs = {tag: push(engine, tag, registry, tag.replace("ivreg/", "rl/")) for tag in IMAGES}
     return ids, refs
+
+
+GZIP_DOCKER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+GZIP_OCI = "application/vnd.oci.image.layer.v1.tar+gzip"
+
+
+def storage_of(engine) -> str:
+    """The engine's storage as imgviz's engine model reads it from the engine's own /version and
+    /info: ``graphdriver``, ``containerd`` or ``podman`` (the rule naming image IDs follows it)."""
+    from imgviz.sources.engine_model import model_of
+
+    api = engine.api()
+    try:
+        return model_of(api.version(), engine.info()).storage
+    finally:
+        api.close()
+
+
+#: what each engine's ``docker push`` wrote, as the registry serves it back (measured on each):
+#: (top-level media type, image manifest media type, layer media types) for an imported image and
+#: for a built one. Docker's overlay2 pushes Docker v2 manifests; podman pushes the OCI image its
+#: import made as OCI and what buildah built (Docker format under the compat /build) as Docker v2;
+#: the containerd store pushes an imported image as an OCI manifest and a built one as the OCI
+#: index BuildKit wrote (the image manifest + an attestation manifest).
+PUSHED = {
+    "graphdriver": {"imported": (MT_DOCKER_MANIFEST, MT_DOCKER_MANIFEST, {GZIP_DOCKER}),
+                    "built": (MT_DOCKER_MANIFEST, MT_DOCKER_MANIFEST, {GZIP_DOCKER})},
+    "podman": {"imported": (MT_OCI_MANIFEST, MT_OCI_MANIFEST, {GZIP_OCI}),
+               "built": (MT_DOCKER_MANIFEST, MT_DOCKER_MANIFEST, {GZIP_DOCKER})},
+    "containerd": {"imported": (MT_OCI_MANIFEST, MT_OCI_MANIFEST, {GZIP_OCI}),
+                   "built": (MT_OCI_INDEX, MT_OCI_MANIFEST, {GZIP_OCI})},
+}
+
+
+def _served(registry, ref: str, reference: str | None = None) -> tuple[str, bytes]:
+    """(media type, bytes) of a manifest as the registry serves it (read without imgviz)."""
+    import httpx
+
+    r = parse_reference(ref)
+    got = httpx.get(f"http://{registry.addr}/v2/{r.repository}/manifests/{reference or r.target}",
+                    headers={"Accept": ", ".join([MT_OCI_INDEX, MT_DOCKER_LIST, MT_OCI_MANIFEST, MT_DOCKER_MANIFEST])})
+    assert got.status_code == 200, got.text
+    return got.headers["content-type"], got.content
 
 
 def _manifest(engine, config_dir, *args):
@@ -39,22 +84,58 @@ def _skopeo(*args):
 
 
 def test_pushed_images_read_back_like_the_engine(engine, registry, pushed):
+    """Each image the engine pushed, read back from the registry: the engine's image ID is among the
+    digests imgviz records for it, and it is the one imgviz's rule names for this engine's storage
+    (config digest on overlay2 and podman; on the containerd store the index a build pushed, or the
+    manifest of an imported image); layers, media types and the repo digest as the engine says."""
     ids, refs = pushed
+    storage = storage_of(engine)
     snap = collect(list(refs.values()), progress=False)
     assert snap.kind == "registry" and len(snap.images) == 4
     f = frames(snap)
     for tag, ref in refs.items():
         row = f.images[f.images["tags"].apply(lambda t, ref=ref: ref in t)].iloc[0]
-        assert row.image_id == ids[tag], "the config digest is the engine's image ID"
+        rec = next(r for r in snap.images if r["id"] == row.image_id)
+        (named,) = rec["ids"]
+        assert engine_image_id(named, storage) == ids[tag], f"{tag}: {named} on {storage}"
+        assert ids[tag] in row.image_ids and row.image_ids[0] == row.image_id == named["config"]
         inspect = json.loads(engine.docker("image", "inspect", tag).stdout)[0]
         layers = f.layers[f.layers.image_id == row.image_id].sort_values("position")
         assert list(layers.diff_id) == inspect["RootFS"]["Layers"]
-        # compressed sizes and media types come from the manifest; uncompressed stay unknown
+        # media types as the registry serves what this engine pushed, and as PUSHED says for its storage
+        top, manifest, layer_types = PUSHED[storage]["imported" if tag == "ivreg/base:1" else "built"]
+        served_type, served = _served(registry, ref)
+        assert served_type == top == (rec["index"]["mediaType"] if rec["index"] else rec["media_type"])
+        if top in INDEXES:
+            body = json.loads(served)
+            assert named["index"] == "sha256:" + hashlib.sha256(served).hexdigest()
+            # BuildKit's index: this image's manifest and an attestation manifest that names it
+            (att,) = [m for m in body["manifests"] if is_attestation(m)]
+            (img,) = [m for m in body["manifests"] if not is_attestation(m)]
+            assert img["digest"] == named["manifest"] == rec["manifest_digest"]
+            assert att["annotations"]["vnd.docker.reference.digest"] == img["digest"]
+        else:
+            assert "index" not in named and named["manifest"] == "sha256:" + hashlib.sha256(served).hexdigest()
+        assert rec["media_type"] == manifest
+        assert set(layers.media_type) == layer_types
+        # compressed sizes come from the manifest; uncompressed stay unknown
         assert layers.size_compressed.notna().all() and (layers.size_compressed > 0).all()
-        assert set(layers.media_type) == {"application/vnd.docker.image.rootfs.diff.tar.gzip"}
         assert layers["size"].isna().all()
-        # the digest docker push printed is the one we name
-        assert any(d.endswith(_manifest_digest(engine, registry, ref)) for d in row.digests)
+        # the digest the engine's push printed is the one we name; Docker lists it in RepoDigests too,
+        # podman lists its local manifest's digest there (for every name), not the pushed one
+        repo = ref.rsplit(":", 1)[0]
+        assert row.digests == [f"{repo}@{_pushed_digest(engine, ref)}"]
+        if storage != "podman":
+            assert row.digests == [f"{repo}@{_manifest_digest(engine, registry, ref)}"]
+
+
+def _pushed_digest(engine, ref: str) -> str:
+    """The digest ``docker push`` prints for ``ref`` (pushed again: nothing new is uploaded)."""
+    import re
+
+    out = engine.docker("push", ref).stdout
+    (digest,) = set(re.findall(r"digest: (sha256:[0-9a-f]{64}) size:", out))
+    return digest
 
 
 def _manifest_digest(engine, registry, ref):
@@ -65,11 +146,12 @@ def _manifest_digest(engine, registry, ref):
     raise AssertionError(f"no repo digest for {ref}: {out}")
 
 
-def test_compressed_sizes_equal_blob_heads(registry, pushed):
+def test_compressed_sizes_equal_blob_heads(engine, registry, pushed):
     _ids, refs = pushed
     snap = collect([refs["ivreg/app:2"]], progress=False, check_blobs=True)
     man = snap.images[0]["manifest"]
-    assert man["mediaType"] == MT_DOCKER_MANIFEST
+    # the image manifest this engine pushed (the one its index names on the containerd store)
+    assert man["mediaType"] == PUSHED[storage_of(engine)]["built"][1]
     with RegistryClient() as client:
         ref = parse_reference(refs["ivreg/app:2"])
         for layer in man["layers"]:
@@ -94,23 +176,73 @@ def test_two_references_to_one_image_make_one_record(registry, pushed, engine):
     assert set(snap.images[0]["tags"]) == {refs["ivreg/base:1"], again}
 
 
+def _make_list(engine, registry, config_dir, lst: str, amd64: str, arm64: str) -> str:
+    """A two-platform list ``lst`` of the images ``amd64`` and ``arm64`` (the second annotated
+    linux/arm64); returns its media type as the registry serves it.
+
+    On Docker's overlay2 the docker CLI writes it (`docker manifest create/annotate/push`). The CLI
+    cannot elsewhere: it refuses the containerd store's pushes ("is a manifest list": they are
+    indexes), and its push of a list over podman's pushes fails ("manifest blob unknown", measured
+    with podman 4.3's Docker v2 manifests). There skopeo copies each image manifest into the list's repository
+    (from an index, the one for this machine: the manifest the engine runs), unchanged, and the
+    harness PUTs the list through the registry API: a Docker list over Docker manifests, else an
+    OCI index, as the docker CLI and BuildKit would."""
+    import httpx
+
+    if storage_of(engine) == "graphdriver":
+        _manifest(engine, config_dir, "create", "--insecure", lst, amd64, arm64)
+        _manifest(engine, config_dir, "annotate", "--os", "linux", "--arch", "arm64", lst, arm64)
+        _manifest(engine, config_dir, "push", "--insecure", "--purge", lst)
+        return _served(registry, lst)[0]
+    repo = parse_reference(lst).repository
+    entries = []
+    for k, (ref, arch) in enumerate(((amd64, "amd64"), (arm64, "arm64"))):
+        part = registry.ref(f"{repo}:part{k}")
+        _skopeo("copy", "--quiet", "--src-tls-verify=false", "--dest-tls-verify=false", f"docker://{ref}",
+                f"docker://{part}")
+        media, raw = _served(registry, part)
+        assert media in (MT_DOCKER_MANIFEST, MT_OCI_MANIFEST), media
+        entries.append({"mediaType": media, "digest": "sha256:" + hashlib.sha256(raw).hexdigest(), "size": len(raw),
+                        "platform": {"architecture": arch, "os": "linux"}})
+    media = MT_DOCKER_LIST if {e["mediaType"] for e in entries} == {MT_DOCKER_MANIFEST} else MT_OCI_INDEX
+    put = httpx.put(f"http://{registry.addr}/v2/{repo}/manifests/{parse_reference(lst).tag}",
+                    content=json.dumps({"schemaVersion": 2, "mediaType": media, "manifests": entries}).encode(),
+                    headers={"Content-Type": media})
+    assert put.status_code == 201, put.text
+    return media
+
+
 def test_manifest_list_platform_choice_and_attestation_entry(engine, registry, pushed, tmp_path):
-    """A manifest list made by `docker manifest` (amd64 + arm64), then the same list with a third
+    """A manifest list (amd64 + arm64; written by `docker manifest` where the CLI can, see
+    :func:`_make_list`), pulled by the engine, then the same list with a third
     entry marked the way BuildKit marks attestation manifests (platform unknown/unknown and the
     ``vnd.docker.reference.type`` annotation, in an OCI index): the docker CLI refuses to write that
     platform and BuildKit >= 0.11 is not available here, so the test adds the marking itself and
     PUTs the index to the real registry, which accepts it."""
     ids, refs = pushed
+    storage = storage_of(engine)
+    # the config digests of the pushed images, tied to the engine's IDs by the rule for its storage
+    config = {}
+    for tag in ("ivreg/app:1", "ivreg/other:1", "ivreg/base:1"):
+        (named,) = collect([refs[tag]], progress=False).images[0]["ids"]
+        assert engine_image_id(named, storage) == ids[tag]
+        config[tag] = named["config"]
     lst = registry.ref("rl/multi:1")
-    _manifest(engine, tmp_path, "create", "--insecure", lst, refs["ivreg/app:1"], refs["ivreg/other:1"])
-    _manifest(engine, tmp_path, "annotate", "--os", "linux", "--arch", "arm64", lst, refs["ivreg/other:1"])
-    _manifest(engine, tmp_path, "push", "--insecure", "--purge", lst)
+    list_type = _make_list(engine, registry, tmp_path, lst, refs["ivreg/app:1"], refs["ivreg/other:1"])
+    # a Docker list over Docker v2 manifests (overlay2 and podman's built images), an OCI index over
+    # the containerd store's OCI manifests
+    assert list_type == (MT_OCI_INDEX if storage == "containerd" else MT_DOCKER_LIST)
 
     amd = collect([lst], platform="linux/amd64", progress=False).images[0]
-    assert amd["id"] == ids["ivreg/app:1"]
-    assert amd["index"]["mediaType"] == MT_DOCKER_LIST and len(amd["index"]["manifest"]["manifests"]) == 2
+    assert amd["id"] == config["ivreg/app:1"]
+    assert amd["index"]["mediaType"] == list_type and len(amd["index"]["manifest"]["manifests"]) == 2
+    # the engine pulls the list: the ID it gives is the one imgviz's rule names for its storage (on
+    # the containerd store the list's own digest, elsewhere the amd64 image's config digest)
+    engine.docker("pull", lst)
+    assert engine.image_id(lst) == engine_image_id(amd["ids"][0], storage)
+    assert set(amd["ids"][0].values()) == {amd["id"], amd["manifest_digest"], amd["index"]["digest"]}
     arm = collect([lst], platform="linux/arm64", progress=False).images[0]
-    assert arm["id"] == ids["ivreg/other:1"]
+    assert arm["id"] == config["ivreg/other:1"]
     with pytest.raises(RegistryError, match=r"rl/multi:1: no image for linux/s390x .*has: linux/amd64, linux/arm64"):
         collect([lst], platform="linux/s390x", progress=False)
 
@@ -119,8 +251,8 @@ def test_manifest_list_platform_choice_and_attestation_entry(engine, registry, p
     index = dict(amd["index"]["manifest"])
     base = collect([refs["ivreg/base:1"]], progress=False).images[0]
     base_raw = httpx.get(f"http://{registry.addr}/v2/rl/base/manifests/{base['manifest_digest']}",
-                         headers={"Accept": MT_DOCKER_MANIFEST}).content
-    attestation = {"mediaType": MT_DOCKER_MANIFEST, "digest": base["manifest_digest"], "size": len(base_raw),
+                         headers={"Accept": base["media_type"]}).content
+    attestation = {"mediaType": base["media_type"], "digest": base["manifest_digest"], "size": len(base_raw),
                    "platform": {"architecture": "unknown", "os": "unknown"},
                    "annotations": {"vnd.docker.reference.type": "attestation-manifest",
                                    "vnd.docker.reference.digest": amd["manifest_digest"]}}
@@ -136,13 +268,19 @@ def test_manifest_list_platform_choice_and_attestation_entry(engine, registry, p
         if plat is None:
             continue
         rec = collect([att], platform=plat, progress=False).images[0]
-        assert rec["id"] == ids[want] and rec["index"]["mediaType"] == MT_OCI_INDEX
+        assert rec["id"] == config[want] and rec["index"]["mediaType"] == MT_OCI_INDEX
     # with only the attestation and one image left, the image is chosen whatever the machine
     index["manifests"] = [attestation, index["manifests"][2]]
     put = httpx.put(f"http://{registry.addr}/v2/rl/multi/manifests/att2", content=json.dumps(index).encode(),
                     headers={"Content-Type": MT_OCI_INDEX})
     assert put.status_code == 201, put.text
-    assert collect([registry.ref("rl/multi:att2")], progress=False).images[0]["id"] == ids["ivreg/other:1"]
+    assert collect([registry.ref("rl/multi:att2")], progress=False).images[0]["id"] == config["ivreg/other:1"]
+    if storage == "containerd":
+        # BuildKit's own index (what this engine pushed for a build): its attestation manifest is
+        # never taken for the image, whatever the platform asked
+        for plat in (None, "linux/amd64"):
+            rec = collect([refs["ivreg/app:1"]], platform=plat, progress=False).images[0]
+            assert rec["id"] == config["ivreg/app:1"] and rec["index"]["digest"] == ids["ivreg/app:1"]
 
 
 def test_oci_manifest_and_oci_index_written_by_skopeo(engine, registry, pushed, tmp_path):
@@ -158,9 +296,7 @@ def test_oci_manifest_and_oci_index_written_by_skopeo(engine, registry, pushed, 
     assert list(f.layers.sort_values("position").diff_id) == eng["RootFS"]["Layers"]
 
     lst = registry.ref("rl/multi2:1")
-    _manifest(engine, tmp_path, "create", "--insecure", lst, refs["ivreg/app:1"], refs["ivreg/other:1"])
-    _manifest(engine, tmp_path, "annotate", "--os", "linux", "--arch", "arm64", lst, refs["ivreg/other:1"])
-    _manifest(engine, tmp_path, "push", "--insecure", "--purge", lst)
+    _make_list(engine, registry, tmp_path, lst, refs["ivreg/app:1"], refs["ivreg/other:1"])
     oci_index = registry.ref("rl/oci-index:1")
     _skopeo("copy", "--quiet", "--all", "--src-tls-verify=false", "--dest-tls-verify=false", "--format", "oci",
             f"docker://{lst}", f"docker://{oci_index}")
@@ -198,12 +334,13 @@ def test_a_layer_streamed_from_the_registry_lists_what_docker_save_holds(engine,
             assert any(e.digest for e in remote) or all(e.type != "file" for e in remote)
 
 
-def test_open_reads_registry_references(registry, pushed):
+def test_open_reads_registry_references(engine, registry, pushed):
     from imgviz import open as open_source
 
     ids, refs = pushed
     snap, where = open_source(f"registry:{refs['ivreg/app:1']}", progress=False)
-    assert where == f"registry {registry.addr}" and [r["id"] for r in snap.images] == [ids["ivreg/app:1"]]
+    assert where == f"registry {registry.addr}" and len(snap.images) == 1
+    assert [engine_image_id(i, storage_of(engine)) for i in snap.images[0]["ids"]] == [ids["ivreg/app:1"]]
     snap, where = open_source(list(refs.values()), progress=False, read_layers=True)
     assert where == f"registry {registry.addr}" and len(snap.images) == 4
     assert all(isinstance(n, int) for r in snap.images for n in r["layer_sizes"])
