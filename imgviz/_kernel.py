@@ -18,7 +18,6 @@ jsonschema has not been imported yet; nothing else changes.
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import sys
 import types
 
@@ -71,6 +70,8 @@ def defer_rfc3987_syntax() -> bool:
     """
     if _NAME in sys.modules or "jsonschema" in sys.modules:
         return False
+    import importlib.util  # here: only inside a kernel (the command line's start-up skips it)
+
     try:
         spec = importlib.util.find_spec(_NAME)
     except (ImportError, ValueError):

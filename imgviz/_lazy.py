@@ -4,7 +4,10 @@ imports only what it prints, tests/test_startup.py): a module ``__getattr__`` ma
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (importing typing costs a command's start-up 2 ms)
+    from typing import Any, Callable
 
 
 def exports(package: str, table: dict[str, Any], namespace: dict[str, Any]) -> Callable[[str], Any]:

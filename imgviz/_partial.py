@@ -14,7 +14,9 @@ re-decides.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (importing typing costs a command's start-up 2 ms)
+    from typing import Any
 
 #: the exit code of a table or JSON command whose collection is incomplete (without --allow-partial)
 EXIT_INCOMPLETE = 3

@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Callable, Iterable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (importing typing costs a command's start-up 2 ms)
+    from typing import Any, Callable, Iterable
 
 SIZE_MAX = 2**63 - 1
 _DIGEST = re.compile(r"^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")

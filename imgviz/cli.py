@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import warnings
 
@@ -13,11 +14,53 @@ from ._text import terminal_safe
 from .errors import ImgvizError, UsageError
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="imgviz", description="See what Docker images are made of.")
+def _columns() -> int:
+    """The terminal's width as :func:`shutil.get_terminal_size` finds it ($COLUMNS, else the
+    terminal of stdout, else 80), without importing shutil (which imports bz2, lzma and zlib)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout, the width found by :func:`_columns` (argparse's own formatter imports
+    shutil for it on every ``add_argument``: 2 ms of every command's start-up)."""
+
+    def __init__(self, prog, indent_increment=2, max_help_position=24, width=None):
+        super().__init__(prog, indent_increment, max_help_position, _columns() - 2 if width is None else width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` with :class:`_Formatter` unless a command asks for another."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+
+def _module_of(word: str) -> str | None:
+    """The module of :data:`imgviz._commands.COMMANDS` defining the command ``word`` (as typed), or None."""
+    name = "whatif" if word == "what-if" else word.replace("-", "_")
+    typed = "what-if" if name == "whatif" else name.replace("_", "-")
+    return name if name in COMMANDS and word == typed else None
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command line's parser. Given ``argv`` whose first word names a command, only that
+    command is registered (a command's start-up imports no other command's module; its help, its
+    errors and its parse are the same); otherwise every command, as ``imgviz --help`` lists them."""
+    parser = _Parser(prog="imgviz", description="See what Docker images are made of.")
     parser.add_argument("--version", action="version", version=f"imgviz {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    only = _module_of(argv[0]) if argv else None
+    for name in (only,) if only else COMMANDS:
         importlib.import_module(f"imgviz._commands.{name}").register(sub)
     return parser
 
@@ -36,10 +79,11 @@ def _shown(exc: BaseException, args) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
     from ._commands._source import demo_words
 
-    args = parser.parse_args(demo_words(sys.argv[1:] if argv is None else argv))
+    words = demo_words(sys.argv[1:] if argv is None else list(argv))
+    parser = build_parser(words)
+    args = parser.parse_args(words)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2

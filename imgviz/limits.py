@@ -54,8 +54,10 @@ import math
 import os
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
-from typing import Any, Iterator, Mapping
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: typing costs a command's start-up 2 ms
+    from typing import Any, Iterator, Mapping
 
 from .errors import DeadlineExceeded, UsageError
 
@@ -63,38 +65,80 @@ ENV_PREFIX = "IMGVIZ_"
 MiB = 1 << 20
 
 
-@dataclass(frozen=True)
-class Limits:
-    """The limits in force (see the module docstring for each)."""
+#: each limit's name, type and default, in order (what ``Limits`` holds)
+_FIELDS = (
+    ("connect_timeout", float, 10.0),
+    ("request_timeout", float, 120.0),
+    ("deadline", float, 900.0),
+    ("retries", int, 4),
+    ("retry_delay_max", float, 8.0),
+    ("max_redirects", int, 10),
+    ("max_manifest_bytes", int, 4 * MiB),
+    ("max_json_bytes", int, 64 * MiB),
+    ("max_token_bytes", int, 1 * MiB),
+    ("max_engine_answer_bytes", int, 256 * MiB),
+    ("max_snapshot_bytes", int, 256 * MiB),
+    ("max_unpack_ratio", int, 256),
+)
 
-    connect_timeout: float = 10.0
-    request_timeout: float = 120.0
-    deadline: float = 900.0
-    retries: int = 4
-    retry_delay_max: float = 8.0
-    max_redirects: int = 10
-    max_manifest_bytes: int = 4 * MiB
-    max_json_bytes: int = 64 * MiB
-    max_token_bytes: int = 1 * MiB
-    max_engine_answer_bytes: int = 256 * MiB
-    max_snapshot_bytes: int = 256 * MiB
-    max_unpack_ratio: int = 256
+
+class Limits:
+    """The limits in force (see the module docstring for each): an immutable value, compared and
+    hashed by its fields. (A plain class, not a dataclass: every command reads it, and importing
+    :mod:`dataclasses` costs a command about 6 ms of start-up, tests/test_startup.py.)"""
+
+    __slots__ = tuple(name for name, _, _ in _FIELDS)
+
+    def __init__(self, connect_timeout: float = 10.0, request_timeout: float = 120.0, deadline: float = 900.0,
+                 retries: int = 4, retry_delay_max: float = 8.0, max_redirects: int = 10,
+                 max_manifest_bytes: int = 4 * MiB, max_json_bytes: int = 64 * MiB, max_token_bytes: int = 1 * MiB,
+                 max_engine_answer_bytes: int = 256 * MiB, max_snapshot_bytes: int = 256 * MiB,
+                 max_unpack_ratio: int = 256):
+        values = locals()
+        for name in self.__slots__:
+            object.__setattr__(self, name, values[name])
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r} (Limits are immutable: use .replace())")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r} (Limits are immutable)")
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __reduce__(self):
+        return (Limits, self._values())
+
+    def __repr__(self) -> str:
+        return f"Limits({', '.join(f'{name}={getattr(self, name)!r}' for name in self.__slots__)})"
 
     def replace(self, **overrides: Any) -> "Limits":
         """These limits with some changed (each value checked)."""
-        known = {f.name: f for f in fields(self)}
+        known = {name: kind for name, kind, _ in _FIELDS}
         clean = {}
         for name, value in overrides.items():
             if value is None:
                 continue
             if name not in known:
                 raise UsageError(f"unknown limit {name!r} (known: {', '.join(known)})")
-            clean[name] = _check(name, value, known[name].type, source="")
-        return replace(self, **clean)
+            clean[name] = _check(name, value, known[name], source="")
+        return self._with(clean)
+
+    def _with(self, changes: dict) -> "Limits":
+        return Limits(**{**{name: getattr(self, name) for name in self.__slots__}, **changes})
 
     def env_names(self) -> dict[str, str]:
         """``{limit: environment variable}``."""
-        return {f.name: ENV_PREFIX + f.name.upper() for f in fields(self)}
+        return {name: ENV_PREFIX + name.upper() for name, _, _ in _FIELDS}
 
 
 def _check(name: str, value: Any, kind: Any, *, source: str) -> Any:
@@ -125,12 +169,12 @@ def from_env(environ: Mapping[str, str] | None = None) -> Limits:
     env = os.environ if environ is None else environ
     base = Limits()
     changes = {}
-    for f in fields(base):
-        var = ENV_PREFIX + f.name.upper()
+    for name, kind, _ in _FIELDS:
+        var = ENV_PREFIX + name.upper()
         raw = env.get(var)
         if raw is not None and raw.strip() != "":
-            changes[f.name] = _check(f.name, raw.strip(), f.type, source=var)
-    return replace(base, **changes)
+            changes[name] = _check(name, raw.strip(), kind, source=var)
+    return base._with(changes) if changes else base
 
 
 _overrides: contextvars.ContextVar[Limits | None] = contextvars.ContextVar("imgviz_limits", default=None)

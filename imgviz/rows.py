@@ -31,16 +31,21 @@ snapshots the history names (docs/engines.md says when ``unpacked_size`` is more
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (importing typing costs a command's start-up 2 ms)
+    from typing import Any, Iterable
 
 from ._instructions import instruction_of, is_metadata
 from .selection import familiar, repo_tag, short_id
-from .snapshot import Snapshot
-from .sources import podman as _podman
-from .sources._oci import chain_ids  # the one chain-ID rule (sources, frames and the cascade share it)
-from .sources.engine_model import manifest_split
+
+if TYPE_CHECKING:
+    from .snapshot import Snapshot
+
+# imported where used, so `imgviz history IMAGE` (history_rows_of) imports none of them:
+# .sources.podman (podman's rules), .sources._oci.chain_ids (the one chain-ID rule: hashlib) and
+# .sources.engine_model.manifest_split (dataclasses, hashlib)
 
 _NONE_TAG = "<none>:<none>"
 _NONE_DIGEST = "<none>@<none>"
@@ -322,7 +327,6 @@ def config_history(config: dict) -> list[dict]:
 
 # --------------------------------------------------------------------------------------- the rows
 
-@dataclass
 class Rows:
     """The tidy rows of one snapshot: lists of dicts with the columns of :mod:`imgviz._schema`.
 
@@ -331,14 +335,120 @@ class Rows:
     ``/system/df`` (None without an engine).
     """
 
-    images: list[dict[str, Any]] = field(default_factory=list)
-    layers: list[dict[str, Any]] = field(default_factory=list)
-    history: list[dict[str, Any]] = field(default_factory=list)
-    containers: list[dict[str, Any]] = field(default_factory=list)
-    engine_df: dict[str, Any] | None = None
-    volumes: list[dict[str, Any]] = field(default_factory=list)
-    build_cache: list[dict[str, Any]] = field(default_factory=list)
-    intermediates: list[dict[str, Any]] = field(default_factory=list)
+    # a plain class, compared by its fields (importing dataclasses costs a command 6 ms of start-up)
+    _FIELDS = ("images", "layers", "history", "containers", "engine_df", "volumes", "build_cache", "intermediates")
+    __hash__ = None
+
+    def __init__(self, images=None, layers=None, history=None, containers=None, engine_df=None, volumes=None,
+                 build_cache=None, intermediates=None):
+        self.images: list[dict[str, Any]] = [] if images is None else images
+        self.layers: list[dict[str, Any]] = [] if layers is None else layers
+        self.history: list[dict[str, Any]] = [] if history is None else history
+        self.containers: list[dict[str, Any]] = [] if containers is None else containers
+        self.engine_df: dict[str, Any] | None = engine_df
+        self.volumes: list[dict[str, Any]] = [] if volumes is None else volumes
+        self.build_cache: list[dict[str, Any]] = [] if build_cache is None else build_cache
+        self.intermediates: list[dict[str, Any]] = [] if intermediates is None else intermediates
+
+    def __eq__(self, other: Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return all(getattr(self, f) == getattr(other, f) for f in self._FIELDS)
+
+    def __repr__(self) -> str:
+        return "Rows(" + ", ".join(f"{f}={getattr(self, f)!r}" for f in self._FIELDS) + ")"
+
+
+def _is_podman(snapshot: Snapshot) -> bool:
+    """podman's engine (its rules for history entry IDs and its df): :func:`imgviz.sources.podman.is_podman`."""
+    version, ping = snapshot.records.get("version"), snapshot.records.get("ping")
+    if snapshot.kind != "engine":
+        return False
+    # every podman /version names podman somewhere, every podman /_ping libpod (the rules below read
+    # where): without the word it is not podman, and the rules' module is not imported for Docker
+    if version:
+        if "podman" not in repr(version).lower():
+            return False
+        from .sources import podman as _podman
+
+        return _podman.is_podman(version)
+    if ping and "libpod" in repr(ping).lower():  # a question probed with /_ping alone
+        from .sources import podman as _podman
+
+        return _podman.is_podman_ping(ping)
+    return False
+
+
+def _image_history(r: dict[str, Any], summary: dict[str, Any], podman: bool):
+    """One image record's history rows and what the rest of its rows are made from, or None when the
+    record holds neither an engine inspect nor a config: ``(history rows, entries, mapping,
+    diff_ids, layer_sizes, made_by, cfg, tags, digests, created, os, arch, size)``."""
+    image_id = r["id"]
+    inspect = r.get("inspect")
+    config = r.get("config")
+    if inspect is not None:
+        cfg = inspect.get("Config") or {}
+        diff_ids = list((inspect.get("RootFS") or {}).get("Layers") or [])
+        entries, mapping = map_engine_history(r.get("history") or [], diff_ids)
+        tags = _clean_tags(summary.get("RepoTags") if summary else inspect.get("RepoTags"))
+        digests = _clean_digests(summary.get("RepoDigests") if summary else inspect.get("RepoDigests"))
+        created = inspect.get("Created")
+        os_, arch = inspect.get("Os"), inspect.get("Architecture")
+        size = summary.get("Size", inspect.get("Size"))
+        layer_sizes = [None] * len(diff_ids)
+        pos = 0
+        for e in entries:
+            if not e["empty_layer"] and pos < len(diff_ids):
+                layer_sizes[pos] = e["size"]
+                pos += 1
+    elif config is not None:
+        cfg = config.get("config") or {}
+        diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or [])
+        entries, mapping = config_history(config), "config"
+        tags = _clean_tags(r.get("tags") or ([r["ref"]] if r.get("ref") else []))
+        digests = _clean_digests(r.get("digests"))
+        created = config.get("created")
+        os_, arch = config.get("os"), config.get("architecture")
+        layer_sizes = list(r.get("layer_sizes") or [None] * len(diff_ids))
+        size = sum(layer_sizes) if layer_sizes and all(s is not None for s in layer_sizes) else None
+    else:
+        return None
+    # history rows, and which entry made each layer
+    made_by: dict[int, int] = {}
+    hist: list[dict[str, Any]] = []
+    pos = 0
+    for idx, e in enumerate(entries):
+        layer_pos = None
+        if not e["empty_layer"] and pos < len(diff_ids):
+            layer_pos = pos
+            made_by[pos] = idx
+            pos += 1
+        hist.append({
+            "image_id": image_id, "index": idx,
+            # Docker names the newest entry by the image itself; podman by its own rule (a built
+            # image's newest entry carries its parent's ID, without sha256:): as `podman history`
+            # prints it
+            "entry_id": image_id if idx == len(entries) - 1 and not podman else e.get("id", "<missing>"),
+            "created": e["created"],
+            "created_by": e["created_by"], "instruction": e["instruction"], "comment": e["comment"],
+            "empty_layer": e["empty_layer"], "layer_position": layer_pos,
+            "size": layer_sizes[layer_pos] if layer_pos is not None else 0,
+            "mapping": mapping,
+        })
+    return hist, entries, mapping, diff_ids, layer_sizes, made_by, cfg, tags, digests, created, os_, arch, size
+
+
+def history_rows_of(snapshot: Snapshot) -> list[dict[str, Any]]:
+    """The history rows of every image of a snapshot, as :func:`rows` makes them (``rows(s).history``),
+    without the rest: what `imgviz history IMAGE` prints needs no chain ID, size split or df."""
+    listed = {im["Id"]: im for im in snapshot.records.get("image_list") or []}
+    podman = _is_podman(snapshot)
+    out: list[dict[str, Any]] = []
+    for r in snapshot.images:
+        made = _image_history(r, listed.get(r["id"]) or {}, podman)
+        if made is not None:
+            out.extend(made[0])
+    return out
 
 
 def rows(snapshot: Snapshot) -> Rows:
@@ -353,15 +463,20 @@ def rows(snapshot: Snapshot) -> Rows:
     -------
     Rows
     """
+    from .sources._oci import chain_ids  # the one chain-ID rule (sources, frames and the cascade share it)
+    from .sources.engine_model import manifest_split
+
     rec = snapshot.records
     kind = snapshot.kind
     listed = {im["Id"]: im for im in rec.get("image_list") or []}
     # podman: its own libpod df, not its compat /system/df (imgviz.sources.podman)
-    podman = kind == "engine" and _podman.is_podman(rec.get("version"))
+    podman = _is_podman(snapshot)
     # the containerd store's ?manifests=1 answer: the content / unpacked split behind each Size
     split = {im["Id"]: im for im in rec.get("image_manifests") or [] if isinstance(im, dict) and "Id" in im}
     df = normalize_df(rec.get("df"))
     if podman:  # its own libpod df; without it, the compat df with its LayersSize 0 made unknown
+        from .sources import podman as _podman
+
         df = _podman.engine_df(rec) if rec.get("podman_df") else _podman.compat_engine_df(df)
     df_images = df["images"] if df else {}
 
@@ -369,62 +484,18 @@ def rows(snapshot: Snapshot) -> Rows:
     for r in snapshot.images:
         image_id = r["id"]
         inspect = r.get("inspect")
-        config = r.get("config")
         summary = listed.get(image_id) or {}
-        if inspect is not None:
-            cfg = inspect.get("Config") or {}
-            diff_ids = list((inspect.get("RootFS") or {}).get("Layers") or [])
-            entries, mapping = map_engine_history(r.get("history") or [], diff_ids)
-            tags = _clean_tags(summary.get("RepoTags") if summary else inspect.get("RepoTags"))
-            digests = _clean_digests(summary.get("RepoDigests") if summary else inspect.get("RepoDigests"))
-            created = inspect.get("Created")
-            os_, arch = inspect.get("Os"), inspect.get("Architecture")
-            size = summary.get("Size", inspect.get("Size"))
-            layer_sizes = [None] * len(diff_ids)
-            pos = 0
-            for e in entries:
-                if not e["empty_layer"] and pos < len(diff_ids):
-                    layer_sizes[pos] = e["size"]
-                    pos += 1
-        elif config is not None:
-            cfg = config.get("config") or {}
-            diff_ids = list((config.get("rootfs") or {}).get("diff_ids") or [])
-            entries, mapping = config_history(config), "config"
-            tags = _clean_tags(r.get("tags") or ([r["ref"]] if r.get("ref") else []))
-            digests = _clean_digests(r.get("digests"))
-            created = config.get("created")
-            os_, arch = config.get("os"), config.get("architecture")
-            layer_sizes = list(r.get("layer_sizes") or [None] * len(diff_ids))
-            size = sum(layer_sizes) if layer_sizes and all(s is not None for s in layer_sizes) else None
-        else:
+        made = _image_history(r, summary, podman)
+        if made is None:
             continue
+        hist, entries, mapping, diff_ids, layer_sizes, made_by, cfg, tags, digests, created, os_, arch, size = made
+        history_rows.extend(hist)
         env, cmd, entrypoint = cfg.get("Env"), cfg.get("Cmd"), cfg.get("Entrypoint")
         workdir, user, labels = cfg.get("WorkingDir"), cfg.get("User"), cfg.get("Labels")
         ports = cfg.get("ExposedPorts")
 
         chains = chain_ids(diff_ids)
         blobs = ((r.get("manifest") or {}).get("layers")) or []
-        # history rows, and which entry made each layer
-        made_by: dict[int, int] = {}
-        pos = 0
-        for idx, e in enumerate(entries):
-            layer_pos = None
-            if not e["empty_layer"] and pos < len(diff_ids):
-                layer_pos = pos
-                made_by[pos] = idx
-                pos += 1
-            history_rows.append({
-                "image_id": image_id, "index": idx,
-                # Docker names the newest entry by the image itself; podman by its own rule (a built
-                # image's newest entry carries its parent's ID, without sha256:): as `podman history`
-                # prints it
-                "entry_id": image_id if idx == len(entries) - 1 and not podman else e.get("id", "<missing>"),
-                "created": e["created"],
-                "created_by": e["created_by"], "instruction": e["instruction"], "comment": e["comment"],
-                "empty_layer": e["empty_layer"], "layer_position": layer_pos,
-                "size": layer_sizes[layer_pos] if layer_pos is not None else 0,
-                "mapping": mapping,
-            })
         for p, diff in enumerate(diff_ids):
             h = entries[made_by[p]] if p in made_by else {}
             blob = blobs[p] if p < len(blobs) else {}

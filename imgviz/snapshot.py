@@ -29,15 +29,15 @@ Layout of ``Snapshot.records`` (every source fills what it can, the rest stays `
 
 from __future__ import annotations
 
-import gzip
 import json
 import os
-import stat
-import zlib
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from pathlib import Path
-from typing import Any
+
+# gzip, zlib, stat, pathlib are imported where files are read or written: a live engine's
+# one-image question makes a Snapshot and never touches a file (tests/test_startup.py)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 from . import _records
 from .errors import SnapshotError
@@ -51,7 +51,6 @@ def empty_records() -> dict[str, Any]:
             "df": None, "skipped": [], "complete": True}
 
 
-@dataclass
 class Snapshot:
     """Raw records from one source at one moment.
 
@@ -64,8 +63,18 @@ class Snapshot:
         The raw responses (see the module docstring).
     """
 
-    source: dict[str, Any]
-    records: dict[str, Any] = field(default_factory=empty_records)
+    # a plain class (no dataclass: importing dataclasses costs every command about 6 ms of
+    # start-up); compared by its two fields, like the dataclass it was
+    __hash__ = None  # mutable, as before
+
+    def __init__(self, source: dict[str, Any], records: dict[str, Any] | None = None):
+        self.source = source
+        self.records = empty_records() if records is None else records
+
+    def __eq__(self, other: Any) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return (self.source, self.records) == (other.source, other.records)
 
     # -- convenience -------------------------------------------------------------------------
     @property
@@ -107,6 +116,8 @@ class Snapshot:
         data = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")).encode()
         if not compress:
             return data
+        import gzip
+
         # mtime=0 keeps the file byte-identical for identical records
         return gzip.compress(data, mtime=0)
 
@@ -123,6 +134,8 @@ class Snapshot:
         imgviz._output.Written
             ``path`` (where it went), ``replaced``, ``beside``.
         """
+        from pathlib import Path
+
         from ._output import write_file
 
         data = self.to_bytes(compress=Path(path).suffix != ".json")
@@ -174,6 +187,9 @@ class Snapshot:
         Only a regular file is read (a FIFO or a device is refused before it is opened), and
         never more than ``max_snapshot_bytes`` of JSON (:mod:`imgviz.limits`), compressed or not.
         """
+        import stat
+        from pathlib import Path
+
         from . import limits as _limits
 
         path = Path(path)
@@ -203,6 +219,8 @@ def _no_constant(name: str):
 
 def _read_bounded(fh, cap: int, name: str) -> bytes | bytearray:
     """The file's bytes, gunzipped when they are gzip, refused past ``cap`` bytes either way."""
+    import zlib
+
     head = fh.read(2)
     if head != b"\x1f\x8b":
         rest = fh.read(cap + 1 - len(head))
@@ -233,4 +251,6 @@ def _read_bounded(fh, cap: int, name: str) -> bytes | bytearray:
 
 
 def utc_now_iso() -> str:
+    from datetime import datetime, timezone
+
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -93,9 +93,10 @@ def test_a_complete_collection_prints_what_it_always_did():
 # ------------------------------------------------------------------ a slow probe is an engine
 
 def test_a_slow_version_is_an_engine_not_the_demo(engine, proxy, two_images):
-    """/version (the probe) answers after 2.5 s while connect_timeout is 1 s: the source choice
-    ("auto": no flag, DOCKER_HOST names the engine) waits for it and lists the engine's images."""
-    p = proxy(delays={r"^/version$": 2.5})
+    """The probe (/_ping for `images`, /version for a whole collection) answers after 2.5 s while
+    connect_timeout is 1 s: the source choice ("auto": no flag, DOCKER_HOST names the engine) waits
+    for it and lists the engine's images."""
+    p = proxy(delays={r"^/(_ping|version)$": 2.5})
     r = cli("images", "--json", env={"DOCKER_HOST": p.host, "IMGVIZ_CONNECT_TIMEOUT": "1"})
     assert r.returncode == 0, r.stderr
     assert same_rows(as_rows(json.loads(r.stdout)), two_images)
@@ -109,11 +110,12 @@ def test_a_slow_version_is_an_engine_not_the_demo(engine, proxy, two_images):
 
 
 def test_a_probe_that_never_ends_is_an_error_not_the_demo(engine, proxy, two_images):
-    p = proxy(delays={r"^/version$": 30})
+    p = proxy(delays={r"^/(_ping|version)$": 30})
     r = cli("images", "--json", env={"DOCKER_HOST": p.host, "IMGVIZ_CONNECT_TIMEOUT": "1",
                                      "IMGVIZ_REQUEST_TIMEOUT": "2"})
     assert r.returncode == 1 and r.stdout == ""
-    assert "accepts connections at" in r.stderr and "did not answer /version within 2 s" in r.stderr
+    # `images` probes with /_ping, as `docker image ls` does
+    assert "accepts connections at" in r.stderr and "did not answer /_ping within 2 s" in r.stderr
     # nothing listening there at all: the demo, saying why
     p.stop()
     r = cli("summary", env={"DOCKER_HOST": p.host})

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Sequence
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (importing typing costs a command's start-up 2 ms)
+    from typing import Any, Sequence
 
 
 def render(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

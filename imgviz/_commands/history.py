@@ -25,17 +25,20 @@ def _ellipsis(text: str, width: int = 45) -> str:
 
 def run(args) -> int:
     from ..analysis.listing import history_rows
-    from ..rows import rows, utc_time
-    from ..selection import find_image, short_id
     from ..errors import ImgvizError
+    from ..rows import history_rows_of, rows, utc_time
+    from ..selection import find_image, short_id
     from ..units import ago, human_size
 
     snap, _where = resolve_snapshot(args, images=[args.image])  # a live engine: that image alone
-    r = rows(snap)
     try:
-        # asked for that image alone, the engine resolved the name itself
-        targeted = snap.source.get("scope") == "images" and snap.images
-        image_id = snap.images[0]["id"] if targeted else find_image(r.images, args.image)
+        # asked for that image alone, the engine resolved the name itself: its history rows alone
+        # (the same rows rows() makes, without the layers' chain IDs and the sizes nobody prints)
+        if snap.source.get("scope") == "images" and snap.images:
+            image_id, history = snap.images[0]["id"], history_rows_of(snap)
+        else:
+            r = rows(snap)
+            image_id, history = find_image(r.images, args.image), r.history
     except ImgvizError as exc:
         from .._partial import missing
 
@@ -44,7 +47,7 @@ def run(args) -> int:
             raise
         # not found in what was collected is not "not there": say the collection is incomplete
         raise type(exc)(f"{exc} (the collection is INCOMPLETE: {gap['reason']})") from None
-    table = history_rows(r.history, image_id)
+    table = history_rows(history, image_id)
     if args.json:
         from .._partial import json_output
 

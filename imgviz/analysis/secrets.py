@@ -44,8 +44,10 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import replace
-from typing import Any, Iterable
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (importing typing costs a command's start-up 2 ms)
+    from typing import Any, Iterable
 
 #: what a masked value becomes (fixed length: the mask does not tell how long the secret was)
 MASK = "********"
@@ -327,4 +329,6 @@ def mask_frames(frames):
             else:
                 _map_column(frame, column, lambda v: mask_record(v))
         out[name] = frame
+    from dataclasses import replace  # here: the CLI's tables mask a snapshot, never frames
+
     return replace(frames, snapshot=None, **out)

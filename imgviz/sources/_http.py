@@ -19,9 +19,10 @@ cancelled read raises :class:`Cancelled`.
 
 from __future__ import annotations
 
+import _socket  # the C module: socket.py builds its enums (AddressFamily, SocketKind...) at import, 2 ms
+import io
 import os
 import re
-import socket
 import threading
 import time
 
@@ -64,12 +65,26 @@ def speaks(address: str, environ=None) -> bool:
     return False
 
 
+class _Reader(io.RawIOBase):
+    """A connected socket as a raw stream, read into a buffer (what ``socket.makefile("rb")`` gives,
+    without importing socket.py); a read timeout raises :class:`TimeoutError` ("timed out")."""
+
+    def __init__(self, sock):
+        self._sock = sock
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        return self._sock.recv_into(buffer)
+
+
 class _Conn:
     """One open connection and its buffered reader."""
 
-    def __init__(self, sock: socket.socket):
+    def __init__(self, sock):
         self.sock = sock
-        self.fp = sock.makefile("rb", buffering=CHUNK)
+        self.fp = io.BufferedReader(_Reader(sock), CHUNK)
 
     def close(self) -> None:
         try:
@@ -106,7 +121,7 @@ class Transport:
         self.connect_timeout = float(connect_timeout)
         m = _UNIX.match(address)
         if m:
-            self._family, self._target, self._host = socket.AF_UNIX, m.group(1), "localhost"
+            self._family, self._target, self._host = _socket.AF_UNIX, m.group(1), "localhost"
         else:
             m = _TCP.match(address)
             if not m:
@@ -120,9 +135,9 @@ class Transport:
         self._closed = False
 
     def _open(self) -> _Conn:
-        if self._family == socket.AF_UNIX:
+        if self._family == _socket.AF_UNIX:
             for attempt in range(6):
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
                 try:
                     sock.settimeout(self.connect_timeout)
                     sock.connect(self._target)
@@ -138,6 +153,8 @@ class Transport:
                     sock.close()
                     raise
         else:
+            import socket  # here: its name resolution (create_connection) for TCP engines
+
             sock = socket.create_connection(self._target, timeout=self.connect_timeout)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return _Conn(sock)
@@ -160,6 +177,13 @@ class Transport:
         """``GET path``: ``(status, body)``. The body is read as it arrives, at most ``max_bytes``
         (:class:`TooBig` past that); ``read_timeout`` bounds each wait for bytes (the caller bounds
         the whole answer). A kept-open connection the engine closed meanwhile is replaced once."""
+        status, body, _headers = self.get_with_headers(path, read_timeout=read_timeout, max_bytes=max_bytes,
+                                                       cancel=cancel)
+        return status, body
+
+    def get_with_headers(self, path: str, *, read_timeout: float, max_bytes: int,
+                         cancel: threading.Event | None = None) -> tuple[int, bytes, dict[str, str]]:
+        """:meth:`get`, and the answer's headers (names in lower case), e.g. ``/_ping``'s ``Api-Version``."""
         request = (f"GET {path} HTTP/1.1\r\nHost: {self._host}\r\nUser-Agent: imgviz\r\n"
                    f"Accept: application/json\r\n\r\n").encode("ascii")
         for attempt in (0, 1):
@@ -167,7 +191,7 @@ class Transport:
             try:
                 conn.sock.settimeout(read_timeout)
                 conn.sock.sendall(request)
-                status, keep = _answer(conn, max_bytes, cancel)
+                status, keep, headers = _answer(conn, max_bytes, cancel)
             except (_Closed, BrokenPipeError, ConnectionResetError):
                 conn.close()
                 if reused and attempt == 0:
@@ -181,7 +205,7 @@ class Transport:
                 self._give_back(conn)
             else:
                 conn.close()
-            return status[0], body
+            return status[0], body, headers
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
@@ -195,8 +219,8 @@ class Transport:
 _STATUS = re.compile(rb"^HTTP/1\.([01]) ([0-9]{3})(?: [^\r\n]*)?\r?\n$")
 
 
-def _answer(conn: _Conn, max_bytes: int, cancel) -> tuple[tuple[int, bytes], bool]:
-    """Read one answer: ((status, body), whether the connection can be used again)."""
+def _answer(conn: _Conn, max_bytes: int, cancel) -> tuple[tuple[int, bytes], bool, dict[str, str]]:
+    """Read one answer: ((status, body), whether the connection can be used again, the headers)."""
     first = conn.line()
     if not first:
         raise _Closed("the connection closed before an answer")
@@ -228,7 +252,7 @@ def _answer(conn: _Conn, max_bytes: int, cancel) -> tuple[tuple[int, bytes], boo
             raise Cancelled()
 
     if status in (204, 304) or 100 <= status < 200:
-        return (status, b""), keep
+        return (status, b""), keep, headers
     if "chunked" in headers.get("transfer-encoding", "").lower():
         while True:
             size_line = conn.line().split(b";", 1)[0].strip()
@@ -265,4 +289,4 @@ def _answer(conn: _Conn, max_bytes: int, cancel) -> tuple[tuple[int, bytes], boo
             if not part:
                 break
             add(part)
-    return (status, bytes(body)), keep
+    return (status, bytes(body)), keep, headers

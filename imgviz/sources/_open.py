@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import builtins
 import os
-import zlib
-from pathlib import Path
-from typing import Any, NamedTuple
+from collections import namedtuple
+
+# pathlib and zlib are imported where a path is opened: a live engine's question needs neither
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
 
 from .. import _records
 from .. import limits as _limits
@@ -56,11 +60,11 @@ def __getattr__(name: str):
 _PREFIXES = ("registry", "archive", "snapshot")
 
 
-class Opened(NamedTuple):
-    """What :func:`open` returns: the snapshot, and one line saying which source it came from."""
+class Opened(namedtuple("Opened", ["snapshot", "description"])):
+    """What :func:`open` returns: the snapshot, and one line saying which source it came from.
+    (collections.namedtuple, not typing.NamedTuple: typing costs a command's start-up 2 ms.)"""
 
-    snapshot: Snapshot
-    description: str
+    __slots__ = ()
 
 
 def load(path: str | os.PathLike, *, limits=None) -> Snapshot:
@@ -229,6 +233,8 @@ def _open(source: Any, *, host, platform, read_layers: bool, progress: bool, tar
     if isinstance(source, (list, tuple)):
         return _registry([str(r) for r in source], platform=platform, read_layers=read_layers, progress=progress)
     if isinstance(source, os.PathLike):
+        from pathlib import Path
+
         return _path(Path(source), platform=platform, read_layers=read_layers)
     if not isinstance(source, str):
         raise ImgvizError(f"{source!r}: not a source (a name such as 'demo', a path, a list of references "
@@ -237,7 +243,7 @@ def _open(source: Any, *, host, platform, read_layers: bool, progress: bool, tar
     if text == "demo":
         return _demo(None)
     if text == "engine":
-        return _engine(connect_engine(host)[0], host, progress, targeted)
+        return _engine(connect_engine(host, light=_light(targeted))[0], host, progress, targeted)
     if text == "auto":
         return _auto(host, progress, targeted)
     kind, sep, rest = text.partition(":")
@@ -249,10 +255,14 @@ def _open(source: Any, *, host, platform, read_layers: bool, progress: bool, tar
         if kind == "archive":
             if not rest:
                 raise ImgvizError(f"{text}: names no archive")
+            from pathlib import Path
+
             return _archive(Path(rest), platform=platform, read_layers=read_layers)
         if not rest:
             raise ImgvizError(f"{text}: names no {kind}")
         return Opened(load(rest), f"snapshot file {rest}")
+    from pathlib import Path
+
     path = Path(text)
     if not path.exists():
         raise ImgvizError(f"{text}: not a source (use 'demo', 'engine', 'auto', 'registry:REF', "
@@ -271,13 +281,19 @@ def _auto(host: str | None, progress: bool, targeted=None) -> Opened:
     has an engine and must not be shown someone else's images. Only an address where nothing
     accepts (no socket file, connection refused, no route, a connect that times out) means the demo.
     """
-    api, why = connect_engine(host, fall_back=True)
+    api, why = connect_engine(host, fall_back=True, light=_light(targeted))
     if api is None:
         return Opened(demo_snapshot(), f"embedded demo snapshot ({why})")
     return _engine(api, host, progress, targeted)
 
 
-def connect_engine(host: str | None = None, *, fall_back: bool = False):
+def _light(targeted) -> bool:
+    """A question about named images or the list: the engine is probed with ``/_ping`` alone
+    (:func:`imgviz.sources.engine.connect` ``light``), as the docker CLI probes it."""
+    return bool(targeted) and (targeted.get("images") is not None or targeted.get("scope") in ("list", "images"))
+
+
+def connect_engine(host: str | None = None, *, fall_back: bool = False, light: bool = False):
     """A client of the engine at ``host`` (default DOCKER_HOST, else the default socket), probed the
     way ``"auto"`` and ``"engine"`` both do: when its socket accepts a connection within
     ``connect_timeout`` an engine is there, and its ``/version`` is waited for up to
@@ -298,12 +314,13 @@ def connect_engine(host: str | None = None, *, fall_back: bool = False):
     # once the socket accepts, /version gets as long as any answer (and never less than it had before)
     wait = max(lim.request_timeout, lim.connect_timeout)
     try:
-        return engine.connect(host, timeout=wait if accepts else None), ""
+        return engine.connect(host, timeout=wait if accepts else None, light=light), ""
     except EngineUnavailable as exc:
         if accepts and "in time" not in str(exc):
             raise  # something accepts there and answers what no engine would: said, never the demo
         if accepts:
-            raise EngineUnavailable(f"an engine accepts connections at {address} but did not answer /version within "
+            raise EngineUnavailable(f"an engine accepts connections at {address} but did not answer "
+                                    f"{'/_ping' if light else '/version'} within "
                                     f"{wait:g} s (timed out; IMGVIZ_REQUEST_TIMEOUT or --request-timeout to "
                                     f"wait longer{', --demo for the demo' if fall_back else ''})") from None
         if not fall_back:
@@ -314,12 +331,13 @@ def connect_engine(host: str | None = None, *, fall_back: bool = False):
 def _accepts(address: str, timeout: float) -> tuple[bool | None, str]:
     """Whether something accepts a connection at an engine address: ``(True, "")``, ``(False,
     why)``, or ``(None, "")`` when only the docker SDK can tell (ssh://)."""
-    import socket
-    from urllib.parse import urlsplit
+    import _socket  # (socket.py's enums cost 2 ms of start-up; a unix socket needs none of it)
 
     if address.startswith("unix://"):
-        family, target = socket.AF_UNIX, address.removeprefix("unix://")
+        family, target = _socket.AF_UNIX, address.removeprefix("unix://")
     elif address.startswith(("tcp://", "http://", "https://")):
+        from urllib.parse import urlsplit  # here: a unix socket's question does without it
+
         parts = urlsplit(address.replace("tcp://", "http://", 1))
         tls = address.startswith("https://") or bool(os.environ.get("DOCKER_TLS_VERIFY"))
         family, target = None, (parts.hostname or "", parts.port or (2376 if tls else 2375))
@@ -327,9 +345,11 @@ def _accepts(address: str, timeout: float) -> tuple[bool | None, str]:
         return None, ""
     try:
         if family is None:
+            import socket
+
             conn = socket.create_connection(target, timeout=timeout)
         else:
-            conn = socket.socket(family, socket.SOCK_STREAM)
+            conn = _socket.socket(family, _socket.SOCK_STREAM)
             conn.settimeout(timeout)
             try:
                 conn.connect(target)
@@ -338,7 +358,7 @@ def _accepts(address: str, timeout: float) -> tuple[bool | None, str]:
                 raise
         conn.close()
         return True, ""
-    except socket.timeout:
+    except TimeoutError:  # (socket.timeout)
         return False, f"no connection within {timeout:g} s"
     except OSError as exc:
         return False, exc.strerror or type(exc).__name__
@@ -388,6 +408,8 @@ def _looks_like_snapshot(path: Path) -> bool:
     except OSError:
         return False
     if head[:2] == b"\x1f\x8b":
+        import zlib
+
         try:
             head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head, 64)
         except zlib.error:

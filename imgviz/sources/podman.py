@@ -25,8 +25,10 @@ from __future__ import annotations
 import json
 import math
 import os
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only (typing costs a command's start-up 2 ms)
+    from typing import Any
 
 from .. import _records as R
 
@@ -63,6 +65,15 @@ def is_podman(version: dict | None) -> bool:
     return "podman" in str((version.get("Platform") or {}).get("Name", "")).lower()
 
 
+def is_podman_ping(headers: dict | None) -> bool:
+    """True when the headers of ``GET /_ping`` (names in lower case) are podman's: its compat API
+    sends ``Libpod-Api-Version`` (and ``Server: Libpod/...``), Docker's neither. What a question
+    about one image knows of the engine (it asks no /version: podman 4.3 takes 0.6 s on it)."""
+    if not isinstance(headers, dict):
+        return False
+    return "libpod-api-version" in headers or str(headers.get("server", "")).lower().startswith("libpod/")
+
+
 def podman_version(version: dict) -> str | None:
     """podman's own version (its component's), else ``/version`` Version."""
     for comp in version.get("Components") or []:
@@ -89,6 +100,8 @@ def read_storage(model, address: str) -> dict | None:
     """
     if not address.startswith("unix://") or not model.root_dir or not model.driver:
         return None
+    from pathlib import Path  # here: `imgviz history IMAGE` on podman reads no file
+
     root = Path(model.root_dir)
     layers_file = root / f"{model.driver}-layers" / "layers.json"
     containers_file = root / f"{model.driver}-containers" / "containers.json"

@@ -796,9 +796,9 @@ def _engine_cases() -> list[Case]:
     commands = (["images", "--host"], ["summary", "--host"], ["sizes", "--json", "--host"], ["images", "--json", "--host"])
     whole = (["summary", "--host"], ["sizes", "--json", "--host"])
     for i, (mode, word) in enumerate(ENGINE_ERRORS):
-        # `images` asks a live engine for its image list alone (as `docker image ls` does): a fault
-        # in another answer is met by a command that reads the whole engine
-        cmd = commands[i % len(commands)] if mode.startswith(("version", "image")) else whole[i % len(whole)]
+        # `images` asks a live engine for its image list alone, probed with /_ping (as `docker image ls`
+        # does): a fault in another answer (/version too) is met by a command that reads the whole engine
+        cmd = commands[i % len(commands)] if mode.startswith("image") else whole[i % len(whole)]
         out.append(Case(f"engine/{mode}", "engine", "error", [*cmd, "{ENGINE}"], names=("malformed answer", word),
                         env=dict(FAST), server=f"engine:{mode}", seconds=40))
     out.append(Case("engine/valid", "engine", "ok", ["images", "--host", "{ENGINE}"], env=dict(FAST),
@@ -829,7 +829,8 @@ def _engine_cases() -> list[Case]:
                     names=("malformed answer", "max_engine_answer_bytes"), server="engine:imagesendless", seconds=40,
                     env=dict(FAST, IMGVIZ_REQUEST_TIMEOUT="30", IMGVIZ_DEADLINE="40",
                              IMGVIZ_MAX_ENGINE_ANSWER_BYTES="20000000"), max_rss_mb=300))
-    out.append(Case("engine/versionhang", "engine-slow", "error", ["images", "--engine", "--host", "{ENGINE}"],
+    # (a whole-engine command: `images` probes with /_ping, as `docker image ls` does, and asks no /version)
+    out.append(Case("engine/versionhang", "engine-slow", "error", ["summary", "--engine", "--host", "{ENGINE}"],
                     names=("timed out",), env=dict(FAST), server="engine:versionhang", seconds=40))
     out.append(Case("engine/nothing-listening", "engine", "error",
                     ["images", "--engine", "--host", "unix://{D}/none.sock"], names=("none.sock", "no Docker engine")))
