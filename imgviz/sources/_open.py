@@ -290,7 +290,11 @@ def _auto(host: str | None, progress: bool, targeted=None) -> Opened:
 def _light(targeted) -> bool:
     """A question about named images or the list: the engine is probed with ``/_ping`` alone
     (:func:`imgviz.sources.engine.connect` ``light``), as the docker CLI probes it."""
-    return bool(targeted) and (targeted.get("images") is not None or targeted.get("scope") in ("list", "images"))
+    if not targeted:
+        return False
+    scope = targeted.get("scope")
+    # what-if and pull name images too, but read the engine's size model: /version decides it
+    return scope in ("list", "images") or (scope is None and targeted.get("images") is not None)
 
 
 def connect_engine(host: str | None = None, *, fall_back: bool = False, light: bool = False):

@@ -639,9 +639,10 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
         # (it is not cheap: 20.10 answers it in 5-7 ms, an image's inspect in 0.2 ms)
         probed = api.probed_version if isinstance(api, _Answers) else None
         ping = api.probed_ping if isinstance(api, _Answers) and probed is None else None
-        if ping is not None and scope != "all":
+        if ping is not None and scope in ("list", "images"):
             # a question probed with /_ping (connect(light=True)): its headers are what this snapshot
-            # knows of the engine (records["version"] stays None: /version is not asked for it)
+            # knows of the engine (records["version"] stays None: /version is not asked for it). The
+            # layer scopes (what-if, pull) read the size model, which /version decides: asked below
             records["ping"] = ping
             snap.source["api_version"] = ping.get("api-version")
         else:
