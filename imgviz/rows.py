@@ -51,14 +51,17 @@ _NONE_TAG = "<none>:<none>"
 _NONE_DIGEST = "<none>@<none>"
 
 
-def derive_image_sizes(layers: Iterable[tuple[str, str, Any]]) -> dict[str, tuple[int | None, int | None]]:
+def derive_image_sizes(layers: Iterable[tuple[str, str, Any]],
+                       holders: Iterable[tuple[str, str]] = ()) -> dict[str, tuple[int | None, int | None]]:
     """Size and shared size of every image, by the engine's rule, from ``(image_id, chain_id, size)``.
 
     Rule (the engine's for ``/images/json`` and ``/system/df``): size = sum of the sizes of the
     image's layers; shared size = sum of the sizes of its layers whose chain ID more than one
     image uses (``docker system df -v`` SHARED SIZE); unique = size - shared. A layer is its chain
     ID: the same diff on another parent is another layer, not shared. An image with a layer of
-    unknown size (None) has unknown sizes (None, None).
+    unknown size (None) has unknown sizes (None, None). ``holders``: ``(image_id, chain_id)`` of
+    images the engine also counts as users of a layer but lists not (Docker 28's intermediate
+    images, :func:`imgviz.analysis.sizes.hidden_layer_holders`); they get no row of their own.
 
     Returns
     -------
@@ -74,6 +77,8 @@ def derive_image_sizes(layers: Iterable[tuple[str, str, Any]]) -> dict[str, tupl
     for per in mine.values():
         for chain in per:
             users[chain] = users.get(chain, 0) + 1
+    for chain in {(image_id, chain) for image_id, chain in holders if image_id not in mine}:
+        users[chain[1]] = users.get(chain[1], 0) + 1
     out: dict[str, tuple[int | None, int | None]] = {}
     for image_id, per in mine.items():
         if any(_unknown(s) for s in per.values()):

@@ -13,7 +13,7 @@ import re
 import pandas as pd
 
 from imgviz.analysis.listing import history_table, image_list
-from imgviz.analysis.sizes import per_image_sizes
+from imgviz.analysis.sizes import hidden_layer_holders, per_image_sizes
 from imgviz.frames import Frames
 from imgviz.units import human_size
 
@@ -118,13 +118,14 @@ def check_derived_sizes_equal_engine(f: Frames) -> None:
 
     Every store: ``size_of_layers`` = the layer rule's size, and the layer rule's shared size =
     the engine's SharedSize = ``shared_size`` (on the containerd store too: moby counts only the
-    snapshots of chain IDs another listed image uses). Graph driver: the engine's Size is the layer
+    snapshots of chain IDs another listed image uses; Docker 28's graph driver counts the
+    intermediate images ``docker image ls`` hides too: ``hidden_layer_holders``). Graph driver: the engine's Size is the layer
     rule's. containerd store: Size = ``content_size`` + ``unpacked_size`` (``?manifests=1``), and
     ``unpacked_size`` = ``size_of_layers`` but for an image whose chain holds a layer the classic
     builder made with a container (RUN): that layer's snapshot has the build container's init
     snapshot as parent (moby ``image_commit.go`` applyDiffLayer), which the Unpacked walk counts and
     no history row names, so Unpacked is more."""
-    derived = per_image_sizes(f.layers).set_index("image_id")
+    derived = per_image_sizes(f.layers, hidden_layer_holders(f)).set_index("image_id")
     containerd = _storage(f) == "containerd"
     for img in f.images.itertuples(index=False):
         engine = f.engine_df["images"][img.image_id]

@@ -14,9 +14,6 @@ keyed by a parameter's value ("NAME-BUILDER" for scenarios, "*" for any value).
 from __future__ import annotations
 
 # -- reasons shared by several tests -------------------------------------------------------------
-D28_HIDDEN_SHARING = ("28.5 counts as shared a layer only an untagged intermediate image of the classic builder "
-                      "also holds (imgviz-cascade/cli-classic:old: SharedSize 1987490 = base + its 5000-byte COPY; "
-                      "imgviz's largest overlap with a listed image is 1982490)")
 C8D_SIZE = ("containerd store: an image's Size (image ls, /system/df) is content blobs + unpacked snapshots "
             "(3.43 MB for a 1.24 MB image), not the sum of its layers; imgviz's layer rule gives the unpacked "
             "part only")
@@ -36,8 +33,6 @@ NOTEBOOK_FALLBACK = ("notebook 04 printed 'Source: embedded demo snapshot' on th
 
 GAPS: dict[str, dict[str, object]] = {
     # tests/analysis/test_sizes_live.py, test_sizes_cli.py
-    # not strict, as test_live_frames_equal_cli: a fresh fleet holds, the CI session's engine does not
-    "test_live_sharing": {"docker28": (D28_HIDDEN_SHARING, False)},
     "test_sizes_derived_from_a_docker_save_archive_equal_the_engine": {"docker28-containerd": C8D_SIZE,
                                                                        "podman": PODMAN_DF_ARCHIVE},
     # this test checks sizes.what_if_totals (the layer rule) and overlay2's layerdb; the per-engine what-if
@@ -46,8 +41,7 @@ GAPS: dict[str, dict[str, object]] = {
     "test_buildkit_symlinks_diverge_until_loaded_or_pulled": {"docker28-containerd": C8D_HISTORY_SIZES},
     # tests/analysis/test_pull_live.py
     # tests/sources/test_engine_live.py
-    # on the session's engine, once other tests have built with the classic builder (a fresh fleet holds)
-    "test_live_frames_equal_cli": {"docker28": (D28_HIDDEN_SHARING, False)},
+    # (Docker 28 counting intermediate images in SharedSize is imgviz's rule now: sizes.hidden_layer_holders)
     # tests/sources/test_archive_live.py
     # tests/sources/test_conformance.py
     "test_uncompressed_sizes_on_request_equal_the_engine": {"docker28-containerd": {"*": C8D_HISTORY_SIZES},

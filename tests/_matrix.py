@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from imgviz.analysis.listing import history_table, image_list
-from imgviz.analysis.sizes import disk_usage, per_image_sizes
+from imgviz.analysis.sizes import disk_usage, hidden_layer_holders, per_image_sizes
 from imgviz.frames import frames
 from imgviz.sources import load
 from imgviz.units import df_image_size_precision, human_size
@@ -98,7 +98,7 @@ def measure(kind: str) -> Tally:
         t.check(f"df: {kind_row} TOTAL", str(int(usage.loc[kind_row, "total"])), df_rows[kind_row]["TOTAL"])
         t.check(f"df: {kind_row} SIZE", human_size(usage.loc[kind_row, "size"]), df_rows[kind_row]["SIZE"])
     # the engine's own per-image numbers vs the layer rule
-    derived = per_image_sizes(f.layers).set_index("image_id")
+    derived = per_image_sizes(f.layers, hidden_layer_holders(f)).set_index("image_id")
     for img in f.images.itertuples(index=False):
         raw = f.engine_df["images"].get(img.image_id) if f.engine_df else None
         got = derived.loc[img.image_id] if img.image_id in derived.index else None

@@ -73,6 +73,7 @@ def size_views(frames) -> pd.DataFrame:
     hist = {r.get("id"): sum(int(h.get("Size") or 0) for h in (r.get("history") or []))
             for r in rec.get("images") or [] if r.get("history") is not None}
     labels = dict(zip(frames.images["image_id"], image_labels(frames.images)))
+    hidden_only = _shared_by_hidden_images(frames) if storage == "graphdriver" else {}
     rows = []
     for image_id in frames.images["image_id"]:
         ls = (listed.get(image_id) or {}).get("Size")
@@ -81,7 +82,8 @@ def size_views(frames) -> pd.DataFrame:
         dsize, dshared = d.get("Size"), d.get("SharedSize")
         h = hist.get(image_id)
         content, unpacked, attest, index = _split(manifests.get(image_id)) if storage == "containerd" else (None,) * 4
-        holds, why = _explain(storage, ls, ins, dsize, dshared, h, content, unpacked, attest, index)
+        holds, why = _explain(storage, ls, ins, dsize, dshared, h, content, unpacked, attest, index,
+                              hidden_only.get(image_id, 0))
         rows.append((image_id, labels.get(image_id, image_id[:19]), storage, ls, ins, dsize, dshared, h, content,
                      unpacked, attest, index, holds, why))
     out = pd.DataFrame(rows, columns=COLUMNS)
@@ -92,7 +94,20 @@ def size_views(frames) -> pd.DataFrame:
     return out
 
 
-def _explain(storage, ls, ins, dsize, dshared, h, content, unpacked, attest, index):
+def _shared_by_hidden_images(frames) -> dict:
+    """Per image, the bytes df SHARED counts only because an intermediate image also holds them."""
+    from .sizes import hidden_layer_holders, per_image_sizes
+
+    hidden = hidden_layer_holders(frames)
+    if hidden.empty:
+        return {}
+    alone = per_image_sizes(frames.layers).set_index("image_id")["shared_size"]
+    counted = per_image_sizes(frames.layers, hidden).set_index("image_id")["shared_size"]
+    more = (counted - alone).dropna()
+    return {i: int(v) for i, v in more.items() if v > 0}
+
+
+def _explain(storage, ls, ins, dsize, dshared, h, content, unpacked, attest, index, hidden_only=0):
     if storage == "containerd":
         if content is None:
             return None, ("containerd image store: image ls and df count content blobs + unpacked snapshots, "
@@ -120,6 +135,9 @@ def _explain(storage, ls, ins, dsize, dshared, h, content, unpacked, attest, ind
         holds = None if None in (ls, ins, h) else (ls == ins == h and (dsize is None or dsize == ls))
         shared = f"; df SHARED {_mb(dshared)} is the part other images use too" \
             if dshared is not None and dshared >= 0 else ""
+        if shared and hidden_only:
+            shared += (f" ({_mb(hidden_only)} of it held besides only by intermediate images, which "
+                       f"`docker image ls -a` shows: this engine counts them)")
         return holds, (f"image ls, inspect and df all say {_mb(ls)}: the bytes of the image's layers "
                        f"(files, each layer once){shared}")
     return None, "no engine sizes: derived from the layers"

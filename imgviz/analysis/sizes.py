@@ -28,7 +28,7 @@ from ..rows import derive_image_sizes
 from ..selection import image_labels, repo_tag, resolve_images, select
 
 
-def per_image_sizes(layers: pd.DataFrame) -> pd.DataFrame:
+def per_image_sizes(layers: pd.DataFrame, holders: pd.DataFrame | None = None) -> pd.DataFrame:
     """Size, shared size and unique size of every image, derived from its layers.
 
     Rule: :func:`imgviz.rows.derive_image_sizes` (the engine's): size = bytes of every layer of
@@ -39,6 +39,9 @@ def per_image_sizes(layers: pd.DataFrame) -> pd.DataFrame:
     ----------
     layers : DataFrame
         The ``layers`` frame (columns ``image_id``, ``chain_id``, ``size``).
+    holders : DataFrame, optional
+        ``image_id``, ``chain_id`` of images the engine counts as users of a layer without listing
+        them (:func:`hidden_layer_holders`: Docker 28's intermediate images); no rows of their own.
 
     Returns
     -------
@@ -46,7 +49,8 @@ def per_image_sizes(layers: pd.DataFrame) -> pd.DataFrame:
         One row per image: ``image_id``, ``size``, ``shared_size``, ``unique_size`` (Int64 bytes;
         NA for an image with a layer of unknown size).
     """
-    derived = derive_image_sizes(zip(layers["image_id"], layers["chain_id"], layers["size"]))
+    extra = () if holders is None or holders.empty else zip(holders["image_id"], holders["chain_id"])
+    derived = derive_image_sizes(zip(layers["image_id"], layers["chain_id"], layers["size"]), extra)
     out = pd.DataFrame({
         "image_id": pd.Series(list(derived), dtype="string"),
         "size": pd.Series([pd.NA if s is None else s for s, _ in derived.values()], dtype="object").astype("Int64"),
@@ -58,6 +62,65 @@ def per_image_sizes(layers: pd.DataFrame) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------------------- distinct layers
+
+def shared_counts_hidden_images(frames) -> bool:
+    """Whether the engine's SHARED SIZE counts the images ``docker image ls`` hides.
+
+    Rule, read in moby's image list and measured: Docker 20.10 (graph driver) counts a layer's
+    users among the images it lists, so a layer only an intermediate image also holds is unique;
+    Docker 28 counts every image in its store (``docker image ls -a``: the classic builder's
+    intermediate images too), so that layer is shared (measured on 28.5.2 with overlay2: an image
+    whose last layer an intermediate step's image also holds reports it in SharedSize). The
+    containerd store counts the listed images (measured on 28.5.2). Engines from 21 to 27 were not
+    measured: from 23 on they are taken as 28 (an assumption, not checked on those versions).
+    """
+    from ..sources.engine_model import model_of_frames
+
+    model = model_of_frames(frames)
+    if model is None or model.engine != "Docker Engine" or model.storage != "graphdriver":
+        return False
+    try:
+        major = int(str(model.version or "").split(".")[0])
+    except ValueError:
+        return False
+    return major >= 23
+
+
+def hidden_layer_holders(frames) -> pd.DataFrame:
+    """The layers the engine's intermediate images hold, where its SHARED SIZE counts them.
+
+    An intermediate image (``frames.intermediates``: a history entry naming an image ID the list
+    does not have) holds the layers of the image whose history names it, up to that entry. Empty
+    unless :func:`shared_counts_hidden_images`.
+
+    Returns
+    -------
+    DataFrame
+        ``image_id`` (the intermediate image), ``chain_id``, ``size``, one row per layer it holds.
+    """
+    cols = ["image_id", "chain_id", "size"]
+    hist = frames.history
+    if hist.empty or not shared_counts_hidden_images(frames):
+        return pd.DataFrame(columns=cols)
+    listed = set(frames.images["image_id"])
+    rows = []
+    chains = {image_id: g.sort_values("position")[["chain_id", "size"]].values.tolist()
+              for image_id, g in frames.layers.groupby("image_id")}
+    for image_id, g in hist.groupby("image_id"):
+        chain = chains.get(image_id, [])
+        held = 0
+        for h in g.sort_values("index").itertuples(index=False):
+            if not bool(h.empty_layer):
+                held += 1
+            step = h.entry_id if isinstance(h.entry_id, str) else ""
+            if not step or step == "<missing>":
+                continue
+            step = step if step.startswith("sha256:") else f"sha256:{step}"
+            if step in listed:
+                continue
+            rows.extend((step, c, size) for c, size in chain[:held])
+    return pd.DataFrame(rows, columns=cols).drop_duplicates(["image_id", "chain_id"]).reset_index(drop=True)
+
 
 def distinct_layers(layers: pd.DataFrame) -> pd.DataFrame:
     """One row per chain ID (first seen), taking a known size when any image knows it.

@@ -439,3 +439,45 @@ def test_unpacked_size_walks_snapshot_parents_to_the_classic_builders_init_snaps
     # the fleet's iv/classic:1 (a classic RUN) and iv/same-b:1 (built on it); other tests of the
     # session may have built more
     assert {"iv/classic:1", "iv/same-b:1"} <= with_init and not {"iv/base:1", "iv/app:v1"} & with_init
+
+
+@pytest.mark.parametrize("kind", ["docker20", "docker28", "docker28-containerd"])
+def test_shared_size_counts_intermediate_images_where_the_engine_does(kind, tmp_path):
+    """The classic builder keeps an image per step; `docker image ls` hides those with children.
+    A COPY followed by CMD leaves an intermediate image holding the same layers as the final one.
+    Docker 28's graph driver counts it as a user of the COPY layer (SHARED SIZE = the whole image);
+    20.10 and the containerd store count only listed images (the COPY layer is unique). imgviz's
+    rule (sizes.hidden_layer_holders) gives the engine's number on each, and the size views say why."""
+    from imgviz.analysis.size_views import size_views
+    from imgviz.units import human_size as _mb
+
+    eng = start_or_skip(kind)
+    try:
+        eng.busybox_base()
+        (tmp_path / "f.txt").write_bytes(b"x" * 5000)
+        (tmp_path / "Dockerfile").write_text('FROM imgviz-test/busybox:base\nCOPY f.txt /f.txt\nCMD ["cat", "/f.txt"]\n')
+        eng.build(tmp_path, "ivtest-hidden/app:1", buildkit=False)
+        every = set(eng.docker("image", "ls", "-a", "-q", "--no-trunc").stdout.split())
+        f = frames(collect(host=eng.host, progress=False, cache=False))
+    finally:
+        eng.stop()
+    listed = set(f.images["image_id"])
+    assert every > listed  # the classic builder's intermediate images are there, hidden
+    assert set(f.intermediates["image_id"]) == every - listed
+    app = resolve_images(f.images, ["ivtest-hidden/app:1"])[0]
+    hidden = sizes.hidden_layer_holders(f)
+    derived = sizes.per_image_sizes(f.layers, hidden).set_index("image_id")
+    for image_id in listed:
+        assert int(derived.at[image_id, "shared_size"]) == f.engine_df["images"][image_id]["SharedSize"], image_id
+    mine = f.layers[f.layers["image_id"] == app].sort_values("position")
+    size, copy = int(mine["size"].sum()), int(mine["size"].iloc[-1])
+    # the file's bytes; the containerd store's snapshot disk usage (4 KiB blocks): 12288
+    assert copy == (12288 if kind == "docker28-containerd" else 5000)
+    shared = f.engine_df["images"][app]["SharedSize"]
+    why = size_views(f).set_index("image_id").at[app, "explanation"]
+    if kind == "docker28":
+        assert shared == size and not hidden.empty
+        assert f"{_mb(copy)} of it held besides only by intermediate images" in why, why
+    else:
+        assert shared == size - copy and hidden.empty
+        assert "intermediate" not in why, why

@@ -149,3 +149,28 @@ def test_repository_sizes(f, recorded):
         assert r.images == len(ids) and r.tags == sum(x["Tag"] != "<none>" for x in ls if x["Repository"] == r.repository)
         assert r.images_size == sum(f.engine_df["images"][i]["Size"] for i in ids)
         assert r.unique_size == sizes.what_if_totals(f, sorted(ids), remove_containers=True)["freed_layers"]
+
+
+def test_docker28_counts_intermediate_images_as_sharing_a_layer():
+    """Recorded on Docker 28.5.2 (overlay2): a classic build of COPY then CMD, whose intermediate
+    image after COPY (hidden from `docker image ls`) holds the same layers as the final image. The
+    engine's SharedSize counts that image as a second user of the COPY layer; imgviz's rule gives
+    the engine's number for every image with the intermediate images counted, and not without."""
+    from pathlib import Path
+
+    from imgviz.analysis.size_views import size_views
+    from imgviz.sources import load
+
+    f = frames(load(Path(__file__).parent.parent / "data" / "docker28" / "hidden-intermediate.json.gz"))
+    assert sizes.shared_counts_hidden_images(f)
+    hidden = sizes.hidden_layer_holders(f)
+    assert set(hidden["image_id"]) == set(f.intermediates["image_id"]) != set()
+    counted = sizes.per_image_sizes(f.layers, hidden).set_index("image_id")["shared_size"]
+    alone = sizes.per_image_sizes(f.layers).set_index("image_id")["shared_size"]
+    engine = {i: r["SharedSize"] for i, r in f.engine_df["images"].items()}
+    assert {i: int(counted[i]) for i in engine} == engine
+    app = _tag(f, "ivtest-hidden/app:1")
+    size = int(f.images.set_index("image_id").at[app, "size"])
+    assert engine[app] == size == int(alone[app]) + 5000  # the 5000-byte COPY: shared only with the hidden image
+    why = size_views(f).set_index("image_id").at[app, "explanation"]
+    assert "(5kB of it held besides only by intermediate images" in why, why
