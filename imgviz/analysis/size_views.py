@@ -140,4 +140,6 @@ def _explain(storage, ls, ins, dsize, dshared, h, content, unpacked, attest, ind
                        f"`docker image ls -a` shows: this engine counts them)")
         return holds, (f"image ls, inspect and df all say {_mb(ls)}: the bytes of the image's layers "
                        f"(files, each layer once){shared}")
-    return None, "no engine sizes: derived from the layers"
+    return None, ("no engine sizes: derived from the layers' file bytes, as Docker's graph driver (overlay2) "
+                  "counts them; the containerd image store would count its snapshots' disk usage and content "
+                  "blobs, podman its layer tars' length with the config and manifest")

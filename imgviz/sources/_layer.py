@@ -434,6 +434,11 @@ def layer_stats(chunks: Iterable[bytes], *, where: str = "layer", digest: str | 
     ``x.txt`` (2 bytes) and ``link -> x.txt`` is 2 bytes on the engine that built it and 7 after
     ``docker load`` or ``docker pull`` into an engine that did not hold it; ``size`` is 7.
 
+    Other storages size a layer by another rule the tar does not settle: Docker's containerd image
+    store by its snapshot's disk usage (allocated blocks of the filesystem under it: a 5,000-byte
+    file with its folder is 12,288 on ext4), podman by the length of the uncompressed tar as it
+    stored it (``tar_bytes`` for a tar stored as read). ``size`` is the graph driver's rule only.
+
     ``digest`` and ``diff_id``, when given, are checked, and ``size``/``unpacked_size`` bound what
     is read (see :class:`LayerStream`).
 

@@ -595,8 +595,9 @@ def collect(path: str | os.PathLike, *, platform: str | None = None, read_layers
         the same rule as the registry source.
     read_layers : bool
         Also read every layer (streamed through the shared layer reader): check its digest and
-        diff ID, and measure its uncompressed size as an engine reports it after ``docker load``
-        (:func:`layer_stats`), which fills the frames' ``size`` columns (``size_source ==
+        diff ID, and measure its uncompressed size as Docker's graph driver (overlay2) reports it
+        after ``docker load`` (:func:`layer_stats`, which names the containerd store's and podman's
+        other rules), which fills the frames' ``size`` columns (``size_source ==
         "derived"``). The engine that built a layer with BuildKit reports less by the layer's
         symlink target lengths. Reads all bytes; off by default, when sizes stay NA. The same
         option as :func:`imgviz.sources.registry.collect`'s.

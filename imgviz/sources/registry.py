@@ -731,9 +731,10 @@ def collect(refs: str | Iterable[str], *, client: RegistryClient | None = None, 
         Also ``HEAD`` every layer blob (it exists, and has the manifest's size).
     read_layers : bool
         Also download every layer blob (streamed through the shared layer reader, never stored):
-        verify its digest and diff ID and measure its uncompressed size as an engine reports it
-        after pulling the layer (:func:`imgviz.sources.archive.layer_stats`; an engine that built
-        it with BuildKit reports less by its symlinks' target lengths). The same option as
+        verify its digest and diff ID and measure its uncompressed size as Docker's graph driver
+        (overlay2) reports it after pulling the layer (:func:`imgviz.sources.archive.layer_stats`;
+        an engine that built it with BuildKit reports less by its symlinks' target lengths; the
+        containerd image store and podman size layers by other rules, which it names). The same option as
         :func:`imgviz.sources.archive.collect`'s. Off by default: without it uncompressed sizes
         stay NA.
     progress : bool
