@@ -175,9 +175,14 @@ def add_images(engine, n: int, start: int) -> list[str]:
 
 
 def remove_images(engine, tags: list[str]) -> None:
+    import docker.errors
+
     api = engine.api()
     for tag in tags:
-        api.remove_image(tag)
+        try:
+            api.remove_image(tag)
+        except docker.errors.NotFound:  # podman names an import localhost/NAME
+            api.remove_image(f"localhost/{tag}")
     api.close()
 
 

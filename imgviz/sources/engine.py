@@ -666,14 +666,16 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
         # asked beside the list, and kept for the model
         info_call = _Beside(lambda: _call(api.info, what="/info")) \
             if (cache or workers is None) and scope == "all" and getattr(api, "info", None) is not None else None
-        extras_call = listed = None
+        extras_call = listed = manifests_given = None
         if scope == "all":
             # the engine model's answers (/info, /images/json?manifests=1 on the containerd store, as
             # slow there as the list itself; its content store, which needs the list) start beside the
             # list; into a dict of their own, taken at the end, so a collection cut short never gets
             # them later (a replay of it would not either)
             listed = _Handoff()
+            manifests_given = _Handoff()
             model_api = api if info_call is None else _InfoAnswered(api, info_call)
+            model_api = _ManifestsAnswered(model_api, manifests_given)
 
             def extras() -> dict:
                 from . import engine_model as _engine_model  # here: a question about one image needs none of it
@@ -684,10 +686,20 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
 
             extras_call = _Beside(extras)
 
-        image_list = None
+        image_list = manifests = None
         try:
-            image_list = _call(api.images, schema=_records.IMAGE_LIST, what="/images/json")
+            if manifests_given is not None and _lists_with_manifests(api, version):
+                # one list, not two: ?manifests=1 is the list with each image's manifests added (the
+                # graph driver answers it as the plain list). The containerd store computes either
+                # in the list's own time, one beside the other slower still (25 images: 0.13 s
+                # alone, 0.25 s each side by side with the df); the model's extras take it from here
+                manifests = _call(api.image_manifests, schema=_records.IMAGE_LIST, what="/images/json?manifests=1")
+                image_list = [{k: v for k, v in im.items() if k != "Manifests"} for im in manifests]
+            else:
+                image_list = _call(api.images, schema=_records.IMAGE_LIST, what="/images/json")
         finally:
+            if manifests_given is not None:
+                manifests_given.give(manifests)  # None: the extras ask for it themselves
             if listed is not None:
                 listed.give(image_list)  # None when the list never came: the extras skip what needs it
         records["image_list"] = image_list
@@ -732,6 +744,32 @@ def _open_cache(info_call, address: str, version: dict):
     except (_Gone, _Malformed):
         return None
     return EngineCache.for_engine(address, version, info)
+
+
+def _lists_with_manifests(api, version: dict) -> bool:
+    """Whether the whole collection's list is ``/images/json?manifests=1`` (API 1.47+ over this
+    module's own transport; a recording replays the two lists it recorded)."""
+    if not isinstance(api, _Answers):
+        return False
+    try:
+        major, minor = (int(x) for x in str((version or {}).get("ApiVersion") or "").split("."))
+    except ValueError:
+        return False
+    return (major, minor) >= (1, 47)
+
+
+class _ManifestsAnswered:
+    """The client, with ``/images/json?manifests=1`` answered by the list already asked that way."""
+
+    def __init__(self, api, given: "_Handoff"):
+        self._api, self._given = api, given
+
+    def __getattr__(self, name):
+        return getattr(self._api, name)
+
+    def image_manifests(self):
+        answer = self._given.take()
+        return answer if answer is not None else self._api.image_manifests()
 
 
 class _InfoAnswered:
