@@ -164,25 +164,21 @@ def imgviz_route(engine, out: Path, *, cache: bool = False) -> float:
 
 
 def add_images(engine, n: int, start: int) -> list[str]:
-    """``n`` new tiny images (imports nobody else made), their tags returned."""
+    """``n`` new tiny images (imports nobody else made), their IDs returned (podman's compat
+    import does not always keep the name it was given)."""
     api = engine.api()
-    tags = []
+    before = {im["Id"] for im in api.images()}
     for i in range(start, start + n):
         api.import_image_from_data(tiny_tar(i), repository=f"bench/new{i}", tag="1")
-        tags.append(f"bench/new{i}:1")
+    added = [im["Id"] for im in api.images() if im["Id"] not in before]
     api.close()
-    return tags
+    return added
 
 
-def remove_images(engine, tags: list[str]) -> None:
-    import docker.errors
-
+def remove_images(engine, image_ids: list[str]) -> None:
     api = engine.api()
-    for tag in tags:
-        try:
-            api.remove_image(tag)
-        except docker.errors.NotFound:  # podman names an import localhost/NAME
-            api.remove_image(f"localhost/{tag}")
+    for image_id in image_ids:
+        api.remove_image(image_id, force=True)
     api.close()
 
 
@@ -193,10 +189,10 @@ def refreshes(engine, out: Path, repeat: int, serial: list[int]) -> dict[str, fl
     unchanged = min(imgviz_route(engine, out, cache=True) for _ in range(repeat))
     ten = []
     for _ in range(repeat):
-        tags = add_images(engine, 10, serial[0])
+        added = add_images(engine, 10, serial[0])
         serial[0] += 10
         ten.append(imgviz_route(engine, out, cache=True))
-        remove_images(engine, tags)
+        remove_images(engine, added)
         imgviz_route(engine, out, cache=True)  # the cache follows the engine again
     return {"refresh, nothing changed": unchanged, "refresh, 10 new images": min(ten)}
 
