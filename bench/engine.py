@@ -397,18 +397,31 @@ def what_if_and_pull(engine, repeat: int) -> dict[str, float]:
     return {k.replace("_", " "): float(t) for k, t in (x.split(":") for x in res.stdout.split())}
 
 
+def bench_engine(kind: str):
+    """(engine, handed): an engine started (and grown) beforehand, named by
+    IMGVIZ_TEST_ENGINE_HOSTS, is used as it is (grown further when smaller than asked) and never
+    stopped here (handed is its address); else a private engine of ``kind``."""
+    handed = handed_hosts().get(kind)
+    return (attach(kind, handed) if handed else start_private_engine(kind)), handed
+
+
+def ready(engine, handed) -> tuple[dict, str | None]:
+    """The engine's /version and storage driver; a private engine gets the bench's base image."""
+    api = engine.api()
+    version, driver = api.version(), api.info().get("Driver")
+    api.close()
+    if not handed:
+        engine.busybox_base("bench/base:1")
+    return version, driver
+
+
 def sweep_only(kind: str, sizes: list[int], repeat: int) -> None:
     """``--sweep``: grow the engine, then at each size only the concurrency sweep and the what-if /
     pull-plan rows (minutes where the whole run takes an hour at 400 images). An engine named by
     IMGVIZ_TEST_ENGINE_HOSTS is used as it is (grown when smaller), never stopped."""
-    handed = handed_hosts().get(kind)
-    engine = attach(kind, handed) if handed else start_private_engine(kind)
+    engine, handed = bench_engine(kind)
     try:
-        api = engine.api()
-        version, driver = api.version(), api.info().get("Driver")
-        api.close()
-        if not handed:
-            engine.busybox_base("bench/base:1")
+        version, driver = ready(engine, handed)
         built = 0
         for target in sizes:
             print(f"{kind}: growing the private engine to {target} images...", file=sys.stderr)
@@ -439,20 +452,13 @@ def run_kind(kind: str, sizes: list[int], repeat: int, memory: int, whole: bool 
     for tree in (ROOT, baseline) if baseline is not None else (ROOT,):
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "imgviz")], check=True,
                        stdout=subprocess.DEVNULL)
-    handed = handed_hosts().get(kind)
-    # an engine started (and grown) beforehand, named by IMGVIZ_TEST_ENGINE_HOSTS: used as it is
-    # (grown further when smaller than asked), never stopped here
-    engine = attach(kind, handed) if handed else start_private_engine(kind)
+    engine, handed = bench_engine(kind)
     import shutil
 
     shutil.rmtree(BENCH_CACHE, ignore_errors=True)
     serial = [1_000_000]  # tiny_tar numbers of the refresh's new images: content no other image has
     try:
-        api = engine.api()
-        version, driver = api.version(), api.info().get("Driver")
-        api.close()
-        if not handed:
-            engine.busybox_base("bench/base:1")
+        version, driver = ready(engine, handed)
         out = Path(tempfile.mkdtemp()) / "snap.json.gz"
         built, results, t_build = 0, [], 0.0
         for target in sizes:

@@ -674,8 +674,7 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
             # them later (a replay of it would not either)
             listed = _Handoff()
             manifests_given = _Handoff()
-            model_api = api if info_call is None else _InfoAnswered(api, info_call)
-            model_api = _ManifestsAnswered(model_api, manifests_given)
+            model_api = _AlreadyAsked(api, info_call, manifests_given)
 
             def extras() -> dict:
                 from . import engine_model as _engine_model  # here: a question about one image needs none of it
@@ -758,31 +757,27 @@ def _lists_with_manifests(api, version: dict) -> bool:
     return (major, minor) >= (1, 47)
 
 
-class _ManifestsAnswered:
-    """The client, with ``/images/json?manifests=1`` answered by the list already asked that way."""
+class _AlreadyAsked:
+    """The client, with answers taken from calls already made: ``/info`` (asked beside the list,
+    for the cache's key and the detail calls' concurrency) and ``/images/json?manifests=1`` (the
+    list itself, asked that way; None handed over: asked here)."""
 
-    def __init__(self, api, given: "_Handoff"):
-        self._api, self._given = api, given
-
-    def __getattr__(self, name):
-        return getattr(self._api, name)
-
-    def image_manifests(self):
-        answer = self._given.take()
-        return answer if answer is not None else self._api.image_manifests()
-
-
-class _InfoAnswered:
-    """The client, with ``/info`` answered by the call already made for the cache's key."""
-
-    def __init__(self, api, info_call: "_Beside"):
-        self._api, self._info_call = api, info_call
+    def __init__(self, api, info_call: "_Beside | None" = None, manifests: "_Handoff | None" = None):
+        self._api, self._info_call, self._manifests = api, info_call, manifests
 
     def __getattr__(self, name):
-        return getattr(self._api, name)
+        # (only names the client has: a client without /info or ?manifests=1 stays without)
+        real = getattr(self._api, name)
+        if name == "info" and self._info_call is not None:
+            return self._info_call.result
+        if name == "image_manifests" and self._manifests is not None:
+            return lambda: _handed_or(self._manifests.take(), real)
+        return real
 
-    def info(self):
-        return self._info_call.result()
+
+def _handed_or(answer, ask):
+    """The answer handed over, or (None: none was) the call's own."""
+    return answer if answer is not None else ask()
 
 
 def _collect_images_cached(api, snap: Snapshot, image_list: list[dict], progress: bool, workers: int,
@@ -830,7 +825,7 @@ def _collect_layers(api, snap: Snapshot, address: str, progress: bool, workers: 
     records = snap.records
     version = records["version"]
     info_call = _Beside(lambda: _call(api.info, what="/info")) if getattr(api, "info", None) is not None else None
-    model_api = api if info_call is None else _InfoAnswered(api, info_call)
+    model_api = api if info_call is None else _AlreadyAsked(api, info_call)
     listed = _Handoff()
     parts = _LAYER_EXTRAS[scope]
 
@@ -886,6 +881,9 @@ def _workers_for(version: dict, info_call: "_Beside") -> int:
     from ``/version`` and ``/info`` (an engine whose /info cannot be read gets the unknown model's)."""
     from .engine_model import detail_workers, model_of
 
+    known = model_of(version, None)
+    if known.storage == "podman":  # /version says it: podman's /info (0.1 s) is not waited for
+        return detail_workers(known)
     try:
         info = info_call.result() if info_call is not None else None
     except (_Gone, _Malformed):
