@@ -77,8 +77,8 @@ def derive_image_sizes(layers: Iterable[tuple[str, str, Any]],
     for per in mine.values():
         for chain in per:
             users[chain] = users.get(chain, 0) + 1
-    for chain in {(image_id, chain) for image_id, chain in holders if image_id not in mine}:
-        users[chain[1]] = users.get(chain[1], 0) + 1
+    for _holder, chain in {(image_id, chain) for image_id, chain in holders if image_id not in mine}:
+        users[chain] = users.get(chain, 0) + 1
     out: dict[str, tuple[int | None, int | None]] = {}
     for image_id, per in mine.items():
         if any(_unknown(s) for s in per.values()):
