@@ -61,7 +61,21 @@ editable rows):
 one-image calls in under 1 ms (podman 2-3 ms; /version, no longer asked, 6.5 ms on Docker 28 and
 0.64 s on podman); a bare ``python -c pass`` is 15-23 ms, about the whole of the docker 20.10
 CLI's answer, and imgviz's imports about 12 ms more. The list is the engine's own time on the
-containerd store (/images/json 1.3-2.6 s) and on podman (2-4.4 s), on both sides alike.
+containerd store (/images/json 1.3-2.6 s) and on podman (2-4.4 s), on both sides alike. A later
+run the same day (wheel rows, best of 7): history 1.98x on docker20 and 2.12x on podman (0.046 s
+against 0.022 s: Python's own start-up is 17 ms of it).
+
+The whole engine, later the same day (``--no-wheel``, best of 3, all four kinds in one run):
+``imgviz snapshot`` against the CLI route, at 25 and 400 images:
+
+    docker20             0.11 s / 0.52 s = 0.219    0.43 s / 7.55 s  = 0.057
+    docker28             0.11 s / 1.08 s = 0.102    0.46 s / 15.37 s = 0.030
+    docker28-containerd  0.42 s / 1.74 s = 0.238    5.24 s / 26.19 s = 0.200
+    podman 4.3           0.45 s / 0.60 s = 0.745    4.17 s / 12.16 s = 0.343
+
+podman is above the 0.25 goal: its /version (0.22 s) and /info (0.11 s) alone are half the CLI
+route at 25 images, and it answers the 800 detail calls of 400 images one after another
+(4.0-4.1 s whatever the concurrency past 4).
 
 Needs root and the engines of tests/_engine.py. Nothing here is a test: it only prints numbers.
 """
