@@ -450,11 +450,14 @@ def _url_id(value: str) -> str:
     return quote(value, safe="/:@")
 
 
+#: what ``urlencode`` leaves as it is in a query's names and values
+_QUERY_SAFE = re.compile(r"^[A-Za-z0-9_.~-]*$")
+
+
 def _query(params: dict) -> str:
     """``urlencode(params)``; the API's own whole-number and plain-word parameters without urllib.parse."""
-    if all(isinstance(v, int) or (isinstance(v, str) and _URL_SAFE.match(v) and "/" not in v and ":" not in v
-                                  and "@" not in v) for v in params.values()) and \
-            all(_URL_SAFE.match(k) and not set(k) & set("/:@") for k in params):
+    if all(_QUERY_SAFE.match(k) and (isinstance(v, int) or (isinstance(v, str) and _QUERY_SAFE.match(v)))
+           for k, v in params.items()):
         return "&".join(f"{k}={v}" for k, v in params.items())
     from urllib.parse import urlencode
 
@@ -748,13 +751,9 @@ def _open_cache(info_call, address: str, version: dict):
 def _lists_with_manifests(api, version: dict) -> bool:
     """Whether the whole collection's list is ``/images/json?manifests=1`` (API 1.47+ over this
     module's own transport; a recording replays the two lists it recorded)."""
-    if not isinstance(api, _Answers):
-        return False
-    try:
-        major, minor = (int(x) for x in str((version or {}).get("ApiVersion") or "").split("."))
-    except ValueError:
-        return False
-    return (major, minor) >= (1, 47)
+    from .engine_model import MANIFESTS_MIN_API, model_of
+
+    return isinstance(api, _Answers) and (model_of(version, None).api or (0, 0)) >= MANIFESTS_MIN_API
 
 
 class _AlreadyAsked:
@@ -825,7 +824,7 @@ def _collect_layers(api, snap: Snapshot, address: str, progress: bool, workers: 
     records = snap.records
     version = records["version"]
     info_call = _Beside(lambda: _call(api.info, what="/info")) if getattr(api, "info", None) is not None else None
-    model_api = api if info_call is None else _AlreadyAsked(api, info_call)
+    model_api = _AlreadyAsked(api, info_call)
     listed = _Handoff()
     parts = _LAYER_EXTRAS[scope]
 
@@ -876,30 +875,32 @@ def _collect_layers(api, snap: Snapshot, address: str, progress: bool, workers: 
         records["df"] = df_call.result()
 
 
-def _workers_for(version: dict, info_call: "_Beside") -> int:
-    """The detail calls' concurrency for this engine (:func:`imgviz.sources.engine_model.detail_workers`),
-    from ``/version`` and ``/info`` (an engine whose /info cannot be read gets the unknown model's)."""
-    from .engine_model import detail_workers, model_of
-
-    known = model_of(version, None)
-    if known.storage == "podman":  # /version says it: podman's /info (0.1 s) is not waited for
-        return detail_workers(known)
-    try:
-        info = info_call.result() if info_call is not None else None
-    except (_Gone, _Malformed):
-        info = None
-    return detail_workers(model_of(version, info if isinstance(info, dict) else None))
-
-
-def _pull_disk_usage(api, version: dict, info_call: "_Beside", extras_call: "_Beside"):
-    """``/system/df`` when the pull plan reads its build-cache records, else None (not asked)."""
+def _model(version: dict, info_call: "_Beside | None"):
+    """The engine model from ``/version`` and the ``/info`` asked beside the list (podman: from
+    ``/version`` alone, its /info (0.1 s) not waited for; an /info that cannot be read: the
+    model without it)."""
     from .engine_model import model_of
 
+    known = model_of(version, None)
+    if known.storage == "podman" or info_call is None:
+        return known
     try:
-        info = info_call.result() if info_call is not None else None
+        info = info_call.result()
     except (_Gone, _Malformed):
         info = None
-    model = model_of(version, info if isinstance(info, dict) else None)
+    return model_of(version, info if isinstance(info, dict) else None)
+
+
+def _workers_for(version: dict, info_call: "_Beside | None") -> int:
+    """The detail calls' concurrency for this engine (:func:`imgviz.sources.engine_model.detail_workers`)."""
+    from .engine_model import detail_workers
+
+    return detail_workers(_model(version, info_call))
+
+
+def _pull_disk_usage(api, version: dict, info_call: "_Beside | None", extras_call: "_Beside"):
+    """``/system/df`` when the pull plan reads its build-cache records, else None (not asked)."""
+    model = _model(version, info_call)
     if model.storage == "podman":
         return None
     if model.storage == "graphdriver" and extras_call.result().get("distribution"):
