@@ -172,6 +172,9 @@ def overview(ctx: Context) -> list:
 
     if note(src):  # what came from imgviz's engine cache rather than from the engine just now
         items.append(("Cache", note(src)))
+    store = _podman_store_note(ctx.raw_frames)
+    if store:  # where podman's image records came from
+        items.append(("Read from", store))
     model = _engine_model_of(ctx.raw_frames)
     if model is not None:
         # the header names the engine, its API version and its storage (the size model follows it)
@@ -212,6 +215,17 @@ def overview(ctx: Context) -> list:
     else:
         items.append(("Secrets", "NOT masked: this report was made with --show-secrets"))
     return [Facts(items)]
+
+
+def _podman_store_note(frames) -> str | None:
+    """The line saying podman's image records were read from its storage (None when they were not)."""
+    snap = getattr(frames, "snapshot", None)
+    store = snap.records.get("podman_store") if snap is not None else None
+    if not isinstance(store, dict):
+        return None
+    return (f"podman's image list, inspect and history of {store.get('images', '?')} images read from its "
+            f"storage at {store.get('root')} ({store.get('driver')}), by the rules of its compat API "
+            f"(the same records; IMGVIZ_PODMAN_STORE=0 asks the API instead)")
 
 
 def _engine_model_of(frames):

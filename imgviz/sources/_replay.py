@@ -31,6 +31,12 @@ class ReplayClient:
         self._containers = {r["id"]: r for r in rec.get("containers") or []}
         self._gone = {(s.get("kind"), s.get("id")): s.get("detail", "") for s in rec.get("skipped") or []}
 
+    @property
+    def probed_ping(self) -> dict | None:
+        """The ``/_ping`` headers of a collection that asked no ``/version`` (a question about one
+        image or the list; podman read from its storage), else None."""
+        return self._rec.get("ping") if self._rec.get("version") is None else None
+
     def _need(self, key: str):
         value = self._rec.get(key)
         if value is None:
@@ -108,6 +114,9 @@ class ReplayClient:
 
     def podman_storage(self):
         return self._rec.get("podman_storage")
+
+    def podman_store(self):  # what a collection read from podman's storage (its root and driver)
+        return self._rec.get("podman_store")
 
     def close(self) -> None:
         pass

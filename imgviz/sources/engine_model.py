@@ -136,11 +136,27 @@ def model_of(version: dict | None, info: dict | None) -> EngineModel:
                        driver, root)
 
 
+def model_of_ping(ping: dict | None, store: dict | None = None) -> EngineModel:
+    """The engine model of an engine known by its ``/_ping`` headers alone (names in lower case),
+    with the storage imgviz read (``records["podman_store"]``: its ``root`` and ``driver``), as a
+    podman collection that read its storage records it: podman's ping names its version
+    (``Libpod-Api-Version``) and the API version it speaks; Docker's names no storage."""
+    from .podman import is_podman_ping
+
+    ping, store = ping or {}, store or {}
+    if is_podman_ping(ping):
+        return EngineModel("podman", ping.get("libpod-api-version"), ping.get("api-version"), "podman",
+                           store.get("driver"), store.get("root"))
+    return EngineModel("Docker Engine", None, ping.get("api-version"), "unknown")
+
+
 def model_of_snapshot(snapshot) -> EngineModel | None:
     """The engine model of an engine snapshot (None for a registry or archive source)."""
     if snapshot is None or snapshot.source.get("kind") != "engine":
         return None
     rec = snapshot.records
+    if rec.get("version") is None and rec.get("ping"):
+        return model_of_ping(rec["ping"], rec.get("podman_store"))
     return model_of(rec.get("version"), rec.get("info"))
 
 

@@ -82,10 +82,14 @@ def podman_version(version: dict) -> str | None:
     return version.get("Version")
 
 
-def libpod_path(version: dict | None, endpoint: str) -> str:
-    """The libpod API path of ``endpoint`` for the podman that answered ``version``
-    (``/v4.3.1/libpod/system/df``): podman serves its own API under its own version."""
-    ver = (podman_version(version or {}) or "4.0.0").split("-")[0]
+def libpod_path(version: dict | str | None, endpoint: str) -> str:
+    """The libpod API path of ``endpoint`` for the podman that answered ``version`` (its /version, or
+    its own version as its /_ping's Libpod-Api-Version says) (``/v4.3.1/libpod/system/df``): podman
+    serves its own API under its own version."""
+    ver = version if isinstance(version, str) else podman_version(version or {})
+    ver = (ver or "4.0.0").split("-")[0]
+    if not all(part.isdigit() for part in ver.split(".")):
+        ver = "4.0.0"
     return f"/v{ver}/libpod{endpoint}"
 
 
@@ -112,6 +116,12 @@ def read_storage(model, address: str) -> dict | None:
         containers = json.loads(containers_file.read_bytes()) if containers_file.exists() else []
     except (OSError, ValueError):
         return None
+    return storage_record(str(root), layers, containers)
+
+
+def storage_record(root: str, layers, containers) -> dict | None:
+    """:func:`read_storage`'s record of the ``layers.json`` and ``containers.json`` read (None when
+    malformed)."""
     if not isinstance(layers, list) or not isinstance(containers, list):
         return None
     out = []
@@ -124,7 +134,7 @@ def read_storage(model, address: str) -> dict | None:
                     "diff_size": size if isinstance(size, int) and size >= 0 else None,
                     "compressed_digest": packed if isinstance(packed, str) else None})
     ctr_layers = sorted(c["layer"] for c in containers if isinstance(c, dict) and isinstance(c.get("layer"), str))
-    return {"root": str(root), "layers": out, "container_layers": ctr_layers}
+    return {"root": root, "layers": out, "container_layers": ctr_layers}
 
 
 def stored_layers(storage: dict | None) -> list[dict] | None:

@@ -32,6 +32,9 @@ def cache_dir(tmp_path, monkeypatch):
     folder = tmp_path / "cache"
     monkeypatch.setenv("IMGVIZ_CACHE_DIR", str(folder))
     monkeypatch.delenv("IMGVIZ_CACHE", raising=False)  # the default: on
+    # podman read from its storage needs no cache (tests/sources/test_podman_store.py); the cache
+    # serves a podman whose storage is not readable from here, which this stands for
+    monkeypatch.setenv("IMGVIZ_PODMAN_STORE", "0")
     return folder
 
 
