@@ -288,10 +288,11 @@ def _auto(host: str | None, progress: bool, targeted=None) -> Opened:
 
 
 def _light(targeted) -> bool:
-    """A question about named images or the list: the engine is probed with ``/_ping`` alone
-    (:func:`imgviz.sources.engine.connect` ``light``), as the docker CLI probes it."""
+    """A whole collection, or a question about named images or the list: the engine is probed with
+    ``/_ping`` alone (:func:`imgviz.sources.engine.connect` ``light``), as the docker CLI probes it
+    (a whole collection asks Docker's ``/version`` next; podman read from its storage asks none)."""
     if not targeted:
-        return False
+        return True
     scope = targeted.get("scope")
     # what-if and pull name images too, but read the engine's size model: /version decides it
     return scope in ("list", "images") or (scope is None and targeted.get("images") is not None)

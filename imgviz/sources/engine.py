@@ -1034,9 +1034,12 @@ def _collect_layers(api, snap: Snapshot, address: str, progress: bool, workers: 
 
     extras_call = _Beside(extras)
     df_call = _Beside(lambda: _pull_disk_usage(api, version, info_call, extras_call)) if scope == "pull" else None
-    image_list = None
+    image_list = from_store = None
     try:
-        image_list = _call(api.images, schema=_records.IMAGE_LIST, what="/images/json")
+        if _podman_store_readable(api, address, version):  # podman on this host: read, not asked
+            from_store = _read_podman_store(address, info_call)
+        image_list = from_store["image_list"] if from_store is not None else \
+            _call(api.images, schema=_records.IMAGE_LIST, what="/images/json")
     finally:
         listed.give(image_list)
     records["image_list"] = image_list
@@ -1048,12 +1051,16 @@ def _collect_layers(api, snap: Snapshot, address: str, progress: bool, workers: 
         from ..selection import resolve_images
 
         history_of = set(resolve_images(listed_rows(snap), refs))  # ImageNotFound as the analysis says it
-    store = _open_cache(info_call if cache else None, address, version)
+    store = _open_cache(info_call if cache and from_store is None else None, address, version)
     workers = workers or _workers_for(version, info_call)
     served = store.serve(image_list) if store is not None else {}
     ids = [im["Id"] for im in image_list]
     try:
-        _collect_images(api, snap, [i for i in ids if i not in served], progress, workers, history_of)
+        if from_store is not None:  # (every history read with the rest: the same answer)
+            records["images"] = from_store["images"]
+            records["podman_store"] = from_store["record"]
+        else:
+            _collect_images(api, snap, [i for i in ids if i not in served], progress, workers, history_of)
     finally:
         read = {r["id"]: r for r in records["images"]}
         records["images"] = [served.get(i) or read[i] for i in ids if i in served or i in read]
