@@ -66,16 +66,33 @@ run the same day (wheel rows, best of 7): history 1.98x on docker20 and 2.12x on
 against 0.022 s: Python's own start-up is 17 ms of it).
 
 The whole engine, later the same day (``--no-wheel``, best of 3, all four kinds in one run):
-``imgviz snapshot`` against the CLI route, at 25 and 400 images:
+``imgviz snapshot`` against the CLI route, at 25 and 400 images (podman: before its storage was read):
 
     docker20             0.11 s / 0.52 s = 0.219    0.43 s / 7.55 s  = 0.057
     docker28             0.11 s / 1.08 s = 0.102    0.46 s / 15.37 s = 0.030
     docker28-containerd  0.42 s / 1.74 s = 0.238    5.24 s / 26.19 s = 0.200
     podman 4.3           0.45 s / 0.60 s = 0.745    4.17 s / 12.16 s = 0.343
 
-podman is above the 0.25 goal: its /version (0.22 s) and /info (0.11 s) alone are half the CLI
-route at 25 images, and it answers the 800 detail calls of 400 images one after another
-(4.0-4.1 s whatever the concurrency past 4).
+Again after podman's records were read from its storage (imgviz.sources.podman_store; every whole
+collection probed with /_ping), 2026-12-02 afternoon, a slower moment of the machine (a bare
+``python -c pass`` 28 ms with the editable install, 15 ms without; the CLI routes 17-46% slower
+than in the morning), ``--no-wheel``, best of 3, all four kinds in one run:
+
+    docker20             0.13 s / 0.63 s = 0.213    0.50 s / 8.87 s  = 0.056
+    docker28             0.14 s / 1.44 s = 0.097    0.52 s / 19.56 s = 0.027
+    docker28-containerd  0.56 s / 2.22 s = 0.254    8.95 s / 38.32 s = 0.233
+    podman 4.3 (storage) 0.18 s / 1.04 s = 0.176    0.59 s / 17.81 s = 0.033
+    podman 4.3 (its API) 0.82 s / 1.04 s = 0.787    6.93 s / 17.81 s = 0.389   (IMGVIZ_PODMAN_STORE=0)
+
+The containerd store at 25 images sits at the goal (0.238 in the morning, 0.254 here): its
+``/system/df`` (0.19 s) and list (0.13 s) are most of it. podman's refresh is its storage read
+again (0.21 s / 0.60 s at 25 / 400); through its API the cache brings 6.93 s down to 3.03 s. The
+one-image questions at that moment (``--questions-only``, wheel rows, best of 9, 400 images):
+``history`` 0.054 s against the docker CLI's 0.022 s on docker20 (2.47x) and 0.063 s against
+0.025 s on podman (2.51x), above the goal: a fresh interpreter with the imports ``history`` needs
+(argparse, json and re with enum, socket, threading, datetime, imgviz's own) took 50 ms before any
+request, where the Go CLI's whole answer took 20-25 ms; ``image ls`` 1.73x and 1.06x. Docker 28's
+CLI is slower (47-69 ms): 1.2x and 1.4x there.
 
 Needs root and the engines of tests/_engine.py. Nothing here is a test: it only prints numbers.
 """
