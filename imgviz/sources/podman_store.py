@@ -281,6 +281,8 @@ class Store:
             if im.get("layer"):
                 self.on_layer.setdefault(im["layer"], []).append(im)
         self.configs = raw["configs"]
+        self._chains: dict[str, list[dict] | None] = {}
+        self._parents: dict[str, dict | None] = {}
         self.children_of: dict[str, list[str]] = {}
         for layer in self.layers.values():
             if layer.get("parent"):
@@ -295,6 +297,12 @@ class Store:
                 and self._chain(im["layer"]) is not None)
 
     def _chain(self, layer_id: str) -> list[dict] | None:
+        # (asked for each image's coverage and size: walked once per top layer)
+        if layer_id not in self._chains:
+            self._chains[layer_id] = self._walk(layer_id)
+        return self._chains[layer_id]
+
+    def _walk(self, layer_id: str) -> list[dict] | None:
         out, seen = [], set()
         while layer_id:
             layer = self.layers.get(layer_id)
@@ -311,6 +319,12 @@ class Store:
         return total + sum(int(v) for v in (im.get("big-data-sizes") or {}).values())
 
     def parent(self, im: dict) -> dict | None:
+        # (the list entry and inspect both name it: found once per image)
+        if im["id"] not in self._parents:
+            self._parents[im["id"]] = self._find_parent(im)
+        return self._parents[im["id"]]
+
+    def _find_parent(self, im: dict) -> dict | None:
         child = self.configs.get(im["id"])
         top = self.layers.get(im["layer"])
         candidates = list(self.on_layer.get(im["layer"], []))
