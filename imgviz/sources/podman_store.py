@@ -491,17 +491,22 @@ def _go_time(value: str | None) -> str:
 def compat_records(raw: dict) -> dict:
     """``image_list`` (the list of the images :meth:`Store.covered` covers, in the store's order)
     and the listed ``images`` by ``sha256:`` ID (``{"inspect", "history"}``), as podman's compat API
-    answers; ``uncovered``: the IDs of images the rules do not cover (the API is asked then)."""
+    answers; ``uncovered``: the IDs of images the rules do not cover (the API is asked then).
+    A record whose fields are not what containers/storage writes (a time that is no time, a size
+    that is no number) is :class:`StoreUnreadable` naming the image."""
     store = Store(raw)
     listed, images, uncovered = [], {}, []
     for im in store.images:
         iid = "sha256:" + im["id"]
-        if not store.covered(iid):
-            uncovered.append(iid)
-            continue
-        entry = store.list_entry(im)
-        if entry is not None:
-            listed.append(entry)
-            images[iid] = {"inspect": store.inspect(im), "history": store.history(im)}
+        try:
+            if not store.covered(iid):
+                uncovered.append(iid)
+                continue
+            entry = store.list_entry(im)
+            if entry is not None:
+                listed.append(entry)
+                images[iid] = {"inspect": store.inspect(im), "history": store.history(im)}
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise StoreUnreadable(f"image {iid[:19]}: malformed record ({type(exc).__name__}: {exc})") from None
     return {"image_list": listed, "images": images, "uncovered": uncovered}
 

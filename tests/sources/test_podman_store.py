@@ -89,6 +89,16 @@ def test_unreadable_stores_say_what_and_where(recording, tmp_path):
         PS.read_store(str(tmp_path / "nothing"), driver)
 
 
+def test_malformed_records_are_one_line_naming_the_image(recording, tmp_path):
+    root = rec_store.lay_out(recording, tmp_path / "storage")
+    for field, bad in (("created", "yesterday"), ("big-data-sizes", {"manifest": "big"}), ("names", 7)):
+        raw = PS.read_store(root, recording["driver"])
+        first = next(im for im in raw["images"] if im.get("names"))
+        first[field] = bad
+        with pytest.raises(PS.StoreUnreadable, match=rf"^image sha256:{first['id'][:12]}: malformed record \("):
+            PS.compat_records(raw)
+
+
 def test_an_image_the_rules_do_not_cover_is_left_to_the_api(recording, tmp_path):
     root = rec_store.lay_out(recording, tmp_path / "storage")
     raw = PS.read_store(root, recording["driver"])
