@@ -845,7 +845,7 @@ def _podman_store_from_ping(api, address: str) -> dict | None:
     from . import podman_store as _store
 
     try:
-        podman_df = _call(api.podman_df, schema=_records.Opt(_podman.LIBPOD_DF), what="/libpod/system/df")
+        podman_df = _podman.own_df(api, _call)
     except _Gone:
         return None  # a podman without its own df: the usual route records what it has
     rows = (podman_df or {}).get("Images") or []
@@ -1118,7 +1118,8 @@ def _disk_usage(api, tries: int = 3, busy_for: float = 60.0):
     by hand): asked again twice, then the collection is incomplete and says why. Docker 20.10
     answers 500 "a disk usage operation is already running" while another client's df runs (two
     notebooks or processes collecting at once; seen in CI): asked again until that one ends, for at
-    most ``busy_for`` seconds."""
+    most ``busy_for`` seconds. podman 4.3 answers 500 "image not known" while an image it counts
+    is removed: asked again like the 404."""
     import time
 
     gone, start, pause = 0, time.monotonic(), 0.1
@@ -1132,6 +1133,12 @@ def _disk_usage(api, tries: int = 3, busy_for: float = 60.0):
                             f"this while a snapshot it counts is being removed") from None
             time.sleep(0.5 * gone)
         except _Lost as exc:
+            from .podman import forgot_one
+
+            if forgot_one(exc) and gone + 1 < tries:  # podman: one removed while it counted
+                gone += 1
+                time.sleep(0.5 * gone)
+                continue
             if "disk usage operation is already running" not in str(exc) or time.monotonic() - start > busy_for:
                 raise
             time.sleep(pause)

@@ -298,10 +298,9 @@ def _collect_podman(api, records: dict, model: EngineModel, address: str, call, 
     (:mod:`imgviz.sources.podman`): its compat ``/system/df`` is not Docker's."""
     from . import podman as _podman
 
-    df_fn = getattr(api, "podman_df", None)
-    if df_fn is not None and "podman_df" in parts:
+    if getattr(api, "podman_df", None) is not None and "podman_df" in parts:
         try:
-            records["podman_df"] = call(df_fn, schema=R.Opt(_podman.LIBPOD_DF), what="/libpod/system/df")
+            records["podman_df"] = _podman.own_df(api, call)
         except gone:
             records["podman_df"] = None
     if "podman_storage" not in parts:
