@@ -78,14 +78,15 @@ def own_df(api, call, tries: int = 3):
     a moment later: asked again, up to ``tries`` times in all."""
     import time
 
-    for attempt in range(1, tries + 1):
+    attempt = 1
+    while True:
         try:
             return call(api.podman_df, schema=R.Opt(LIBPOD_DF), what="/libpod/system/df")
         except Exception as exc:  # the wrapper's signals; only podman's "not known" is asked again
-            if attempt == tries or not forgot_one(exc):
+            if attempt >= tries or not forgot_one(exc):
                 raise
             time.sleep(0.2 * attempt)
-    raise AssertionError("unreachable")
+            attempt += 1
 
 
 def is_podman_ping(headers: dict | None) -> bool:
