@@ -24,8 +24,11 @@ SAMPLE = {
     "expansion": ["C001", "C031", "C048", "C092", "C112", "C165", "C201", "C206", "C218", "C231"],
     "ignore": ["I003", "I008", "I022", "I030", "I035", "I087", "I118"],
     "accept": ["unknown-instruction", "copy-missing-source", "json-then-text", "heredoc-run",
-               "line-over-limit", "stage-names-itself"],
+               "line-over-limit", "stage-bad-name"],
 }
+# "stage-names-itself" (FROM a AS a) is not re-checked live: every builder goes to Docker Hub for
+# "a", so its outcome is the machine's network, not the builder; a CI run on Docker 28.5's classic
+# builder even reported it built.  Its recording is still compared with imgviz's answer.
 
 
 def _daemons():
