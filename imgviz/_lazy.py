@@ -1,5 +1,6 @@
-"""One way for a package to name what it exports without importing it (start-up time: a command
-imports only what it prints, tests/test_startup.py): a module ``__getattr__`` made from a table."""
+"""Things made on first use, for start-up time (a command imports only what it prints,
+tests/test_startup.py): a module ``__getattr__`` made from a table (:func:`exports`), and a regular
+expression compiled when it is first used (:class:`Pattern`)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,19 @@ def exports(package: str, table: dict[str, Any], namespace: dict[str, Any]) -> C
         return value
 
     return __getattr__
+
+
+class Pattern:
+    """``re.compile(*args)``, compiled when one of its methods is first asked for (and that method
+    kept on the instance: the next call is a plain attribute). For the patterns a module defines for
+    rare cases: a one-image command compiles only those its answer reaches (each 0.1-0.4 ms)."""
+
+    def __init__(self, *args):
+        self._args = args
+
+    def __getattr__(self, name: str):
+        import re
+
+        value = getattr(re.compile(*self._args), name)
+        setattr(self, name, value)
+        return value

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import re
 
+from ._lazy import Pattern
+
 #: characters that change how surrounding text is shown without being visible themselves
 INVISIBLE = ("\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
              "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff\ufff9\ufffa\ufffb")
 
 _TERMINAL = re.compile("[\x00-\x1f\x7f-\x9f" + INVISIBLE + "\u2028\u2029]")
-_VISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + INVISIBLE + "\u2028\u2029]")
+_VISIBLE = Pattern("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + INVISIBLE + "\u2028\u2029]")
 
 
 def _escape(ch: str) -> str:

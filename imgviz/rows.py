@@ -31,7 +31,7 @@ snapshots the history names (docs/engines.md says when ``unpacked_size`` is more
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from ._dt import datetime, timezone
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only (importing typing costs a command's start-up 2 ms)

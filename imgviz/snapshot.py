@@ -251,6 +251,6 @@ def _read_bounded(fh, cap: int, name: str) -> bytes | bytearray:
 
 
 def utc_now_iso() -> str:
-    from datetime import datetime, timezone
+    from ._dt import datetime, timezone
 
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -17,7 +17,7 @@ package, so the CLI can format without pandas.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from ._dt import datetime, timezone
 
 _DECIMAL_UNITS = ("B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 

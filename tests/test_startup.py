@@ -35,7 +35,7 @@ NOT_FOR_ONE_IMAGE = ("concurrent.futures", "logging", "imgviz.sources._check", "
                      "imgviz.frames", "platform", "docker", "requests", "tqdm",
                      "dataclasses", "inspect", "ast", "hashlib", "_hashlib", "typing", "shutil", "bz2", "lzma",
                      "gzip", "zlib", "pathlib", "urllib.parse", "fnmatch", "ssl", "email", "http.client",
-                     "socket", "selectors",
+                     "socket", "selectors", "datetime",
                      "imgviz.sources._oci", "imgviz.sources.engine_model", "imgviz.sources.cache",
                      "imgviz.sources.registry", "imgviz.sources.archive",
                      "imgviz._commands.snapshot", "imgviz._commands.sizes", "imgviz._commands.report",
@@ -43,7 +43,7 @@ NOT_FOR_ONE_IMAGE = ("concurrent.futures", "logging", "imgviz.sources._check", "
 #: every imgviz module a live engine's `history IMAGE` may import (`images` imports fewer): a new
 #: one on the path is a decision, made here, not an accident (podman's rules only on podman)
 ONE_IMAGE_IMGVIZ = {"imgviz", "imgviz._commands", "imgviz._commands._source", "imgviz._commands._table",
-                    "imgviz._commands.history", "imgviz._commands.images", "imgviz._instructions", "imgviz._kernel",
+                    "imgviz._commands.history", "imgviz._commands.images", "imgviz._dt", "imgviz._instructions", "imgviz._kernel",
                     "imgviz._lazy", "imgviz._partial", "imgviz._records", "imgviz._text", "imgviz.analysis",
                     "imgviz.analysis.listing", "imgviz.analysis.secrets", "imgviz.cli", "imgviz.errors",
                     "imgviz.limits", "imgviz.rows", "imgviz.selection", "imgviz.snapshot", "imgviz.sources",

@@ -16,7 +16,7 @@ the frames.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from .._dt import datetime, timezone
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only (importing typing costs a command's start-up 2 ms)

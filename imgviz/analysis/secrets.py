@@ -44,6 +44,8 @@ from __future__ import annotations
 
 import re
 
+from .._lazy import Pattern
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only (importing typing costs a command's start-up 2 ms)
     from typing import Any, Iterable
@@ -62,40 +64,25 @@ _NOT_SECRET_NAMES = {"PWD", "OLDPWD"}
 _NOT_SECRET_TOKENS = {"BYPASS", "COMPASS", "OLDPWD", "PASSTHROUGH", "PASSENGER", "SURPASS", "TRESPASS"}
 
 
-class _Lazy:
-    """A pattern compiled on its first use: a command masks a few strings, and most of them reach
-    only the cheap tests (:data:`_TRIGGER`), so its start-up does not compile the eleven patterns
-    (1.5 ms) a long history needs."""
-
-    def __init__(self, *args):
-        self._args = args
-
-    def __getattr__(self, name: str):
-        # called only for a name not yet kept here: the pattern's method, kept for the next call
-        value = getattr(re.compile(*self._args), name)
-        setattr(self, name, value)
-        return value
-
-
 _NAME = r"[A-Za-z_][A-Za-z0-9_.\-]*"
-_ASSIGN = _Lazy(rf"(?<![A-Za-z0-9_.\-])(?P<name>{_NAME})=")
-_URL_PASSWORD = _Lazy(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)(?P<pw>[^\s@/]+)(?P<at>@)")
-_METADATA_LINE = _Lazy(r"^\s*(?:/bin/sh -c #\(nop\)\s+)?(?:ENV|LABEL|ARG)\s", re.IGNORECASE)
-_PRIVATE_KEY = _Lazy(
+_ASSIGN = Pattern(rf"(?<![A-Za-z0-9_.\-])(?P<name>{_NAME})=")
+_URL_PASSWORD = Pattern(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)(?P<pw>[^\s@/]+)(?P<at>@)")
+_METADATA_LINE = Pattern(r"^\s*(?:/bin/sh -c #\(nop\)\s+)?(?:ENV|LABEL|ARG)\s", re.IGNORECASE)
+_PRIVATE_KEY = Pattern(
     r"-----BEGIN (?P<kind>[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?)-----.*?(?:-----END (?P=kind)-----|\Z)", re.DOTALL)
-_AUTH_HEADER = _Lazy(
+_AUTH_HEADER = Pattern(
     r"(?P<head>\b(?:Proxy-)?Authorization\s*:\s*(?:(?:Bearer|Basic|Token|Digest|Negotiate|AWS4-HMAC-SHA256|JWT)\s+)?)"
     r"(?P<value>[^\s'\"\\]+)", re.IGNORECASE)
-_SECRET_HEADER = _Lazy(r"(?P<head>(?<![\w-])(?P<name>[A-Za-z][A-Za-z0-9-]*)\s*:\s+)(?P<value>[^\s'\"\\]+)")
-_BEARER = _Lazy(r"(?P<head>\bBearer\s+)(?P<value>[A-Za-z0-9._~+/=\-]{4,})")
+_SECRET_HEADER = Pattern(r"(?P<head>(?<![\w-])(?P<name>[A-Za-z][A-Za-z0-9-]*)\s*:\s+)(?P<value>[^\s'\"\\]+)")
+_BEARER = Pattern(r"(?P<head>\bBearer\s+)(?P<value>[A-Za-z0-9._~+/=\-]{4,})")
 #: ``-u user:pw`` as a shell line has it, and as the builders' history writes an exec form: Docker's
 #: ``"-u" "user:pw"``, buildah's (podman) ``"-u", "user:pw"`` with a comma
-_USER_OPTION = _Lazy(r"(?P<head>(?<![\w-])(?:-u|--user)(?:=|['\"]?,?\s*['\"]?)[^\s:'\"]*:)(?P<value>[^\s'\"@]+)")
-_SECRET_OPTION = _Lazy(r"(?P<head>(?<![\w-])--(?P<name>[A-Za-z][A-Za-z0-9_-]*)(?:=|\s+))(?P<value>'[^']*'|\"[^\"]*\"|[^\s'\"<>-][^\s;&|]*)")
+_USER_OPTION = Pattern(r"(?P<head>(?<![\w-])(?:-u|--user)(?:=|['\"]?,?\s*['\"]?)[^\s:'\"]*:)(?P<value>[^\s'\"@]+)")
+_SECRET_OPTION = Pattern(r"(?P<head>(?<![\w-])--(?P<name>[A-Za-z][A-Za-z0-9_-]*)(?:=|\s+))(?P<value>'[^']*'|\"[^\"]*\"|[^\s'\"<>-][^\s;&|]*)")
 #: option names that take a secret-looking word but no secret (a file, a switch, an id)
-_NOT_SECRET_OPTION = _Lazy(r"(?i)(?:stdin|file|path|dir|env|id|src|source|target)$")
+_NOT_SECRET_OPTION = Pattern(r"(?i)(?:stdin|file|path|dir|env|id|src|source|target)$")
 #: a cheap test before the patterns above: text without any of these holds no secret by shape
-_TRIGGER = _Lazy(r"://|-----BEGIN|uthorization|Bearer|-u|--|:\s", re.IGNORECASE)
+_TRIGGER = Pattern(r"://|-----BEGIN|uthorization|Bearer|-u|--|:\s", re.IGNORECASE)
 
 
 def is_secret_name(name: str | None) -> bool:

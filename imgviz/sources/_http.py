@@ -26,8 +26,10 @@ import re
 import threading
 import time
 
+from .._lazy import Pattern
+
 _UNIX = re.compile(r"^unix://(/[^\x00]*)$")
-_TCP = re.compile(r"^(?:tcp|http)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?/?$")
+_TCP = Pattern(r"^(?:tcp|http)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?/?$")
 
 #: the docker CLI's default port for a plain-TCP engine address without one
 DEFAULT_TCP_PORT = 2375

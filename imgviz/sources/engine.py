@@ -56,6 +56,7 @@ if TYPE_CHECKING:  # annotations only (importing typing costs a command's start-
     from typing import Any, Iterable
 
 from .. import _records
+from .._lazy import Pattern
 from .. import limits as _limits
 from ..errors import EngineError, EngineUnavailable, ImageNotFound, UsageError
 from ..snapshot import Snapshot, empty_records, utc_now_iso
@@ -83,8 +84,9 @@ class _Malformed(Exception):
 
 _HOST_FORMS = {
     "unix": re.compile(r"^unix://(/[^\x00]*)$"),
-    "tcp": re.compile(r"^(?:tcp|http|https)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?/?$"),
-    "ssh": re.compile(r"^ssh://(?:[^@/\s]+@)?[A-Za-z0-9.-]+(?::[0-9]{1,5})?$"),
+    # (compiled when first used: a unix socket's address never reaches the other two)
+    "tcp": Pattern(r"^(?:tcp|http|https)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?/?$"),
+    "ssh": Pattern(r"^ssh://(?:[^@/\s]+@)?[A-Za-z0-9.-]+(?::[0-9]{1,5})?$"),
 }
 
 
