@@ -190,3 +190,23 @@ def test_lazy_names_resolve():
             "assert set(s.__all__) <= set(dir(s)); print('ok')")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
+
+
+def test_what_start_up_defers_answers_alike():
+    """imgviz._lazy.Pattern answers as ``re.compile`` of the same arguments (compiled once, its
+    methods kept); imgviz._dt's classes are the very classes ``datetime`` exports."""
+    import datetime
+
+    from imgviz import _dt
+    from imgviz._lazy import Pattern
+
+    args = (r"(?P<head>--[a-z]+=)(?P<value>\S+)", re.IGNORECASE)
+    lazy, real = Pattern(*args), re.compile(*args)
+    text = "run --TOKEN=abc --mode=x plain"
+    assert "sub" not in vars(lazy)
+    assert lazy.sub(r"\g<head>*", text) == real.sub(r"\g<head>*", text) == "run --TOKEN=* --mode=* plain"
+    assert "sub" in vars(lazy)
+    assert [m.groupdict() for m in lazy.finditer(text)] == [m.groupdict() for m in real.finditer(text)]
+    assert lazy.search("none") is None and lazy.pattern == real.pattern
+    assert (_dt.datetime, _dt.timezone, _dt.timedelta) == (datetime.datetime, datetime.timezone, datetime.timedelta)
+    assert _dt.datetime is datetime.datetime and _dt.timezone.utc is datetime.timezone.utc
