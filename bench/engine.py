@@ -94,6 +94,28 @@ one-image questions at that moment (``--questions-only``, wheel rows, best of 9,
 request, where the Go CLI's whole answer took 20-25 ms; ``image ls`` 1.73x and 1.06x. Docker 28's
 CLI is slower (47-69 ms): 1.2x and 1.4x there.
 
+2026-12-03, after the start-up work of that day (datetime's C classes imported directly, rare
+patterns compiled on first use, no dataclasses/typing/copy on the command paths; all four kinds in
+one run, 25 and 400 images, best of 3, wheel rows with dependencies):
+
+    engine               history (wheel)        whole engine: snapshot / CLI route
+                         25 / 400 images        25 images                 400 images
+    docker20             1.76x / 1.74x          0.10 s / 0.52 s = 0.200   0.41 s / 7.39 s  = 0.056
+    docker28             0.89x / 0.92x          0.10 s / 1.06 s = 0.093   0.45 s / 14.76 s = 0.031
+    docker28-containerd  1.24x / 1.21x          0.43 s / 1.79 s = 0.241   5.71 s / 26.97 s = 0.212
+    podman 4.3 (storage) 1.70x / 1.61x          0.09 s / 0.64 s = 0.142   0.33 s / 13.12 s = 0.025
+    podman 4.3 (its API) (same)                 0.45 s / 0.64 s = 0.701   4.58 s / 13.12 s = 0.349
+
+With ``--questions-only`` and best of 15 at 400 images the same hour: history 1.80x on docker20
+(0.034 s / 0.019 s; the previous main 2.16x in the same run) and 2.00x on podman (0.042 s / 0.021
+s: podman answers the inspect and the history one after the other, 4.7 + 2.9 ms, where the CLI asks
+only the history, 3.3 ms). The containerd store at 25 images is the engine's own time: its list and
+its df (0.14 s and 0.15 s alone) slow each other down side by side, and asking the df after the
+list was no faster (in-process, two rounds of best of 8: 0.366 and 0.367 s as it is, 0.372 and
+0.408 s with the df asked after the list). what-if and pull-plan on podman now read its storage
+like a whole collection (no /version, no /info): what-if on 30 images 0.39 s against 0.66 s
+through its API, the collection alone 22-26 ms against 333-357 ms.
+
 Needs root and the engines of tests/_engine.py. Nothing here is a test: it only prints numbers.
 """
 

@@ -243,7 +243,7 @@ def _open(source: Any, *, host, platform, read_layers: bool, progress: bool, tar
     if text == "demo":
         return _demo(None)
     if text == "engine":
-        return _engine(connect_engine(host, light=_light(targeted))[0], host, progress, targeted)
+        return _engine(connect_engine(host, light=True)[0], host, progress, targeted)
     if text == "auto":
         return _auto(host, progress, targeted)
     kind, sep, rest = text.partition(":")
@@ -281,21 +281,10 @@ def _auto(host: str | None, progress: bool, targeted=None) -> Opened:
     has an engine and must not be shown someone else's images. Only an address where nothing
     accepts (no socket file, connection refused, no route, a connect that times out) means the demo.
     """
-    api, why = connect_engine(host, fall_back=True, light=_light(targeted))
+    api, why = connect_engine(host, fall_back=True, light=True)
     if api is None:
         return Opened(demo_snapshot(), f"embedded demo snapshot ({why})")
     return _engine(api, host, progress, targeted)
-
-
-def _light(targeted) -> bool:
-    """A whole collection, or a question about named images or the list: the engine is probed with
-    ``/_ping`` alone (:func:`imgviz.sources.engine.connect` ``light``), as the docker CLI probes it
-    (a whole collection asks Docker's ``/version`` next; podman read from its storage asks none)."""
-    if not targeted:
-        return True
-    scope = targeted.get("scope")
-    # what-if and pull name images too, but read the engine's size model: /version decides it
-    return scope in ("list", "images") or (scope is None and targeted.get("images") is not None)
 
 
 def connect_engine(host: str | None = None, *, fall_back: bool = False, light: bool = False):

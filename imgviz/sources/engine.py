@@ -20,7 +20,9 @@ Calls made, cheapest first (metadata only; no layer bytes are ever read):
 A question asks only what its answer needs (``collect(images=[...])``: 1 and 3 for those images,
 ``collect(scope="list")``: 1 and 2; ``scope="what-if"``: 1, 2, every image's inspect but only
 the removed images' history, 4 without sizes (with them for ``"what-if-with-containers"``), 7;
-``scope="pull"``: 1, 2, every image's inspect, 7, and 6 only where the plan reads it).
+``scope="pull"``: 1, 2, every image's inspect, 7, and 6 only where the plan reads it). podman on
+this host, known by ``/_ping`` (the probe of every collection), is read from its storage instead of
+asked 1-3, 5 and 7 (:mod:`imgviz.sources.podman_store`), for a whole collection, what-if and pull.
 
 An image or container removed between the list and its detail call is skipped with a warning and
 recorded in ``records["skipped"]``; a daemon that stops answering mid-way (or does not answer one
@@ -654,6 +656,9 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
             done, df_call = _collect_podman_pinged(api, snap, address, ping, progress, workers)
             if done:
                 return snap
+        if ping is not None and scope in LAYER_SCOPES \
+                and _collect_podman_layers_pinged(api, snap, address, ping, scope, asked or []):
+            return snap
         if ping is not None and scope in ("list", "images"):
             # a question probed with /_ping (connect(light=True)): its headers are what this snapshot
             # knows of the engine (records["version"] stays None: /version is not asked for it). The
@@ -798,16 +803,9 @@ def _collect_podman_pinged(api, snap: Snapshot, address: str, ping: dict, progre
 
     model = model_of_ping(ping, store_record)
     workers = workers or detail_workers(model)
-    records["ping"] = ping
-    records["podman_store"] = store_record
-    snap.source["api_version"] = ping.get("api-version")
-    snap.source["engine_version"] = ping.get("libpod-api-version")
-    snap.source.update(_host_platform(ping, store_record))
+    _keep_podman_ping(snap, ping, store_record)
     if from_store is not None:
-        records["podman_df"] = from_store["podman_df"]
-        records["image_list"] = from_store["image_list"]
-        records["images"] = from_store["images"]
-        records["podman_storage"] = from_store["storage"]
+        _keep_podman_store(records, from_store)
     else:
         from . import engine_model as _engine_model
 
@@ -820,6 +818,58 @@ def _collect_podman_pinged(api, snap: Snapshot, address: str, ping: dict, progre
     _collect_containers(api, snap, [c["Id"] for c in container_list], progress, workers)
     records["df"] = df_call.result()
     return True, df_call
+
+
+def _keep_podman_ping(snap: Snapshot, ping: dict, store_record: dict) -> None:
+    """What a collection of podman known by its ``/_ping`` records of the engine: the ping, where
+    its storage was read, and the source's versions and platform."""
+    snap.records["ping"] = ping
+    snap.records["podman_store"] = store_record
+    snap.source["api_version"] = ping.get("api-version")
+    snap.source["engine_version"] = ping.get("libpod-api-version")
+    snap.source.update(_host_platform(ping, store_record))
+
+
+def _keep_podman_store(records: dict, from_store: dict) -> None:
+    """The records :func:`_podman_store_from_ping` read: podman's df, list, images and layer store."""
+    records["podman_df"] = from_store["podman_df"]
+    records["image_list"] = from_store["image_list"]
+    records["images"] = from_store["images"]
+    records["podman_storage"] = from_store["storage"]
+
+
+def _collect_podman_layers_pinged(api, snap: Snapshot, address: str, ping: dict, scope: str,
+                                  refs: list[str]) -> bool:
+    """What-if's and pull-plan's records (:func:`_collect_layers`) of podman known by its
+    ``/_ping``, read from its storage as a whole collection reads them
+    (:func:`_collect_podman_pinged`): True when done. False (nothing recorded) when this is not
+    podman on this host or its storage cannot be read from here: the usual route then asks
+    ``/version`` and the rest.
+
+    Why: podman answers ``/version`` in 0.2-0.4 s and ``/info`` in 0.1 s; asked for them, a
+    targeted what-if on 400 images took 0.46 s where the whole collection (read from its storage,
+    never asking either) took 0.28 s. The storage holds every image's inspect and history (the
+    same answer as the API's); podman's own df comes with it (it names the images)."""
+    from . import podman as _podman
+
+    if not _podman.is_podman_ping(ping) or not _podman_store_allowed(api, address):
+        return False
+    from_store = _podman_store_from_ping(api, address)
+    if from_store is None:
+        return False
+    records = snap.records
+    _keep_podman_ping(snap, ping, from_store["record"])
+    _keep_podman_store(records, from_store)
+    if len({im["Id"] for im in records["image_list"]}) != len(records["image_list"]):
+        raise _Malformed("the image list names one image twice")
+    if refs:
+        from ..rows import listed_rows
+        from ..selection import resolve_images
+
+        resolve_images(listed_rows(snap), refs)  # ImageNotFound as the analysis says it
+    if scope != "pull":
+        _list_containers(api, records, with_sizes=scope == "what-if-with-containers")
+    return True
 
 
 #: Go's names of this host's machine types (``uname -m``), as engines name their platform
@@ -1079,15 +1129,19 @@ def _collect_layers(api, snap: Snapshot, address: str, progress: bool, workers: 
             store.store(image_list, [r for r in read.values() if r["history"] is not None])
             snap.source["cache"] = {"path": str(store.path), "served": len(served), "images": len(ids)}
     if scope != "pull":
-        with_sizes = scope == "what-if-with-containers"
-        container_list = _call(api.containers, all=True, size=with_sizes, schema=_records.CONTAINER_LIST,
-                               what="/containers/json")
-        records["container_list"] = container_list
-        # listed, not inspected (what-if reads a container's image and writable size: both in the list)
-        records["containers"] = [{"id": c["Id"], "inspect": None} for c in container_list]
+        _list_containers(api, records, with_sizes=scope == "what-if-with-containers")
     records.update(extras_call.result())
     if df_call is not None:
         records["df"] = df_call.result()
+
+
+def _list_containers(api, records: dict, with_sizes: bool) -> None:
+    """What-if's containers: listed (``size=1`` only when their writable bytes are asked), not
+    inspected (what-if reads a container's image and writable size: both in the list)."""
+    container_list = _call(api.containers, all=True, size=with_sizes, schema=_records.CONTAINER_LIST,
+                           what="/containers/json")
+    records["container_list"] = container_list
+    records["containers"] = [{"id": c["Id"], "inspect": None} for c in container_list]
 
 
 def _model(version: dict, info_call: "_Beside | None"):
