@@ -243,7 +243,7 @@ def _open(source: Any, *, host, platform, read_layers: bool, progress: bool, tar
     if text == "demo":
         return _demo(None)
     if text == "engine":
-        return _engine(connect_engine(host, light=True)[0], host, progress, targeted)
+        return _engine(connect_engine(host, light=_probe_of(targeted))[0], host, progress, targeted)
     if text == "auto":
         return _auto(host, progress, targeted)
     kind, sep, rest = text.partition(":")
@@ -281,13 +281,26 @@ def _auto(host: str | None, progress: bool, targeted=None) -> Opened:
     has an engine and must not be shown someone else's images. Only an address where nothing
     accepts (no socket file, connection refused, no route, a connect that times out) means the demo.
     """
-    api, why = connect_engine(host, fall_back=True, light=True)
+    api, why = connect_engine(host, fall_back=True, light=_probe_of(targeted))
     if api is None:
         return Opened(demo_snapshot(), f"embedded demo snapshot ({why})")
     return _engine(api, host, progress, targeted)
 
 
-def connect_engine(host: str | None = None, *, fall_back: bool = False, light: bool = False):
+def _probe_of(targeted) -> bool | str:
+    """How the engine is probed (:func:`imgviz.sources.engine.connect` ``light``): a question about
+    named images or the list with ``/_ping`` alone, as the docker CLI probes it; what-if and
+    pull-plan with ``/_ping`` and then Docker's ``/version`` (their size model needs it), podman known
+    by its ping alone (read from its storage, it is asked neither /version nor /info); a whole
+    collection with ``/version``."""
+    targeted = targeted or {}
+    scope = targeted.get("scope")
+    if scope in ("list", "images") or (scope is None and targeted.get("images") is not None):
+        return True
+    return "unless-podman" if scope in ("what-if", "what-if-with-containers", "pull") else False
+
+
+def connect_engine(host: str | None = None, *, fall_back: bool = False, light: bool | str = False):
     """A client of the engine at ``host`` (default DOCKER_HOST, else the default socket), probed the
     way ``"auto"`` and ``"engine"`` both do: when its socket accepts a connection within
     ``connect_timeout`` an engine is there, and its ``/version`` is waited for up to
@@ -314,7 +327,7 @@ def connect_engine(host: str | None = None, *, fall_back: bool = False, light: b
             raise  # something accepts there and answers what no engine would: said, never the demo
         if accepts:
             raise EngineUnavailable(f"an engine accepts connections at {address} but did not answer "
-                                    f"{'/_ping' if light else '/version'} within "
+                                    f"{getattr(exc, 'call', None) or ('/_ping' if light else '/version')} within "
                                     f"{wait:g} s (timed out; IMGVIZ_REQUEST_TIMEOUT or --request-timeout to "
                                     f"wait longer{', --demo for the demo' if fall_back else ''})") from None
         if not fall_back:

@@ -125,7 +125,8 @@ def docker_host(host: str | None = None) -> str:
 _address = docker_host  # for functions whose ``docker_host`` parameter hides the name
 
 
-def connect(host: str | None = None, *, timeout: float | None = None, limits=None, light: bool = False) -> "_Answers":
+def connect(host: str | None = None, *, timeout: float | None = None, limits=None,
+            light: bool | str = False) -> "_Answers":
     """A client of the engine at ``host`` (honours DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH).
 
     Unix sockets and plain TCP are spoken with the standard library (:mod:`imgviz.sources._http`:
@@ -135,7 +136,9 @@ def connect(host: str | None = None, *, timeout: float | None = None, limits=Non
     ``info``, ``close``), each one request bounded in time and size and checked where it enters.
 
     The probe (``/version``; with ``light``, ``/_ping`` as the docker CLI asks: what a question
-    about one image or the list uses, as podman takes 0.6 s to answer /version) must answer
+    about one image or the list uses, as podman takes 0.6 s to answer /version; with
+    ``light="unless-podman"``, ``/_ping`` and then ``/version`` unless the ping names podman: what
+    a collection that reads podman from its storage uses) must answer
     within ``timeout`` (default: ``connect_timeout`` of :mod:`imgviz.limits`); the client returned
     then waits up to ``request_timeout`` per request, so a slow engine is slow, not missing.
 
@@ -188,27 +191,36 @@ def _sdk_client(address: str, probe: float):
         raise EngineUnavailable(f"no Docker engine answered at {address} ({_short_reason(exc)}); {START_HINT}") from None
 
 
-def _probe(transport, address: str, lim: _limits.Limits, probe: float, light: bool = False) -> "_Answers":
+def _probe(transport, address: str, lim: _limits.Limits, probe: float, light: bool | str = False) -> "_Answers":
     """``GET /version`` (unversioned) within ``probe`` seconds: the client for the API version the
     engine speaks, or the one-line error. ``light`` (a question about one image or the list): ``GET
     /_ping`` instead, as the docker CLI asks first, its ``Api-Version`` header the version spoken and
-    its headers kept (``probed_ping``); /version only when the ping does not say (or the SDK talks)."""
+    its headers kept (``probed_ping``); /version only when the ping does not say (or the SDK talks).
+    ``light="unless-podman"``: /version after the ping too, unless the ping names podman (Docker's
+    collections read /version first thing: asked here, an engine that never answers it is said to be
+    unavailable, as by the plain probe)."""
     outer = _limits.current_deadline()
     answers = _Answers(transport, lim.replace(request_timeout=probe), outer or _limits.Deadline(probe, "the probe"))
     version = ping = None
+    asking = "/_ping" if light else "/version"
     try:
         if light:
             ping = _call(answers.probe_ping, what="/_ping")
             if ping is not None and not re.fullmatch(r"1\.[0-9]{1,3}", ping.get("api-version", "")):
                 ping = None
+            if ping is not None and light == "unless-podman" and not _ping_names_podman(ping):
+                ping = None
         if ping is None:
+            asking = "/version"
             version = _call(answers.probe_version, schema=_records.VERSION, what="/version")
     except _Lost as exc:
         transport.close()
         text = str(exc)
         if "within" in text or "deadline" in text or "timed out" in text:
-            raise EngineUnavailable(f"no Docker engine answered at {address} in time (timed out after {probe:g} s; "
-                                    f"IMGVIZ_CONNECT_TIMEOUT to wait longer)") from None
+            late = EngineUnavailable(f"no Docker engine answered at {address} in time (timed out after {probe:g} s; "
+                                     f"IMGVIZ_CONNECT_TIMEOUT to wait longer)")
+            late.call = asking  # the probe's call that did not answer in time
+            raise late from None
         reason = text.split(": ", 1)[-1]
         raise EngineUnavailable(f"no Docker engine answered at {address} ({reason}); {START_HINT}") from None
     except (_Malformed, _Gone) as exc:
@@ -1289,6 +1301,16 @@ def _collect_named(api, snap: Snapshot, refs: list[str], address: str) -> None:
                 raise ImageNotFound(f"{ref}: removed from the engine at {address} while it was read") from None
         snap.records["images"].append({"id": image_id, "inspect": inspect, "history": history, "config": None,
                                        "manifest": None, "ref": None})
+
+
+def _ping_names_podman(ping: dict) -> bool:
+    """Whether ``/_ping``'s headers are podman's (:func:`imgviz.sources.podman.is_podman_ping`,
+    imported only when they name libpod at all)."""
+    if "libpod" not in repr(ping).lower():
+        return False
+    from . import podman as _podman
+
+    return _podman.is_podman_ping(ping)
 
 
 def _podman_probed(api: "_Answers") -> bool:
