@@ -69,7 +69,9 @@ class Runner:
             eng = HostileEngine(mode, d, tcp=True)
             return eng, eng.host
         if kind == "real-engine-cutoff":
-            proxy = CutOffProxy(self.real_engine.host, d / "cut.sock", after=5)
+            # after 3: podman read from its storage is asked only a few calls; at 5 a fresh
+            # podman's whole collection was over before the cut
+            proxy = CutOffProxy(self.real_engine.host, d / "cut.sock", after=3)
             return proxy, proxy.host
         return None, ""
 
