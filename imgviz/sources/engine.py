@@ -872,13 +872,7 @@ def _collect_podman_layers_pinged(api, snap: Snapshot, address: str, ping: dict,
     records = snap.records
     _keep_podman_ping(snap, ping, from_store["record"])
     _keep_podman_store(records, from_store)
-    if len({im["Id"] for im in records["image_list"]}) != len(records["image_list"]):
-        raise _Malformed("the image list names one image twice")
-    if refs:
-        from ..rows import listed_rows
-        from ..selection import resolve_images
-
-        resolve_images(listed_rows(snap), refs)  # ImageNotFound as the analysis says it
+    _named_in_list(snap, refs)
     if scope != "pull":
         _list_containers(api, records, with_sizes=scope == "what-if-with-containers")
     return True
@@ -1116,14 +1110,7 @@ def _collect_layers(api, snap: Snapshot, address: str, progress: bool, workers: 
     finally:
         listed.give(image_list)
     records["image_list"] = image_list
-    if len({im["Id"] for im in image_list}) != len(image_list):
-        raise _Malformed("the image list names one image twice")
-    history_of: set[str] = set()
-    if refs:
-        from ..rows import listed_rows
-        from ..selection import resolve_images
-
-        history_of = set(resolve_images(listed_rows(snap), refs))  # ImageNotFound as the analysis says it
+    history_of = _named_in_list(snap, refs)
     store = _open_cache(info_call if cache and from_store is None else None, address, version)
     workers = workers or _workers_for(version, info_call)
     served = store.serve(image_list) if store is not None else {}
@@ -1145,6 +1132,21 @@ def _collect_layers(api, snap: Snapshot, address: str, progress: bool, workers: 
     records.update(extras_call.result())
     if df_call is not None:
         records["df"] = df_call.result()
+
+
+def _named_in_list(snap: Snapshot, refs: list[str]) -> set[str]:
+    """The IDs ``refs`` name in the snapshot's list (resolved by the one rule,
+    :func:`imgviz.selection.resolve_images`: ImageNotFound as the analysis says it), once the list
+    is known to name each image once."""
+    image_list = snap.records["image_list"]
+    if len({im["Id"] for im in image_list}) != len(image_list):
+        raise _Malformed("the image list names one image twice")
+    if not refs:
+        return set()
+    from ..rows import listed_rows
+    from ..selection import resolve_images
+
+    return set(resolve_images(listed_rows(snap), refs))
 
 
 def _list_containers(api, records: dict, with_sizes: bool) -> None:
@@ -1317,11 +1319,13 @@ def _podman_probed(api: "_Answers") -> bool:
     """Whether the probe's answer (``/version`` or ``/_ping``) says podman (:mod:`imgviz.sources.podman`'s
     rules, imported only when the answer names podman or libpod at all)."""
     version, ping = api.probed_version, api.probed_ping
-    if "podman" not in repr(version).lower() and "libpod" not in repr(ping).lower():
+    if _ping_names_podman(ping):
+        return True
+    if "podman" not in repr(version).lower():
         return False
     from . import podman as _podman
 
-    return _podman.is_podman(version) or _podman.is_podman_ping(ping)
+    return _podman.is_podman(version)
 
 
 def _names_image(history, image_id: str) -> bool:
