@@ -84,7 +84,7 @@ def test_image_removed_between_list_and_inspect(engine, fleet, tmp_path):
 
     with pytest.warns(CollectionWarning, match="removed during collection"):
         snap = collect(RemovesOne(), host=engine.host, progress=False, workers=1)
-    assert [s["id"] for s in snap.skipped] == [doomed]
+    assert [s["id"] for s in snap.skipped] == [doomed], snap.skipped  # (a failure shows why)
     assert snap.complete
     f = frames(snap)
     left = set(engine.docker("image", "ls", "-q", "--no-trunc").stdout.split())
