@@ -289,15 +289,15 @@ def _auto(host: str | None, progress: bool, targeted=None) -> Opened:
 
 def _probe_of(targeted) -> bool | str:
     """How the engine is probed (:func:`imgviz.sources.engine.connect` ``light``): a question about
-    named images or the list with ``/_ping`` alone, as the docker CLI probes it; what-if and
-    pull-plan with ``/_ping`` and then Docker's ``/version`` (their size model needs it), podman known
-    by its ping alone (read from its storage, it is asked neither /version nor /info); a whole
-    collection with ``/version``."""
+    named images or the list with ``/_ping`` alone, as the docker CLI probes it; every other
+    collection with ``/_ping`` and then Docker's ``/version`` (the size model needs it; an engine
+    that never answers it is unavailable), podman known by its ping alone (read from its storage,
+    it is asked neither /version nor /info; through its API, no /version)."""
     targeted = targeted or {}
     scope = targeted.get("scope")
     if scope in ("list", "images") or (scope is None and targeted.get("images") is not None):
         return True
-    return "unless-podman" if scope in ("what-if", "what-if-with-containers", "pull") else False
+    return "unless-podman"
 
 
 def connect_engine(host: str | None = None, *, fall_back: bool = False, light: bool | str = False):

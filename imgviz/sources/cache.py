@@ -78,14 +78,16 @@ def enabled(cache: bool | None) -> bool:
     return os.environ.get(SWITCH_ENV, "").strip().lower() not in _OFF
 
 
-def engine_key(address: str, version: dict | None, info: dict | None) -> dict[str, Any] | None:
+def engine_key(address: str, version: dict | None, info: dict | None,
+               podman: bool | None = None) -> dict[str, Any] | None:
     """What tells this engine apart from every other (see the module doc), or None when ``/info``
-    says too little to tell (then nothing is cached)."""
+    says too little to tell (then nothing is cached). ``podman``: known otherwise (its ``/_ping``;
+    no /version asked); None: from ``version``. Either way one engine has one key."""
     if not isinstance(info, dict):
         return None
     from .engine_model import _is_podman
 
-    podman = _is_podman(version or {})
+    podman = _is_podman(version or {}) if podman is None else podman
     key = {"address": address, "engine": "podman" if podman else "docker",
            "id": None if podman else info.get("ID"), "root": info.get("DockerRootDir"),
            "driver": info.get("Driver"), "name": info.get("Name")}
@@ -152,8 +154,9 @@ class EngineCache:
         self.served: set[str] = set()
 
     @classmethod
-    def for_engine(cls, address: str, version: dict | None, info: dict | None) -> "EngineCache | None":
-        key = engine_key(address, version, info)
+    def for_engine(cls, address: str, version: dict | None, info: dict | None,
+                   podman: bool | None = None) -> "EngineCache | None":
+        key = engine_key(address, version, info, podman)
         if key is None:
             return None
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:32]

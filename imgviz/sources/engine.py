@@ -664,10 +664,12 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
         probed = api.probed_version if isinstance(api, _Answers) else None
         # (a replay of a collection that asked no /version answers its recorded ping)
         ping = getattr(api, "probed_ping", None) if probed is None else None
+        podman_api = False  # podman known by its ping, asked through its API: no /version either
         if ping is not None and scope == "all":
             done, df_call = _collect_podman_pinged(api, snap, address, ping, progress, workers)
             if done:
                 return snap
+            podman_api = _ping_names_podman(ping)
         if ping is not None and scope in LAYER_SCOPES \
                 and _collect_podman_layers_pinged(api, snap, address, ping, scope, asked or []):
             return snap
@@ -677,6 +679,15 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
             # layer scopes (what-if, pull) read the size model, which /version decides: asked below
             records["ping"] = ping
             snap.source["api_version"] = ping.get("api-version")
+        elif podman_api:
+            # podman's storage cannot be read from here (a remote podman, IMGVIZ_PODMAN_STORE=0): its
+            # API answers every record, and /version (0.2-0.4 s, more than the list and 25 images'
+            # details together) adds nothing its ping does not say: its version and API version.
+            # /info, asked beside the list, names the storage, the platform and the cache's key
+            version = None
+            records["ping"] = ping
+            snap.source["api_version"] = ping.get("api-version")
+            snap.source["engine_version"] = ping.get("libpod-api-version")
         else:
             version = probed or _call(api.version, schema=_records.VERSION, what="/version")
             records["version"] = version
@@ -713,9 +724,9 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
             def extras() -> dict:
                 from . import engine_model as _engine_model  # here: a question about one image needs none of it
 
-                view = {"version": records["version"]}
+                view = {"version": records["version"], "ping": records.get("ping")}
                 _engine_model.collect_extras(model_api, view, address, _call, _Gone, image_list=listed.take)
-                return {k: v for k, v in view.items() if k != "version"}
+                return {k: v for k, v in view.items() if k not in ("version", "ping")}
 
             extras_call = _Beside(extras)
 
@@ -746,12 +757,12 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
             raise _Malformed("the image list names one image twice")
         if scope == "list":
             return snap
-        workers = workers or _workers_for(version, info_call)
+        workers = workers or _workers_for(version, info_call, records.get("ping"))
         if from_store is not None:
             records["images"] = from_store["images"]
             records["podman_store"] = from_store["record"]
         else:
-            store = _open_cache(info_call if cache else None, address, version)
+            store = _open_cache(info_call if cache else None, address, version, podman=podman_api or None)
             _collect_images_cached(api, snap, image_list, progress, workers, store)
 
         container_list = _call(api.containers, all=True, size=True, schema=_records.CONTAINER_LIST,
@@ -761,6 +772,9 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
 
         records["df"] = df_call.result()
         records.update(extras_call.result())  # /info, per-platform sizes, content (engine_model)
+        if podman_api and isinstance(records.get("info"), dict):  # the platform /version would have said
+            snap.source.update({k: records["info"][f] for k, f in (("os", "OSType"), ("arch", "Architecture"))
+                                if isinstance(records["info"].get(f), str)})
     except _Lost as lost:
         records["complete"] = False
         records["skipped"].append({"kind": "engine", "id": address, "reason": "engine stopped answering",
@@ -992,7 +1006,7 @@ def _read_podman_store(address: str, info_call: "_Beside | None") -> dict | None
     return _read_store_records(str(info["DockerRootDir"]), str(info["Driver"]))
 
 
-def _open_cache(info_call, address: str, version: dict):
+def _open_cache(info_call, address: str, version: dict | None, podman: bool | None = None):
     """The engine's cache (:mod:`imgviz.sources.cache`), or None when off or the engine's /info
     cannot tell it apart (a 404 or malformed /info: the collection goes on without the cache)."""
     if info_call is None:
@@ -1003,7 +1017,7 @@ def _open_cache(info_call, address: str, version: dict):
         info = info_call.result()
     except (_Gone, _Malformed):
         return None
-    return EngineCache.for_engine(address, version, info)
+    return EngineCache.for_engine(address, version, info, podman=podman)
 
 
 def _import_pool() -> None:
@@ -1158,12 +1172,14 @@ def _list_containers(api, records: dict, with_sizes: bool) -> None:
     records["containers"] = [{"id": c["Id"], "inspect": None} for c in container_list]
 
 
-def _model(version: dict, info_call: "_Beside | None"):
+def _model(version: dict | None, info_call: "_Beside | None", ping: dict | None = None):
     """The engine model from ``/version`` and the ``/info`` asked beside the list (podman: from
-    ``/version`` alone, its /info (0.1 s) not waited for; an /info that cannot be read: the
-    model without it)."""
-    from .engine_model import model_of
+    ``/version`` or its ``/_ping`` alone, its /info (0.1 s) not waited for; an /info that cannot be
+    read: the model without it)."""
+    from .engine_model import model_of, model_of_ping
 
+    if version is None and _ping_names_podman(ping):
+        return model_of_ping(ping)
     known = model_of(version, None)
     if known.storage == "podman" or info_call is None:
         return known
@@ -1174,11 +1190,11 @@ def _model(version: dict, info_call: "_Beside | None"):
     return model_of(version, info if isinstance(info, dict) else None)
 
 
-def _workers_for(version: dict, info_call: "_Beside | None") -> int:
+def _workers_for(version: dict | None, info_call: "_Beside | None", ping: dict | None = None) -> int:
     """The detail calls' concurrency for this engine (:func:`imgviz.sources.engine_model.detail_workers`)."""
     from .engine_model import detail_workers
 
-    return detail_workers(_model(version, info_call))
+    return detail_workers(_model(version, info_call, ping))
 
 
 def _pull_disk_usage(api, version: dict, info_call: "_Beside | None", extras_call: "_Beside"):

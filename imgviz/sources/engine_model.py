@@ -136,28 +136,34 @@ def model_of(version: dict | None, info: dict | None) -> EngineModel:
                        driver, root)
 
 
-def model_of_ping(ping: dict | None, store: dict | None = None) -> EngineModel:
+def model_of_ping(ping: dict | None, store: dict | None = None, info: dict | None = None) -> EngineModel:
     """The engine model of an engine known by its ``/_ping`` headers alone (names in lower case),
     with the storage imgviz read (``records["podman_store"]``: its ``root`` and ``driver``), as a
-    podman collection that read its storage records it: podman's ping names its version
-    (``Libpod-Api-Version``) and the API version it speaks; Docker's names no storage."""
+    podman collection that read its storage records it, else as its ``/info`` names it (a podman
+    asked through its API): podman's ping names its version (``Libpod-Api-Version``) and the API
+    version it speaks; Docker's names no storage."""
     from .podman import is_podman_ping
 
-    ping, store = ping or {}, store or {}
+    ping, store, info = ping or {}, store or {}, info or {}
     if is_podman_ping(ping):
         return EngineModel("podman", ping.get("libpod-api-version"), ping.get("api-version"), "podman",
-                           store.get("driver"), store.get("root"))
+                           store.get("driver") or info.get("Driver"), store.get("root") or info.get("DockerRootDir"))
     return EngineModel("Docker Engine", None, ping.get("api-version"), "unknown")
+
+
+def model_of_records(rec: dict) -> EngineModel:
+    """The engine model of an engine collection's records: from ``/version`` and ``/info``, or from
+    the ``/_ping`` of one that asked no /version (:func:`model_of_ping`)."""
+    if rec.get("version") is None and rec.get("ping"):
+        return model_of_ping(rec["ping"], rec.get("podman_store"), rec.get("info"))
+    return model_of(rec.get("version"), rec.get("info"))
 
 
 def model_of_snapshot(snapshot) -> EngineModel | None:
     """The engine model of an engine snapshot (None for a registry or archive source)."""
     if snapshot is None or snapshot.source.get("kind") != "engine":
         return None
-    rec = snapshot.records
-    if rec.get("version") is None and rec.get("ping"):
-        return model_of_ping(rec["ping"], rec.get("podman_store"))
-    return model_of(rec.get("version"), rec.get("info"))
+    return model_of_records(snapshot.records)
 
 
 def model_of_frames(frames) -> EngineModel | None:
@@ -268,7 +274,7 @@ def collect_extras(api, records: dict, address: str, call, gone=(), image_list=N
     # only what the model needs: /info also carries proxies (with passwords), labels and registry
     # mirrors, which a saved snapshot must not keep
     records["info"] = {k: info[k] for k in INFO_KEPT if k in info} if isinstance(info, dict) else info
-    model = model_of(records.get("version"), records.get("info"))
+    model = model_of_records(records)
     if "manifests" in parts and model.has_manifests_listing and getattr(api, "image_manifests", None) is not None:
         try:
             records["image_manifests"] = call(api.image_manifests, schema=R.Opt(IMAGE_MANIFESTS),
