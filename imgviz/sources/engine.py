@@ -138,7 +138,8 @@ def connect(host: str | None = None, *, timeout: float | None = None, limits=Non
     The probe (``/version``; with ``light``, ``/_ping`` as the docker CLI asks: what a question
     about one image or the list uses, as podman takes 0.6 s to answer /version; with
     ``light="unless-podman"``, ``/_ping`` and then ``/version`` unless the ping names podman: what
-    a collection that reads podman from its storage uses) must answer
+    every other collection uses, as podman needs no /version, read from its storage or asked
+    through its API) must answer
     within ``timeout`` (default: ``connect_timeout`` of :mod:`imgviz.limits`); the client returned
     then waits up to ``request_timeout`` per request, so a slow engine is slow, not missing.
 
@@ -608,7 +609,7 @@ def collect(client=None, *, host: str | None = None, progress: bool = True, work
     with _limits.using(limits) as lim, _limits.deadline_scope(what="the engine collection") as deadline:
         own = client is None
         # probed with /_ping (what the docker CLI asks first): podman answers /version in 0.2-0.4 s, and
-        # a whole collection of podman read from its storage asks none (Docker's /version: asked next)
+        # a whole collection of podman asks none (Docker's /version: asked next)
         api = client if client is not None else connect(host, limits=lim, light=True)
         address = (docker_host(host) if host is not None and client is None else host) \
             or getattr(api, "recorded_host", None) or docker_host(None)
