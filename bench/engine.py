@@ -120,6 +120,24 @@ list was no faster (in-process, two rounds of best of 8: 0.366 and 0.367 s as it
 like a whole collection (no /version, no /info): what-if on 30 images 0.39 s against 0.66 s
 through its API, the collection alone 22-26 ms against 333-357 ms.
 
+Later on 2026-12-03: podman through its API asks no /version (its ping names the version), and the
+CLI route asks every fact imgviz records (:func:`cli_route`: with info, the containers, the
+containerd tree and podman's own df; 25 images on the containerd store: 1.62 s by the old route,
+1.91 s by this one, in one run). All four kinds in one run, best of 3, wheel rows:
+
+    engine               history (wheel)        whole engine: snapshot / CLI route
+                         25 / 400 images        25 images                 400 images
+    docker20             1.89x / 1.81x          0.10 s / 0.55 s = 0.174   0.45 s / 7.33 s  = 0.061
+    docker28             0.96x / 0.95x          0.11 s / 1.14 s = 0.092   0.45 s / 14.53 s = 0.031
+    docker28-containerd  1.21x / 1.20x          0.42 s / 1.91 s = 0.219   5.25 s / 26.88 s = 0.195
+    podman 4.3 (storage) 1.74x / 1.87x          0.09 s / 0.79 s = 0.107   0.30 s / 12.02 s = 0.025
+    podman 4.3 (its API) (same)                 0.21 s / 0.79 s = 0.265   3.80 s / 12.02 s = 0.316
+
+Measured against the old route in a run an hour before: containerd at 25 images 0.47 s / 1.76 s =
+0.267, podman's API 0.21 s / 0.65 s = 0.319. podman through its API stays above the goal at 400
+images: its list alone takes 1.2 s and its detail calls hardly overlap (1 at once 4.69 s, 4 at
+once 3.87 s).
+
 Needs root and the engines of tests/_engine.py. Nothing here is a test: it only prints numbers.
 """
 
@@ -559,7 +577,8 @@ def run_kind(kind: str, sizes: list[int], repeat: int, memory: int, whole: bool 
             results.append(measure(engine, repeat, out, serial, whole, baseline, wheel))
         workers = concurrency(engine, max(1, repeat - 1)) if whole else None
         targeted = what_if_and_pull(engine, repeat) if whole else {}
-        print(f"\n{kind}: Docker {version.get('Version')} (API {version.get('ApiVersion')}), storage {driver}; "
+        product = "podman" if kind == "podman" else "Docker"
+        print(f"\n{kind}: {product} {version.get('Version')} (API {version.get('ApiVersion')}), storage {driver}; "
               f"best of {repeat} runs each (one-image questions: best of {max(repeat, 3)})")
         print(f"  {'images':>6}  {'question':<40} {'imgviz':>9} {'docker CLI':>11} {'ratio':>7}  goal"
               f"          CPU: {'imgviz':>8} {'docker':>8} {'ratio':>6}")
