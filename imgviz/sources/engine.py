@@ -674,21 +674,19 @@ def _collect(api, address: str, progress: bool, workers: int, collected_at: str 
         if ping is not None and scope in LAYER_SCOPES \
                 and _collect_podman_layers_pinged(api, snap, address, ping, scope, asked or []):
             return snap
-        if ping is not None and scope in ("list", "images"):
+        if ping is not None and (scope in ("list", "images") or podman_api):
             # a question probed with /_ping (connect(light=True)): its headers are what this snapshot
             # knows of the engine (records["version"] stays None: /version is not asked for it). The
-            # layer scopes (what-if, pull) read the size model, which /version decides: asked below
-            records["ping"] = ping
-            snap.source["api_version"] = ping.get("api-version")
-        elif podman_api:
-            # podman's storage cannot be read from here (a remote podman, IMGVIZ_PODMAN_STORE=0): its
-            # API answers every record, and /version (0.2-0.4 s, more than the list and 25 images'
-            # details together) adds nothing its ping does not say: its version and API version.
-            # /info, asked beside the list, names the storage, the platform and the cache's key
+            # layer scopes (what-if, pull) read the size model, which /version decides: asked below.
+            # podman whose storage cannot be read from here (a remote podman, IMGVIZ_PODMAN_STORE=0)
+            # is asked through its API, but not /version (0.2-0.4 s, more than the list and 25
+            # images' details together): its ping names its version and API version, and /info,
+            # asked beside the list, the storage, the platform and the cache's key
             version = None
             records["ping"] = ping
             snap.source["api_version"] = ping.get("api-version")
-            snap.source["engine_version"] = ping.get("libpod-api-version")
+            if podman_api:
+                snap.source["engine_version"] = ping.get("libpod-api-version")
         else:
             version = probed or _call(api.version, schema=_records.VERSION, what="/version")
             records["version"] = version
@@ -806,9 +804,7 @@ def _collect_podman_pinged(api, snap: Snapshot, address: str, ping: dict, progre
     ``info`` stay None) and what was read (``records["podman_store"]``). A replay of such a snapshot
     answers the list and each image from its recording, by the same code path.
     """
-    from . import podman as _podman
-
-    if not _podman.is_podman_ping(ping):
+    if not _ping_names_podman(ping):
         return False, None
     records = snap.records
     replay = getattr(api, "podman_store", None)
@@ -877,9 +873,7 @@ def _collect_podman_layers_pinged(api, snap: Snapshot, address: str, ping: dict,
     targeted what-if on 400 images took 0.46 s where the whole collection (read from its storage,
     never asking either) took 0.28 s. The storage holds every image's inspect and history (the
     same answer as the API's); podman's own df comes with it (it names the images)."""
-    from . import podman as _podman
-
-    if not _podman.is_podman_ping(ping) or not _podman_store_allowed(api, address):
+    if not _ping_names_podman(ping) or not _podman_store_allowed(api, address):
         return False
     from_store = _podman_store_from_ping(api, address)
     if from_store is None:
