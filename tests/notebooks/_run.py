@@ -44,9 +44,11 @@ def execute_all(where: Path, names: list[str], env: dict[str, str], *, timeout: 
     async def one(name):
         nb = nbformat.read(where / name, as_version=4)
         # iopub_timeout: nbclient drops output that reaches it over 4 s after a cell's reply (its
-        # default), silently; a loaded machine is that slow at times (tests/test_packaging.py)
+        # default), silently; a loaded machine is that slow at times. coalesce_streams: one print()
+        # can arrive cut into several stream messages; each cell's stdout is joined (tests/test_packaging.py)
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3", store_widget_state=True,
-                                iopub_timeout=60, resources={"metadata": {"path": str(where)}})
+                                iopub_timeout=60, coalesce_streams=True,
+                                resources={"metadata": {"path": str(where)}})
         await client.async_execute()
         return nb
 
