@@ -110,10 +110,19 @@ class Engine:
 
     def docker(self, *args: str, buildkit: bool = True, cwd=None, check: bool = True, input=None,
                timeout: float = 300) -> subprocess.CompletedProcess:
-        """Run this engine's docker client; text output (bytes when ``input`` is bytes)."""
+        """Run this engine's docker client; text output (bytes when ``input`` is bytes).
+
+        ``system df`` is run again (up to 4 more times over about 5 s) while the containerd store
+        answers it "snapshot ... does not exist" (see :meth:`df`): the engine's answer a moment
+        later is the one a check compares with."""
         text = not isinstance(input, bytes)
-        proc = subprocess.run([self.cli, *args], cwd=cwd, env=self.env(buildkit), input=input,
-                              capture_output=True, text=text, timeout=timeout)
+        for attempt in range(1, 6):
+            proc = subprocess.run([self.cli, *args], cwd=cwd, env=self.env(buildkit), input=input,
+                                  capture_output=True, text=text, timeout=timeout)
+            if proc.returncode == 0 or args[:2] != ("system", "df") or attempt == 5 \
+                    or not ("snapshot" in proc.stderr and "does not exist" in proc.stderr):
+                break
+            time.sleep(0.5 * attempt)
         if check and proc.returncode != 0:
             out, err = (proc.stdout, proc.stderr) if text else (proc.stdout.decode(errors="replace"),
                                                                  proc.stderr.decode(errors="replace"))
@@ -125,13 +134,27 @@ class Engine:
 
         return docker.APIClient(base_url=self.host, version="auto")
 
-    def df(self) -> dict:
-        """The engine's own ``/system/df`` answer (the docker SDK, not imgviz's transport)."""
-        api = self.api()
-        try:
-            return api.df()
-        finally:
-            api.close()
+    def df(self, tries: int = 5) -> dict:
+        """The engine's own ``/system/df`` answer (the docker SDK, not imgviz's transport).
+
+        Docker 28's containerd store answers 404 "snapshot ... does not exist" while a snapshot it
+        counts is being removed (another test's clean-up in the same engine), and in full a moment
+        later; ``docker system df`` fails the same way then. Asked again, up to ``tries`` times
+        over about 5 s, as imgviz's own collection does (``engine._disk_usage``). Any other error,
+        or this one lasting, is raised."""
+        import docker
+
+        for attempt in range(1, tries + 1):
+            api = self.api()
+            try:
+                return api.df()
+            except docker.errors.NotFound as exc:
+                if attempt == tries or "snapshot" not in str(exc):
+                    raise
+            finally:
+                api.close()
+            time.sleep(0.5 * attempt)
+        raise AssertionError("unreachable")
 
     # -- images --------------------------------------------------------------------------------
     def import_tar(self, tar: bytes, tag: str, *changes: str) -> str:

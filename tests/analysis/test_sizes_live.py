@@ -67,11 +67,7 @@ def _now(eng):
 def _layers_size(eng) -> int:
     if eng.kind == "podman":  # compat LayersSize is 0: the bytes its layer store records
         return sum(_podman.stored_layers(eng).values())
-    api = eng.api()
-    try:
-        return int(api.df()["LayersSize"])
-    finally:
-        api.close()
+    return int(eng.df()["LayersSize"])
 
 
 def _tags_of(f, image_ids):
