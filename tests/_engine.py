@@ -142,9 +142,11 @@ class Engine:
         later; ``docker system df`` fails the same way then. Asked again, up to ``tries`` times
         over about 5 s, as imgviz's own collection does (``engine._disk_usage``). Any other error,
         or this one lasting, is raised."""
+        import itertools
+
         import docker
 
-        for attempt in range(1, tries + 1):
+        for attempt in itertools.count(1):
             api = self.api()
             try:
                 return api.df()
@@ -154,7 +156,6 @@ class Engine:
             finally:
                 api.close()
             time.sleep(0.5 * attempt)
-        raise AssertionError("unreachable")
 
     # -- images --------------------------------------------------------------------------------
     def import_tar(self, tar: bytes, tag: str, *changes: str) -> str:

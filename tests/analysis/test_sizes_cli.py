@@ -77,11 +77,11 @@ def test_json_live(capsys, engine, fleet):
     # compared with the engine's df taken right before and right after the command, when the two
     # are equal: the containerd store's LayersSize was once seen to move 20480 bytes between two df
     # a moment apart in CI (another test's leftovers being collected), with nothing wrong in imgviz
-    for _ in range(3):
-        before = _engine_df(engine)
+    for _ in range(3):  # (engine.df() asks again while the containerd store removes a snapshot)
+        before = engine.df()
         code, out, _ = _run(capsys, "sizes", "--host", engine.host, "--json")
         assert code == 0
-        after = _engine_df(engine)
+        after = engine.df()
         if _compared(before) == _compared(after):
             break
     else:
@@ -102,10 +102,6 @@ def _compared(df: dict) -> dict:
     """What the check reads of a df answer: LayersSize and the images by ID (the engine lists its
     build cache in no fixed order)."""
     return {"LayersSize": df["LayersSize"], "Images": {im["Id"]: im for im in df["Images"]}}
-
-
-def _engine_df(engine) -> dict:
-    return engine.df()  # (asked again while the containerd store removes a snapshot it counts)
 
 
 def _check_json_podman(doc: dict, engine) -> None:
